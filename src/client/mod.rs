@@ -1,0 +1,361 @@
+//! Client commands: each builds one request, sends it over RPC and renders the
+//! reply (a table for people, the HTTP `data` payload with `--json`).
+
+pub mod render;
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde_json::Value;
+
+use crate::cli::{QueueCommand, SubmitArgs};
+use crate::config::{ConfigError, ConfigFile, Paths};
+use crate::model::WorkspaceInput;
+use crate::model::units::parse_duration;
+use crate::rpc::client::{Client, ClientError};
+use crate::rpc::proto::{Reply, Request};
+use crate::service::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Failed(String),
+    #[error("cannot start the client runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            CliError::Client(ClientError::Unreachable { .. } | ClientError::Connect { .. }) => 3,
+            CliError::Usage(_) | CliError::Config(_) => 2,
+            _ => 1,
+        })
+    }
+}
+
+pub fn print_json(v: &Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, v);
+    let _ = out.write_all(b"\n");
+}
+
+fn duration_secs(flag: &str, s: &str) -> Result<u64, CliError> {
+    let d = parse_duration(s).map_err(|e| CliError::Usage(format!("{flag}: {e}")))?;
+    Ok(d.as_secs_f64().ceil() as u64)
+}
+
+fn duration_ms(flag: &str, s: &str) -> Result<u64, CliError> {
+    let d = parse_duration(s).map_err(|e| CliError::Usage(format!("{flag}: {e}")))?;
+    Ok(d.as_millis() as u64)
+}
+
+/// Runs one client command on a small single-threaded runtime.
+pub fn run(global: &crate::cli::GlobalArgs, cmd: ClientCommand) -> Result<(), CliError> {
+    let file = ConfigFile::load(global)?;
+    let paths = Paths::resolve(global, &file)?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    rt.block_on(async move {
+        match cmd {
+            ClientCommand::Submit(a) => submit(&paths.socket, a).await,
+            ClientCommand::Queue(q) => queue(&paths.socket, q).await,
+            ClientCommand::Stop => crate::client::stop_daemon(&paths).await,
+        }
+    })
+}
+
+pub enum ClientCommand {
+    Submit(SubmitArgs),
+    Queue(QueueCommand),
+    Stop,
+}
+
+async fn call(socket: &Path, req: Request) -> Result<Reply, CliError> {
+    let mut client = Client::connect(socket).await?;
+    Ok(client.call(req).await?)
+}
+
+fn unexpected(r: Reply) -> CliError {
+    CliError::Failed(format!("unexpected reply from the daemon: {r:?}"))
+}
+
+fn workspace_input(a: &SubmitArgs) -> Result<WorkspaceInput, CliError> {
+    let branch = a.branch.clone();
+    if let Some(url) = &a.url {
+        let kind =
+            if url.starts_with("https://github.com/") || url.starts_with("http://github.com/") {
+                "github"
+            } else {
+                "git"
+            };
+        return Ok(WorkspaceInput {
+            kind: Some(kind.into()),
+            url: Some(url.clone()),
+            branch,
+            ..Default::default()
+        });
+    }
+    if let Some(repo) = &a.repo {
+        return Ok(WorkspaceInput {
+            kind: Some("github".into()),
+            repo: Some(repo.clone()),
+            owner: a.owner.clone(),
+            branch,
+            ..Default::default()
+        });
+    }
+    let dir = match &a.path {
+        Some(p) => p.clone(),
+        None => std::env::current_dir()
+            .map_err(|e| CliError::Failed(format!("cannot read the current directory: {e}")))?,
+    };
+    let dir = std::fs::canonicalize(&dir)
+        .map_err(|e| CliError::Usage(format!("--path {}: {e}", dir.display())))?;
+    Ok(WorkspaceInput::local(dir.to_string_lossy()))
+}
+
+async fn submit(socket: &Path, a: SubmitArgs) -> Result<(), CliError> {
+    let max_time = a
+        .max_time
+        .as_deref()
+        .map(|s| duration_secs("--max-time", s))
+        .transpose()?;
+    let req = SubmitRequest {
+        task_prompt: a.prompt.clone(),
+        agent_type: a.agent.clone(),
+        workspace_source: Some(workspace_input(&a)?),
+        max_time,
+        max_iterations: a.max_iterations,
+    };
+    match call(socket, Request::Submit(req)).await? {
+        Reply::Submitted(wo) => {
+            if a.json {
+                print_json(&wo.to_json());
+            } else {
+                println!("{}", wo.id);
+            }
+            Ok(())
+        }
+        r => Err(unexpected(r)),
+    }
+}
+
+async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
+    match q {
+        QueueCommand::List {
+            statuses,
+            limit,
+            all,
+            json,
+        } => {
+            if limit == Some(0) {
+                return Err(CliError::Usage("--limit must be at least 1".into()));
+            }
+            let query = ListQuery {
+                statuses,
+                limit: if all { None } else { Some(limit.unwrap_or(20)) },
+                offset: 0,
+            };
+            match call(socket, Request::List(query)).await? {
+                Reply::List(page) => {
+                    if json {
+                        print_json(&page.to_json());
+                    } else {
+                        println!("{}", render::list_table(&page));
+                    }
+                    Ok(())
+                }
+                r => Err(unexpected(r)),
+            }
+        }
+        QueueCommand::Show { id, json } => match call(socket, Request::Show(id)).await? {
+            Reply::Show(d) => {
+                if json {
+                    print_json(&d.to_json());
+                } else {
+                    println!("{}", render::detail(&d));
+                }
+                Ok(())
+            }
+            r => Err(unexpected(r)),
+        },
+        QueueCommand::Cancel { id, json } => match call(socket, Request::Cancel(id)).await? {
+            Reply::Canceled(c) => {
+                if json {
+                    print_json(&c.to_json());
+                } else if c.killed {
+                    println!("canceled {} (its process tree was stopped)", c.id);
+                } else {
+                    println!("canceled {} (it was not running)", c.id);
+                }
+                Ok(())
+            }
+            r => Err(unexpected(r)),
+        },
+        QueueCommand::Kill {
+            id,
+            force,
+            grace,
+            reason,
+            json,
+        } => {
+            let grace_ms = grace
+                .as_deref()
+                .map(|g| duration_ms("--grace", g))
+                .transpose()?;
+            let req = KillRequest {
+                id,
+                force,
+                grace_ms,
+                reason,
+            };
+            match call(socket, Request::Kill(req)).await? {
+                Reply::Killed(k) => {
+                    if json {
+                        print_json(&k.to_json());
+                    } else {
+                        println!(
+                            "killed {}: {} in {} ms{}",
+                            k.id,
+                            k.message,
+                            k.duration_ms,
+                            if k.forced_kill { " (SIGKILL)" } else { "" }
+                        );
+                    }
+                    Ok(())
+                }
+                r => Err(unexpected(r)),
+            }
+        }
+        QueueCommand::Purge {
+            ids,
+            statuses,
+            older_than,
+            dry_run,
+            yes,
+            json,
+        } => {
+            let older_than_ms = older_than
+                .as_deref()
+                .map(|d| duration_ms("--older-than", d))
+                .transpose()?;
+            purge(
+                socket,
+                PurgeRequest {
+                    ids,
+                    statuses,
+                    older_than_ms,
+                    dry_run,
+                },
+                yes,
+                json,
+            )
+            .await
+        }
+        QueueCommand::Health { json } => match call(socket, Request::Health).await? {
+            Reply::Health(h) => {
+                if json {
+                    print_json(&h.to_json());
+                } else {
+                    println!("{}", render::health(&h));
+                }
+                Ok(())
+            }
+            r => Err(unexpected(r)),
+        },
+        QueueCommand::Start { id, json } => match call(socket, Request::Start(id)).await? {
+            Reply::Started(s) => {
+                if json {
+                    print_json(&s.to_json());
+                } else {
+                    println!("started {} (run {})", s.id, s.run_id);
+                }
+                Ok(())
+            }
+            r => Err(unexpected(r)),
+        },
+    }
+}
+
+/// Purging more than one work order needs `--yes`, or a "y" on a TTY.
+async fn purge(socket: &Path, req: PurgeRequest, yes: bool, json: bool) -> Result<(), CliError> {
+    let mut client = Client::connect(socket).await?;
+    if !req.dry_run && !yes {
+        let plan = PurgeRequest {
+            dry_run: true,
+            ..req.clone()
+        };
+        let would = match client.call(Request::Purge(plan)).await? {
+            Reply::Purged(p) => p.would_delete.unwrap_or_default(),
+            r => return Err(unexpected(r)),
+        };
+        if would.len() > 1 {
+            let tty = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+            if !tty {
+                return Err(CliError::Usage(format!(
+                    "refusing to purge {} work orders without confirmation; pass --yes (or --dry-run to list them)",
+                    would.len()
+                )));
+            }
+            eprint!("Permanently delete {} work orders? [y/N] ", would.len());
+            let _ = std::io::stderr().flush();
+            let mut answer = String::new();
+            let _ = std::io::stdin().read_line(&mut answer);
+            if !matches!(answer.trim(), "y" | "Y" | "yes") {
+                return Err(CliError::Failed(
+                    "purge aborted; nothing was deleted".into(),
+                ));
+            }
+        }
+    }
+    match client.call(Request::Purge(req)).await? {
+        Reply::Purged(p) => {
+            if json {
+                print_json(&p.to_json());
+            } else if let Some(would) = &p.would_delete {
+                println!("would purge {} work orders", would.len());
+                for id in would {
+                    println!("  {id}");
+                }
+            } else {
+                println!("purged {} work orders", p.deleted_count);
+                for id in &p.deleted_ids {
+                    println!("  {id}");
+                }
+            }
+            Ok(())
+        }
+        r => Err(unexpected(r)),
+    }
+}
+
+/// `agentgate daemon stop`: graceful shutdown over RPC, then wait until the
+/// socket is gone.
+pub async fn stop_daemon(paths: &Paths) -> Result<(), CliError> {
+    match call(&paths.socket, Request::Shutdown).await? {
+        Reply::ShuttingDown => {}
+        r => return Err(unexpected(r)),
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while paths.socket.exists() {
+        if std::time::Instant::now() > deadline {
+            return Err(CliError::Failed(format!(
+                "the daemon accepted shutdown but its socket {} is still there after 60s",
+                paths.socket.display()
+            )));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    eprintln!("daemon stopped");
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! Human output: tables (comfy-table), colours only on a TTY without NO_COLOR,
+//! short durations, prompts truncated to the terminal width.
+
+use comfy_table::presets::NOTHING;
+use comfy_table::{Cell, Color, ContentArrangement, Table};
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use crate::model::units::format_duration;
+use crate::model::{Status, Timestamp, WorkOrder};
+use crate::service::{Health, ListPage, WorkOrderDetail};
+
+pub fn use_color() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+}
+
+fn terminal_width() -> usize {
+    if let Some(cols) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return cols;
+    }
+    Table::new().width().map(usize::from).unwrap_or(120)
+}
+
+fn status_color(s: Status) -> Color {
+    match s {
+        Status::Queued => Color::Blue,
+        Status::Running | Status::WaitingForChildren | Status::Integrating => Color::Yellow,
+        Status::Succeeded => Color::Green,
+        Status::Failed => Color::Red,
+        Status::Canceled => Color::DarkGrey,
+    }
+}
+
+pub fn status_cell(s: Status, color: bool) -> Cell {
+    let cell = Cell::new(s.as_str());
+    if color {
+        cell.fg(status_color(s))
+    } else {
+        cell
+    }
+}
+
+fn since(t: Timestamp, now: Timestamp) -> Duration {
+    Duration::from_millis((now.millis() - t.millis()).max(0) as u64)
+}
+
+pub fn age(wo: &WorkOrder, now: Timestamp) -> String {
+    format_duration(since(wo.created_at, now))
+}
+
+pub fn run_duration(wo: &WorkOrder, now: Timestamp) -> String {
+    match wo.started_at {
+        Some(start) => {
+            let end = wo.completed_at.unwrap_or(now);
+            format_duration(since(start, end))
+        }
+        None => "-".into(),
+    }
+}
+
+/// One line, at most `width` characters, with an ellipsis when cut.
+pub fn truncate(s: &str, width: usize) -> String {
+    let line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if line.chars().count() <= width {
+        return line;
+    }
+    let mut out: String = line.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+pub fn list_table(page: &ListPage) -> String {
+    if page.items.is_empty() {
+        return if page.total == 0 {
+            "no work orders".into()
+        } else {
+            format!("no work orders on this page ({} in all)", page.total)
+        };
+    }
+    let color = use_color();
+    let now = Timestamp::now();
+    let mut table = Table::new();
+    table
+        .load_style(NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(["ID", "STATUS", "AGENT", "AGE", "DURATION", "PROMPT"]);
+    let fixed = 12 + 2 + 10 + 2 + 26 + 2 + 5 + 2 + 8 + 2 + 2;
+    let prompt_width = terminal_width().saturating_sub(fixed).max(16);
+    for wo in &page.items {
+        table.add_row(vec![
+            Cell::new(&wo.id),
+            status_cell(wo.status, color),
+            Cell::new(&wo.agent_type),
+            Cell::new(age(wo, now)),
+            Cell::new(run_duration(wo, now)),
+            Cell::new(truncate(&wo.task_prompt, prompt_width)),
+        ]);
+    }
+    let mut out = table.to_string();
+    if page.has_more || page.offset > 0 {
+        out.push_str(&format!(
+            "\nshowing {} of {} (use --all or --limit N for more)",
+            page.items.len(),
+            page.total
+        ));
+    }
+    out
+}
+
+pub fn detail(d: &WorkOrderDetail) -> String {
+    let wo = &d.work_order;
+    let now = Timestamp::now();
+    let mut lines = vec![
+        format!("id:          {}", wo.id),
+        format!("status:      {}", wo.status),
+        format!("agent:       {}", wo.agent_type),
+        format!("workspace:   {}", wo.workspace_source.describe()),
+        format!("created:     {} ({} ago)", wo.created_at, age(wo, now)),
+    ];
+    if let Some(t) = wo.started_at {
+        lines.push(format!("started:     {t}"));
+    }
+    if let Some(t) = wo.completed_at {
+        lines.push(format!("completed:   {t}"));
+    }
+    lines.push(format!("duration:    {}", run_duration(wo, now)));
+    lines.push(format!("max time:    {}s", wo.max_time));
+    if let Some(t) = wo.timeout_at
+        && !wo.status.is_terminal()
+    {
+        lines.push(format!("timeout at:  {t}"));
+    }
+    if let Some(pid) = wo.pid {
+        lines.push(format!("pid:         {pid}"));
+    }
+    if let Some(r) = wo.result {
+        lines.push(format!("result:      {}", r.as_str()));
+    }
+    if let Some(c) = wo.exit_code {
+        lines.push(format!("exit code:   {c}"));
+    }
+    if let Some(s) = wo.signal {
+        lines.push(format!("signal:      {s}"));
+    }
+    if let Some(e) = &wo.error {
+        lines.push(format!("error:       {e}"));
+    }
+    lines.push(format!("prompt:      {}", wo.task_prompt));
+    for run in &d.runs {
+        lines.push(format!(
+            "run {}: {} started {}{}",
+            run.id,
+            run.status,
+            run.started_at,
+            run.result
+                .map(|r| format!(" ({})", r.as_str()))
+                .unwrap_or_default()
+        ));
+    }
+    lines.join("\n")
+}
+
+pub fn health(h: &Health) -> String {
+    let mut lines = vec![
+        format!("status:       {}", h.status),
+        format!(
+            "running:      {} of {} (oldest {})",
+            h.running_count,
+            h.max_concurrent,
+            h.oldest_running_age
+                .map(|ms| format_duration(Duration::from_millis(ms)))
+                .unwrap_or_else(|| "-".into())
+        ),
+        format!("queued:       {}", h.queued_count),
+        format!(
+            "finished:     {} succeeded, {} failed, {} canceled",
+            h.completed_count, h.failed_count, h.canceled_count
+        ),
+        format!(
+            "memory:       {} MiB available (minimum {} MiB)",
+            h.available_mb
+                .map(|m| m.to_string())
+                .unwrap_or_else(|| "?".into()),
+            h.min_memory_mb
+        ),
+        format!(
+            "auto-process: {}, accepting: {}",
+            if h.auto_process { "on" } else { "off" },
+            if h.accepting { "yes" } else { "no" }
+        ),
+        format!(
+            "storage:      {} quarantined, {} orphan runs removed, {} dangling run refs",
+            h.storage.quarantined, h.storage.orphan_runs_removed, h.storage.dangling_run_refs
+        ),
+    ];
+    if h.alerts.is_empty() {
+        lines.push("alerts:       none".into());
+    } else {
+        lines.push("alerts:".into());
+        for a in &h.alerts {
+            lines.push(format!("  [{}] {}", a.kind, a.message));
+        }
+    }
+    lines.join("\n")
+}

@@ -1,0 +1,374 @@
+//! Configuration and paths. Precedence: flag > `AGENTGATE_*` env > config file >
+//! default. The config file is TOML; every key is listed in the README.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::cli::{DaemonArgs, GlobalArgs};
+use crate::model::units::{parse_duration, parse_size};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("invalid {name}: {message}")]
+    Value { name: String, message: String },
+    #[error("cannot find a home directory; pass --data-dir or set AGENTGATE_ROOT")]
+    NoHome,
+}
+
+/// One agent type: the command line (placeholders `{prompt}`, `{workspace}`,
+/// `{work_order_id}`, `{run_id}` substituted per argument) and extra env.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub command: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+}
+
+/// The config file (`~/.config/agentgate/config.toml`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub data_dir: Option<PathBuf>,
+    pub socket: Option<PathBuf>,
+    pub http: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    pub max_concurrent: Option<usize>,
+    pub stagger_delay: Option<String>,
+    pub min_memory: Option<String>,
+    pub auto_process: Option<bool>,
+    pub stale_check: Option<bool>,
+    pub stale_check_interval: Option<String>,
+    pub stale_threshold: Option<String>,
+    pub max_running_time: Option<String>,
+    pub grace_period: Option<String>,
+    pub stuck_threshold: Option<String>,
+    #[serde(default)]
+    pub agents: BTreeMap<String, AgentConfig>,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl ConfigFile {
+    /// Loads `--config`, else `AGENTGATE_CONFIG`, else the default path (which may
+    /// be absent; an explicitly named file must exist).
+    pub fn load(global: &GlobalArgs) -> Result<ConfigFile, ConfigError> {
+        let explicit = global
+            .config
+            .clone()
+            .or_else(|| env("AGENTGATE_CONFIG").map(PathBuf::from));
+        let path = match explicit {
+            Some(p) => p,
+            None => match directories::BaseDirs::new() {
+                Some(b) => {
+                    let p = b.config_dir().join("agentgate").join("config.toml");
+                    if !p.exists() {
+                        return Ok(ConfigFile::default());
+                    }
+                    p
+                }
+                None => return Ok(ConfigFile::default()),
+            },
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Parse {
+            path,
+            message: e.to_string(),
+        })
+    }
+}
+
+/// Where the daemon's state and socket live.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub root: PathBuf,
+    pub socket: PathBuf,
+}
+
+impl Paths {
+    pub fn resolve(global: &GlobalArgs, file: &ConfigFile) -> Result<Paths, ConfigError> {
+        let root = match global
+            .data_dir
+            .clone()
+            .or_else(|| env("AGENTGATE_ROOT").map(PathBuf::from))
+            .or_else(|| file.data_dir.clone())
+        {
+            Some(r) => r,
+            None => directories::ProjectDirs::from("", "", "agentgate")
+                .map(|d| d.data_dir().to_path_buf())
+                .ok_or(ConfigError::NoHome)?,
+        };
+        let root = absolute(&root);
+        let socket = global
+            .socket
+            .clone()
+            .or_else(|| env("AGENTGATE_SOCKET").map(PathBuf::from))
+            .or_else(|| file.socket.clone())
+            .or_else(|| {
+                env("XDG_RUNTIME_DIR")
+                    .map(|d| PathBuf::from(d).join("agentgate").join("agentgate.sock"))
+            })
+            .unwrap_or_else(|| root.join("agentgate.sock"));
+        Ok(Paths {
+            socket: absolute(&socket),
+            root,
+        })
+    }
+
+    pub fn work_orders(&self) -> PathBuf {
+        self.root.join("work-orders")
+    }
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join("daemon.lock")
+    }
+    pub fn daemon_json(&self) -> PathBuf {
+        self.root.join("daemon.json")
+    }
+    pub fn log_dir(&self) -> PathBuf {
+        self.root.join("logs")
+    }
+}
+
+fn absolute(p: &Path) -> PathBuf {
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    }
+}
+
+/// Everything the daemon needs, resolved.
+#[derive(Debug, Clone)]
+pub struct DaemonSettings {
+    pub paths: Paths,
+    /// `None` = HTTP shim disabled.
+    pub http: Option<String>,
+    pub api_key_file: Option<PathBuf>,
+    pub max_concurrent: usize,
+    pub stagger_delay: Duration,
+    pub min_memory: u64,
+    pub auto_process: bool,
+    pub stale_check: bool,
+    pub stale_check_interval: Duration,
+    pub stale_threshold: Duration,
+    pub max_running_time: Duration,
+    pub grace_period: Duration,
+    pub stuck_threshold: Duration,
+    pub agents: BTreeMap<String, AgentConfig>,
+    pub github_owner: Option<String>,
+    pub github_base_url: String,
+}
+
+/// flag > env > file, parsed with `parse`, else the default.
+fn pick<T>(
+    name: &str,
+    flag: Option<String>,
+    env_name: &str,
+    file: Option<String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+    default: T,
+) -> Result<T, ConfigError> {
+    match flag.or_else(|| env(env_name)).or(file) {
+        Some(v) => parse(&v).map_err(|message| ConfigError::Value {
+            name: name.to_string(),
+            message,
+        }),
+        None => Ok(default),
+    }
+}
+
+fn dur(s: &str) -> Result<Duration, String> {
+    parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn flag_bool(flag: bool, env_name: &str) -> Option<bool> {
+    if flag {
+        Some(true)
+    } else {
+        env(env_name).map(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"))
+    }
+}
+
+impl DaemonSettings {
+    pub fn resolve(
+        global: &GlobalArgs,
+        args: &DaemonArgs,
+        file: ConfigFile,
+    ) -> Result<DaemonSettings, ConfigError> {
+        let paths = Paths::resolve(global, &file)?;
+        let http = pick(
+            "--http",
+            args.http.clone(),
+            "AGENTGATE_HTTP",
+            file.http.clone(),
+            |s| Ok(s.to_string()),
+            "127.0.0.1:3001".to_string(),
+        )?;
+        let http = if http.eq_ignore_ascii_case("off") {
+            None
+        } else {
+            Some(http)
+        };
+        let max_concurrent = pick(
+            "--max-concurrent",
+            args.max_concurrent.map(|n| n.to_string()),
+            "AGENTGATE_MAX_CONCURRENT",
+            file.max_concurrent.map(|n| n.to_string()),
+            |s| match s.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(format!("{s:?}: expected a whole number of at least 1")),
+            },
+            2,
+        )?;
+        let stagger_delay = pick(
+            "--stagger-delay",
+            args.stagger_delay.clone(),
+            "AGENTGATE_STAGGER_DELAY",
+            file.stagger_delay.clone(),
+            dur,
+            Duration::from_secs(30),
+        )?;
+        let min_memory = pick(
+            "--min-memory",
+            args.min_memory.clone(),
+            "AGENTGATE_MIN_MEMORY",
+            file.min_memory.clone(),
+            |s| parse_size(s).map_err(|e| e.to_string()),
+            2 << 30,
+        )?;
+        let no_auto = flag_bool(args.no_auto_process, "AGENTGATE_NO_AUTO_PROCESS");
+        let auto_process = match no_auto {
+            Some(no) => !no,
+            None => file.auto_process.unwrap_or(true),
+        };
+        let no_stale = flag_bool(args.no_stale_check, "AGENTGATE_NO_STALE_CHECK");
+        let stale_check = match no_stale {
+            Some(no) => !no,
+            None => file.stale_check.unwrap_or(true),
+        };
+        let stale_check_interval = pick(
+            "--stale-check-interval",
+            args.stale_check_interval.clone(),
+            "AGENTGATE_STALE_CHECK_INTERVAL",
+            file.stale_check_interval.clone(),
+            |s| {
+                let d = dur(s)?;
+                if d < Duration::from_secs(1) {
+                    Err(format!("{s:?}: must be at least 1s"))
+                } else {
+                    Ok(d)
+                }
+            },
+            Duration::from_secs(60),
+        )?;
+        let stale_threshold = pick(
+            "--stale-threshold",
+            args.stale_threshold.clone(),
+            "AGENTGATE_STALE_THRESHOLD",
+            file.stale_threshold.clone(),
+            dur,
+            Duration::from_secs(600),
+        )?;
+        let max_running_time = pick(
+            "--max-running-time",
+            args.max_running_time.clone(),
+            "AGENTGATE_MAX_RUNNING_TIME",
+            file.max_running_time.clone(),
+            dur,
+            Duration::from_secs(4 * 3600),
+        )?;
+        let grace_period = pick(
+            "--grace-period",
+            args.grace_period.clone(),
+            "AGENTGATE_GRACE_PERIOD",
+            file.grace_period.clone(),
+            dur,
+            Duration::from_secs(5),
+        )?;
+        let stuck_threshold = pick(
+            "stuck_threshold",
+            None,
+            "AGENTGATE_STUCK_THRESHOLD",
+            file.stuck_threshold.clone(),
+            dur,
+            Duration::from_secs(30 * 60),
+        )?;
+        let api_key_file = args
+            .api_key_file
+            .clone()
+            .or_else(|| env("AGENTGATE_API_KEY_FILE").map(PathBuf::from))
+            .or(file.api_key_file.clone());
+        for (name, agent) in &file.agents {
+            if agent.command.is_empty() {
+                return Err(ConfigError::Value {
+                    name: format!("agents.{name}.command"),
+                    message: "must name a program".into(),
+                });
+            }
+        }
+        Ok(DaemonSettings {
+            paths,
+            http,
+            api_key_file,
+            max_concurrent,
+            stagger_delay,
+            min_memory,
+            auto_process,
+            stale_check,
+            stale_check_interval,
+            stale_threshold,
+            max_running_time,
+            grace_period,
+            stuck_threshold,
+            agents: with_builtin_agents(file.agents),
+            github_owner: env("AGENTGATE_GITHUB_OWNER"),
+            github_base_url: env("AGENTGATE_GITHUB_BASE_URL")
+                .unwrap_or_else(|| "https://github.com/".to_string()),
+        })
+    }
+}
+
+/// The built-in agents, overridden by any of the same name in the config.
+pub fn with_builtin_agents(
+    mut configured: BTreeMap<String, AgentConfig>,
+) -> BTreeMap<String, AgentConfig> {
+    let claude: Vec<String> = [
+        "claude",
+        "-p",
+        "{prompt}",
+        "--output-format",
+        "json",
+        "--dangerously-skip-permissions",
+    ]
+    .map(String::from)
+    .to_vec();
+    let builtins = [
+        ("claude-code-subscription", claude.clone()),
+        ("claude-code-api", claude.clone()),
+        ("claude-agent-sdk", claude),
+        ("shell", vec!["sh".into(), "-c".into(), "{prompt}".into()]),
+    ];
+    for (name, command) in builtins {
+        configured.entry(name.to_string()).or_insert(AgentConfig {
+            command,
+            env: BTreeMap::new(),
+        });
+    }
+    configured
+}

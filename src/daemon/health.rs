@@ -1,0 +1,104 @@
+//! Queue health, computed from memory only.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::process;
+use crate::config::DaemonSettings;
+use crate::model::{Status, Timestamp};
+use crate::service::{Alert, Health};
+use crate::store::StorageReport;
+
+/// Queue depth above which an alert is raised.
+pub const DEEP_QUEUE: u64 = 10;
+
+pub struct Inputs<'a> {
+    pub counts: &'a HashMap<Status, u64>,
+    /// (work order id, ms since its run started) for every live run.
+    pub running_ages: Vec<(String, u64)>,
+    pub settings: &'a DaemonSettings,
+    pub accepting: bool,
+    pub stale_detections: u64,
+    pub storage: StorageReport,
+}
+
+pub fn compute(i: Inputs<'_>) -> Health {
+    let count = |s: Status| i.counts.get(&s).copied().unwrap_or(0);
+    let counts: BTreeMap<String, u64> = Status::ALL
+        .into_iter()
+        .map(|s| (s.as_str().to_string(), count(s)))
+        .collect();
+    let running_count = count(Status::Running);
+    let queued_count = count(Status::Queued);
+    let stuck_ms = i.settings.stuck_threshold.as_millis() as u64;
+    let available = process::mem_available();
+    let min_memory_mb = i.settings.min_memory / (1024 * 1024);
+    let mut alerts = Vec::new();
+    for (id, age) in &i.running_ages {
+        if *age > stuck_ms {
+            alerts.push(Alert {
+                kind: "stuck".into(),
+                message: format!(
+                    "work order {id} has been running for {}s (stuck threshold {}s)",
+                    age / 1000,
+                    stuck_ms / 1000
+                ),
+                work_order_id: Some(id.clone()),
+            });
+        }
+    }
+    if queued_count > DEEP_QUEUE {
+        alerts.push(Alert {
+            kind: "queue_depth".into(),
+            message: format!("{queued_count} work orders queued (more than {DEEP_QUEUE})"),
+            work_order_id: None,
+        });
+    }
+    let low_memory = available.is_some_and(|a| a < i.settings.min_memory);
+    if low_memory {
+        alerts.push(Alert {
+            kind: "low_memory".into(),
+            message: format!(
+                "available memory {} MiB is below the minimum {min_memory_mb} MiB; no new work starts",
+                available.unwrap_or(0) / (1024 * 1024)
+            ),
+            work_order_id: None,
+        });
+    }
+    if i.stale_detections > 0 {
+        alerts.push(Alert {
+            kind: "stale".into(),
+            message: format!(
+                "{} stale work orders detected in the last hour",
+                i.stale_detections
+            ),
+            work_order_id: None,
+        });
+    }
+    let status = if !i.accepting || (low_memory && queued_count > 0 && running_count == 0) {
+        "unhealthy"
+    } else if !alerts.is_empty() {
+        "degraded"
+    } else {
+        "healthy"
+    };
+    Health {
+        status: status.into(),
+        counts,
+        running_count,
+        max_concurrent: i.settings.max_concurrent as u64,
+        queued_count,
+        completed_count: count(Status::Succeeded),
+        failed_count: count(Status::Failed),
+        canceled_count: count(Status::Canceled),
+        oldest_running_age: i.running_ages.iter().map(|(_, a)| *a).max(),
+        stuck_threshold: stuck_ms,
+        available_mb: available.map(|a| a / (1024 * 1024)),
+        min_memory_mb,
+        auto_process: i.settings.auto_process,
+        accepting: i.accepting,
+        stale_detections_last_hour: i.stale_detections,
+        alerts,
+        storage: i.storage,
+        timestamp: Timestamp::now(),
+    }
+}

@@ -1,0 +1,253 @@
+//! The daemon: takes the root's lock, loads the store, recovers work left
+//! running, and serves the RPC socket (and the HTTP shim) until SIGTERM/SIGINT
+//! or `agentgate daemon stop`, then shuts down gracefully.
+
+pub mod actor;
+pub mod executor;
+pub mod health;
+pub mod process;
+pub mod workspace;
+
+use std::fs::{self, DirBuilder, File};
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
+use tokio::net::UnixListener;
+use tokio::sync::mpsc;
+
+use crate::config::DaemonSettings;
+use crate::service::Service;
+use crate::store::{Store, StoreError, atomic::write_atomic};
+use actor::Actor;
+use executor::LocalExecutor;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(
+        "another agentgate daemon{} is already running on {root} (socket {socket}); stop it with `agentgate daemon stop` or use another --data-dir"
+    , pid.map(|p| format!(" (pid {p})")).unwrap_or_default())]
+    AlreadyRunning {
+        root: PathBuf,
+        pid: Option<u32>,
+        socket: String,
+    },
+    #[error("cannot open lock file {path}: {source}")]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot prepare socket directory {path}: {source}")]
+    SocketDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot bind socket {path}: {source}")]
+    Bind {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot start the runtime: {0}")]
+    Runtime(std::io::Error),
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Http(String),
+}
+
+/// `<root>/daemon.json`: who holds the root, for clients and a refused second daemon.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DaemonInfo {
+    pub pid: u32,
+    pub socket: PathBuf,
+    pub http_addr: Option<String>,
+    pub version: String,
+}
+
+impl DaemonInfo {
+    pub fn read(root: &Path) -> Option<DaemonInfo> {
+        serde_json::from_slice(&fs::read(root.join("daemon.json")).ok()?).ok()
+    }
+}
+
+/// Takes `<root>/daemon.lock` (flock, held for the daemon's lifetime).
+fn take_lock(root: &Path) -> Result<Flock<File>, DaemonError> {
+    let path = root.join("daemon.lock");
+    let file = File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|source| DaemonError::Lock {
+            path: path.clone(),
+            source,
+        })?;
+    Flock::lock(file, FlockArg::LockExclusiveNonblock).map_err(|(_, errno)| {
+        if errno == nix::errno::Errno::EWOULDBLOCK {
+            let info = DaemonInfo::read(root);
+            DaemonError::AlreadyRunning {
+                root: root.to_path_buf(),
+                pid: info.as_ref().map(|i| i.pid),
+                socket: info
+                    .map(|i| i.socket.display().to_string())
+                    .unwrap_or_else(|| "unknown".into()),
+            }
+        } else {
+            DaemonError::Lock {
+                path,
+                source: std::io::Error::from(errno),
+            }
+        }
+    })
+}
+
+/// Binds the socket so that no other user can ever connect: its directory is
+/// 0700 before bind (when the daemon owns it), the socket ends up 0600, and
+/// each connection's peer uid is checked as well.
+fn bind_socket(path: &Path) -> Result<UnixListener, DaemonError> {
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let dir_err = |source| DaemonError::SocketDir {
+        path: dir.to_path_buf(),
+        source,
+    };
+    if !dir.exists() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(dir_err)?;
+    }
+    let meta = fs::metadata(dir).map_err(dir_err)?;
+    let shared = meta.mode() & 0o1000 != 0; // sticky, like /tmp: not ours to change
+    if !shared && meta.uid() == nix::unistd::getuid().as_raw() {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(dir_err)?;
+    }
+    // A socket left by a crashed daemon: safe to replace, we hold the lock.
+    if fs::symlink_metadata(path).is_ok() {
+        fs::remove_file(path).map_err(|source| DaemonError::Bind {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    let listener = UnixListener::bind(path).map_err(|source| DaemonError::Bind {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|source| {
+        DaemonError::Bind {
+            path: path.to_path_buf(),
+            source,
+        }
+    })?;
+    Ok(listener)
+}
+
+pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
+    let root = settings.paths.root.clone();
+    fs::create_dir_all(&root).map_err(|source| StoreError::CreateDir {
+        path: root.clone(),
+        source,
+    })?;
+    let _lock = take_lock(&root)?;
+    let started = std::time::Instant::now();
+    let store = Store::open(&root)?;
+    let loaded = store.load()?;
+    tracing::info!(
+        root = %root.display(),
+        work_orders = loaded.orders.len(),
+        quarantined = loaded.report.quarantined,
+        orphan_runs_removed = loaded.report.orphan_runs_removed,
+        dangling_run_refs = loaded.report.dangling_run_refs,
+        temp_files_removed = loaded.report.temp_files_removed,
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "store loaded"
+    );
+    process::become_subreaper();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(DaemonError::Runtime)?;
+    runtime.block_on(serve(settings, store, loaded))
+}
+
+async fn serve(
+    settings: DaemonSettings,
+    store: Store,
+    loaded: crate::store::Loaded,
+) -> Result<(), DaemonError> {
+    let settings = Arc::new(settings);
+    let socket = settings.paths.socket.clone();
+    let mut actor = Actor::new(
+        settings.clone(),
+        store,
+        Arc::new(LocalExecutor),
+        loaded.orders,
+        loaded.report,
+    );
+    actor.recover().await;
+    let (tx, rx) = mpsc::channel(1024);
+    let service = Service::new(tx);
+    let mut actor_task = tokio::spawn(actor.run(rx));
+
+    let listener = bind_socket(&socket)?;
+    let rpc_task = tokio::spawn(crate::rpc::server::serve(listener, service.clone()));
+    let http = match &settings.http {
+        Some(addr) => Some(
+            crate::http::start(addr, &settings, service.clone())
+                .await
+                .map_err(DaemonError::Http)?,
+        ),
+        None => None,
+    };
+    let info = DaemonInfo {
+        pid: std::process::id(),
+        socket: socket.clone(),
+        http_addr: http.as_ref().map(|h| h.addr.to_string()),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let info_path = settings.paths.daemon_json();
+    let bytes = serde_json::to_vec_pretty(&info).unwrap_or_default();
+    write_atomic(&info_path, &bytes, 0o644).map_err(|source| DaemonError::Write {
+        path: info_path.clone(),
+        source,
+    })?;
+    tracing::info!(
+        socket = %socket.display(),
+        http = ?info.http_addr,
+        pid = info.pid,
+        max_concurrent = settings.max_concurrent,
+        auto_process = settings.auto_process,
+        "daemon serving"
+    );
+
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(DaemonError::Runtime)?;
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(DaemonError::Runtime)?;
+    tokio::select! {
+        _ = sigterm.recv() => tracing::info!("SIGTERM received"),
+        _ = sigint.recv() => tracing::info!("SIGINT received"),
+        _ = &mut actor_task => {}
+    }
+    // Stop admitting, stop running trees, mark them interrupted, flush.
+    if !actor_task.is_finished() {
+        let _ = service.shutdown().await;
+        let _ = actor_task.await;
+    }
+    rpc_task.abort();
+    if let Some(h) = http {
+        h.stop().await;
+    }
+    let _ = fs::remove_file(&socket);
+    let _ = fs::remove_file(&info_path);
+    tracing::info!("daemon stopped");
+    Ok(())
+}

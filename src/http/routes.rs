@@ -1,0 +1,577 @@
+//! Routes, request parsing and the response envelope
+//! (`{"success":true,"data":...,"requestId":...}` / `{"success":false,"error":{...}}`).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Map, Value, json};
+
+use super::auth::authorized;
+use crate::model::{Status, WorkspaceInput};
+use crate::service::*;
+
+const BODY_LIMIT: usize = 1024 * 1024;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    pub key: Arc<String>,
+}
+
+/// The request id of this request (from `X-Request-ID`, else generated).
+#[derive(Clone)]
+struct RequestId(String);
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/work-orders", post(submit).get(list).delete(batch_delete))
+        .route("/work-orders/purge", post(batch_purge))
+        .route("/work-orders/{id}", get(show).delete(delete_one))
+        .route("/work-orders/{id}/cancel", post(cancel))
+        .route("/work-orders/{id}/kill", post(kill))
+        .route("/work-orders/{id}/runs", post(start))
+        .route("/runs/{id}", get(get_run))
+        .route("/queue/health", get(queue_health))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/health", get(health_root))
+        .route("/health/live", get(health_live))
+        .route("/health/ready", get(health_ready))
+        .fallback(not_found_route)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(request_id))
+        .with_state(state)
+}
+
+async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+        .map(str::to_string)
+        .unwrap_or_else(|| nanoid::nanoid!(16));
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut resp = next.run(req).await;
+    // Fill the envelope's requestId (handlers leave a placeholder).
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let header = req
+        .headers()
+        .get("authorization")
+        .and_then(|v| v.to_str().ok());
+    if authorized(header, &state.key) {
+        next.run(req).await
+    } else {
+        let rid = rid_of(&req);
+        fail(
+            &rid,
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHORIZED",
+            "missing or wrong API key: send `Authorization: Bearer <key>` (the key is in <root>/api-key unless configured)",
+            None,
+        )
+    }
+}
+
+fn rid_of(req: &Request) -> String {
+    req.extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default()
+}
+
+fn ok(rid: &str, status: StatusCode, data: Value) -> Response {
+    (
+        status,
+        axum::Json(json!({"success": true, "data": data, "requestId": rid})),
+    )
+        .into_response()
+}
+
+fn fail(
+    rid: &str,
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    details: Option<Value>,
+) -> Response {
+    let mut error = json!({"code": code, "message": message});
+    if let (Some(d), Value::Object(m)) = (details, &mut error) {
+        m.insert("details".into(), d);
+    }
+    (
+        status,
+        axum::Json(json!({"success": false, "error": error, "requestId": rid})),
+    )
+        .into_response()
+}
+
+fn service_error(rid: &str, e: ServiceError) -> Response {
+    let (status, code) = match e.code {
+        ErrorCode::NotFound => (StatusCode::NOT_FOUND, "NOT_FOUND"),
+        ErrorCode::InvalidState => (StatusCode::CONFLICT, "CONFLICT"),
+        ErrorCode::BadRequest => (StatusCode::BAD_REQUEST, "BAD_REQUEST"),
+        ErrorCode::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "SERVICE_UNAVAILABLE"),
+        ErrorCode::Internal => (StatusCode::INTERNAL_SERVER_ERROR, "INTERNAL_ERROR"),
+    };
+    let details = e.field.as_ref().map(|f| json!({"field": f}));
+    fail(rid, status, code, &e.message, details)
+}
+
+/// Why a request could not be turned into a service call.
+enum ApiError {
+    Service(ServiceError),
+    TooLarge,
+}
+
+impl ApiError {
+    fn respond(self, rid: &str) -> Response {
+        match self {
+            ApiError::Service(e) => service_error(rid, e),
+            ApiError::TooLarge => fail(
+                rid,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BAD_REQUEST",
+                "request body is larger than 1 MiB",
+                None,
+            ),
+        }
+    }
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::Service(ServiceError::bad_request(field, message))
+}
+
+/// Body bytes, turning a too-large body into 413 and other failures into 400.
+fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|rej| {
+        if rej.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            bad("body", format!("cannot read request body: {rej}"))
+        }
+    })
+}
+
+/// A JSON object body; an empty body counts as `{}` when `allow_empty`.
+fn json_object(body: &[u8], allow_empty: bool) -> Result<Map<String, Value>, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) && allow_empty {
+        return Ok(Map::new());
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(bad("body", "request body must be a JSON object")),
+        Err(e) => Err(bad("body", format!("request body is not valid JSON: {e}"))),
+    }
+}
+
+fn opt_str(m: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(bad(field, format!("{field} must be a string"))),
+    }
+}
+
+fn opt_u64(m: &Map<String, Value>, field: &str) -> Result<Option<u64>, ApiError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
+            bad(
+                field,
+                format!("{field} must be a non-negative whole number"),
+            )
+        }),
+    }
+}
+
+fn opt_bool(m: &Map<String, Value>, field: &str) -> Result<Option<bool>, ApiError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(*b)),
+        Some(_) => Err(bad(field, format!("{field} must be true or false"))),
+    }
+}
+
+fn query_pairs(q: &Option<String>) -> Vec<(String, String)> {
+    q.as_deref()
+        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
+        .unwrap_or_default()
+}
+
+fn query_get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+fn query_true(pairs: &[(String, String)], key: &str) -> bool {
+    matches!(query_get(pairs, key), Some("true" | "1" | "yes"))
+}
+
+/// `status=a,b` or `status=a&status=b`.
+fn query_statuses(pairs: &[(String, String)]) -> Result<Vec<Status>, ApiError> {
+    let mut out = Vec::new();
+    for (_, v) in pairs.iter().filter(|(k, _)| k == "status") {
+        for s in v.split(',').filter(|s| !s.is_empty()) {
+            out.push(s.parse::<Status>().map_err(|e| bad("status", e))?);
+        }
+    }
+    Ok(out)
+}
+
+fn statuses_from(v: Option<&Value>) -> Result<Vec<Status>, ApiError> {
+    match v {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .ok_or_else(|| bad("statuses", "statuses must be an array of strings"))
+                    .and_then(|s| s.parse::<Status>().map_err(|e| bad("statuses", e)))
+            })
+            .collect(),
+        Some(_) => Err(bad("statuses", "statuses must be an array of strings")),
+    }
+}
+
+/// Unwraps a parse step or answers with its error (needs `rid` in scope).
+macro_rules! try_resp {
+    ($rid:expr, $e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(err) => return ApiError::respond(err, $rid),
+        }
+    };
+}
+
+type Rid = axum::Extension<RequestId>;
+
+async fn submit(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = try_resp!(&rid, body_or_error(body));
+    let m = try_resp!(&rid, json_object(&body, false));
+    let task_prompt = match m.get("taskPrompt") {
+        Some(Value::String(s)) => s.clone(),
+        None | Some(Value::Null) => {
+            return bad("taskPrompt", "taskPrompt is required").respond(&rid);
+        }
+        Some(_) => return bad("taskPrompt", "taskPrompt must be a string").respond(&rid),
+    };
+    let workspace_source = match m.get("workspaceSource") {
+        None | Some(Value::Null) => None,
+        Some(v @ Value::Object(_)) => match serde_json::from_value::<WorkspaceInput>(v.clone()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                return bad(
+                    "workspaceSource",
+                    format!(
+                        "invalid workspaceSource: {e}; {}",
+                        crate::model::workspace::ACCEPTED_FORMS
+                    ),
+                )
+                .respond(&rid);
+            }
+        },
+        Some(_) => {
+            return bad(
+                "workspaceSource",
+                format!(
+                    "workspaceSource must be an object; {}",
+                    crate::model::workspace::ACCEPTED_FORMS
+                ),
+            )
+            .respond(&rid);
+        }
+    };
+    let max_iterations = try_resp!(&rid, opt_u64(&m, "maxIterations"));
+    let req = SubmitRequest {
+        task_prompt,
+        agent_type: try_resp!(&rid, opt_str(&m, "agentType")),
+        workspace_source,
+        max_time: try_resp!(&rid, opt_u64(&m, "maxTime")),
+        max_iterations: match max_iterations {
+            Some(n) => Some(try_resp!(
+                &rid,
+                u32::try_from(n).map_err(|_| bad("maxIterations", "maxIterations is too large"))
+            )),
+            None => None,
+        },
+    };
+    match st.service.submit(req).await {
+        Ok(wo) => ok(&rid, StatusCode::CREATED, wo.to_json()),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn list(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let pairs = query_pairs(&q);
+    let statuses = try_resp!(&rid, query_statuses(&pairs));
+    let limit = match query_get(&pairs, "limit") {
+        None => 20,
+        Some(s) => match s.parse::<u32>() {
+            Ok(n) if (1..=1000).contains(&n) => n,
+            _ => {
+                return bad("limit", format!("limit {s:?} is out of range: 1-1000")).respond(&rid);
+            }
+        },
+    };
+    let offset = match query_get(&pairs, "offset") {
+        None => 0,
+        Some(s) => try_resp!(
+            &rid,
+            s.parse::<u32>().map_err(|_| bad(
+                "offset",
+                format!("offset {s:?} must be a non-negative whole number")
+            ))
+        ),
+    };
+    match st
+        .service
+        .list(ListQuery {
+            statuses,
+            limit: Some(limit),
+            offset,
+        })
+        .await
+    {
+        Ok(page) => ok(&rid, StatusCode::OK, page.to_json()),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn show(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+    Path(id): Path<String>,
+) -> Response {
+    match st.service.show(id).await {
+        Ok(d) => ok(&rid, StatusCode::OK, d.to_json()),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn delete_one(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let pairs = query_pairs(&q);
+    if query_true(&pairs, "purge") {
+        let req = PurgeRequest {
+            ids: vec![id.clone()],
+            statuses: vec![],
+            older_than_ms: None,
+            dry_run: false,
+        };
+        return match st.service.purge(req).await {
+            Ok(p) if p.deleted_ids.contains(&id) => {
+                ok(&rid, StatusCode::OK, json!({"id": id, "purged": true}))
+            }
+            Ok(_) => service_error(
+                &rid,
+                ServiceError::invalid_state(format!("work order {id} could not be purged")),
+            ),
+            Err(e) => service_error(&rid, e),
+        };
+    }
+    cancel_inner(&st, &rid, id).await
+}
+
+async fn cancel(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+    Path(id): Path<String>,
+) -> Response {
+    cancel_inner(&st, &rid, id).await
+}
+
+async fn cancel_inner(st: &AppState, rid: &str, id: String) -> Response {
+    match st.service.cancel(id).await {
+        Ok(c) => ok(rid, StatusCode::OK, c.to_json()),
+        Err(e) => service_error(rid, e),
+    }
+}
+
+async fn kill(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = try_resp!(&rid, body_or_error(body));
+    let m = try_resp!(&rid, json_object(&body, true));
+    let pairs = query_pairs(&q);
+    let force =
+        query_true(&pairs, "force") || try_resp!(&rid, opt_bool(&m, "immediate")).unwrap_or(false);
+    let req = KillRequest {
+        id,
+        force,
+        grace_ms: try_resp!(&rid, opt_u64(&m, "gracePeriodMs")),
+        reason: try_resp!(&rid, opt_str(&m, "reason")),
+    };
+    match st.service.kill(req).await {
+        Ok(k) => ok(&rid, StatusCode::OK, k.to_json()),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn start(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+    Path(id): Path<String>,
+) -> Response {
+    match st.service.start(id).await {
+        Ok(s) => ok(&rid, StatusCode::ACCEPTED, s.to_json()),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn batch_purge(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let body = try_resp!(&rid, body_or_error(body));
+    let m = try_resp!(&rid, json_object(&body, true));
+    let statuses = try_resp!(&rid, statuses_from(m.get("statuses")));
+    let older_than_ms = match m.get("olderThanDays") {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.as_f64() {
+            Some(d) if d >= 0.0 && d.is_finite() => Some((d * 86_400_000.0) as u64),
+            _ => {
+                return bad(
+                    "olderThanDays",
+                    "olderThanDays must be a non-negative number",
+                )
+                .respond(&rid);
+            }
+        },
+    };
+    let req = PurgeRequest {
+        ids: vec![],
+        statuses,
+        older_than_ms,
+        dry_run: try_resp!(&rid, opt_bool(&m, "dryRun")).unwrap_or(false),
+    };
+    match st.service.purge(req).await {
+        Ok(p) => ok(&rid, StatusCode::OK, p.to_json()),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn batch_delete(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let pairs = query_pairs(&q);
+    if !query_true(&pairs, "purge") {
+        return bad(
+            "purge",
+            "DELETE /api/v1/work-orders needs purge=true (and optionally status=...)",
+        )
+        .respond(&rid);
+    }
+    let statuses = try_resp!(&rid, query_statuses(&pairs));
+    let req = PurgeRequest {
+        ids: vec![],
+        statuses,
+        older_than_ms: None,
+        dry_run: query_true(&pairs, "dryRun"),
+    };
+    match st.service.purge(req).await {
+        Ok(p) => ok(&rid, StatusCode::OK, p.to_json()),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn get_run(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+    Path(id): Path<String>,
+) -> Response {
+    match st.service.get_run(id).await {
+        Ok(r) => ok(&rid, StatusCode::OK, run_json(&r)),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn queue_health(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+) -> Response {
+    match st.service.health().await {
+        Ok(h) => ok(&rid, StatusCode::OK, h.to_json()),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn health_root(State(st): State<AppState>, axum::Extension(RequestId(rid)): Rid) -> Response {
+    match st.service.health().await {
+        Ok(h) => ok(
+            &rid,
+            StatusCode::OK,
+            json!({"status": if h.accepting {"ok"} else {"shutting_down"}, "version": env!("CARGO_PKG_VERSION"), "queue": h.status}),
+        ),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn health_live(axum::Extension(RequestId(rid)): Rid) -> Response {
+    ok(&rid, StatusCode::OK, json!({"status": "alive"}))
+}
+
+async fn health_ready(
+    State(st): State<AppState>,
+    axum::Extension(RequestId(rid)): Rid,
+) -> Response {
+    match st.service.health().await {
+        Ok(h) if h.accepting => ok(&rid, StatusCode::OK, json!({"status": "ready"})),
+        Ok(_) => fail(
+            &rid,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "SERVICE_UNAVAILABLE",
+            "the daemon is shutting down",
+            None,
+        ),
+        Err(e) => service_error(&rid, e),
+    }
+}
+
+async fn not_found_route(req: Request) -> Response {
+    let rid = rid_of(&req);
+    let _ = HeaderMap::new();
+    fail(
+        &rid,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        &format!("no route for {} {}", req.method(), req.uri().path()),
+        None,
+    )
+}

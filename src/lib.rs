@@ -1,0 +1,16 @@
+//! agentgate: queue and supervise long-running coding-agent processes.
+//!
+//! Layout: `cli` (flags), `config` (settings and paths), `model` (work orders,
+//! statuses, workspace sources), `store` (durable files), `daemon` (queue actor,
+//! executor, health), `service` (the one API both doors call), `rpc` (Unix-socket
+//! door), `http` (AgentGate REST door), `client` (commands and rendering).
+
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod daemon;
+pub mod http;
+pub mod model;
+pub mod rpc;
+pub mod service;
+pub mod store;

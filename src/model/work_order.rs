@@ -1,0 +1,367 @@
+//! The work order and run records, the single checked status transition, and
+//! their JSON form (camelCase; used by the HTTP API, `--json` and the store).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::time::rfc3339;
+use super::{ModelError, ResultKind, Status, Timestamp, WorkspaceSource};
+
+/// Default for `maxTime` (seconds) and its accepted range.
+pub const DEFAULT_MAX_TIME: u64 = 3600;
+pub const MAX_TIME_RANGE: std::ops::RangeInclusive<u64> = 1..=604_800;
+pub const DEFAULT_MAX_ITERATIONS: u32 = 3;
+
+/// One work order as the daemon holds it and sends it over RPC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrder {
+    pub id: String,
+    pub task_prompt: String,
+    pub status: Status,
+    pub agent_type: String,
+    pub workspace_source: WorkspaceSource,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub max_time: u64,
+    pub max_iterations: u32,
+    pub timeout_at: Option<Timestamp>,
+    pub last_activity_at: Option<Timestamp>,
+    pub pid: Option<u32>,
+    /// Process start time (clock ticks since boot, /proc/PID/stat field 22): tells
+    /// a live agent from a reused PID after a restart.
+    pub pid_start_time: Option<u64>,
+    pub run_count: u32,
+    pub current_run_id: Option<String>,
+    pub run_ids: Vec<String>,
+    pub result: Option<ResultKind>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub error: Option<String>,
+}
+
+impl WorkOrder {
+    /// Every status change goes through here.
+    pub fn transition(&mut self, to: Status, now: Timestamp) -> Result<(), ModelError> {
+        self.status.check_transition(to)?;
+        self.status = to;
+        self.updated_at = now;
+        if to == Status::Running {
+            self.started_at = Some(now);
+            self.completed_at = None;
+            self.last_activity_at = Some(now);
+            self.result = None;
+            self.exit_code = None;
+            self.signal = None;
+            self.error = None;
+            self.pid = None;
+            self.pid_start_time = None;
+        }
+        if to.is_terminal() {
+            self.completed_at = Some(now);
+            self.pid = None;
+            self.pid_start_time = None;
+        }
+        Ok(())
+    }
+
+    /// Ends the work order with a recorded reason (the `Result=` of systemd).
+    pub fn finish(
+        &mut self,
+        to: Status,
+        result: ResultKind,
+        exit_code: Option<i32>,
+        signal: Option<i32>,
+        error: Option<String>,
+        now: Timestamp,
+    ) -> Result<(), ModelError> {
+        self.transition(to, now)?;
+        self.result = Some(result);
+        self.exit_code = exit_code;
+        self.signal = signal;
+        self.error = error;
+        Ok(())
+    }
+
+    /// The JSON object of the HTTP API and `--json` (no unknown fields).
+    pub fn to_json(&self) -> Value {
+        self.to_json_with(&Map::new())
+    }
+
+    /// The JSON object with preserved unknown fields (the on-disk form).
+    pub fn to_json_with(&self, extra: &Map<String, Value>) -> Value {
+        let j = WorkOrderJson::from_model(self, extra.clone());
+        serde_json::to_value(j).unwrap_or(Value::Null)
+    }
+
+    /// Parses a stored or legacy work order; unknown fields come back separately.
+    pub fn from_json_value(v: Value) -> Result<(WorkOrder, Map<String, Value>), String> {
+        let j: WorkOrderJson = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        j.into_model()
+    }
+
+    pub fn from_json_slice(bytes: &[u8]) -> Result<(WorkOrder, Map<String, Value>), String> {
+        let j: WorkOrderJson = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        j.into_model()
+    }
+
+    pub fn to_json_pretty_with(&self, extra: &Map<String, Value>) -> Vec<u8> {
+        let j = WorkOrderJson::from_model(self, extra.clone());
+        serde_json::to_vec_pretty(&j).unwrap_or_default()
+    }
+}
+
+/// JSON shape of a work order. Optional fields are omitted when absent; fields
+/// this daemon does not know are kept in `extra` and written back.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WorkOrderJson {
+    id: String,
+    task_prompt: String,
+    status: Status,
+    #[serde(default = "default_agent")]
+    agent_type: String,
+    workspace_source: Value,
+    #[serde(with = "rfc3339")]
+    created_at: Timestamp,
+    #[serde(
+        default,
+        with = "rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    updated_at: Option<Timestamp>,
+    #[serde(
+        default,
+        with = "rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    started_at: Option<Timestamp>,
+    #[serde(
+        default,
+        with = "rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    completed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_time: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    max_iterations: Option<u32>,
+    #[serde(
+        default,
+        with = "rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    timeout_at: Option<Timestamp>,
+    #[serde(
+        default,
+        with = "rfc3339::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    last_activity_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pid: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pid_start_time: Option<u64>,
+    #[serde(default)]
+    run_count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    current_run_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    run_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    result: Option<ResultKind>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    signal: Option<i32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    error: Option<Value>,
+    #[serde(flatten)]
+    extra: Map<String, Value>,
+}
+
+fn default_agent() -> String {
+    "claude-code-subscription".to_string()
+}
+
+impl WorkOrderJson {
+    fn from_model(w: &WorkOrder, extra: Map<String, Value>) -> WorkOrderJson {
+        WorkOrderJson {
+            id: w.id.clone(),
+            task_prompt: w.task_prompt.clone(),
+            status: w.status,
+            agent_type: w.agent_type.clone(),
+            workspace_source: w.workspace_source.to_json(),
+            created_at: w.created_at,
+            updated_at: Some(w.updated_at),
+            started_at: w.started_at,
+            completed_at: w.completed_at,
+            max_time: Some(w.max_time),
+            max_iterations: Some(w.max_iterations),
+            timeout_at: w.timeout_at,
+            last_activity_at: w.last_activity_at,
+            pid: w.pid,
+            pid_start_time: w.pid_start_time,
+            run_count: w.run_count,
+            current_run_id: w.current_run_id.clone(),
+            run_ids: w.run_ids.clone(),
+            result: w.result,
+            exit_code: w.exit_code,
+            signal: w.signal,
+            error: w.error.clone().map(Value::String),
+            extra,
+        }
+    }
+
+    fn into_model(mut self) -> Result<(WorkOrder, Map<String, Value>), String> {
+        let workspace_source = WorkspaceSource::from_stored_json(&self.workspace_source)?;
+        // AgentGate's own files name the limit `maxWallClockSeconds` and the run `runId`.
+        let max_time = self
+            .max_time
+            .or_else(|| {
+                self.extra
+                    .get("maxWallClockSeconds")
+                    .and_then(Value::as_u64)
+            })
+            .unwrap_or(DEFAULT_MAX_TIME);
+        let current_run_id = self.current_run_id.or_else(|| {
+            self.extra
+                .get("runId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        let mut run_ids = std::mem::take(&mut self.run_ids);
+        if let Some(r) = &current_run_id
+            && !run_ids.contains(r)
+        {
+            run_ids.push(r.clone());
+        }
+        let error = match self.error {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s),
+            // Older data stored structured errors: keep the text, lose nothing.
+            Some(other) => Some(other.to_string()),
+        };
+        let wo = WorkOrder {
+            id: self.id,
+            task_prompt: self.task_prompt,
+            status: self.status,
+            agent_type: self.agent_type,
+            workspace_source,
+            created_at: self.created_at,
+            updated_at: self.updated_at.unwrap_or(self.created_at),
+            started_at: self.started_at,
+            completed_at: self.completed_at,
+            max_time,
+            max_iterations: self.max_iterations.unwrap_or(DEFAULT_MAX_ITERATIONS),
+            timeout_at: self.timeout_at,
+            last_activity_at: self.last_activity_at,
+            pid: self.pid,
+            pid_start_time: self.pid_start_time,
+            run_count: self.run_count.max(run_ids.len() as u32),
+            current_run_id,
+            run_ids,
+            result: self.result,
+            exit_code: self.exit_code,
+            signal: self.signal,
+            error,
+        };
+        Ok((wo, self.extra))
+    }
+}
+
+/// One run (an attempt) of a work order: `runs/<run-id>/run.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Run {
+    pub id: String,
+    pub work_order_id: String,
+    pub status: Status,
+    #[serde(with = "rfc3339")]
+    pub started_at: Timestamp,
+    #[serde(default, with = "rfc3339::option")]
+    pub completed_at: Option<Timestamp>,
+    #[serde(default)]
+    pub pid: Option<u32>,
+    #[serde(default)]
+    pub pid_start_time: Option<u64>,
+    #[serde(default)]
+    pub workspace: Option<String>,
+    #[serde(default)]
+    pub result: Option<ResultKind>,
+    #[serde(default)]
+    pub exit_code: Option<i32>,
+    #[serde(default)]
+    pub signal: Option<i32>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    pub fn sample() -> WorkOrder {
+        WorkOrder {
+            id: "abcDEF123_-x".into(),
+            task_prompt: "echo hi".into(),
+            status: Status::Queued,
+            agent_type: "shell".into(),
+            workspace_source: WorkspaceSource::Local {
+                path: "/tmp".into(),
+            },
+            created_at: Timestamp(1_767_323_045_678),
+            updated_at: Timestamp(1_767_323_045_678),
+            started_at: None,
+            completed_at: None,
+            max_time: 3600,
+            max_iterations: 3,
+            timeout_at: None,
+            last_activity_at: None,
+            pid: None,
+            pid_start_time: None,
+            run_count: 0,
+            current_run_id: None,
+            run_ids: vec![],
+            result: None,
+            exit_code: None,
+            signal: None,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn json_round_trip_preserves_unknown_fields() {
+        let mut extra = Map::new();
+        extra.insert("policies".into(), json!({"networkAllowed": false}));
+        let wo = sample();
+        let v = wo.to_json_with(&extra);
+        assert_eq!(v["createdAt"], "2026-01-02T03:04:05.678Z");
+        assert_eq!(v["workspaceSource"], json!({"type":"local","path":"/tmp"}));
+        assert!(v.get("startedAt").is_none());
+        let (back, extra2) = WorkOrder::from_json_value(v).unwrap();
+        assert_eq!(back, wo);
+        assert_eq!(extra2, extra);
+    }
+
+    #[test]
+    fn transitions_are_checked_and_stamp_times() {
+        let mut wo = sample();
+        assert!(wo.transition(Status::Succeeded, Timestamp(1)).is_err());
+        wo.transition(Status::Running, Timestamp(10)).unwrap();
+        assert_eq!(wo.started_at, Some(Timestamp(10)));
+        wo.finish(
+            Status::Failed,
+            ResultKind::Exited,
+            Some(3),
+            None,
+            None,
+            Timestamp(20),
+        )
+        .unwrap();
+        assert_eq!(wo.completed_at, Some(Timestamp(20)));
+        assert!(wo.transition(Status::Canceled, Timestamp(30)).is_err());
+    }
+}

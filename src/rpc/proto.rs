@@ -1,0 +1,255 @@
+//! RPC messages. The first frame of a connection is `ClientFrame::Hello`; then
+//! each `ClientFrame::Request` gets one `ServerFrame` answer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Run, WorkOrder};
+use crate::service::*;
+
+/// Bumped whenever a message changes shape.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ClientFrame {
+    Hello { version: u32 },
+    Request(Box<Request>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Request {
+    Submit(SubmitRequest),
+    List(ListQuery),
+    Show(String),
+    GetRun(String),
+    Cancel(String),
+    Kill(KillRequest),
+    Purge(PurgeRequest),
+    Health,
+    Start(String),
+    Shutdown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Reply {
+    Submitted(WorkOrder),
+    List(ListPage),
+    Show(WorkOrderDetail),
+    Run(Run),
+    Canceled(CancelOutcome),
+    Killed(KillOutcome),
+    Purged(PurgeOutcome),
+    Health(Health),
+    Started(StartOutcome),
+    ShuttingDown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ServerFrame {
+    Hello {
+        version: u32,
+        daemon_version: String,
+    },
+    Ok(Box<Reply>),
+    Err(ServiceError),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ResultKind, Status, Timestamp, WorkspaceInput, WorkspaceSource};
+    use crate::rpc::codec::{decode, encode};
+    use crate::store::StorageReport;
+    use std::collections::BTreeMap;
+
+    fn work_order() -> WorkOrder {
+        WorkOrder {
+            id: "abcDEF123_-x".into(),
+            task_prompt: "echo hi".into(),
+            status: Status::Failed,
+            agent_type: "shell".into(),
+            workspace_source: WorkspaceSource::Github {
+                owner: "o".into(),
+                repo: "r".into(),
+                branch: Some("main".into()),
+            },
+            created_at: Timestamp(1),
+            updated_at: Timestamp(2),
+            started_at: Some(Timestamp(3)),
+            completed_at: Some(Timestamp(4)),
+            max_time: 60,
+            max_iterations: 3,
+            timeout_at: Some(Timestamp(5)),
+            last_activity_at: None,
+            pid: Some(42),
+            pid_start_time: Some(7),
+            run_count: 1,
+            current_run_id: Some("run1".into()),
+            run_ids: vec!["run1".into()],
+            result: Some(ResultKind::Signaled),
+            exit_code: None,
+            signal: Some(9),
+            error: Some("killed by SIGKILL".into()),
+        }
+    }
+
+    fn run() -> Run {
+        Run {
+            id: "run1".into(),
+            work_order_id: "abcDEF123_-x".into(),
+            status: Status::Running,
+            started_at: Timestamp(3),
+            completed_at: None,
+            pid: Some(42),
+            pid_start_time: None,
+            workspace: Some("/tmp".into()),
+            result: None,
+            exit_code: Some(0),
+            signal: None,
+            error: None,
+        }
+    }
+
+    fn round_trip<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(v: T) {
+        let bytes = encode(&v).unwrap();
+        let back: T = decode(&bytes).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn every_request_round_trips() {
+        let requests = vec![
+            Request::Submit(SubmitRequest {
+                task_prompt: "p".into(),
+                agent_type: Some("shell".into()),
+                workspace_source: Some(WorkspaceInput::local("/tmp")),
+                max_time: Some(5),
+                max_iterations: None,
+            }),
+            Request::List(ListQuery {
+                statuses: vec![Status::Queued, Status::WaitingForChildren],
+                limit: None,
+                offset: 3,
+            }),
+            Request::Show("a".into()),
+            Request::GetRun("r".into()),
+            Request::Cancel("a".into()),
+            Request::Kill(KillRequest {
+                id: "a".into(),
+                force: true,
+                grace_ms: Some(10),
+                reason: Some("why".into()),
+            }),
+            Request::Purge(PurgeRequest {
+                ids: vec!["a".into()],
+                statuses: vec![Status::Failed],
+                older_than_ms: Some(1000),
+                dry_run: true,
+            }),
+            Request::Health,
+            Request::Start("a".into()),
+            Request::Shutdown,
+        ];
+        for r in requests {
+            round_trip(ClientFrame::Request(Box::new(r)));
+        }
+        round_trip(ClientFrame::Hello { version: 7 });
+    }
+
+    #[test]
+    fn every_reply_round_trips() {
+        let replies = vec![
+            Reply::Submitted(work_order()),
+            Reply::List(ListPage {
+                items: vec![work_order()],
+                total: 1,
+                limit: 20,
+                offset: 0,
+                has_more: false,
+            }),
+            Reply::Show(WorkOrderDetail {
+                work_order: work_order(),
+                runs: vec![run()],
+            }),
+            Reply::Run(run()),
+            Reply::Canceled(CancelOutcome {
+                id: "a".into(),
+                status: Status::Canceled,
+                was_running: true,
+                killed: true,
+            }),
+            Reply::Killed(KillOutcome {
+                id: "a".into(),
+                success: true,
+                forced_kill: false,
+                duration_ms: 3,
+                status: Status::Canceled,
+                message: "m".into(),
+            }),
+            Reply::Purged(PurgeOutcome {
+                deleted_count: 1,
+                deleted_ids: vec!["a".into()],
+                would_delete: Some(vec![]),
+            }),
+            Reply::Health(Health {
+                status: "healthy".into(),
+                counts: BTreeMap::from([("queued".to_string(), 1)]),
+                running_count: 0,
+                max_concurrent: 2,
+                queued_count: 1,
+                completed_count: 0,
+                failed_count: 0,
+                canceled_count: 0,
+                oldest_running_age: None,
+                stuck_threshold: 1,
+                available_mb: Some(5),
+                min_memory_mb: 1,
+                auto_process: true,
+                accepting: true,
+                stale_detections_last_hour: 0,
+                alerts: vec![Alert {
+                    kind: "k".into(),
+                    message: "m".into(),
+                    work_order_id: None,
+                }],
+                storage: StorageReport::default(),
+                timestamp: Timestamp(9),
+            }),
+            Reply::Started(StartOutcome {
+                id: "a".into(),
+                run_id: "r".into(),
+                status: Status::Running,
+                started_at: Timestamp(1),
+            }),
+            Reply::ShuttingDown,
+        ];
+        for r in replies {
+            round_trip(ServerFrame::Ok(Box::new(r)));
+        }
+        round_trip(ServerFrame::Hello {
+            version: 1,
+            daemon_version: "0.1.0".into(),
+        });
+        for code in [
+            ErrorCode::NotFound,
+            ErrorCode::InvalidState,
+            ErrorCode::BadRequest,
+            ErrorCode::Unavailable,
+            ErrorCode::Internal,
+        ] {
+            round_trip(ServerFrame::Err(ServiceError {
+                code,
+                message: "m".into(),
+                field: Some("f".into()),
+            }));
+        }
+    }
+
+    #[test]
+    fn garbage_does_not_decode() {
+        assert!(decode::<ClientFrame>(&[0xff, 0xff, 0xff]).is_err());
+        assert!(decode::<ClientFrame>(&[]).is_err());
+        let mut ok = encode(&ClientFrame::Hello { version: 1 }).unwrap().to_vec();
+        ok.push(0);
+        assert!(decode::<ClientFrame>(&ok).is_err(), "trailing bytes accepted");
+    }
+}

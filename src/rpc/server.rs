@@ -1,0 +1,153 @@
+//! The RPC door: accepts connections on the Unix socket, checks the peer's uid,
+//! performs the version handshake and maps each request onto the service.
+//! A bad client gets an error frame (where one can still be sent) and is
+//! disconnected; nothing it sends can affect the daemon.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use tokio::net::{UnixListener, UnixStream};
+use tokio_util::codec::Framed;
+
+use super::codec::{self, framing};
+use super::proto::{ClientFrame, PROTOCOL_VERSION, Reply, Request, ServerFrame};
+use crate::service::{ErrorCode, Service, ServiceError};
+
+/// A connection that sends nothing for this long is closed.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub async fn serve(listener: UnixListener, service: Service) {
+    let my_uid = nix::unistd::getuid().as_raw();
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        match stream.peer_cred() {
+            Ok(cred) if cred.uid() == my_uid || cred.uid() == 0 => {}
+            Ok(cred) => {
+                tracing::warn!(
+                    peer_uid = cred.uid(),
+                    "refusing connection from another user"
+                );
+                continue;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read peer credentials; refusing connection");
+                continue;
+            }
+        }
+        let service = service.clone();
+        tokio::spawn(async move {
+            if let Err(reason) = connection(stream, service).await {
+                tracing::debug!(%reason, "connection closed");
+            }
+        });
+    }
+}
+
+type Conn = Framed<UnixStream, tokio_util::codec::LengthDelimitedCodec>;
+
+async fn send(conn: &mut Conn, frame: &ServerFrame) -> Result<(), String> {
+    let bytes = match codec::encode(frame) {
+        Ok(b) => b,
+        Err(e) => codec::encode(&ServerFrame::Err(ServiceError::internal(e.to_string())))
+            .map_err(|e| e.to_string())?,
+    };
+    conn.send(bytes).await.map_err(|e| e.to_string())
+}
+
+async fn reject(conn: &mut Conn, message: String) -> Result<(), String> {
+    let _ = send(
+        conn,
+        &ServerFrame::Err(ServiceError::new(ErrorCode::BadRequest, message.clone())),
+    )
+    .await;
+    Err(message)
+}
+
+/// Reads the next frame as a `ClientFrame`, or explains why not.
+async fn next_frame(conn: &mut Conn, timeout: Duration) -> Result<Option<ClientFrame>, String> {
+    let frame = match tokio::time::timeout(timeout, conn.next()).await {
+        Err(_) => return Err("idle timeout".into()),
+        Ok(None) => return Ok(None),
+        Ok(Some(Err(e))) => return Err(format!("bad frame: {e}")),
+        Ok(Some(Ok(f))) => f,
+    };
+    codec::decode::<ClientFrame>(&frame)
+        .map(Some)
+        .map_err(|e| e.to_string())
+}
+
+async fn connection(stream: UnixStream, service: Service) -> Result<(), String> {
+    let mut conn = Framed::new(stream, framing());
+    match next_frame(&mut conn, HELLO_TIMEOUT).await {
+        Ok(Some(ClientFrame::Hello { version })) if version == PROTOCOL_VERSION => {
+            send(
+                &mut conn,
+                &ServerFrame::Hello {
+                    version: PROTOCOL_VERSION,
+                    daemon_version: env!("CARGO_PKG_VERSION").to_string(),
+                },
+            )
+            .await?;
+        }
+        Ok(Some(ClientFrame::Hello { version })) => {
+            return reject(
+                &mut conn,
+                format!(
+                    "protocol version mismatch: client speaks {version}, daemon speaks {PROTOCOL_VERSION}; use the agentgate binary that matches the running daemon"
+                ),
+            )
+            .await;
+        }
+        Ok(Some(ClientFrame::Request(_))) => {
+            return reject(&mut conn, "expected a Hello frame first".into()).await;
+        }
+        Ok(None) => return Ok(()),
+        Err(e) => return reject(&mut conn, e).await,
+    }
+    loop {
+        let req = match next_frame(&mut conn, IDLE_TIMEOUT).await {
+            Ok(Some(ClientFrame::Request(r))) => *r,
+            Ok(Some(ClientFrame::Hello { .. })) => {
+                return reject(&mut conn, "unexpected second Hello frame".into()).await;
+            }
+            Ok(None) => return Ok(()),
+            Err(e) => return reject(&mut conn, e).await,
+        };
+        let shutdown = matches!(req, Request::Shutdown);
+        let frame = match dispatch(&service, req).await {
+            Ok(reply) => ServerFrame::Ok(Box::new(reply)),
+            Err(e) => ServerFrame::Err(e),
+        };
+        send(&mut conn, &frame).await?;
+        if shutdown {
+            return Ok(());
+        }
+    }
+}
+
+/// One request, one service call: the RPC door adds no behaviour of its own.
+async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError> {
+    Ok(match req {
+        Request::Submit(r) => Reply::Submitted(service.submit(r).await?),
+        Request::List(q) => Reply::List(service.list(q).await?),
+        Request::Show(id) => Reply::Show(service.show(id).await?),
+        Request::GetRun(id) => Reply::Run(service.get_run(id).await?),
+        Request::Cancel(id) => Reply::Canceled(service.cancel(id).await?),
+        Request::Kill(r) => Reply::Killed(service.kill(r).await?),
+        Request::Purge(r) => Reply::Purged(service.purge(r).await?),
+        Request::Health => Reply::Health(service.health().await?),
+        Request::Start(id) => Reply::Started(service.start(id).await?),
+        Request::Shutdown => {
+            service.shutdown().await?;
+            Reply::ShuttingDown
+        }
+    })
+}

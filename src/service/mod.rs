@@ -1,0 +1,109 @@
+//! The one service both front doors (RPC server, HTTP shim) call. Every
+//! operation is a message to the queue actor, which alone owns the state.
+
+pub mod error;
+pub mod types;
+
+pub use error::{ErrorCode, ServiceError};
+pub use types::*;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::model::{Run, WorkOrder};
+
+pub type Reply<T> = oneshot::Sender<Result<T, ServiceError>>;
+
+/// What a front door can ask of the actor.
+#[derive(Debug)]
+pub enum Command {
+    Submit(SubmitRequest, Reply<WorkOrder>),
+    List(ListQuery, Reply<ListPage>),
+    Show(String, Reply<WorkOrderDetail>),
+    GetRun(String, Reply<Run>),
+    Cancel(String, Reply<CancelOutcome>),
+    Kill(KillRequest, Reply<KillOutcome>),
+    /// Resolves a purge request to the ids it covers (no change made).
+    PurgePlan(PurgeRequest, Reply<Vec<String>>),
+    /// Deletes these work orders; each must be terminal by now.
+    PurgeDelete(Vec<String>, Reply<Vec<String>>),
+    Health(Reply<Health>),
+    Start(String, Reply<StartOutcome>),
+    Shutdown(Reply<()>),
+}
+
+#[derive(Clone)]
+pub struct Service {
+    tx: mpsc::Sender<Command>,
+}
+
+impl Service {
+    pub fn new(tx: mpsc::Sender<Command>) -> Service {
+        Service { tx }
+    }
+
+    async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ServiceError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(make(reply))
+            .await
+            .map_err(|_| ServiceError::unavailable("the daemon is shutting down"))?;
+        rx.await
+            .map_err(|_| ServiceError::unavailable("the daemon is shutting down"))?
+    }
+
+    pub async fn submit(&self, req: SubmitRequest) -> Result<WorkOrder, ServiceError> {
+        self.call(|r| Command::Submit(req, r)).await
+    }
+    pub async fn list(&self, q: ListQuery) -> Result<ListPage, ServiceError> {
+        self.call(|r| Command::List(q, r)).await
+    }
+    pub async fn show(&self, id: String) -> Result<WorkOrderDetail, ServiceError> {
+        self.call(|r| Command::Show(id, r)).await
+    }
+    pub async fn get_run(&self, id: String) -> Result<Run, ServiceError> {
+        self.call(|r| Command::GetRun(id, r)).await
+    }
+    pub async fn cancel(&self, id: String) -> Result<CancelOutcome, ServiceError> {
+        self.call(|r| Command::Cancel(id, r)).await
+    }
+    pub async fn kill(&self, req: KillRequest) -> Result<KillOutcome, ServiceError> {
+        self.call(|r| Command::Kill(req, r)).await
+    }
+    pub async fn health(&self) -> Result<Health, ServiceError> {
+        self.call(Command::Health).await
+    }
+    pub async fn start(&self, id: String) -> Result<StartOutcome, ServiceError> {
+        self.call(|r| Command::Start(id, r)).await
+    }
+    pub async fn shutdown(&self) -> Result<(), ServiceError> {
+        self.call(Command::Shutdown).await
+    }
+
+    /// Purge: resolve the set, stop whatever is still queued or running (the
+    /// actor decides each race), then delete what is terminal.
+    pub async fn purge(&self, req: PurgeRequest) -> Result<PurgeOutcome, ServiceError> {
+        let dry_run = req.dry_run;
+        let ids = self.call(|r| Command::PurgePlan(req, r)).await?;
+        if dry_run {
+            return Ok(PurgeOutcome {
+                deleted_count: 0,
+                deleted_ids: vec![],
+                would_delete: Some(ids),
+            });
+        }
+        for id in &ids {
+            match self.cancel(id.clone()).await {
+                Ok(_) => {}
+                // Already terminal (or gone): nothing to stop.
+                Err(e) if matches!(e.code, ErrorCode::InvalidState | ErrorCode::NotFound) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        let deleted = self.call(|r| Command::PurgeDelete(ids, r)).await?;
+        Ok(PurgeOutcome {
+            deleted_count: deleted.len() as u64,
+            deleted_ids: deleted,
+            would_delete: None,
+        })
+    }
+}

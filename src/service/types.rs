@@ -1,0 +1,207 @@
+//! Requests and results of the service's operations. Plain serde types (no
+//! `skip_serializing_if`, `flatten`, `untagged` or `Value`), so they travel over
+//! bincode unchanged; `to_json` gives the HTTP `data` payload, which `--json`
+//! prints too.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+use crate::model::{Run, Status, Timestamp, WorkOrder, WorkspaceInput};
+use crate::store::StorageReport;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SubmitRequest {
+    pub task_prompt: String,
+    pub agent_type: Option<String>,
+    pub workspace_source: Option<WorkspaceInput>,
+    /// Seconds.
+    pub max_time: Option<u64>,
+    pub max_iterations: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListQuery {
+    pub statuses: Vec<Status>,
+    /// `None` = all.
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ListPage {
+    pub items: Vec<WorkOrder>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+    pub has_more: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkOrderDetail {
+    pub work_order: WorkOrder,
+    pub runs: Vec<Run>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CancelOutcome {
+    pub id: String,
+    pub status: Status,
+    pub was_running: bool,
+    pub killed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KillRequest {
+    pub id: String,
+    pub force: bool,
+    pub grace_ms: Option<u64>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KillOutcome {
+    pub id: String,
+    pub success: bool,
+    pub forced_kill: bool,
+    pub duration_ms: u64,
+    pub status: Status,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PurgeRequest {
+    pub ids: Vec<String>,
+    pub statuses: Vec<Status>,
+    pub older_than_ms: Option<u64>,
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PurgeOutcome {
+    pub deleted_count: u64,
+    pub deleted_ids: Vec<String>,
+    /// Dry run only: what would be deleted.
+    pub would_delete: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartOutcome {
+    pub id: String,
+    pub run_id: String,
+    pub status: Status,
+    pub started_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    pub kind: String,
+    pub message: String,
+    pub work_order_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub counts: BTreeMap<String, u64>,
+    pub running_count: u64,
+    pub max_concurrent: u64,
+    pub queued_count: u64,
+    pub completed_count: u64,
+    pub failed_count: u64,
+    pub canceled_count: u64,
+    pub oldest_running_age: Option<u64>,
+    pub stuck_threshold: u64,
+    pub available_mb: Option<u64>,
+    pub min_memory_mb: u64,
+    pub auto_process: bool,
+    pub accepting: bool,
+    pub stale_detections_last_hour: u64,
+    pub alerts: Vec<Alert>,
+    pub storage: StorageReport,
+    pub timestamp: Timestamp,
+}
+
+impl ListPage {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "items": self.items.iter().map(WorkOrder::to_json).collect::<Vec<_>>(),
+            "total": self.total,
+            "limit": self.limit,
+            "offset": self.offset,
+            "hasMore": self.has_more,
+        })
+    }
+}
+
+impl WorkOrderDetail {
+    pub fn to_json(&self) -> Value {
+        let mut v = self.work_order.to_json();
+        if let Value::Object(m) = &mut v {
+            m.insert(
+                "runs".into(),
+                serde_json::to_value(&self.runs).unwrap_or(Value::Array(vec![])),
+            );
+        }
+        v
+    }
+}
+
+impl CancelOutcome {
+    pub fn to_json(&self) -> Value {
+        json!({"id": self.id, "status": self.status, "wasRunning": self.was_running, "killed": self.killed})
+    }
+}
+
+impl KillOutcome {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id, "success": self.success, "forcedKill": self.forced_kill,
+            "durationMs": self.duration_ms, "status": self.status, "message": self.message,
+        })
+    }
+}
+
+impl PurgeOutcome {
+    pub fn to_json(&self) -> Value {
+        let mut v = json!({"deletedCount": self.deleted_count, "deletedIds": self.deleted_ids});
+        if let (Some(w), Value::Object(m)) = (&self.would_delete, &mut v) {
+            m.insert("wouldDelete".into(), json!(w));
+        }
+        v
+    }
+}
+
+impl StartOutcome {
+    pub fn to_json(&self) -> Value {
+        json!({"id": self.id, "runId": self.run_id, "status": self.status, "startedAt": self.started_at.to_rfc3339()})
+    }
+}
+
+impl Health {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "status": self.status,
+            "counts": self.counts,
+            "runningCount": self.running_count,
+            "maxConcurrent": self.max_concurrent,
+            "queuedCount": self.queued_count,
+            "completedCount": self.completed_count,
+            "failedCount": self.failed_count,
+            "canceledCount": self.canceled_count,
+            "oldestRunningAge": self.oldest_running_age,
+            "stuckThreshold": self.stuck_threshold,
+            "memory": {"availableMb": self.available_mb, "minMemoryMb": self.min_memory_mb},
+            "autoProcess": self.auto_process,
+            "accepting": self.accepting,
+            "staleDetectionsLastHour": self.stale_detections_last_hour,
+            "alerts": self.alerts.iter().map(|a| json!({"kind": a.kind, "message": a.message, "workOrderId": a.work_order_id})).collect::<Vec<_>>(),
+            "storage": self.storage,
+            "timestamp": self.timestamp.to_rfc3339(),
+        })
+    }
+}
+
+pub fn run_json(run: &Run) -> Value {
+    serde_json::to_value(run).unwrap_or(Value::Null)
+}
