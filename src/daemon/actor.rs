@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -95,6 +95,7 @@ pub struct Actor {
     exits_rx: mpsc::UnboundedReceiver<ExitEvent>,
     events_tx: mpsc::UnboundedSender<Event>,
     events_rx: mpsc::UnboundedReceiver<Event>,
+    changes: broadcast::Sender<StatusChange>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -113,6 +114,7 @@ impl Actor {
         executor: Arc<dyn Executor>,
         orders: Vec<(WorkOrder, Map<String, Value>)>,
         report: StorageReport,
+        changes: broadcast::Sender<StatusChange>,
     ) -> Actor {
         let (exits_tx, exits_rx) = mpsc::unbounded_channel();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
@@ -135,6 +137,7 @@ impl Actor {
             exits_rx,
             events_tx,
             events_rx,
+            changes,
         };
         for (wo, extra) in orders {
             actor.apply(wo, Some(extra));
@@ -286,6 +289,12 @@ impl Actor {
             self.by_created.insert(key.clone());
         }
         *self.counts.entry(wo.status).or_default() += 1;
+        if old.is_some_and(|o| o != wo.status) {
+            let _ = self.changes.send(StatusChange {
+                id: wo.id.clone(),
+                status: Some(wo.status),
+            });
+        }
         if wo.status == Status::Queued {
             self.queued.insert(key);
         }
@@ -316,6 +325,10 @@ impl Actor {
             if let Some(c) = self.counts.get_mut(&e.wo.status) {
                 *c = c.saturating_sub(1);
             }
+            let _ = self.changes.send(StatusChange {
+                id: id.to_string(),
+                status: None,
+            });
         }
     }
 

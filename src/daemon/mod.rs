@@ -16,7 +16,7 @@ use std::sync::Arc;
 use nix::fcntl::{Flock, FlockArg};
 use serde::{Deserialize, Serialize};
 use tokio::net::UnixListener;
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
 use crate::config::DaemonSettings;
 use crate::service::Service;
@@ -185,16 +185,18 @@ async fn serve(
 ) -> Result<(), DaemonError> {
     let settings = Arc::new(settings);
     let socket = settings.paths.socket.clone();
+    let (changes, _) = broadcast::channel(4096);
     let mut actor = Actor::new(
         settings.clone(),
         store,
         Arc::new(LocalExecutor),
         loaded.orders,
         loaded.report,
+        changes.clone(),
     );
     actor.recover().await;
     let (tx, rx) = mpsc::channel(1024);
-    let service = Service::new(tx);
+    let service = Service::new(tx, changes);
     let mut actor_task = tokio::spawn(actor.run(rx));
 
     let listener = bind_socket(&socket)?;

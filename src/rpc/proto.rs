@@ -250,6 +250,9 @@ mod tests {
         assert!(decode::<ClientFrame>(&[]).is_err());
         let mut ok = encode(&ClientFrame::Hello { version: 1 }).unwrap().to_vec();
         ok.push(0);
-        assert!(decode::<ClientFrame>(&ok).is_err(), "trailing bytes accepted");
+        assert!(
+            decode::<ClientFrame>(&ok).is_err(),
+            "trailing bytes accepted"
+        );
     }
 }

@@ -7,9 +7,9 @@ pub mod types;
 pub use error::{ErrorCode, ServiceError};
 pub use types::*;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::model::{Run, WorkOrder};
+use crate::model::{Run, Status, WorkOrder};
 
 pub type Reply<T> = oneshot::Sender<Result<T, ServiceError>>;
 
@@ -31,14 +31,29 @@ pub enum Command {
     Shutdown(Reply<()>),
 }
 
+/// Published by the actor whenever a work order's status changes (or it is
+/// purged: `status` None), so followers (`logs --follow`, `wait`) need no polling.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    pub id: String,
+    pub status: Option<Status>,
+}
+
 #[derive(Clone)]
 pub struct Service {
     tx: mpsc::Sender<Command>,
+    changes: broadcast::Sender<StatusChange>,
 }
 
 impl Service {
-    pub fn new(tx: mpsc::Sender<Command>) -> Service {
-        Service { tx }
+    pub fn new(tx: mpsc::Sender<Command>, changes: broadcast::Sender<StatusChange>) -> Service {
+        Service { tx, changes }
+    }
+
+    /// Status changes from now on. Subscribe before reading the current state,
+    /// so no change can fall between the two.
+    pub fn subscribe(&self) -> broadcast::Receiver<StatusChange> {
+        self.changes.subscribe()
     }
 
     async fn call<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Result<T, ServiceError> {
