@@ -3,11 +3,14 @@
 
 use std::sync::Arc;
 
+use std::convert::Infallible;
+
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, Path, RawQuery, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, RawQuery, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -18,6 +21,8 @@ use crate::model::{Status, WorkspaceInput};
 use crate::service::*;
 
 const BODY_LIMIT: usize = 1024 * 1024;
+/// Longest grace period a kill may ask for (1 hour); the request waits for it.
+const MAX_GRACE_MS: u64 = 3_600_000;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -30,25 +35,35 @@ pub struct AppState {
 struct RequestId(String);
 
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/work-orders", post(submit).get(list).delete(batch_delete))
-        .route("/work-orders/purge", post(batch_purge))
-        .route("/work-orders/{id}", get(show).delete(delete_one))
-        .route("/work-orders/{id}/cancel", post(cancel))
-        .route("/work-orders/{id}/kill", post(kill))
-        .route("/work-orders/{id}/runs", post(start))
-        .route("/runs/{id}", get(get_run))
-        .route("/queue/health", get(queue_health))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_key));
     Router::new()
-        .nest("/api/v1", api)
+        .route(
+            "/api/v1/work-orders",
+            post(submit).get(list).delete(batch_delete),
+        )
+        .route("/api/v1/work-orders/purge", post(batch_purge))
+        .route("/api/v1/work-orders/{id}", get(show).delete(delete_one))
+        .route("/api/v1/work-orders/{id}/cancel", post(cancel))
+        .route("/api/v1/work-orders/{id}/kill", post(kill))
+        .route("/api/v1/work-orders/{id}/runs", post(start))
+        .route("/api/v1/runs/{id}", get(get_run))
+        .route("/api/v1/queue/health", get(queue_health))
         .route("/health", get(health_root))
         .route("/health/live", get(health_live))
         .route("/health/ready", get(health_ready))
+        // A known path with a method it does not serve is an unknown route too
+        // (as AgentGate answers it): 404 in the envelope, never a bare 405.
+        .method_not_allowed_fallback(not_found_route)
         .fallback(not_found_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // The key guards the whole /api/v1 prefix, unknown routes included, so
+        // an unauthenticated caller learns nothing about which routes exist.
+        .layer(middleware::from_fn_with_state(state.clone(), require_key))
         .layer(middleware::from_fn(request_id))
         .with_state(state)
+}
+
+fn is_api_path(path: &str) -> bool {
+    path == "/api/v1" || path.starts_with("/api/v1/")
 }
 
 async fn request_id(mut req: Request, next: Next) -> Response {
@@ -61,7 +76,6 @@ async fn request_id(mut req: Request, next: Next) -> Response {
         .unwrap_or_else(|| nanoid::nanoid!(16));
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut resp = next.run(req).await;
-    // Fill the envelope's requestId (handlers leave a placeholder).
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
@@ -69,22 +83,34 @@ async fn request_id(mut req: Request, next: Next) -> Response {
 }
 
 async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_api_path(req.uri().path()) {
+        return next.run(req).await;
+    }
     let header = req
         .headers()
-        .get("authorization")
+        .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
     if authorized(header, &state.key) {
-        next.run(req).await
-    } else {
-        let rid = rid_of(&req);
-        fail(
-            &rid,
-            StatusCode::UNAUTHORIZED,
-            "UNAUTHORIZED",
-            "missing or wrong API key: send `Authorization: Bearer <key>` (the key is in <root>/api-key unless configured)",
-            None,
-        )
+        return next.run(req).await;
     }
+    let rid = rid_of(&req);
+    let message = if header.is_none() {
+        "missing API key: send `Authorization: Bearer <key>` (the key is in <root>/api-key unless configured)"
+    } else {
+        "wrong API key: send `Authorization: Bearer <key>` (the key is in <root>/api-key unless configured)"
+    };
+    let mut resp = fail(
+        &rid,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        message,
+        None,
+    );
+    resp.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer"),
+    );
+    resp
 }
 
 fn rid_of(req: &Request) -> String {
@@ -147,7 +173,7 @@ impl ApiError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "BAD_REQUEST",
                 "request body is larger than 1 MiB",
-                None,
+                Some(json!({"field": "body", "limitBytes": BODY_LIMIT})),
             ),
         }
     }
@@ -208,16 +234,25 @@ fn opt_bool(m: &Map<String, Value>, field: &str) -> Result<Option<bool>, ApiErro
     }
 }
 
-fn query_pairs(q: &Option<String>) -> Vec<(String, String)> {
-    q.as_deref()
-        .map(|q| serde_urlencoded::from_str::<Vec<(String, String)>>(q).unwrap_or_default())
-        .unwrap_or_default()
+fn query_pairs(q: &Option<String>) -> Result<Vec<(String, String)>, ApiError> {
+    match q.as_deref() {
+        None | Some("") => Ok(vec![]),
+        Some(q) => serde_urlencoded::from_str::<Vec<(String, String)>>(q)
+            .map_err(|e| bad("query", format!("cannot parse the query string: {e}"))),
+    }
 }
 
+/// A path parameter, or a 400 naming it (e.g. invalid percent-encoding).
+fn path_id(p: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    p.map(|Path(id)| id)
+        .map_err(|e| bad("id", format!("invalid id in path: {}", e.body_text())))
+}
+
+/// The first non-empty value of `key` (`limit=` counts as not given).
 fn query_get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     pairs
         .iter()
-        .find(|(k, _)| k == key)
+        .find(|(k, v)| k == key && !v.is_empty())
         .map(|(_, v)| v.as_str())
 }
 
@@ -261,11 +296,22 @@ macro_rules! try_resp {
     };
 }
 
-type Rid = axum::Extension<RequestId>;
+/// Extracts the request id the `request_id` middleware stored (never fails).
+impl<S: Send + Sync> FromRequestParts<S> for RequestId {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<RequestId>()
+            .cloned()
+            .unwrap_or_else(|| RequestId(nanoid::nanoid!(16))))
+    }
+}
 
 async fn submit(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
+    RequestId(rid): RequestId,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = try_resp!(&rid, body_or_error(body));
@@ -325,10 +371,10 @@ async fn submit(
 
 async fn list(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
+    RequestId(rid): RequestId,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let pairs = query_pairs(&q);
+    let pairs = try_resp!(&rid, query_pairs(&q));
     let statuses = try_resp!(&rid, query_statuses(&pairs));
     let limit = match query_get(&pairs, "limit") {
         None => 20,
@@ -365,9 +411,10 @@ async fn list(
 
 async fn show(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
-    Path(id): Path<String>,
+    RequestId(rid): RequestId,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
+    let id = try_resp!(&rid, path_id(id));
     match st.service.show(id).await {
         Ok(d) => ok(&rid, StatusCode::OK, d.to_json()),
         Err(e) => service_error(&rid, e),
@@ -376,11 +423,12 @@ async fn show(
 
 async fn delete_one(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
-    Path(id): Path<String>,
+    RequestId(rid): RequestId,
+    id: Result<Path<String>, PathRejection>,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let pairs = query_pairs(&q);
+    let id = try_resp!(&rid, path_id(id));
+    let pairs = try_resp!(&rid, query_pairs(&q));
     if query_true(&pairs, "purge") {
         let req = PurgeRequest {
             ids: vec![id.clone()],
@@ -404,9 +452,10 @@ async fn delete_one(
 
 async fn cancel(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
-    Path(id): Path<String>,
+    RequestId(rid): RequestId,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
+    let id = try_resp!(&rid, path_id(id));
     cancel_inner(&st, &rid, id).await
 }
 
@@ -419,20 +468,30 @@ async fn cancel_inner(st: &AppState, rid: &str, id: String) -> Response {
 
 async fn kill(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
-    Path(id): Path<String>,
+    RequestId(rid): RequestId,
+    id: Result<Path<String>, PathRejection>,
     RawQuery(q): RawQuery,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    let id = try_resp!(&rid, path_id(id));
     let body = try_resp!(&rid, body_or_error(body));
     let m = try_resp!(&rid, json_object(&body, true));
-    let pairs = query_pairs(&q);
+    let pairs = try_resp!(&rid, query_pairs(&q));
     let force =
         query_true(&pairs, "force") || try_resp!(&rid, opt_bool(&m, "immediate")).unwrap_or(false);
     let req = KillRequest {
         id,
         force,
-        grace_ms: try_resp!(&rid, opt_u64(&m, "gracePeriodMs")),
+        grace_ms: match try_resp!(&rid, opt_u64(&m, "gracePeriodMs")) {
+            Some(ms) if ms > MAX_GRACE_MS => {
+                return bad(
+                    "gracePeriodMs",
+                    format!("gracePeriodMs {ms} is out of range: 0-{MAX_GRACE_MS}"),
+                )
+                .respond(&rid);
+            }
+            other => other,
+        },
         reason: try_resp!(&rid, opt_str(&m, "reason")),
     };
     match st.service.kill(req).await {
@@ -443,9 +502,10 @@ async fn kill(
 
 async fn start(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
-    Path(id): Path<String>,
+    RequestId(rid): RequestId,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
+    let id = try_resp!(&rid, path_id(id));
     match st.service.start(id).await {
         Ok(s) => ok(&rid, StatusCode::ACCEPTED, s.to_json()),
         Err(e) => service_error(&rid, e),
@@ -454,7 +514,7 @@ async fn start(
 
 async fn batch_purge(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
+    RequestId(rid): RequestId,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = try_resp!(&rid, body_or_error(body));
@@ -487,10 +547,10 @@ async fn batch_purge(
 
 async fn batch_delete(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
+    RequestId(rid): RequestId,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let pairs = query_pairs(&q);
+    let pairs = try_resp!(&rid, query_pairs(&q));
     if !query_true(&pairs, "purge") {
         return bad(
             "purge",
@@ -513,9 +573,10 @@ async fn batch_delete(
 
 async fn get_run(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
-    Path(id): Path<String>,
+    RequestId(rid): RequestId,
+    id: Result<Path<String>, PathRejection>,
 ) -> Response {
+    let id = try_resp!(&rid, path_id(id));
     match st.service.get_run(id).await {
         Ok(r) => ok(&rid, StatusCode::OK, run_json(&r)),
         Err(e) => service_error(&rid, e),
@@ -524,7 +585,7 @@ async fn get_run(
 
 async fn queue_health(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
+    RequestId(rid): RequestId,
 ) -> Response {
     match st.service.health().await {
         Ok(h) => ok(&rid, StatusCode::OK, h.to_json()),
@@ -532,7 +593,7 @@ async fn queue_health(
     }
 }
 
-async fn health_root(State(st): State<AppState>, axum::Extension(RequestId(rid)): Rid) -> Response {
+async fn health_root(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
     match st.service.health().await {
         Ok(h) => ok(
             &rid,
@@ -543,13 +604,13 @@ async fn health_root(State(st): State<AppState>, axum::Extension(RequestId(rid))
     }
 }
 
-async fn health_live(axum::Extension(RequestId(rid)): Rid) -> Response {
+async fn health_live(RequestId(rid): RequestId) -> Response {
     ok(&rid, StatusCode::OK, json!({"status": "alive"}))
 }
 
 async fn health_ready(
     State(st): State<AppState>,
-    axum::Extension(RequestId(rid)): Rid,
+    RequestId(rid): RequestId,
 ) -> Response {
     match st.service.health().await {
         Ok(h) if h.accepting => ok(&rid, StatusCode::OK, json!({"status": "ready"})),
@@ -566,7 +627,6 @@ async fn health_ready(
 
 async fn not_found_route(req: Request) -> Response {
     let rid = rid_of(&req);
-    let _ = HeaderMap::new();
     fail(
         &rid,
         StatusCode::NOT_FOUND,

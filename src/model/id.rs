@@ -6,9 +6,15 @@ use super::ModelError;
 /// Length of the IDs this daemon generates.
 pub const ID_LEN: usize = 12;
 
-/// A new random ID (nanoid's default alphabet is exactly `[A-Za-z0-9_-]`).
+/// A new random ID (nanoid's default alphabet is exactly `[A-Za-z0-9_-]`). The
+/// first character is alphanumeric so an ID never looks like a command-line flag.
 pub fn new_id() -> String {
-    nanoid::nanoid!(ID_LEN)
+    loop {
+        let id = nanoid::nanoid!(ID_LEN);
+        if id.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+            return id;
+        }
+    }
 }
 
 /// Accepts 1-64 characters from `[A-Za-z0-9_-]`; rejects `/`, `..`, NUL and the rest.
@@ -34,6 +40,7 @@ mod tests {
         for _ in 0..100 {
             let id = new_id();
             assert_eq!(id.len(), ID_LEN);
+            assert!(!id.starts_with(['-', '_']));
             validate_id(&id).unwrap();
         }
     }

@@ -63,7 +63,8 @@ pub mod rfc3339 {
 
         pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
             match t {
-                Some(t) => s.serialize_str(&t.to_rfc3339()),
+                // serialize_some keeps the Option tag for non-self-describing formats.
+                Some(t) => s.serialize_some(&t.to_rfc3339()),
                 None => s.serialize_none(),
             }
         }

@@ -98,7 +98,7 @@ mod tests {
             work_order_id: "abcDEF123_-x".into(),
             status: Status::Running,
             started_at: Timestamp(3),
-            completed_at: None,
+            completed_at: Some(Timestamp(4)),
             pid: Some(42),
             pid_start_time: None,
             workspace: Some("/tmp".into()),
