@@ -28,29 +28,61 @@ pub struct Cli {
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
     /// Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]
-    #[arg(long, global = true, value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        help_heading = "Global options"
+    )]
     pub data_dir: Option<PathBuf>,
     /// Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]
-    #[arg(long, global = true, value_name = "PATH")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "PATH",
+        help_heading = "Global options"
+    )]
     pub socket: Option<PathBuf>,
     /// Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "FILE",
+        help_heading = "Global options"
+    )]
     pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run the daemon in the foreground (alias: serve)
-    #[command(visible_alias = "serve")]
+    /// Run the daemon (in the foreground, or in the background with --detach); `daemon stop` stops it
+    #[command(
+        visible_alias = "serve",
+        long_about = "Run the daemon: it owns the queue, supervises the agents' processes, persists every \
+work order under the root directory, and serves the RPC socket (for this CLI) and the HTTP shim.\n\n\
+It runs in the foreground and logs to stderr (filter with AGENTGATE_LOG, default `info`). With --detach it \
+starts in the background (a new session, output appended to <root>/logs/daemon.log) and returns once its \
+socket answers. `agentgate daemon stop` shuts it down gracefully: running work is stopped and marked \
+`interrupted`.\n\n\
+Every setting is taken from its flag, else its AGENTGATE_* environment variable, else the config file, \
+else the default shown."
+    )]
     Daemon(DaemonArgs),
-    /// Submit a work order
+    /// Submit a work order; prints its id
     Submit(SubmitArgs),
     /// Inspect and control the queue
     #[command(subcommand)]
     Queue(QueueCommand),
-    /// Print a shell completion script
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(long_about = "Print a shell completion script on stdout.\n\n\
+Install it with, e.g.:\n  \
+agentgate completions bash > ~/.local/share/bash-completion/completions/agentgate\n  \
+agentgate completions zsh > ~/.zfunc/_agentgate\n  \
+agentgate completions fish > ~/.config/fish/completions/agentgate.fish\n\n\
+The same scripts are kept in the repository's completions/ directory.")]
     Completions {
         /// Shell to generate for
+        #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
 }
@@ -59,7 +91,7 @@ pub enum Command {
 pub struct DaemonArgs {
     #[command(subcommand)]
     pub action: Option<DaemonAction>,
-    /// Start in the background and return once the socket answers
+    /// Start in the background (new session, output to <root>/logs/daemon.log) and return once the socket answers [default: run in the foreground]
     #[arg(long)]
     pub detach: bool,
     /// HTTP shim address, or `off` [env: AGENTGATE_HTTP] [default: 127.0.0.1:3001]
@@ -77,10 +109,10 @@ pub struct DaemonArgs {
     /// Start work only while MemAvailable is at least this [env: AGENTGATE_MIN_MEMORY] [default: 2GiB]
     #[arg(long, value_name = "SIZE")]
     pub min_memory: Option<String>,
-    /// Do not start queued work automatically (only `queue start` does) [env: AGENTGATE_NO_AUTO_PROCESS]
+    /// Do not start queued work automatically (only `queue start` does) [env: AGENTGATE_NO_AUTO_PROCESS] [default: auto-process on]
     #[arg(long)]
     pub no_auto_process: bool,
-    /// Disable the stale detector [env: AGENTGATE_NO_STALE_CHECK]
+    /// Disable the stale detector [env: AGENTGATE_NO_STALE_CHECK] [default: stale check on]
     #[arg(long)]
     pub no_stale_check: bool,
     /// How often the stale detector runs, at least 1s [env: AGENTGATE_STALE_CHECK_INTERVAL] [default: 60s]
@@ -99,7 +131,7 @@ pub struct DaemonArgs {
 
 #[derive(Debug, Subcommand, Clone)]
 pub enum DaemonAction {
-    /// Stop a running daemon gracefully and wait until it is gone
+    /// Stop the running daemon gracefully (running work is stopped and marked interrupted) and wait until its process is gone
     Stop,
 }
 
@@ -113,70 +145,76 @@ pub struct SubmitArgs {
     /// Run in this local directory [default: the current directory]
     #[arg(long, value_name = "DIR", conflicts_with_all = ["url", "repo"])]
     pub path: Option<PathBuf>,
-    /// Clone this repository: a GitHub URL, or any git URL (file:// included)
+    /// Clone this repository: a GitHub URL, or any git URL (file:// included) [default: none, use --path]
     #[arg(long, value_name = "URL", conflicts_with = "repo")]
     pub url: Option<String>,
-    /// Clone this GitHub repository: OWNER/REPO, or REPO with --owner or AGENTGATE_GITHUB_OWNER
+    /// Clone this GitHub repository: OWNER/REPO, or REPO with --owner or AGENTGATE_GITHUB_OWNER [default: none, use --path]
     #[arg(long, value_name = "[OWNER/]REPO")]
     pub repo: Option<String>,
-    /// GitHub owner for --repo
+    /// GitHub owner for --repo [default: from OWNER/REPO, else $AGENTGATE_GITHUB_OWNER]
     #[arg(long, value_name = "OWNER", requires = "repo")]
     pub owner: Option<String>,
-    /// Branch to clone
+    /// Branch to clone (with --url or --repo) [default: the repository's default branch]
     #[arg(long, value_name = "BRANCH")]
     pub branch: Option<String>,
-    /// Time limit of a run, 1s to 7d [default: 1h]
+    /// Time limit of a run, 1s to 7d, e.g. 90s, 30m, 2h [default: 1h]
     #[arg(long, value_name = "DUR")]
     pub max_time: Option<String>,
     /// Maximum agent iterations [default: 3]
     #[arg(long, value_name = "N")]
     pub max_iterations: Option<u32>,
-    /// Print the created work order as JSON
+    /// Print the created work order as JSON instead of its id
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum QueueCommand {
-    /// List work orders, newest first
+    /// List work orders, newest first: id, status, agent, age, run duration, prompt
     List {
-        /// Only these statuses (repeatable)
+        /// Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]
         #[arg(long = "status", value_name = "STATUS", value_parser = parse_status)]
         statuses: Vec<Status>,
         /// At most this many [default: 20]
         #[arg(long, value_name = "N", conflicts_with = "all")]
         limit: Option<u32>,
-        /// All of them (lifts --limit)
+        /// All of them (lifts --limit) [default: the newest 20]
         #[arg(long)]
         all: bool,
-        /// Print `{items,total,limit,offset,hasMore}` as JSON
+        /// Print `{items,total,limit,offset,hasMore}` as JSON instead of a table
         #[arg(long)]
         json: bool,
     },
     /// Show one work order with its runs
     Show {
+        /// Work order ID
         id: String,
+        /// Print the work order object (with a `runs` array) as JSON instead of text
         #[arg(long)]
         json: bool,
     },
     /// Cancel a work order: a queued one never starts, a running one has its process tree stopped
     Cancel {
+        /// Work order ID
         id: String,
+        /// Print `{id,status,wasRunning,killed}` as JSON
         #[arg(long)]
         json: bool,
     },
     /// Stop a running work order's process tree (SIGTERM, grace period, SIGKILL)
     Kill {
+        /// Work order ID
         id: String,
-        /// SIGKILL at once, no grace period
+        /// SIGKILL at once, no grace period [default: SIGTERM first]
         #[arg(long)]
         force: bool,
         /// Grace period before SIGKILL [default: the daemon's, 5s]
         #[arg(long, value_name = "DUR")]
         grace: Option<String>,
-        /// Why; recorded in the work order's error
+        /// Why; recorded in the work order's error [default: "killed by user"]
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+        /// Print `{id,success,forcedKill,durationMs,status,message}` as JSON
         #[arg(long)]
         json: bool,
     },
@@ -188,31 +226,75 @@ With no ID and no filter, purges every terminal work order; non-terminal ones on
 named with --status. Purging more than one asks for confirmation on a TTY; use --yes in scripts."
     )]
     Purge {
-        /// Work order IDs
+        /// Work order IDs [default: every terminal work order, or those matching the filters]
         ids: Vec<String>,
-        /// Purge work orders with this status (repeatable)
+        /// Purge work orders with this status (repeatable) [default: succeeded, failed, canceled]
         #[arg(long = "status", value_name = "STATUS", value_parser = parse_status)]
         statuses: Vec<Status>,
-        /// Only those created longer ago than this (e.g. 7d, 12h)
+        /// Only those created longer ago than this, e.g. 7d, 12h [default: any age]
         #[arg(long, value_name = "DUR")]
         older_than: Option<String>,
         /// List what would be purged; delete nothing
         #[arg(long)]
         dry_run: bool,
-        /// Do not ask for confirmation
+        /// Do not ask for confirmation (needed without a TTY when more than one would go)
         #[arg(long, short)]
         yes: bool,
+        /// Print `{deletedCount,deletedIds,wouldDelete?}` as JSON
         #[arg(long)]
         json: bool,
     },
     /// Queue health: counts, limits, memory, alerts
     Health {
+        /// Print the health object (as GET /api/v1/queue/health) as JSON
         #[arg(long)]
         json: bool,
     },
-    /// Start a queued (or retry a failed) work order now; bypasses the stagger delay
+    /// Start a queued (or retry a failed) work order now; bypasses the stagger delay, not the concurrency limit
     Start {
+        /// Work order ID
         id: String,
+        /// Print `{id,runId,status,startedAt}` as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a work order's output (its current run's stdout, or stderr)
+    #[command(
+        long_about = "Print the output of a work order's current run: its stdout, or with --stderr its stderr.\n\n\
+With --follow, keep printing output as the agent writes it (the daemon pushes it over the socket) until \
+the work order ends; a queued work order is followed from its start. Then exit 0 if it succeeded and 1 \
+otherwise, so `agentgate queue logs --follow ID && next-step` works."
+    )]
+    Logs {
+        /// Work order ID
+        id: String,
+        /// Keep printing new output until the work order ends; exit 0 if it succeeded, 1 otherwise [default: print what is there and exit]
+        #[arg(long, short)]
+        follow: bool,
+        /// Start with the last N lines [default: all of it]
+        #[arg(long, short = 'n', value_name = "N")]
+        tail: Option<u64>,
+        /// The run's stderr instead of its stdout [default: stdout]
+        #[arg(long)]
+        stderr: bool,
+    },
+    /// Block until every listed work order has ended
+    #[command(
+        long_about = "Block until every listed work order has ended (succeeded, failed or canceled), then \
+print one line per work order: ID, status and why it ended.\n\n\
+On a terminal, a one-line progress display (counts per status, elapsed time) is shown on stderr; when \
+stderr is not a terminal nothing else is printed.\n\n\
+Exit status: 0 if every one succeeded; 1 if any failed or was canceled (or an ID is unknown); 4 if \
+--timeout expired first; 3 if the daemon is unreachable."
+    )]
+    Wait {
+        /// Work order IDs
+        #[arg(required = true, value_name = "ID")]
+        ids: Vec<String>,
+        /// Give up after this long and exit 4, e.g. 90s, 10m, 1h30m [default: wait forever]
+        #[arg(long, value_name = "DUR")]
+        timeout: Option<String>,
+        /// Print `{items,allSucceeded}` (items: the final work orders) as JSON instead of lines
         #[arg(long)]
         json: bool,
     },
@@ -220,4 +302,39 @@ named with --status. Purging more than one asks for confirmation on a TTY; use -
 
 fn parse_status(s: &str) -> Result<Status, String> {
     s.parse()
+}
+
+/// The generated files kept in the repository, as (path relative to the
+/// repository root, contents): shell completions under `completions/` and man
+/// pages (one per command) under `man/`. `tests/cli_generated.rs` checks them
+/// and rewrites them with `AGENTGATE_REGENERATE=1`.
+pub fn generated_files() -> Vec<(String, Vec<u8>)> {
+    use clap::CommandFactory;
+    use clap_complete::Shell;
+    let mut files = Vec::new();
+    for (shell, name) in [
+        (Shell::Bash, "agentgate.bash"),
+        (Shell::Zsh, "_agentgate"),
+        (Shell::Fish, "agentgate.fish"),
+    ] {
+        let mut cmd = Cli::command();
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut cmd, "agentgate", &mut out);
+        files.push((format!("completions/{name}"), out));
+    }
+    let mut cmd = Cli::command().disable_help_subcommand(true);
+    cmd.build();
+    man_pages(&cmd, &mut files);
+    files
+}
+
+fn man_pages(cmd: &clap::Command, files: &mut Vec<(String, Vec<u8>)>) {
+    let man = clap_mangen::Man::new(cmd.clone());
+    let mut out = Vec::new();
+    // Rendering into memory cannot fail.
+    let _ = man.render(&mut out);
+    files.push((format!("man/{}", man.get_filename()), out));
+    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+        man_pages(sub, files);
+    }
 }

@@ -14,14 +14,31 @@ fn init_logging() {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
+}
+
+/// Clients die quietly of SIGPIPE when their reader goes away
+/// (`agentgate queue list | head -1`), as Unix tools do, instead of Rust's
+/// default of ignoring it (and panicking in `println!`). The daemon keeps
+/// ignoring it: a client closing its socket is an error to handle, not a death.
+fn default_sigpipe() {
+    // SAFETY: called before any other thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let is_daemon = matches!(&cli.command, Command::Daemon(a) if a.action.is_none() && !a.detach);
+    if !is_daemon {
+        default_sigpipe();
+    }
     let result = match cli.command {
         Command::Daemon(args) => match args.action {
             Some(DaemonAction::Stop) => client::run(&cli.global, ClientCommand::Stop),
+            None if args.detach => client::daemon_ctl::detach(&cli.global, &args),
             None => run_daemon(&cli.global, &args),
         },
         Command::Submit(a) => client::run(&cli.global, ClientCommand::Submit(a)),

@@ -1,7 +1,9 @@
 //! Client commands: each builds one request, sends it over RPC and renders the
 //! reply (a table for people, the HTTP `data` payload with `--json`).
 
+pub mod daemon_ctl;
 pub mod render;
+pub mod stream;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -29,6 +31,9 @@ pub enum CliError {
     Failed(String),
     #[error("cannot start the client runtime: {0}")]
     Runtime(std::io::Error),
+    /// `queue wait --timeout` expired (exit 4).
+    #[error("{0}")]
+    Timeout(String),
 }
 
 impl CliError {
@@ -36,6 +41,7 @@ impl CliError {
         ExitCode::from(match self {
             CliError::Client(ClientError::Unreachable { .. } | ClientError::Connect { .. }) => 3,
             CliError::Usage(_) | CliError::Config(_) => 2,
+            CliError::Timeout(_) => 4,
             _ => 1,
         })
     }
@@ -69,7 +75,7 @@ pub fn run(global: &crate::cli::GlobalArgs, cmd: ClientCommand) -> Result<(), Cl
         match cmd {
             ClientCommand::Submit(a) => submit(&paths.socket, a).await,
             ClientCommand::Queue(q) => queue(&paths.socket, q).await,
-            ClientCommand::Stop => crate::client::stop_daemon(&paths).await,
+            ClientCommand::Stop => daemon_ctl::stop_daemon(&paths).await,
         }
     })
 }
@@ -80,12 +86,12 @@ pub enum ClientCommand {
     Stop,
 }
 
-async fn call(socket: &Path, req: Request) -> Result<Reply, CliError> {
+pub(crate) async fn call(socket: &Path, req: Request) -> Result<Reply, CliError> {
     let mut client = Client::connect(socket).await?;
     Ok(client.call(req).await?)
 }
 
-fn unexpected(r: Reply) -> CliError {
+pub(crate) fn unexpected(r: Reply) -> CliError {
     CliError::Failed(format!("unexpected reply from the daemon: {r:?}"))
 }
 
@@ -284,6 +290,27 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
             }
             r => Err(unexpected(r)),
         },
+        QueueCommand::Logs {
+            id,
+            follow,
+            tail,
+            stderr,
+        } => {
+            let req = LogsRequest {
+                id,
+                stderr,
+                tail,
+                follow,
+            };
+            stream::logs(socket, req).await
+        }
+        QueueCommand::Wait { ids, timeout, json } => {
+            let timeout = timeout
+                .as_deref()
+                .map(|t| parse_duration(t).map_err(|e| CliError::Usage(format!("--timeout: {e}"))))
+                .transpose()?;
+            stream::wait(socket, ids, timeout, json).await
+        }
     }
 }
 
@@ -337,25 +364,4 @@ async fn purge(socket: &Path, req: PurgeRequest, yes: bool, json: bool) -> Resul
         }
         r => Err(unexpected(r)),
     }
-}
-
-/// `agentgate daemon stop`: graceful shutdown over RPC, then wait until the
-/// socket is gone.
-pub async fn stop_daemon(paths: &Paths) -> Result<(), CliError> {
-    match call(&paths.socket, Request::Shutdown).await? {
-        Reply::ShuttingDown => {}
-        r => return Err(unexpected(r)),
-    }
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while paths.socket.exists() {
-        if std::time::Instant::now() > deadline {
-            return Err(CliError::Failed(format!(
-                "the daemon accepted shutdown but its socket {} is still there after 60s",
-                paths.socket.display()
-            )));
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
-    eprintln!("daemon stopped");
-    Ok(())
 }

@@ -14,7 +14,7 @@ pub fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
-fn terminal_width() -> usize {
+pub fn terminal_width() -> usize {
     if let Some(cols) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
         return cols;
     }
@@ -58,6 +58,19 @@ pub fn run_duration(wo: &WorkOrder, now: Timestamp) -> String {
     }
 }
 
+/// How a work order stands or ended, e.g. `succeeded`, `running`,
+/// `failed: exited with code 1`, `canceled by user`, `failed (timeout)`.
+pub fn outcome(wo: &WorkOrder) -> String {
+    match (&wo.error, wo.result) {
+        (Some(e), _) if e.starts_with(wo.status.as_str()) => e.clone(),
+        (Some(e), _) => format!("{}: {e}", wo.status),
+        (None, Some(r)) if wo.status != Status::Succeeded => {
+            format!("{} ({})", wo.status, r.as_str())
+        }
+        _ => wo.status.to_string(),
+    }
+}
+
 /// One line, at most `width` characters, with an ellipsis when cut.
 pub fn truncate(s: &str, width: usize) -> String {
     let line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -69,6 +82,9 @@ pub fn truncate(s: &str, width: usize) -> String {
     out
 }
 
+/// Spaces between table columns.
+const GAP: usize = 2;
+
 pub fn list_table(page: &ListPage) -> String {
     if page.items.is_empty() {
         return if page.total == 0 {
@@ -79,24 +95,57 @@ pub fn list_table(page: &ListPage) -> String {
     }
     let color = use_color();
     let now = Timestamp::now();
+    let rows: Vec<[String; 5]> = page
+        .items
+        .iter()
+        .map(|wo| {
+            [
+                wo.id.clone(),
+                wo.status.as_str().to_string(),
+                wo.agent_type.clone(),
+                age(wo, now),
+                run_duration(wo, now),
+            ]
+        })
+        .collect();
+    let header = ["ID", "STATUS", "AGENT", "AGE", "DURATION", "PROMPT"];
+    // Every column but the prompt is as wide as its widest cell plus a gap of 2;
+    // the prompt gets what is left of the terminal's width.
+    let used: usize = (0..5)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([header[i].len()])
+                .max()
+                .unwrap_or(0)
+                + GAP
+        })
+        .sum();
+    let prompt_width = terminal_width().saturating_sub(used).max(16);
     let mut table = Table::new();
     table
         .load_style(NOTHING)
         .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(["ID", "STATUS", "AGENT", "AGE", "DURATION", "PROMPT"]);
-    let fixed = 12 + 2 + 10 + 2 + 26 + 2 + 5 + 2 + 8 + 2 + 2;
-    let prompt_width = terminal_width().saturating_sub(fixed).max(16);
-    for wo in &page.items {
+        .set_header(header);
+    for (wo, row) in page.items.iter().zip(rows) {
+        let [id, _, agent, age, duration] = row;
         table.add_row(vec![
-            Cell::new(&wo.id),
+            Cell::new(id),
             status_cell(wo.status, color),
-            Cell::new(&wo.agent_type),
-            Cell::new(age(wo, now)),
-            Cell::new(run_duration(wo, now)),
+            Cell::new(agent),
+            Cell::new(age),
+            Cell::new(duration),
             Cell::new(truncate(&wo.task_prompt, prompt_width)),
         ]);
     }
-    let mut out = table.to_string();
+    for (i, column) in table.column_iter_mut().enumerate() {
+        column.set_padding((0, if i == 5 { 0 } else { GAP as u16 }));
+    }
+    let mut out = table
+        .lines()
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
     if page.has_more || page.offset > 0 {
         out.push_str(&format!(
             "\nshowing {} of {} (use --all or --limit N for more)",

@@ -165,7 +165,67 @@ impl Actor {
                 }
             }
         });
-        let stopped = futures::future::join_all(stops).await;
+        let mut stopped = futures::future::join_all(stops).await;
+        // An agent spawned just before a crash may not have its pid on disk yet,
+        // and a child may have left its group: find them by the heartbeat path
+        // every agent of this root gets in its environment, and stop them too.
+        let markers: HashMap<Vec<u8>, usize> = running
+            .iter()
+            .enumerate()
+            .filter_map(|(i, wo)| wo.current_run_id.as_ref().map(|r| (i, r)))
+            .map(|(i, run_id)| {
+                let path = self.store.heartbeat_path(run_id);
+                let mut marker = b"AGENTGATE_HEARTBEAT_FILE=".to_vec();
+                marker.extend_from_slice(path.as_os_str().as_encoded_bytes());
+                (marker, i)
+            })
+            .collect();
+        let strays = if markers.is_empty() {
+            Vec::new()
+        } else {
+            find_strays(&markers)
+        };
+        let stray_stops = strays.iter().map(|&(pid, pgid, start, _)| async move {
+            if pgid == pid {
+                stop_untracked(pid as u32, start, grace).await
+            } else {
+                process::same_process(pid as u32, start)
+                    && nix::sys::signal::kill(
+                        nix::unistd::Pid::from_raw(pid),
+                        nix::sys::signal::Signal::SIGKILL,
+                    )
+                    .is_ok()
+            }
+        });
+        let stray_stopped = futures::future::join_all(stray_stops).await;
+        for (&(pid, _, _, i), was_alive) in strays.iter().zip(stray_stopped) {
+            if was_alive {
+                tracing::warn!(work_order = %running[i].id, pid, "stopped an agent process the store did not track");
+                stopped[i] = true;
+            }
+        }
+        /// Live processes (pid, pgid, start time, index) whose environment holds
+        /// one of `markers`.
+        fn find_strays(markers: &HashMap<Vec<u8>, usize>) -> Vec<(i32, i32, u64, usize)> {
+            let me = std::process::id() as i32;
+            let Ok(all) = procfs::process::all_processes() else {
+                return Vec::new();
+            };
+            let mut found = Vec::new();
+            for p in all.flatten() {
+                let Ok(stat) = p.stat() else { continue };
+                if stat.pid == me || matches!(stat.state, 'Z' | 'X') {
+                    continue;
+                }
+                let Ok(env) = std::fs::read(format!("/proc/{}/environ", stat.pid)) else {
+                    continue;
+                };
+                if let Some(&i) = env.split(|&b| b == 0).find_map(|var| markers.get(var)) {
+                    found.push((stat.pid, stat.pgrp, stat.starttime, i));
+                }
+            }
+            found
+        }
         let now = Timestamp::now();
         for (mut wo, was_alive) in running.into_iter().zip(stopped) {
             let timed_out = wo.timeout_at.is_some_and(|t| t <= now);

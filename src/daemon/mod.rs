@@ -183,9 +183,16 @@ async fn serve(
     store: Store,
     loaded: crate::store::Loaded,
 ) -> Result<(), DaemonError> {
+    // Signal handlers first: a SIGTERM at any point from here on is a graceful
+    // shutdown, never the default disposition (death without cleanup).
+    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(DaemonError::Runtime)?;
+    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(DaemonError::Runtime)?;
     let settings = Arc::new(settings);
     let socket = settings.paths.socket.clone();
     let (changes, _) = broadcast::channel(4096);
+    let log_store = store.clone();
     let mut actor = Actor::new(
         settings.clone(),
         store,
@@ -196,11 +203,9 @@ async fn serve(
     );
     actor.recover().await;
     let (tx, rx) = mpsc::channel(1024);
-    let service = Service::new(tx, changes);
+    let service = Service::new(tx, changes).with_store(log_store);
     let mut actor_task = tokio::spawn(actor.run(rx));
 
-    let listener = bind_socket(&socket)?;
-    let rpc_task = tokio::spawn(crate::rpc::server::serve(listener, service.clone()));
     let http = match &settings.http {
         Some(addr) => Some(
             crate::http::start(addr, &settings, service.clone())
@@ -209,6 +214,9 @@ async fn serve(
         ),
         None => None,
     };
+    // daemon.json is complete before the socket answers: a client (or
+    // `daemon --detach`, or a refused second daemon) that reaches the socket
+    // can rely on it.
     let info = DaemonInfo {
         pid: std::process::id(),
         socket: socket.clone(),
@@ -217,10 +225,23 @@ async fn serve(
     };
     let info_path = settings.paths.daemon_json();
     let bytes = serde_json::to_vec_pretty(&info).unwrap_or_default();
-    write_atomic(&info_path, &bytes, 0o644).map_err(|source| DaemonError::Write {
-        path: info_path.clone(),
-        source,
-    })?;
+    let listener = write_atomic(&info_path, &bytes, 0o644)
+        .map_err(|source| DaemonError::Write {
+            path: info_path.clone(),
+            source,
+        })
+        .and_then(|()| bind_socket(&socket));
+    let listener = match listener {
+        Ok(l) => l,
+        Err(e) => {
+            if let Some(h) = http {
+                h.stop().await;
+            }
+            let _ = fs::remove_file(&info_path);
+            return Err(e);
+        }
+    };
+    let rpc_task = tokio::spawn(crate::rpc::server::serve(listener, service.clone()));
     tracing::info!(
         socket = %socket.display(),
         http = ?info.http_addr,
@@ -230,10 +251,6 @@ async fn serve(
         "daemon serving"
     );
 
-    let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(DaemonError::Runtime)?;
-    let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-        .map_err(DaemonError::Runtime)?;
     tokio::select! {
         _ = sigterm.recv() => tracing::info!("SIGTERM received"),
         _ = sigint.recv() => tracing::info!("SIGINT received"),

@@ -15,7 +15,9 @@ pub struct ApiKey {
     pub explicit: bool,
 }
 
-pub fn load_key(settings: &DaemonSettings) -> Result<ApiKey, String> {
+/// The configured key, else (when `generate`) the stored or a new generated
+/// one; `None` when nothing is configured and `generate` is false.
+pub fn load_key(settings: &DaemonSettings, generate: bool) -> Result<Option<ApiKey>, String> {
     if let Some(path) = &settings.api_key_file {
         let value = fs::read_to_string(path)
             .map_err(|e| format!("cannot read API key file {}: {e}", path.display()))?
@@ -24,44 +26,51 @@ pub fn load_key(settings: &DaemonSettings) -> Result<ApiKey, String> {
         if value.is_empty() {
             return Err(format!("API key file {} is empty", path.display()));
         }
-        return Ok(ApiKey {
+        return Ok(Some(ApiKey {
             value,
             explicit: true,
-        });
+        }));
     }
     if let Ok(value) = std::env::var("AGENTGATE_API_KEY")
         && !value.trim().is_empty()
     {
-        return Ok(ApiKey {
+        return Ok(Some(ApiKey {
             value: value.trim().to_string(),
             explicit: true,
-        });
+        }));
+    }
+    if !generate {
+        return Ok(None);
     }
     let path = settings.paths.root.join("api-key");
     if let Ok(existing) = fs::read_to_string(&path)
         && !existing.trim().is_empty()
     {
         let _ = fs::set_permissions(&path, fs::Permissions::from_mode(0o600));
-        return Ok(ApiKey {
+        return Ok(Some(ApiKey {
             value: existing.trim().to_string(),
             explicit: false,
-        });
+        }));
     }
     let value = nanoid::nanoid!(40);
     write_atomic(&path, format!("{value}\n").as_bytes(), 0o600)
         .map_err(|e| format!("cannot write API key {}: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "generated HTTP API key");
-    Ok(ApiKey {
+    Ok(Some(ApiKey {
         value,
         explicit: false,
-    })
+    }))
 }
 
-/// `Authorization: Bearer <key>`, compared in constant time.
+/// `Authorization: Bearer <key>` (the scheme name is case-insensitive, as
+/// RFC 7235 has it), the token compared in constant time.
 pub fn authorized(header: Option<&str>, key: &str) -> bool {
-    let Some(token) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
+    let Some((scheme, token)) = header.and_then(|h| h.trim().split_once(' ')) else {
         return false;
     };
+    if !scheme.eq_ignore_ascii_case("bearer") || key.is_empty() {
+        return false;
+    }
     token.trim().as_bytes().ct_eq(key.as_bytes()).into()
 }
 
@@ -76,5 +85,9 @@ mod tests {
         assert!(!authorized(Some("k1"), "k1"));
         assert!(!authorized(None, "k1"));
         assert!(!authorized(Some("Bearer "), "k1"));
+        assert!(authorized(Some("bearer k1"), "k1"));
+        assert!(!authorized(Some("Basic k1"), "k1"));
+        assert!(!authorized(Some("Bearer k1x"), "k1"));
+        assert!(!authorized(Some("Bearer "), ""));
     }
 }

@@ -39,12 +39,17 @@ pub async fn start(
         .map_err(|e| format!("invalid --http address {addr:?}: {e} (use HOST:PORT, e.g. 127.0.0.1:3001, or `off`)"))?
         .next()
         .ok_or_else(|| format!("--http address {addr:?} resolves to nothing"))?;
-    let key = auth::load_key(settings)?;
-    if !sock.ip().is_loopback() && !key.explicit {
-        return Err(format!(
-            "refusing to serve HTTP on non-loopback address {sock} without an API key; set --api-key-file or AGENTGATE_API_KEY"
-        ));
-    }
+    // Off loopback only with a key the user configured (a generated key is
+    // not even created then).
+    let loopback = sock.ip().is_loopback();
+    let key = match auth::load_key(settings, loopback)? {
+        Some(k) if loopback || k.explicit => k,
+        _ => {
+            return Err(format!(
+                "refusing to serve HTTP on non-loopback address {sock} without an API key; set --api-key-file or AGENTGATE_API_KEY"
+            ));
+        }
+    };
     let listener = TcpListener::bind(sock)
         .await
         .map_err(|e| format!("cannot bind HTTP address {sock}: {e}"))?;

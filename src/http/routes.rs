@@ -1,19 +1,22 @@
 //! Routes, request parsing and the response envelope
 //! (`{"success":true,"data":...,"requestId":...}` / `{"success":false,"error":{...}}`).
 
-use std::sync::Arc;
-
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, RawQuery, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use bytes::BytesMut;
+use futures::StreamExt;
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use super::auth::authorized;
@@ -55,10 +58,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(not_found_route)
         .fallback(not_found_route)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // The key guards the whole /api/v1 prefix, unknown routes included, so
-        // an unauthenticated caller learns nothing about which routes exist.
-        .layer(middleware::from_fn_with_state(state.clone(), require_key))
-        .layer(middleware::from_fn(request_id))
+        .layer(middleware::from_fn_with_state(state.clone(), front))
         .with_state(state)
 }
 
@@ -66,50 +66,113 @@ fn is_api_path(path: &str) -> bool {
     path == "/api/v1" || path.starts_with("/api/v1/")
 }
 
-async fn request_id(mut req: Request, next: Next) -> Response {
+/// A fresh request id: a random per-process prefix and a counter (cheap: no
+/// system call per request, unique across restarts).
+fn new_request_id() -> String {
+    static PREFIX: OnceLock<String> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let prefix = PREFIX.get_or_init(|| nanoid::nanoid!(10));
+    format!("{prefix}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Every request: its id (`X-Request-ID` if sent, else generated; echoed in the
+/// header and the envelope), and the API key for the whole `/api/v1` prefix,
+/// unknown routes included, so an unauthenticated caller learns nothing about
+/// which routes exist.
+async fn front(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let id = req
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.is_empty() && v.len() <= 200)
         .map(str::to_string)
-        .unwrap_or_else(|| nanoid::nanoid!(16));
-    req.extensions_mut().insert(RequestId(id.clone()));
-    let mut resp = next.run(req).await;
+        .unwrap_or_else(new_request_id);
+    let (mut parts, body) = req.into_parts();
+    // The whole body is read before anything is answered (a 401, a 404, a
+    // handler that takes no body), so no answer leaves unread bytes behind on
+    // a keep-alive connection that the client would then reuse.
+    let body = read_body(&parts.headers, body).await;
+    let denied = if is_api_path(parts.uri.path()) {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        (!authorized(header, &state.key)).then_some(header.is_none())
+    } else {
+        None
+    };
+    let mut resp = match (denied, body) {
+        (Some(missing), body) => {
+            let mut r = unauthorized(&id, missing);
+            if body.is_err() {
+                close(&mut r);
+            }
+            r
+        }
+        (None, Err(e)) => {
+            let mut r = e.respond(&id);
+            close(&mut r);
+            r
+        }
+        (None, Ok(bytes)) => {
+            parts.extensions.insert(RequestId(id.clone()));
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    };
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
     resp
 }
 
-async fn require_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if !is_api_path(req.uri().path()) {
-        return next.run(req).await;
+/// The body was not read to its end: the connection cannot be reused.
+fn close(resp: &mut Response) {
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
+
+/// Reads a request body of at most `BODY_LIMIT` bytes; more (announced or
+/// sent) is `TooLarge`, without reading further.
+async fn read_body(headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > BODY_LIMIT as u64) {
+        return Err(ApiError::TooLarge);
     }
-    let header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    if authorized(header, &state.key) {
-        return next.run(req).await;
+    let mut stream = body.into_data_stream();
+    // One chunk (the usual case) is kept as is; more are joined.
+    let mut first: Option<Bytes> = None;
+    let mut joined = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| bad("body", format!("cannot read request body: {e}")))?;
+        let so_far = first.as_ref().map_or(0, Bytes::len) + joined.len();
+        if so_far + chunk.len() > BODY_LIMIT {
+            return Err(ApiError::TooLarge);
+        }
+        match first.take() {
+            None if joined.is_empty() => first = Some(chunk),
+            Some(f) => {
+                joined.extend_from_slice(&f);
+                joined.extend_from_slice(&chunk);
+            }
+            None => joined.extend_from_slice(&chunk),
+        }
     }
-    let rid = rid_of(&req);
-    let message = if header.is_none() {
+    Ok(first.unwrap_or_else(|| joined.freeze()))
+}
+
+fn unauthorized(rid: &str, missing: bool) -> Response {
+    let message = if missing {
         "missing API key: send `Authorization: Bearer <key>` (the key is in <root>/api-key unless configured)"
     } else {
         "wrong API key: send `Authorization: Bearer <key>` (the key is in <root>/api-key unless configured)"
     };
-    let mut resp = fail(
-        &rid,
-        StatusCode::UNAUTHORIZED,
-        "UNAUTHORIZED",
-        message,
-        None,
-    );
-    resp.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer"),
-    );
+    let mut resp = fail(rid, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message, None);
+    resp.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     resp
 }
 
@@ -120,12 +183,22 @@ fn rid_of(req: &Request) -> String {
         .unwrap_or_default()
 }
 
+/// The success envelope, serialised straight from borrowed parts.
+#[derive(Serialize)]
+struct OkEnvelope<'a> {
+    success: bool,
+    data: &'a Value,
+    #[serde(rename = "requestId")]
+    request_id: &'a str,
+}
+
 fn ok(rid: &str, status: StatusCode, data: Value) -> Response {
-    (
-        status,
-        axum::Json(json!({"success": true, "data": data, "requestId": rid})),
-    )
-        .into_response()
+    let body = OkEnvelope {
+        success: true,
+        data: &data,
+        request_id: rid,
+    };
+    (status, axum::Json(body)).into_response()
 }
 
 fn fail(
@@ -305,7 +378,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
             .extensions
             .get::<RequestId>()
             .cloned()
-            .unwrap_or_else(|| RequestId(nanoid::nanoid!(16))))
+            .unwrap_or_else(|| RequestId(new_request_id())))
     }
 }
 
@@ -583,10 +656,7 @@ async fn get_run(
     }
 }
 
-async fn queue_health(
-    State(st): State<AppState>,
-    RequestId(rid): RequestId,
-) -> Response {
+async fn queue_health(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
     match st.service.health().await {
         Ok(h) => ok(&rid, StatusCode::OK, h.to_json()),
         Err(e) => service_error(&rid, e),
@@ -608,10 +678,7 @@ async fn health_live(RequestId(rid): RequestId) -> Response {
     ok(&rid, StatusCode::OK, json!({"status": "alive"}))
 }
 
-async fn health_ready(
-    State(st): State<AppState>,
-    RequestId(rid): RequestId,
-) -> Response {
+async fn health_ready(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
     match st.service.health().await {
         Ok(h) if h.accepting => ok(&rid, StatusCode::OK, json!({"status": "ready"})),
         Ok(_) => fail(

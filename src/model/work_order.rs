@@ -97,12 +97,14 @@ impl WorkOrder {
 
     /// Parses a stored or legacy work order; unknown fields come back separately.
     pub fn from_json_value(v: Value) -> Result<(WorkOrder, Map<String, Value>), String> {
-        let j: WorkOrderJson = serde_json::from_value(v).map_err(|e| e.to_string())?;
+        let j: WorkOrderJson = serde_json::from_value(v).map_err(describe_error)?;
         j.into_model()
     }
 
+    /// Parses a work-order file. The error names what is wrong: not JSON at all,
+    /// a missing required field, an unknown status, a bad timestamp, ...
     pub fn from_json_slice(bytes: &[u8]) -> Result<(WorkOrder, Map<String, Value>), String> {
-        let j: WorkOrderJson = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+        let j: WorkOrderJson = serde_json::from_slice(bytes).map_err(describe_error)?;
         j.into_model()
     }
 
@@ -185,14 +187,73 @@ fn default_agent() -> String {
     "claude-code-subscription".to_string()
 }
 
+fn describe_error(e: serde_json::Error) -> String {
+    use serde_json::error::Category;
+    match e.classify() {
+        Category::Syntax | Category::Eof => format!("not valid JSON: {e}"),
+        Category::Io => format!("unreadable: {e}"),
+        Category::Data => format!("not a valid work order: {e}"),
+    }
+}
+
+/// Every key `WorkOrderJson` names. Preserved unknown fields never shadow them on
+/// output (a duplicate key would make the file unreadable).
+const KNOWN_KEYS: [&str; 22] = [
+    "id",
+    "taskPrompt",
+    "status",
+    "agentType",
+    "workspaceSource",
+    "createdAt",
+    "updatedAt",
+    "startedAt",
+    "completedAt",
+    "maxTime",
+    "maxIterations",
+    "timeoutAt",
+    "lastActivityAt",
+    "pid",
+    "pidStartTime",
+    "runCount",
+    "currentRunId",
+    "runIds",
+    "result",
+    "exitCode",
+    "signal",
+    "error",
+];
+
+/// Keys under which `extra` carries the verbatim stored value of a known field
+/// whose model form would lose something on rewrite (a legacy workspace source
+/// with fields this daemon does not model, a structured `error`). The stored
+/// value is written back as long as the model still says the same thing.
+const SHADOW_SOURCE: &str = "workspaceSource";
+const SHADOW_ERROR: &str = "error";
+
 impl WorkOrderJson {
-    fn from_model(w: &WorkOrder, extra: Map<String, Value>) -> WorkOrderJson {
+    fn from_model(w: &WorkOrder, mut extra: Map<String, Value>) -> WorkOrderJson {
+        let workspace_source = match extra.remove(SHADOW_SOURCE) {
+            Some(stored)
+                if WorkspaceSource::from_stored_json(&stored).as_ref() == Ok(&w.workspace_source) =>
+            {
+                stored
+            }
+            _ => w.workspace_source.to_json(),
+        };
+        let error = match (extra.remove(SHADOW_ERROR), &w.error) {
+            (Some(Value::Null), None) => Some(Value::Null),
+            (Some(stored), Some(text)) if !stored.is_string() && stored.to_string() == *text => {
+                Some(stored)
+            }
+            _ => w.error.clone().map(Value::String),
+        };
+        extra.retain(|k, _| !KNOWN_KEYS.contains(&k.as_str()));
         WorkOrderJson {
             id: w.id.clone(),
             task_prompt: w.task_prompt.clone(),
             status: w.status,
             agent_type: w.agent_type.clone(),
-            workspace_source: w.workspace_source.to_json(),
+            workspace_source,
             created_at: w.created_at,
             updated_at: Some(w.updated_at),
             started_at: w.started_at,
@@ -209,13 +270,19 @@ impl WorkOrderJson {
             result: w.result,
             exit_code: w.exit_code,
             signal: w.signal,
-            error: w.error.clone().map(Value::String),
+            error,
             extra,
         }
     }
 
     fn into_model(mut self) -> Result<(WorkOrder, Map<String, Value>), String> {
-        let workspace_source = WorkspaceSource::from_stored_json(&self.workspace_source)?;
+        let workspace_source = WorkspaceSource::from_stored_json(&self.workspace_source)
+            .map_err(|e| format!("not a valid work order: {e}"))?;
+        if workspace_source.to_json() != self.workspace_source {
+            // Normalising lost or changed something: keep the stored form.
+            self.extra
+                .insert(SHADOW_SOURCE.into(), self.workspace_source.clone());
+        }
         // AgentGate's own files name the limit `maxWallClockSeconds` and the run `runId`.
         let max_time = self
             .max_time
@@ -238,10 +305,19 @@ impl WorkOrderJson {
             run_ids.push(r.clone());
         }
         let error = match self.error {
-            None | Some(Value::Null) => None,
+            None => None,
             Some(Value::String(s)) => Some(s),
-            // Older data stored structured errors: keep the text, lose nothing.
-            Some(other) => Some(other.to_string()),
+            Some(Value::Null) => {
+                self.extra.insert(SHADOW_ERROR.into(), Value::Null);
+                None
+            }
+            // Older data stored structured errors: the text for people, and the
+            // stored value for the rewrite.
+            Some(other) => {
+                let text = other.to_string();
+                self.extra.insert(SHADOW_ERROR.into(), other);
+                Some(text)
+            }
         };
         let wo = WorkOrder {
             id: self.id,
@@ -296,6 +372,64 @@ pub struct Run {
     pub signal: Option<i32>,
     #[serde(default)]
     pub error: Option<String>,
+}
+
+impl Run {
+    /// Reads a `run.json`: this daemon's record, or an AgentGate run (which has
+    /// `state` instead of `status`, with more states than ours, and many fields
+    /// this daemon does not model; `Store::save_run` keeps those on rewrite).
+    pub fn from_stored_json(bytes: &[u8]) -> Result<Run, String> {
+        let v: Value = serde_json::from_slice(bytes).map_err(describe_error)?;
+        if v.get("status").is_some() {
+            return serde_json::from_value(v).map_err(describe_error);
+        }
+        let text = |k: &str| v.get(k).and_then(Value::as_str);
+        let time = |k: &str| text(k).and_then(|s| Timestamp::parse(s).ok());
+        let id = text("id").ok_or("run has no \"id\"")?;
+        let work_order_id = text("workOrderId").ok_or("run has no \"workOrderId\"")?;
+        let state = text("state").ok_or("run has neither \"status\" nor \"state\"")?;
+        let status = match state {
+            "queued" => Status::Queued,
+            "succeeded" => Status::Succeeded,
+            "failed" => Status::Failed,
+            "canceled" => Status::Canceled,
+            // leased, building, snapshotting, verifying, feedback, pr_created, ...
+            _ => Status::Running,
+        };
+        Ok(Run {
+            id: id.to_string(),
+            work_order_id: work_order_id.to_string(),
+            status,
+            started_at: time("startedAt").ok_or("run has no valid \"startedAt\"")?,
+            completed_at: time("completedAt"),
+            pid: None,
+            pid_start_time: None,
+            workspace: None,
+            result: None,
+            exit_code: None,
+            signal: None,
+            error: text("error").map(str::to_string),
+        })
+    }
+
+    /// The record as stored: this run's fields over `previous` (the file it
+    /// replaces), so fields written by older AgentGate versions survive.
+    pub fn to_stored_json(&self, previous: Option<Map<String, Value>>) -> Vec<u8> {
+        let mine = match serde_json::to_value(self) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let merged = match previous {
+            Some(mut prev) => {
+                for (k, v) in mine {
+                    prev.insert(k, v);
+                }
+                prev
+            }
+            None => mine,
+        };
+        serde_json::to_vec_pretty(&Value::Object(merged)).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

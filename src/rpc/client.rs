@@ -58,6 +58,12 @@ impl Client {
         }
     }
 
+    /// The pid of the process serving the socket (SO_PEERCRED), if known.
+    pub fn peer_pid(&self) -> Option<u32> {
+        let cred = self.conn.get_ref().peer_cred().ok()?;
+        cred.pid().and_then(|p| u32::try_from(p).ok())
+    }
+
     async fn exchange(&mut self, frame: &ClientFrame) -> Result<ServerFrame, ClientError> {
         let bytes = codec::encode(frame).map_err(|e| ClientError::Protocol(e.to_string()))?;
         self.conn
@@ -74,10 +80,39 @@ impl Client {
     }
 
     pub async fn call(&mut self, req: Request) -> Result<Reply, ClientError> {
-        match self.exchange(&ClientFrame::Request(Box::new(req))).await? {
-            ServerFrame::Ok(r) => Ok(*r),
-            ServerFrame::Err(e) => Err(ClientError::Service(e)),
-            ServerFrame::Hello { .. } => Err(ClientError::Protocol("unexpected Hello".into())),
-        }
+        let frame = self.exchange(&ClientFrame::Request(Box::new(req))).await?;
+        reply_of(frame)
+    }
+
+    /// Sends a streaming request (`Logs`, `Wait`); read its frames with `next_reply`.
+    pub async fn start_stream(&mut self, req: Request) -> Result<(), ClientError> {
+        let bytes = codec::encode(&ClientFrame::Request(Box::new(req)))
+            .map_err(|e| ClientError::Protocol(e.to_string()))?;
+        self.conn
+            .send(bytes)
+            .await
+            .map_err(|e| ClientError::Protocol(format!("send failed: {e}")))
+    }
+
+    /// The next frame of a stream. Cancel-safe: dropping the future loses nothing.
+    pub async fn next_reply(&mut self) -> Result<Reply, ClientError> {
+        let frame = match self.conn.next().await {
+            Some(Ok(f)) => codec::decode(&f).map_err(|e| ClientError::Protocol(e.to_string()))?,
+            Some(Err(e)) => return Err(ClientError::Protocol(format!("receive failed: {e}"))),
+            None => {
+                return Err(ClientError::Protocol(
+                    "the daemon closed the connection".into(),
+                ));
+            }
+        };
+        reply_of(frame)
+    }
+}
+
+fn reply_of(frame: ServerFrame) -> Result<Reply, ClientError> {
+    match frame {
+        ServerFrame::Ok(r) => Ok(*r),
+        ServerFrame::Err(e) => Err(ClientError::Service(e)),
+        ServerFrame::Hello { .. } => Err(ClientError::Protocol("unexpected Hello".into())),
     }
 }

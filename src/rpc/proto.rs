@@ -1,5 +1,15 @@
 //! RPC messages. The first frame of a connection is `ClientFrame::Hello`; then
-//! each `ClientFrame::Request` gets one `ServerFrame` answer.
+//! each `ClientFrame::Request` gets one `ServerFrame` answer — except the two
+//! streaming requests, which the daemon answers with a series of frames:
+//!
+//! - `Request::Logs`: any number of `Reply::LogChunk` (each at most
+//!   `LOG_CHUNK` bytes), then one `Reply::LogEnd` carrying the work order (with
+//!   `follow`: its final state). An `Err` frame also ends the stream.
+//! - `Request::Wait`: a `Reply::WaitProgress` at once and after every status
+//!   change of an awaited work order, then one `Reply::WaitDone` with the final
+//!   work orders. An `Err` frame also ends the stream.
+//!
+//! The client may close the connection at any time to stop a stream.
 
 use serde::{Deserialize, Serialize};
 
@@ -7,7 +17,10 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
+
+/// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
+pub const LOG_CHUNK: usize = 64 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClientFrame {
@@ -27,6 +40,10 @@ pub enum Request {
     Health,
     Start(String),
     Shutdown,
+    /// Streaming: see the module documentation.
+    Logs(LogsRequest),
+    /// Streaming: see the module documentation.
+    Wait(WaitRequest),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -41,6 +58,15 @@ pub enum Reply {
     Health(Health),
     Started(StartOutcome),
     ShuttingDown,
+    /// Raw bytes of a run's output, in order.
+    LogChunk(Vec<u8>),
+    /// The end of a `Logs` stream: the work order as it stands (its status
+    /// tells a follower how the work ended; `currentRunId` None = never started).
+    LogEnd(WorkOrder),
+    /// Every awaited work order's status, in the order asked.
+    WaitProgress(Vec<WaitItem>),
+    /// Every awaited work order is terminal: their final state, in the order asked.
+    WaitDone(Vec<WorkOrder>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +174,21 @@ mod tests {
             Request::Health,
             Request::Start("a".into()),
             Request::Shutdown,
+            Request::Logs(LogsRequest {
+                id: "a".into(),
+                stderr: true,
+                tail: Some(10),
+                follow: true,
+            }),
+            Request::Logs(LogsRequest {
+                id: "a".into(),
+                stderr: false,
+                tail: None,
+                follow: false,
+            }),
+            Request::Wait(WaitRequest {
+                ids: vec!["a".into(), "b".into()],
+            }),
         ];
         for r in requests {
             round_trip(ClientFrame::Request(Box::new(r)));
@@ -221,6 +262,20 @@ mod tests {
                 started_at: Timestamp(1),
             }),
             Reply::ShuttingDown,
+            Reply::LogChunk(b"line 1\nline 2\n\xff\x00".to_vec()),
+            Reply::LogChunk(vec![]),
+            Reply::LogEnd(work_order()),
+            Reply::WaitProgress(vec![
+                WaitItem {
+                    id: "a".into(),
+                    status: Status::Running,
+                },
+                WaitItem {
+                    id: "b".into(),
+                    status: Status::Succeeded,
+                },
+            ]),
+            Reply::WaitDone(vec![work_order(), work_order()]),
         ];
         for r in replies {
             round_trip(ServerFrame::Ok(Box::new(r)));
@@ -242,6 +297,16 @@ mod tests {
                 field: Some("f".into()),
             }));
         }
+    }
+
+    #[test]
+    fn a_full_log_chunk_fits_in_a_frame() {
+        let bytes = encode(&ServerFrame::Ok(Box::new(Reply::LogChunk(vec![
+            0xff;
+            LOG_CHUNK
+        ]))))
+        .unwrap();
+        assert!(bytes.len() < crate::rpc::codec::MAX_FRAME);
     }
 
     #[test]

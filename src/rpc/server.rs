@@ -121,6 +121,17 @@ async fn connection(stream: UnixStream, service: Service) -> Result<(), String> 
             Ok(None) => return Ok(()),
             Err(e) => return reject(&mut conn, e).await,
         };
+        let req = match req {
+            Request::Logs(r) => {
+                forward_stream(&mut conn, super::follow::logs(service.clone(), r)).await?;
+                continue;
+            }
+            Request::Wait(r) => {
+                forward_stream(&mut conn, super::follow::wait(service.clone(), r)).await?;
+                continue;
+            }
+            other => other,
+        };
         let shutdown = matches!(req, Request::Shutdown);
         let frame = match dispatch(&service, req).await {
             Ok(reply) => ServerFrame::Ok(Box::new(reply)),
@@ -129,6 +140,31 @@ async fn connection(stream: UnixStream, service: Service) -> Result<(), String> 
         send(&mut conn, &frame).await?;
         if shutdown {
             return Ok(());
+        }
+    }
+}
+
+/// Forwards a streaming request's frames until the stream ends (then the
+/// connection takes the next request). Anything the client sends meanwhile,
+/// including closing the connection, ends the stream and the connection; the
+/// producer stops when its channel is dropped.
+async fn forward_stream(conn: &mut Conn, mut frames: super::follow::Frames) -> Result<(), String> {
+    loop {
+        tokio::select! {
+            item = frames.recv() => match item {
+                Some(Ok(reply)) => send(conn, &ServerFrame::Ok(Box::new(reply))).await?,
+                Some(Err(e)) => return send(conn, &ServerFrame::Err(e)).await,
+                None => return Ok(()),
+            },
+            incoming = conn.next() => {
+                return match incoming {
+                    None => Err("client closed the connection during a stream".into()),
+                    Some(Err(e)) => Err(format!("bad frame: {e}")),
+                    Some(Ok(_)) => {
+                        reject(conn, "unexpected frame while a stream is in progress".into()).await
+                    }
+                };
+            }
         }
     }
 }
@@ -148,6 +184,9 @@ async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError
         Request::Shutdown => {
             service.shutdown().await?;
             Reply::ShuttingDown
+        }
+        Request::Logs(_) | Request::Wait(_) => {
+            return Err(ServiceError::internal("streaming request sent to dispatch"));
         }
     })
 }

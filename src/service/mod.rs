@@ -9,7 +9,10 @@ pub use types::*;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::model::{Run, Status, WorkOrder};
+use std::path::PathBuf;
+
+use crate::model::{Run, Status, WorkOrder, validate_id};
+use crate::store::Store;
 
 pub type Reply<T> = oneshot::Sender<Result<T, ServiceError>>;
 
@@ -43,11 +46,35 @@ pub struct StatusChange {
 pub struct Service {
     tx: mpsc::Sender<Command>,
     changes: broadcast::Sender<StatusChange>,
+    /// The store's layout, for reading run logs (read-only; the actor alone writes).
+    store: Option<Store>,
 }
 
 impl Service {
     pub fn new(tx: mpsc::Sender<Command>, changes: broadcast::Sender<StatusChange>) -> Service {
-        Service { tx, changes }
+        Service {
+            tx,
+            changes,
+            store: None,
+        }
+    }
+
+    /// Lets this service read run logs from `store` (`queue logs`).
+    pub fn with_store(mut self, store: Store) -> Service {
+        self.store = Some(store);
+        self
+    }
+
+    /// `<root>/runs/<run-id>/stdout.log` (or `stderr.log`) of a run, after
+    /// checking the run id; an error when this service has no store.
+    pub fn log_path(&self, run_id: &str, stderr: bool) -> Result<PathBuf, ServiceError> {
+        validate_id(run_id).map_err(|e| ServiceError::bad_request("runId", e.to_string()))?;
+        match &self.store {
+            Some(store) => Ok(store.log_path(run_id, stderr)),
+            None => Err(ServiceError::unavailable(
+                "this daemon does not serve run logs",
+            )),
+        }
     }
 
     /// Status changes from now on. Subscribe before reading the current state,

@@ -205,3 +205,28 @@ impl Health {
 pub fn run_json(run: &Run) -> Value {
     serde_json::to_value(run).unwrap_or(Value::Null)
 }
+
+/// `queue logs`: a run's output, optionally the last `tail` lines only, and with
+/// `follow` new output as it is written, until the work order ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LogsRequest {
+    pub id: String,
+    /// The run's stderr instead of its stdout.
+    pub stderr: bool,
+    /// Only the last this many lines (of the output present when asked).
+    pub tail: Option<u64>,
+    pub follow: bool,
+}
+
+/// `queue wait`: blocks until every listed work order is terminal.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WaitRequest {
+    pub ids: Vec<String>,
+}
+
+/// One awaited work order's current status (a `queue wait` progress report).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitItem {
+    pub id: String,
+    pub status: Status,
+}

@@ -114,16 +114,22 @@ impl Store {
         self.save_run(run)
     }
 
+    /// Writes `run.json`, keeping fields of the record it replaces that this
+    /// daemon does not model (an AgentGate run's `iteration`, `snapshotIds`, ...).
     pub fn save_run(&self, run: &Run) -> Result<(), StoreError> {
         let path = self.run_dir(&run.id).join("run.json");
-        let bytes = serde_json::to_vec_pretty(run).unwrap_or_default();
+        let previous = fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok());
+        let bytes = run.to_stored_json(previous);
         write_atomic(&path, &bytes, 0o644).map_err(|source| StoreError::Write { path, source })
     }
 
+    /// A run record (this daemon's or an AgentGate one), if it exists and parses.
     pub fn load_run(&self, run_id: &str) -> Option<Run> {
         validate_id(run_id).ok()?;
         let bytes = fs::read(self.run_dir(run_id).join("run.json")).ok()?;
-        serde_json::from_slice(&bytes).ok()
+        Run::from_stored_json(&bytes).ok()
     }
 
     /// Deletes a work order for good: its file, its runs (records and logs) and a
@@ -149,8 +155,14 @@ impl Store {
 
     /// Reads every work order, quarantining what cannot be trusted, removing temp
     /// files of interrupted writes and cleaning orphaned runs and references.
+    ///
+    /// Only an unreadable `work-orders/` directory is an error: a bad file, a
+    /// failed quarantine move or a failed cleanup is logged and never stops the
+    /// daemon from starting. Validation never deletes a work-order file.
     pub fn load(&self) -> Result<Loaded, StoreError> {
         let mut report = StorageReport::default();
+        report.temp_files_removed += remove_temp_files(&self.root);
+        report.temp_files_removed += remove_temp_files(&self.quarantine_dir());
         let dir = self.work_orders_dir();
         let entries = fs::read_dir(&dir).map_err(|source| StoreError::Read {
             path: dir.clone(),
@@ -158,9 +170,10 @@ impl Store {
         })?;
         let mut files = Vec::new();
         for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
             if name.starts_with(TEMP_PREFIX) {
-                if fs::remove_file(entry.path()).is_ok() {
+                if remove_temp(&entry.path()) {
                     report.temp_files_removed += 1;
                 }
                 continue;
@@ -170,30 +183,50 @@ impl Store {
             }
             files.push(entry.path());
         }
+        if report.temp_files_removed > 0 {
+            let _ = sync_dir(&dir);
+        }
 
-        let parsed = parse_parallel(&files);
+        // Opened relative to the directory: no path walk per file.
+        let dir_fd = fs::File::open(&dir).ok();
+        let parsed = par_map(&files, |p| parse_file(dir_fd.as_ref(), p), |_| {
+            Err(Rejected {
+                reason: "parser thread panicked".into(),
+                raw: Vec::new(),
+            })
+        });
         let mut orders = Vec::with_capacity(parsed.len());
-        let mut quarantined_ids = HashSet::new();
+        let mut quarantined = Vec::new();
         for (path, outcome) in files.iter().zip(parsed) {
             match outcome {
                 Ok(pair) => orders.push(pair),
-                Err(reason) => {
+                Err(rejected) => {
                     let stem = path
                         .file_stem()
                         .map(|s| s.to_string_lossy().into_owned())
                         .unwrap_or_default();
-                    tracing::warn!(file = %path.display(), %reason, "quarantining work-order file");
-                    self.quarantine(path, &reason)?;
-                    quarantined_ids.insert(stem);
-                    report.quarantined += 1;
+                    tracing::warn!(file = %path.display(), reason = %rejected.reason, "quarantining work-order file");
+                    match self.quarantine(path, &rejected.reason) {
+                        Ok(()) => report.quarantined += 1,
+                        // Left in place and not loaded; tried again next start.
+                        Err(e) => {
+                            tracing::error!(file = %path.display(), error = %e, "cannot quarantine work-order file; skipping it")
+                        }
+                    }
+                    quarantined.push(Quarantined {
+                        id: stem,
+                        raw: rejected.raw,
+                    });
                 }
             }
         }
 
-        self.clean_orphans(&mut orders, &quarantined_ids, &mut report)?;
+        self.clean_orphans(&mut orders, &quarantined, &mut report);
         Ok(Loaded { orders, report })
     }
 
+    /// Moves a rejected file into `.quarantine/` (never deletes it), next to a
+    /// `<name>.reason` file saying why.
     fn quarantine(&self, path: &Path, reason: &str) -> Result<(), StoreError> {
         let qdir = self.quarantine_dir();
         fs::create_dir_all(&qdir).map_err(|source| StoreError::CreateDir {
@@ -205,11 +238,19 @@ impl Store {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "unnamed".into());
         let mut target = qdir.join(&name);
-        if target.exists() {
-            target = qdir.join(format!("{name}.{}", chrono::Utc::now().timestamp_millis()));
+        let mut n = 1;
+        while fs::symlink_metadata(&target).is_ok() {
+            // An earlier file of the same name is already there: keep both.
+            target = qdir.join(format!("{name}.{n}"));
+            n += 1;
         }
         let reason_path = PathBuf::from(format!("{}.reason", target.display()));
-        write_atomic(&reason_path, format!("{reason}\n").as_bytes(), 0o644).map_err(|source| {
+        let text = format!(
+            "{reason}\nquarantined from {} at {}\n",
+            path.display(),
+            crate::model::Timestamp::now()
+        );
+        write_atomic(&reason_path, text.as_bytes(), 0o644).map_err(|source| {
             StoreError::Write {
                 path: reason_path.clone(),
                 source,
@@ -224,56 +265,215 @@ impl Store {
         Ok(())
     }
 
+    /// Drops references to runs that do not exist and removes run directories
+    /// whose work order is gone. A run is kept when a work order references it,
+    /// when it belongs to a quarantined work order (the file may be repaired), or
+    /// when it is an older AgentGate run of a work order that still exists.
     fn clean_orphans(
         &self,
         orders: &mut [(WorkOrder, Map<String, Value>)],
-        quarantined_ids: &HashSet<String>,
+        quarantined: &[Quarantined],
         report: &mut StorageReport,
-    ) -> Result<(), StoreError> {
+    ) {
         let runs_dir = self.runs_dir();
         let mut existing_runs = HashSet::new();
-        if let Ok(entries) = fs::read_dir(&runs_dir) {
-            for e in entries.flatten() {
-                existing_runs.insert(e.file_name().to_string_lossy().into_owned());
-            }
-        }
-        let mut referenced = HashSet::new();
-        for (wo, extra) in orders.iter_mut() {
-            let before = wo.run_ids.len();
-            wo.run_ids.retain(|r| existing_runs.contains(r));
-            let mut dangling = (before - wo.run_ids.len()) as u32;
-            if let Some(cur) = &wo.current_run_id
-                && !existing_runs.contains(cur)
-            {
-                wo.current_run_id = None;
-                if dangling == 0 {
-                    dangling = 1;
+        match fs::read_dir(&runs_dir) {
+            Ok(entries) => {
+                for e in entries.flatten() {
+                    let name = e.file_name().to_string_lossy().into_owned();
+                    // Only directories with a valid id are runs; leave anything else be.
+                    if validate_id(&name).is_ok() && e.file_type().is_ok_and(|t| t.is_dir()) {
+                        existing_runs.insert(name);
+                    }
                 }
             }
-            if dangling > 0 {
-                extra.remove("runId");
-                tracing::warn!(work_order = %wo.id, dangling, "removing references to missing runs");
-                report.dangling_run_refs += dangling;
-                self.save_work_order(wo, extra)?;
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::error!(dir = %runs_dir.display(), error = %e, "cannot list runs; orphan cleanup skipped");
+                return;
+            }
+        }
+
+        let mut referenced = HashSet::new();
+        let mut loaded_ids = HashSet::with_capacity(orders.len());
+        for (wo, extra) in orders.iter_mut() {
+            loaded_ids.insert(wo.id.clone());
+            let mut missing: Vec<String> = wo
+                .run_ids
+                .iter()
+                .chain(wo.current_run_id.iter())
+                .filter(|r| !existing_runs.contains(*r))
+                .cloned()
+                .collect();
+            missing.sort();
+            missing.dedup();
+            if !missing.is_empty() {
+                wo.run_ids.retain(|r| existing_runs.contains(r));
+                if wo
+                    .current_run_id
+                    .as_ref()
+                    .is_some_and(|r| !existing_runs.contains(r))
+                {
+                    wo.current_run_id = None;
+                }
+                if extra
+                    .get("runId")
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| !existing_runs.contains(r))
+                {
+                    extra.remove("runId");
+                }
+                tracing::warn!(work_order = %wo.id, runs = ?missing, "removing references to missing runs");
+                report.dangling_run_refs += missing.len() as u32;
+                if let Err(e) = self.save_work_order(wo, extra) {
+                    // Memory is clean; the file is cleaned again next start.
+                    tracing::error!(work_order = %wo.id, error = %e, "cannot save cleaned work order");
+                }
             }
             referenced.extend(wo.run_ids.iter().cloned());
         }
-        for run_id in existing_runs {
-            if referenced.contains(&run_id) {
-                continue;
-            }
-            let owner = self.load_run(&run_id).map(|r| r.work_order_id);
-            if let Some(owner) = &owner
-                && quarantined_ids.contains(owner)
-            {
+
+        let all_runs: Vec<String> = existing_runs.into_iter().collect();
+        let verdicts = par_map(
+            &all_runs,
+            |run_id| {
+                let dir = runs_dir.join(run_id);
+                let temps = remove_temp_files(&dir);
+                if referenced.contains(run_id) {
+                    return (temps, None);
+                }
+                (temps, Some(run_owner(&dir.join("run.json"))))
+            },
+            |_| (0, None),
+        );
+        // Files quarantined at earlier starts count too (read only if needed).
+        let mut earlier: Option<Vec<Quarantined>> = None;
+        for (run_id, (temps, owner)) in all_runs.iter().zip(verdicts) {
+            report.temp_files_removed += temps;
+            let Some(owner) = owner else { continue };
+            let earlier = earlier.get_or_insert_with(|| self.quarantined_files());
+            let in_quarantine = quarantined.iter().chain(earlier.iter()).any(|q| {
+                owner.work_order_id.as_deref() == Some(q.id.as_str())
+                    || contains(&q.raw, run_id.as_bytes())
+            });
+            if in_quarantine {
                 continue; // its work order is in quarantine, not gone
             }
-            tracing::warn!(run = %run_id, work_order = ?owner, "removing orphaned run directory");
-            remove_tree(&runs_dir.join(&run_id))?;
-            report.orphan_runs_removed += 1;
+            let owner_exists = owner
+                .work_order_id
+                .as_ref()
+                .is_some_and(|id| loaded_ids.contains(id));
+            if owner_exists && owner.legacy {
+                continue; // an earlier AgentGate run of a work order that exists
+            }
+            tracing::warn!(run = %run_id, work_order = ?owner.work_order_id, "removing orphaned run directory");
+            match remove_tree(&runs_dir.join(run_id)) {
+                Ok(()) => report.orphan_runs_removed += 1,
+                Err(e) => tracing::error!(run = %run_id, error = %e, "cannot remove orphaned run"),
+            }
         }
-        Ok(())
+        if report.orphan_runs_removed > 0 {
+            let _ = sync_dir(&runs_dir);
+        }
     }
+}
+
+impl Store {
+    /// The work-order files in `.quarantine/` (their id from the file name, and
+    /// their first bytes), to recognise runs that belong to them.
+    fn quarantined_files(&self) -> Vec<Quarantined> {
+        use std::io::Read;
+        let Ok(entries) = fs::read_dir(self.quarantine_dir()) else {
+            return Vec::new();
+        };
+        entries
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".reason") || name.starts_with(TEMP_PREFIX) {
+                    return None;
+                }
+                let (id, _) = name.split_once(".json")?;
+                let mut raw = Vec::new();
+                let _ = fs::File::open(e.path())
+                    .and_then(|f| f.take(QUARANTINE_SCAN_BYTES).read_to_end(&mut raw));
+                Some(Quarantined {
+                    id: id.to_string(),
+                    raw,
+                })
+            })
+            .collect()
+    }
+}
+
+/// How much of each quarantined file is searched for run ids.
+const QUARANTINE_SCAN_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A file validation rejected, and its bytes (to recognise its runs).
+struct Rejected {
+    reason: String,
+    raw: Vec<u8>,
+}
+
+struct Quarantined {
+    id: String,
+    raw: Vec<u8>,
+}
+
+/// Who a run directory belongs to, from its `run.json`.
+struct RunOwner {
+    work_order_id: Option<String>,
+    /// Not a record this daemon wrote (an AgentGate run: `state`, not `status`).
+    legacy: bool,
+}
+
+fn run_owner(path: &Path) -> RunOwner {
+    let value: Option<Value> = fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok());
+    let Some(value) = value else {
+        return RunOwner {
+            work_order_id: None,
+            legacy: false,
+        };
+    };
+    let work_order_id = value
+        .get("workOrderId")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let legacy = value.get("status").is_none();
+    RunOwner {
+        work_order_id,
+        legacy,
+    }
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+fn remove_temp(path: &Path) -> bool {
+    match fs::remove_file(path) {
+        Ok(()) => {
+            tracing::info!(file = %path.display(), "removed temp file of an interrupted write");
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Removes temp files an interrupted `write_atomic` left in `dir`.
+fn remove_temp_files(dir: &Path) -> u32 {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    let mut removed = 0;
+    for e in entries.flatten() {
+        if e.file_name().to_string_lossy().starts_with(TEMP_PREFIX) && remove_temp(&e.path()) {
+            removed += 1;
+        }
+    }
+    removed
 }
 
 fn remove_tree(path: &Path) -> Result<(), StoreError> {
@@ -287,50 +487,88 @@ fn remove_tree(path: &Path) -> Result<(), StoreError> {
     }
 }
 
-type Parsed = Result<(WorkOrder, Map<String, Value>), String>;
+type Parsed = Result<(WorkOrder, Map<String, Value>), Rejected>;
 
-/// Parses files on all cores: startup with 100,000 files must stay in seconds.
-fn parse_parallel(files: &[PathBuf]) -> Vec<Parsed> {
+/// Maps `f` over `items` on all cores (startup with 100,000 files must stay in
+/// seconds), in order. A panicking worker yields `on_panic` for its items.
+fn par_map<T, R, F, P>(items: &[T], f: F, on_panic: P) -> Vec<R>
+where
+    T: Sync,
+    R: Send,
+    F: Fn(&T) -> R + Sync,
+    P: Fn(&T) -> R,
+{
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .clamp(1, 8);
-    if files.len() < 256 || threads == 1 {
-        return files.iter().map(|p| parse_file(p)).collect();
+    if items.len() < 256 || threads == 1 {
+        return items.iter().map(&f).collect();
     }
-    let chunk = files.len().div_ceil(threads);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = files
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    let results: Vec<(usize, std::thread::Result<Vec<R>>)> = std::thread::scope(|s| {
+        let handles: Vec<_> = items
             .chunks(chunk)
-            .map(|part| s.spawn(move || part.iter().map(|p| parse_file(p)).collect::<Vec<_>>()))
+            .enumerate()
+            .map(|(i, part)| (i, s.spawn(move || part.iter().map(f).collect::<Vec<_>>())))
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| vec![Err("parser thread panicked".to_string())])
-            })
-            .collect()
-    })
+        handles.into_iter().map(|(i, h)| (i, h.join())).collect()
+    });
+    let mut out = Vec::with_capacity(items.len());
+    for (i, r) in results {
+        match r {
+            Ok(v) => out.extend(v),
+            Err(_) => out.extend(items.chunks(chunk).nth(i).unwrap_or(&[]).iter().map(&on_panic)),
+        }
+    }
+    out
 }
 
-fn parse_file(path: &Path) -> Parsed {
-    let bytes = fs::read(path).map_err(|e| format!("unreadable: {e}"))?;
-    let (wo, extra) =
-        WorkOrder::from_json_slice(&bytes).map_err(|e| format!("invalid work order: {e}"))?;
+/// Reads a whole file; relative to `dir` when given (saves a path walk and a
+/// stat per file: startup reads every work order).
+fn read_file(dir: Option<&fs::File>, path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let (Some(dir), Some(name)) = (dir, path.file_name()) else {
+        return fs::read(path);
+    };
+    let fd = nix::fcntl::openat(
+        dir,
+        name,
+        nix::fcntl::OFlag::O_RDONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .map_err(io::Error::from)?;
+    let mut raw = Vec::with_capacity(2048);
+    fs::File::from(fd).read_to_end(&mut raw)?;
+    Ok(raw)
+}
+
+fn parse_file(dir: Option<&fs::File>, path: &PathBuf) -> Parsed {
+    let raw = read_file(dir, path).map_err(|e| Rejected {
+        reason: format!("unreadable: {e}"),
+        raw: Vec::new(),
+    })?;
+    let reject = |reason: String, raw: Vec<u8>| Rejected { reason, raw };
+    let (wo, extra) = match WorkOrder::from_json_slice(&raw) {
+        Ok(pair) => pair,
+        Err(reason) => return Err(reject(reason, raw)),
+    };
     let stem = path
         .file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default();
     if wo.id != stem {
-        return Err(format!(
-            "id {:?} does not match file name {stem:?}.json",
-            wo.id
+        return Err(reject(
+            format!("id {:?} does not match file name {stem:?}.json", wo.id),
+            raw,
         ));
     }
-    validate_id(&wo.id).map_err(|e| e.to_string())?;
-    if wo.task_prompt.is_empty() && wo.status == Status::Queued {
-        return Err("empty taskPrompt".to_string());
+    if let Err(e) = validate_id(&wo.id) {
+        return Err(reject(e.to_string(), raw));
+    }
+    if wo.task_prompt.trim().is_empty() && wo.status == Status::Queued {
+        return Err(reject("queued with an empty taskPrompt".into(), raw));
     }
     Ok((wo, extra))
 }

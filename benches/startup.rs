@@ -1,0 +1,227 @@
+//! Startup figure: time from `agentgate daemon` exec until the socket answers a
+//! `queue health`, on a root holding 100,000 work-order files (the exact on-disk
+//! format, written through the crate's own serialiser).
+//!
+//! Run with `cargo bench --bench startup`. `AGENTGATE_BENCH_N` overrides the
+//! number of files, `AGENTGATE_BENCH_ROUNDS` the number of timed starts.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use agentgate::model::{ResultKind, Status, Timestamp, WorkOrder, WorkspaceSource};
+use serde_json::{Map, Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_agentgate");
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A realistic mix: mostly finished work, some queued, a few legacy fields.
+fn work_order(i: usize) -> (WorkOrder, Map<String, Value>) {
+    let id = format!("bench{i:07}");
+    let created = Timestamp(1_767_323_045_678 + i as i64 * 1000);
+    let status = match i % 10 {
+        0..=5 => Status::Succeeded,
+        6 | 7 => Status::Failed,
+        8 => Status::Canceled,
+        _ => Status::Queued,
+    };
+    let finished = status.is_terminal();
+    let wo = WorkOrder {
+        id,
+        task_prompt: format!(
+            "Fix the flaky test number {i} in the payment module and open a pull request"
+        ),
+        status,
+        agent_type: "claude-code-subscription".into(),
+        workspace_source: if i % 2 == 0 {
+            WorkspaceSource::Local {
+                path: "/srv/projects/payments".into(),
+            }
+        } else {
+            WorkspaceSource::Github {
+                owner: "acme".into(),
+                repo: "payments".into(),
+                branch: Some("main".into()),
+            }
+        },
+        created_at: created,
+        updated_at: created.plus_millis(60_000),
+        started_at: finished.then(|| created.plus_millis(1_000)),
+        completed_at: finished.then(|| created.plus_millis(60_000)),
+        max_time: 3600,
+        max_iterations: 3,
+        timeout_at: finished.then(|| created.plus_millis(3_601_000)),
+        last_activity_at: finished.then(|| created.plus_millis(59_000)),
+        pid: None,
+        pid_start_time: None,
+        run_count: u32::from(finished),
+        current_run_id: None,
+        run_ids: vec![],
+        result: match status {
+            Status::Succeeded => Some(ResultKind::Exited),
+            Status::Failed => Some(ResultKind::Exited),
+            Status::Canceled => Some(ResultKind::Canceled),
+            _ => None,
+        },
+        exit_code: match status {
+            Status::Succeeded => Some(0),
+            Status::Failed => Some(1),
+            _ => None,
+        },
+        signal: None,
+        error: (status == Status::Failed).then(|| "exited with code 1".to_string()),
+    };
+    let mut extra = Map::new();
+    if i % 4 == 0 {
+        extra.insert("gatePlanSource".into(), json!("auto"));
+        extra.insert(
+            "policies".into(),
+            json!({"networkAllowed": false, "allowedPaths": [], "forbiddenPatterns": ["**/.env"]}),
+        );
+    }
+    (wo, extra)
+}
+
+fn populate(root: &Path, n: usize) {
+    let dir = root.join("work-orders");
+    std::fs::create_dir_all(&dir).expect("work-orders dir");
+    for i in 0..n {
+        let (wo, extra) = work_order(i);
+        std::fs::write(
+            dir.join(format!("{}.json", wo.id)),
+            wo.to_json_pretty_with(&extra),
+        )
+        .expect("write work order");
+    }
+}
+
+fn client(root: &Path, socket: &Path, config: &Path, args: &[&str]) -> Option<Value> {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("AGENTGATE_ROOT", root)
+        .env("AGENTGATE_SOCKET", socket)
+        .env("AGENTGATE_CONFIG", config)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    serde_json::from_slice(&out.stdout).ok()
+}
+
+struct Round {
+    serving: Duration,
+    load_ms: Option<u64>,
+}
+
+fn start_once(root: &Path, socket: &Path, config: &Path, log: &Path, n: usize) -> Round {
+    let logf = std::fs::File::create(log).expect("log");
+    let t0 = Instant::now();
+    let mut child: Child = Command::new(BIN)
+        .args([
+            "daemon",
+            "--http",
+            "off",
+            "--no-auto-process",
+            "--min-memory",
+            "0",
+        ])
+        .env("AGENTGATE_ROOT", root)
+        .env("AGENTGATE_SOCKET", socket)
+        .env("AGENTGATE_CONFIG", config)
+        .env("AGENTGATE_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(logf.try_clone().expect("log"))
+        .stderr(logf)
+        .spawn()
+        .expect("spawn daemon");
+    let deadline = t0 + Duration::from_secs(120);
+    let serving = loop {
+        if std::os::unix::net::UnixStream::connect(socket).is_ok()
+            && let Some(h) = client(root, socket, config, &["queue", "health", "--json"])
+        {
+            let total: u64 = h["counts"]
+                .as_object()
+                .map(|m| m.values().filter_map(Value::as_u64).sum())
+                .unwrap_or(0);
+            assert_eq!(total, n as u64, "health counts every work order: {h}");
+            break t0.elapsed();
+        }
+        if let Ok(Some(st)) = child.try_wait() {
+            panic!(
+                "daemon exited ({st}): {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            );
+        }
+        assert!(Instant::now() < deadline, "daemon did not come up");
+        std::thread::sleep(Duration::from_millis(2));
+    };
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    let _ = child.wait();
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let load_ms = text
+        .lines()
+        .find(|l| l.contains("store loaded"))
+        .and_then(|l| l.split("elapsed_ms=").nth(1))
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok());
+    Round { serving, load_ms }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; any other filter argument is ignored.
+    let n = env_usize("AGENTGATE_BENCH_N", 100_000);
+    let rounds = env_usize("AGENTGATE_BENCH_ROUNDS", 3).max(1);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let root = tmp.path().join("root");
+    let socket = tmp.path().join("agentgate.sock");
+    let config = tmp.path().join("config.toml");
+    let log = tmp.path().join("daemon.log");
+    std::fs::write(&config, "").expect("config");
+
+    let t = Instant::now();
+    populate(&root, n);
+    let bytes: u64 = std::fs::read_dir(root.join("work-orders"))
+        .map(|rd| {
+            rd.flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0);
+    println!(
+        "startup: wrote {n} work-order files ({:.1} MiB) in {:.2?}",
+        bytes as f64 / (1024.0 * 1024.0),
+        t.elapsed()
+    );
+    let cores = std::thread::available_parallelism()
+        .map(|c| c.get())
+        .unwrap_or(1);
+    let mut times = Vec::new();
+    for round in 1..=rounds {
+        let r = start_once(&root, &socket, &config, &log, n);
+        println!(
+            "startup: round {round}: {n} work orders, exec -> serving `queue health`: {:.3} s (store load {} ms), {cores} cores, warm page cache",
+            r.serving.as_secs_f64(),
+            r.load_ms.map_or("?".to_string(), |m| m.to_string()),
+        );
+        times.push(r.serving);
+    }
+    times.sort();
+    let median = times[times.len() / 2];
+    println!(
+        "startup: median of {rounds}: {:.3} s to serving with {n} work-order files (target <= 3 s)",
+        median.as_secs_f64()
+    );
+}

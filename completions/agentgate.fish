@@ -1,0 +1,199 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_agentgate_global_optspecs
+    string join \n data-dir= socket= config= h/help V/version
+end
+
+function __fish_agentgate_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_agentgate_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_agentgate_using_subcommand
+    set -l cmd (__fish_agentgate_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c agentgate -n "__fish_agentgate_needs_command" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_needs_command" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_needs_command" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentgate -n "__fish_agentgate_needs_command" -s V -l version -d 'Print version'
+complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "daemon" -d 'Run the daemon (in the foreground, or in the background with --detach); `daemon stop` stops it'
+complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "serve" -d 'Run the daemon (in the foreground, or in the background with --detach); `daemon stop` stops it'
+complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "submit" -d 'Submit a work order; prints its id'
+complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "queue" -d 'Inspect and control the queue'
+complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l http -d 'HTTP shim address, or `off` [env: AGENTGATE_HTTP] [default: 127.0.0.1:3001]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l api-key-file -d 'File holding the HTTP API key [env: AGENTGATE_API_KEY_FILE] [default: <root>/api-key, generated]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l max-concurrent -d 'Maximum work orders running at once [env: AGENTGATE_MAX_CONCURRENT] [default: 2]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l stagger-delay -d 'Minimum time between automatic starts [env: AGENTGATE_STAGGER_DELAY] [default: 30s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l min-memory -d 'Start work only while MemAvailable is at least this [env: AGENTGATE_MIN_MEMORY] [default: 2GiB]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l stale-check-interval -d 'How often the stale detector runs, at least 1s [env: AGENTGATE_STALE_CHECK_INTERVAL] [default: 60s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l stale-threshold -d 'Inactivity after which running work is stale [env: AGENTGATE_STALE_THRESHOLD] [default: 10m]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l max-running-time -d 'Longest a work order may run before it is stale [env: AGENTGATE_MAX_RUNNING_TIME] [default: 4h]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l grace-period -d 'Grace period between SIGTERM and SIGKILL [env: AGENTGATE_GRACE_PERIOD] [default: 5s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l detach -d 'Start in the background (new session, output to <root>/logs/daemon.log) and return once the socket answers [default: run in the foreground]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l no-auto-process -d 'Do not start queued work automatically (only `queue start` does) [env: AGENTGATE_NO_AUTO_PROCESS] [default: auto-process on]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -l no-stale-check -d 'Disable the stale detector [env: AGENTGATE_NO_STALE_CHECK] [default: stale check on]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -f -a "stop" -d 'Stop the running daemon gracefully (running work is stopped and marked interrupted) and wait until its process is gone'
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop the running daemon gracefully (running work is stopped and marked interrupted) and wait until its process is gone'
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l http -d 'HTTP shim address, or `off` [env: AGENTGATE_HTTP] [default: 127.0.0.1:3001]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l api-key-file -d 'File holding the HTTP API key [env: AGENTGATE_API_KEY_FILE] [default: <root>/api-key, generated]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l max-concurrent -d 'Maximum work orders running at once [env: AGENTGATE_MAX_CONCURRENT] [default: 2]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l stagger-delay -d 'Minimum time between automatic starts [env: AGENTGATE_STAGGER_DELAY] [default: 30s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l min-memory -d 'Start work only while MemAvailable is at least this [env: AGENTGATE_MIN_MEMORY] [default: 2GiB]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l stale-check-interval -d 'How often the stale detector runs, at least 1s [env: AGENTGATE_STALE_CHECK_INTERVAL] [default: 60s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l stale-threshold -d 'Inactivity after which running work is stale [env: AGENTGATE_STALE_THRESHOLD] [default: 10m]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l max-running-time -d 'Longest a work order may run before it is stale [env: AGENTGATE_MAX_RUNNING_TIME] [default: 4h]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l grace-period -d 'Grace period between SIGTERM and SIGKILL [env: AGENTGATE_GRACE_PERIOD] [default: 5s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l detach -d 'Start in the background (new session, output to <root>/logs/daemon.log) and return once the socket answers [default: run in the foreground]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l no-auto-process -d 'Do not start queued work automatically (only `queue start` does) [env: AGENTGATE_NO_AUTO_PROCESS] [default: auto-process on]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -l no-stale-check -d 'Disable the stale detector [env: AGENTGATE_NO_STALE_CHECK] [default: stale check on]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -f -a "stop" -d 'Stop the running daemon gracefully (running work is stopped and marked interrupted) and wait until its process is gone'
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and not __fish_seen_subcommand_from stop help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from stop" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from stop" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from stop" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from help" -f -a "stop" -d 'Stop the running daemon gracefully (running work is stopped and marked interrupted) and wait until its process is gone'
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l agent -d 'Agent type: shell, claude-code-subscription, claude-code-api, claude-agent-sdk, or one from the config [default: claude-code-subscription]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l path -d 'Run in this local directory [default: the current directory]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l url -d 'Clone this repository: a GitHub URL, or any git URL (file:// included) [default: none, use --path]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l repo -d 'Clone this GitHub repository: OWNER/REPO, or REPO with --owner or AGENTGATE_GITHUB_OWNER [default: none, use --path]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l owner -d 'GitHub owner for --repo [default: from OWNER/REPO, else $AGENTGATE_GITHUB_OWNER]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l branch -d 'Branch to clone (with --url or --repo) [default: the repository\'s default branch]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l max-time -d 'Time limit of a run, 1s to 7d, e.g. 90s, 30m, 2h [default: 1h]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l max-iterations -d 'Maximum agent iterations [default: 3]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l json -d 'Print the created work order as JSON instead of its id'
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -f -a "list" -d 'List work orders, newest first: id, status, agent, age, run duration, prompt'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -f -a "show" -d 'Show one work order with its runs'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -f -a "cancel" -d 'Cancel a work order: a queued one never starts, a running one has its process tree stopped'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -f -a "kill" -d 'Stop a running work order\'s process tree (SIGTERM, grace period, SIGKILL)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -f -a "purge" -d 'Delete work orders permanently (file, runs, logs, daemon-made clone)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -f -a "health" -d 'Queue health: counts, limits, memory, alerts'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -f -a "start" -d 'Start a queued (or retry a failed) work order now; bypasses the stagger delay, not the concurrency limit'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -f -a "logs" -d 'Print a work order\'s output (its current run\'s stdout, or stderr)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -f -a "wait" -d 'Block until every listed work order has ended'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l status -d 'Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l limit -d 'At most this many [default: 20]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l all -d 'All of them (lifts --limit) [default: the newest 20]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l json -d 'Print `{items,total,limit,offset,hasMore}` as JSON instead of a table'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -l json -d 'Print the work order object (with a `runs` array) as JSON instead of text'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -l json -d 'Print `{id,status,wasRunning,killed}` as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l grace -d 'Grace period before SIGKILL [default: the daemon\'s, 5s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l reason -d 'Why; recorded in the work order\'s error [default: "killed by user"]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l force -d 'SIGKILL at once, no grace period [default: SIGTERM first]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l json -d 'Print `{id,success,forcedKill,durationMs,status,message}` as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l status -d 'Purge work orders with this status (repeatable) [default: succeeded, failed, canceled]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l older-than -d 'Only those created longer ago than this, e.g. 7d, 12h [default: any age]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l dry-run -d 'List what would be purged; delete nothing'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -s y -l yes -d 'Do not ask for confirmation (needed without a TTY when more than one would go)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l json -d 'Print `{deletedCount,deletedIds,wouldDelete?}` as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from health" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from health" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from health" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from health" -l json -d 'Print the health object (as GET /api/v1/queue/health) as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from health" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -l json -d 'Print `{id,runId,status,startedAt}` as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -s n -l tail -d 'Start with the last N lines [default: all of it]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Keep printing new output until the work order ends; exit 0 if it succeeded, 1 otherwise [default: print what is there and exit]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l stderr -d 'The run\'s stderr instead of its stdout [default: stdout]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l timeout -d 'Give up after this long and exit 4, e.g. 90s, 10m, 1h30m [default: wait forever]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l json -d 'Print `{items,allSucceeded}` (items: the final work orders) as JSON instead of lines'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "list" -d 'List work orders, newest first: id, status, agent, age, run duration, prompt'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one work order with its runs'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel a work order: a queued one never starts, a running one has its process tree stopped'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "kill" -d 'Stop a running work order\'s process tree (SIGTERM, grace period, SIGKILL)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete work orders permanently (file, runs, logs, daemon-made clone)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "health" -d 'Queue health: counts, limits, memory, alerts'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start a queued (or retry a failed) work order now; bypasses the stagger delay, not the concurrency limit'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "logs" -d 'Print a work order\'s output (its current run\'s stdout, or stderr)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Block until every listed work order has ended'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions help" -f -a "daemon" -d 'Run the daemon (in the foreground, or in the background with --detach); `daemon stop` stops it'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions help" -f -a "submit" -d 'Submit a work order; prints its id'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions help" -f -a "queue" -d 'Inspect and control the queue'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "stop" -d 'Stop the running daemon gracefully (running work is stopped and marked interrupted) and wait until its process is gone'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "list" -d 'List work orders, newest first: id, status, agent, age, run duration, prompt'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "show" -d 'Show one work order with its runs'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "cancel" -d 'Cancel a work order: a queued one never starts, a running one has its process tree stopped'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "kill" -d 'Stop a running work order\'s process tree (SIGTERM, grace period, SIGKILL)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "purge" -d 'Delete work orders permanently (file, runs, logs, daemon-made clone)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "health" -d 'Queue health: counts, limits, memory, alerts'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "start" -d 'Start a queued (or retry a failed) work order now; bypasses the stagger delay, not the concurrency limit'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "logs" -d 'Print a work order\'s output (its current run\'s stdout, or stderr)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "wait" -d 'Block until every listed work order has ended'

@@ -1,0 +1,185 @@
+//! Starting the daemon in the background (`daemon --detach`) and stopping it
+//! (`daemon stop`).
+
+use std::ffi::OsString;
+use std::fs::OpenOptions;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use super::{CliError, unexpected};
+use crate::cli::{DaemonArgs, GlobalArgs};
+use crate::config::{ConfigFile, DaemonSettings, Paths};
+use crate::daemon::DaemonInfo;
+use crate::rpc::client::Client;
+use crate::rpc::proto::{Reply, Request};
+
+/// How long `--detach` waits for the socket to answer.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long `daemon stop` waits for the process to be gone after the daemon
+/// accepted the shutdown (it first stops running work, a grace period each).
+const STOP_TIMEOUT: Duration = Duration::from_secs(60);
+const POLL: Duration = Duration::from_millis(20);
+
+/// `agentgate daemon --detach`: re-runs this binary as `daemon` with the same
+/// arguments minus `--detach`, in a new session, stdin from /dev/null and
+/// stdout/stderr appended to `<root>/logs/daemon.log`; returns once the new
+/// daemon answers on its socket, or fails with the reason from its log.
+pub fn detach(global: &GlobalArgs, args: &DaemonArgs) -> Result<(), CliError> {
+    // Resolve (and so validate) every setting before going to the background.
+    let file = ConfigFile::load(global)?;
+    let settings = DaemonSettings::resolve(global, args, file)?;
+    let paths = settings.paths;
+    let log_dir = paths.log_dir();
+    std::fs::create_dir_all(&log_dir)
+        .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", log_dir.display())))?;
+    let log_path = log_dir.join("daemon.log");
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&log_path)
+        .map_err(|e| CliError::Failed(format!("cannot open {}: {e}", log_path.display())))?;
+    let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);
+    let log_err = log
+        .try_clone()
+        .map_err(|e| CliError::Failed(format!("cannot open {}: {e}", log_path.display())))?;
+    let exe = std::env::current_exe().map_err(|e| {
+        CliError::Failed(format!(
+            "cannot find the agentgate executable to re-run: {e}"
+        ))
+    })?;
+    let child_args: Vec<OsString> = std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--detach")
+        .collect();
+    let mut cmd = std::process::Command::new(exe);
+    cmd.args(&child_args)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err);
+    // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setsid() == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| CliError::Failed(format!("cannot start the daemon: {e}")))?;
+    let pid = child.id();
+    let deadline = Instant::now() + START_TIMEOUT;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(CliError::Failed(format!(
+                "the daemon exited during startup ({status}): {} (log: {})",
+                startup_failure(&log_path, log_start),
+                log_path.display()
+            )));
+        }
+        let answers = std::os::unix::net::UnixStream::connect(&paths.socket).is_ok();
+        if answers && DaemonInfo::read(&paths.root).is_some_and(|i| i.pid == pid) {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::Failed(format!(
+                "the daemon (pid {pid}) did not answer on {} within {}s; it may still be starting (log: {})",
+                paths.socket.display(),
+                START_TIMEOUT.as_secs(),
+                log_path.display()
+            )));
+        }
+        std::thread::sleep(POLL);
+    }
+    println!(
+        "agentgate daemon started in the background (pid {pid})\n  socket: {}\n  log:    {}\nstop it with `agentgate daemon stop`",
+        paths.socket.display(),
+        log_path.display()
+    );
+    Ok(())
+}
+
+/// The reason a detached daemon gave up, from what it appended to its log:
+/// its `error: ...` line, else its last line.
+fn startup_failure(log: &Path, from: u64) -> String {
+    let mut text = String::new();
+    if let Ok(mut f) = std::fs::File::open(log) {
+        let _ = f.seek(SeekFrom::Start(from));
+        let _ = f.take(1 << 20).read_to_string(&mut text);
+    }
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if let Some(l) = lines.iter().rev().find(|l| l.starts_with("error: ")) {
+        return l.trim_start_matches("error: ").to_string();
+    }
+    lines
+        .last()
+        .map(|l| l.to_string())
+        .unwrap_or_else(|| "it printed nothing".into())
+}
+
+/// Process start time (field 22 of /proc/PID/stat) of a live, non-zombie
+/// process; `None` once it is gone.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(')')?.1;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    if matches!(fields.first(), Some(&"Z") | Some(&"X") | None) {
+        return None;
+    }
+    // `rest` starts at field 3 (state), so field 22 is index 19.
+    fields.get(19)?.parse().ok()
+}
+
+/// `agentgate daemon stop`: graceful shutdown over RPC, then wait until the
+/// socket is gone and the daemon's process has exited.
+pub async fn stop_daemon(paths: &Paths) -> Result<(), CliError> {
+    let mut client = Client::connect(&paths.socket).await?;
+    // The process at the other end of the socket (SO_PEERCRED), else daemon.json.
+    let pid = client.peer_pid().or_else(|| {
+        DaemonInfo::read(&paths.root)
+            .filter(|i| i.socket == paths.socket)
+            .map(|i| i.pid)
+    });
+    let started = pid.and_then(process_start);
+    match client.call(Request::Shutdown).await? {
+        Reply::ShuttingDown => {}
+        r => return Err(unexpected(r)),
+    }
+    drop(client);
+    let deadline = Instant::now() + STOP_TIMEOUT;
+    loop {
+        let alive = match (pid, started) {
+            (Some(p), Some(t)) => process_start(p) == Some(t),
+            _ => false,
+        };
+        if !alive && !paths.socket.exists() {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::Failed(format!(
+                "the daemon accepted shutdown but {} after {}s{}",
+                if alive {
+                    "its process is still running"
+                } else {
+                    "its socket is still there"
+                },
+                STOP_TIMEOUT.as_secs(),
+                pid.map(|p| format!("; check pid {p}")).unwrap_or_default()
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    match pid {
+        Some(p) => eprintln!("daemon stopped (pid {p})"),
+        None => eprintln!("daemon stopped"),
+    }
+    Ok(())
+}

@@ -1,0 +1,243 @@
+//! The two streaming commands: `queue logs` (output pushed by the daemon, with
+//! `--follow` until the work order ends) and `queue wait` (status changes
+//! pushed by the daemon; a live progress line on a TTY).
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::json;
+use tokio::time::Instant;
+
+use super::{CliError, print_json, render, unexpected};
+use crate::model::units::format_duration;
+use crate::model::{Status, WorkOrder};
+use crate::rpc::client::Client;
+use crate::rpc::proto::{Reply, Request};
+use crate::service::{LogsRequest, WaitItem, WaitRequest};
+
+/// `queue logs ID [--follow] [--tail N] [--stderr]`.
+pub async fn logs(socket: &Path, req: LogsRequest) -> Result<(), CliError> {
+    let follow = req.follow;
+    let mut client = Client::connect(socket).await?;
+    client.start_stream(Request::Logs(req)).await?;
+    let stdout = std::io::stdout();
+    loop {
+        match client.next_reply().await? {
+            Reply::LogChunk(bytes) => {
+                let mut out = stdout.lock();
+                if let Err(e) = out.write_all(&bytes).and_then(|_| out.flush()) {
+                    // `agentgate queue logs ID | head`: the reader has had enough.
+                    if e.kind() == std::io::ErrorKind::BrokenPipe {
+                        return Ok(());
+                    }
+                    return Err(CliError::Failed(format!("cannot write the output: {e}")));
+                }
+            }
+            Reply::LogEnd(wo) => {
+                if !follow {
+                    if wo.current_run_id.is_none() {
+                        eprintln!(
+                            "note: work order {} is {} and has no output yet; use --follow to wait for it",
+                            wo.id, wo.status
+                        );
+                    }
+                    return Ok(());
+                }
+                return if wo.status == Status::Succeeded {
+                    Ok(())
+                } else {
+                    Err(CliError::Failed(format!(
+                        "work order {} {}",
+                        wo.id,
+                        render::outcome(&wo)
+                    )))
+                };
+            }
+            r => return Err(unexpected(r)),
+        }
+    }
+}
+
+/// The one-line progress display of `queue wait`, on stderr when it is a TTY.
+struct Progress {
+    enabled: bool,
+    drawn: bool,
+    started: Instant,
+}
+
+impl Progress {
+    fn draw(&mut self, items: &[WaitItem]) {
+        if !self.enabled || items.is_empty() {
+            return;
+        }
+        let line = progress_line(items, self.started.elapsed());
+        let width = render::terminal_width().saturating_sub(1).max(20);
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r\x1b[2K{}", render::truncate(&line, width));
+        let _ = err.flush();
+        self.drawn = true;
+    }
+
+    fn clear(&mut self) {
+        if self.drawn {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r\x1b[2K");
+            let _ = err.flush();
+            self.drawn = false;
+        }
+    }
+}
+
+/// `waiting for 3 work orders: 1 running, 2 succeeded (2/3 done) · 12s`
+pub fn progress_line(items: &[WaitItem], elapsed: Duration) -> String {
+    let counts: Vec<String> = Status::ALL
+        .iter()
+        .filter_map(|s| {
+            let n = items.iter().filter(|i| i.status == *s).count();
+            (n > 0).then(|| format!("{n} {s}"))
+        })
+        .collect();
+    let done = items.iter().filter(|i| i.status.is_terminal()).count();
+    format!(
+        "waiting for {} work order{}: {} ({done}/{} done) · {}",
+        items.len(),
+        if items.len() == 1 { "" } else { "s" },
+        counts.join(", "),
+        items.len(),
+        elapsed_text(elapsed)
+    )
+}
+
+fn elapsed_text(d: Duration) -> String {
+    if d.as_secs() < 60 {
+        format!("{}s", d.as_secs())
+    } else {
+        format_duration(d)
+    }
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// `queue wait ID... [--timeout DUR] [--json]`.
+pub async fn wait(
+    socket: &Path,
+    ids: Vec<String>,
+    timeout: Option<Duration>,
+    json: bool,
+) -> Result<(), CliError> {
+    let started = Instant::now();
+    let deadline = timeout.map(|t| started + t);
+    let mut client = Client::connect(socket).await?;
+    client
+        .start_stream(Request::Wait(WaitRequest { ids }))
+        .await?;
+    let mut progress = Progress {
+        enabled: std::io::stderr().is_terminal(),
+        drawn: false,
+        started,
+    };
+    let mut redraw = tokio::time::interval(Duration::from_secs(1));
+    let mut last: Vec<WaitItem> = Vec::new();
+    let done: Vec<WorkOrder> = loop {
+        tokio::select! {
+            reply = client.next_reply() => match reply {
+                Ok(Reply::WaitProgress(items)) => {
+                    last = items;
+                    progress.draw(&last);
+                }
+                Ok(Reply::WaitDone(wos)) => break wos,
+                Ok(r) => {
+                    progress.clear();
+                    return Err(unexpected(r));
+                }
+                Err(e) => {
+                    progress.clear();
+                    return Err(e.into());
+                }
+            },
+            _ = redraw.tick(), if progress.enabled => progress.draw(&last),
+            _ = sleep_until(deadline) => {
+                progress.clear();
+                let pending: Vec<String> = last
+                    .iter()
+                    .filter(|i| !i.status.is_terminal())
+                    .map(|i| format!("{} ({})", i.id, i.status))
+                    .collect();
+                return Err(CliError::Timeout(format!(
+                    "timed out after {}: still waiting for {} of {}: {}; they keep going (cancel with `agentgate queue cancel ID`)",
+                    format_duration(timeout.unwrap_or_default()),
+                    pending.len(),
+                    last.len(),
+                    pending.join(", ")
+                )));
+            }
+        }
+    };
+    progress.clear();
+    let failed: Vec<&WorkOrder> = done
+        .iter()
+        .filter(|w| w.status != Status::Succeeded)
+        .collect();
+    if json {
+        print_json(&json!({
+            "items": done.iter().map(WorkOrder::to_json).collect::<Vec<_>>(),
+            "allSucceeded": failed.is_empty(),
+        }));
+    } else {
+        let width = done.iter().map(|w| w.id.len()).max().unwrap_or(0);
+        for wo in &done {
+            println!("{:width$}  {}", wo.id, render::outcome(wo));
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Failed(format!(
+            "{} of {} work orders did not succeed: {}",
+            failed.len(),
+            done.len(),
+            failed
+                .iter()
+                .map(|w| format!("{} {}", w.id, w.status))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_counts_per_status() {
+        let items = vec![
+            WaitItem {
+                id: "a".into(),
+                status: Status::Running,
+            },
+            WaitItem {
+                id: "b".into(),
+                status: Status::Succeeded,
+            },
+            WaitItem {
+                id: "c".into(),
+                status: Status::Succeeded,
+            },
+        ];
+        assert_eq!(
+            progress_line(&items, Duration::from_millis(12_300)),
+            "waiting for 3 work orders: 1 running, 2 succeeded (2/3 done) · 12s"
+        );
+        assert_eq!(
+            progress_line(&items[..1], Duration::from_millis(10)),
+            "waiting for 1 work order: 1 running (0/1 done) · 0s"
+        );
+    }
+}
