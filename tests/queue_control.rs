@@ -31,7 +31,10 @@ fn expect_fail(d: &Daemon, args: &[&str], code: i32, needle: &str) {
     let out = d.run(args);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
-    assert!(err.contains(needle), "{args:?}: expected {needle:?} in {err}");
+    assert!(
+        err.contains(needle),
+        "{args:?}: expected {needle:?} in {err}"
+    );
 }
 
 #[test]
@@ -43,7 +46,10 @@ fn cancel_queued_running_terminal_and_unknown() {
     assert_eq!(d.status(&queued), "queued");
 
     let c = d.json(&["queue", "cancel", &queued, "--json"]);
-    assert_eq!(c, serde_json::json!({"id": queued, "status": "canceled", "wasRunning": false, "killed": false}));
+    assert_eq!(
+        c,
+        serde_json::json!({"id": queued, "status": "canceled", "wasRunning": false, "killed": false})
+    );
     let c = d.json(&["queue", "cancel", &running, "--json"]);
     assert_eq!(c["wasRunning"], true);
     assert_eq!(c["killed"], true);
@@ -71,13 +77,31 @@ fn kill_escalates_on_a_term_ignoring_tree() {
     // grandchild in the same group.
     let id = d.submit_shell("trap '' TERM; sleep 1000 & sleep 1000", &[]);
     let (_, pgid) = running_pid(&d, &id);
-    wait_for("the tree to have three processes", T, || (group_alive(pgid).len() >= 3).then_some(()));
-    let k = d.json(&["queue", "kill", &id, "--grace", "500ms", "--reason", "stuck on input", "--json"]);
+    wait_for("the tree to have three processes", T, || {
+        (group_alive(pgid).len() >= 3).then_some(())
+    });
+    let k = d.json(&[
+        "queue",
+        "kill",
+        &id,
+        "--grace",
+        "500ms",
+        "--reason",
+        "stuck on input",
+        "--json",
+    ]);
     assert_eq!(k["success"], true);
     assert_eq!(k["forcedKill"], false);
     assert_eq!(k["status"], "canceled");
-    assert!(k["durationMs"].as_u64().unwrap() >= 500, "escalated before the grace period: {k}");
-    assert!(group_alive(pgid).is_empty(), "group {pgid} survived: {:?}", group_alive(pgid));
+    assert!(
+        k["durationMs"].as_u64().unwrap() >= 500,
+        "escalated before the grace period: {k}"
+    );
+    assert!(
+        group_alive(pgid).is_empty(),
+        "group {pgid} survived: {:?}",
+        group_alive(pgid)
+    );
     let wo = d.show(&id);
     assert_eq!(wo["status"], "canceled");
     assert_eq!(wo["result"], "killed");
@@ -142,12 +166,24 @@ fn purge_ids_filters_dry_run_and_confirmation() {
     assert_eq!(dry["deletedCount"], 0);
     assert_eq!(d.json(&["queue", "list", "--json"])["total"], 3);
     // --older-than excludes fresh work.
-    let dry = d.json(&["queue", "purge", "--older-than", "1h", "--dry-run", "--json"]);
+    let dry = d.json(&[
+        "queue",
+        "purge",
+        "--older-than",
+        "1h",
+        "--dry-run",
+        "--json",
+    ]);
     assert_eq!(dry["wouldDelete"], serde_json::json!([]));
     // By status.
     let p = d.json(&["queue", "purge", "--status", "failed", "--json"]);
     assert_eq!(p["deletedIds"], serde_json::json!([b]));
-    assert!(!d.root.join("work-orders").join(format!("{b}.json")).exists());
+    assert!(
+        !d.root
+            .join("work-orders")
+            .join(format!("{b}.json"))
+            .exists()
+    );
     assert!(!d.root.join("runs").join(&run_b).exists());
     expect_fail(&d, &["queue", "show", &b], 1, "no work order");
     // By id; queued is untouched by an unfiltered purge.
@@ -170,7 +206,12 @@ fn purge_while_running_stops_the_tree_and_deletes_everything() {
     let p = d.json(&["queue", "purge", &id, "--json"]);
     assert_eq!(p["deletedIds"], serde_json::json!([id]));
     assert!(group_alive(pgid).is_empty());
-    assert!(!d.root.join("work-orders").join(format!("{id}.json")).exists());
+    assert!(
+        !d.root
+            .join("work-orders")
+            .join(format!("{id}.json"))
+            .exists()
+    );
     assert!(!d.root.join("runs").join(run).exists());
     assert_eq!(d.json(&["queue", "list", "--json"])["total"], 0);
 }
@@ -181,7 +222,8 @@ fn max_time_times_out_with_result_timeout() {
     let id = d.submit_shell("sleep 100", &["--max-time", "2s"]);
     let (wo, pgid) = running_pid(&d, &id);
     let started = chrono::DateTime::parse_from_rfc3339(wo["startedAt"].as_str().unwrap()).unwrap();
-    let timeout_at = chrono::DateTime::parse_from_rfc3339(wo["timeoutAt"].as_str().unwrap()).unwrap();
+    let timeout_at =
+        chrono::DateTime::parse_from_rfc3339(wo["timeoutAt"].as_str().unwrap()).unwrap();
     assert_eq!((timeout_at - started).num_milliseconds(), 2000);
     assert_eq!(wo["maxTime"], 2);
     let wo = d.wait_terminal(&id, T);
@@ -193,22 +235,41 @@ fn max_time_times_out_with_result_timeout() {
 
 #[test]
 fn stale_detector_fails_silent_work_and_spares_active_work() {
-    let d = daemon(&["--stale-threshold", "2s", "--stale-check-interval", "1s", "--max-concurrent", "3"]);
+    let d = daemon(&[
+        "--stale-threshold",
+        "2s",
+        "--stale-check-interval",
+        "1s",
+        "--max-concurrent",
+        "3",
+    ]);
     let silent = d.submit_shell("sleep 100", &[]);
     let chatty = d.submit_shell("while true; do echo tick; sleep 0.5; done", &[]);
-    let beating = d.submit_shell("while true; do touch \"$AGENTGATE_HEARTBEAT_FILE\"; sleep 0.5; done", &[]);
+    let beating = d.submit_shell(
+        "while true; do touch \"$AGENTGATE_HEARTBEAT_FILE\"; sleep 0.5; done",
+        &[],
+    );
     let (_, pgid) = running_pid(&d, &silent);
     let wo = d.wait_terminal(&silent, T);
     assert_eq!(wo["status"], "failed");
     assert_eq!(wo["result"], "stale");
-    assert!(wo["error"].as_str().unwrap().contains("no activity"), "{wo}");
+    assert!(
+        wo["error"].as_str().unwrap().contains("no activity"),
+        "{wo}"
+    );
     assert!(group_alive(pgid).is_empty());
     // Started together with the silent one, past its threshold, still running.
     assert_eq!(d.status(&chatty), "running");
     assert_eq!(d.status(&beating), "running");
     let h = d.json(&["queue", "health", "--json"]);
     assert_eq!(h["staleDetectionsLastHour"], 1);
-    assert!(h["alerts"].as_array().unwrap().iter().any(|a| a["kind"] == "stale"));
+    assert!(
+        h["alerts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["kind"] == "stale")
+    );
     assert!(d.log_text().contains("stale work order detected"));
 }
 
@@ -218,12 +279,21 @@ fn max_running_time_fails_even_active_work() {
     let id = d.submit_shell("while true; do echo tick; sleep 0.2; done", &[]);
     let wo = d.wait_terminal(&id, T);
     assert_eq!(wo["result"], "stale");
-    assert!(wo["error"].as_str().unwrap().contains("max_running_time"), "{wo}");
+    assert!(
+        wo["error"].as_str().unwrap().contains("max_running_time"),
+        "{wo}"
+    );
 }
 
 #[test]
 fn no_stale_check_leaves_silent_work_alone() {
-    let d = daemon(&["--no-stale-check", "--stale-threshold", "1s", "--stale-check-interval", "1s"]);
+    let d = daemon(&[
+        "--no-stale-check",
+        "--stale-threshold",
+        "1s",
+        "--stale-check-interval",
+        "1s",
+    ]);
     let id = d.submit_shell("sleep 100", &[]);
     running_pid(&d, &id);
     let until = Instant::now() + Duration::from_secs(3);
@@ -247,7 +317,14 @@ fn health_counts_match_list_counts() {
     d.json(&["queue", "cancel", &q2, "--json"]);
     let h = d.json(&["queue", "health", "--json"]);
     let list = d.json(&["queue", "list", "--all", "--json"]);
-    let count = |s: &str| list["items"].as_array().unwrap().iter().filter(|w| w["status"] == s).count() as u64;
+    let count = |s: &str| {
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|w| w["status"] == s)
+            .count() as u64
+    };
     for s in ["queued", "running", "succeeded", "failed", "canceled"] {
         assert_eq!(h["counts"][s].as_u64().unwrap(), count(s), "{s}: {h}");
     }

@@ -7,7 +7,6 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-
 use crate::cli::{QueueCommand, SubmitArgs};
 use crate::config::{ConfigError, ConfigFile, Paths};
 use crate::model::WorkspaceInput;

@@ -106,10 +106,8 @@ async fn require_key(State(state): State<AppState>, req: Request, next: Next) ->
         message,
         None,
     );
-    resp.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer"),
-    );
+    resp.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     resp
 }
 
@@ -583,10 +581,7 @@ async fn get_run(
     }
 }
 
-async fn queue_health(
-    State(st): State<AppState>,
-    RequestId(rid): RequestId,
-) -> Response {
+async fn queue_health(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
     match st.service.health().await {
         Ok(h) => ok(&rid, StatusCode::OK, h.to_json()),
         Err(e) => service_error(&rid, e),
@@ -608,10 +603,7 @@ async fn health_live(RequestId(rid): RequestId) -> Response {
     ok(&rid, StatusCode::OK, json!({"status": "alive"}))
 }
 
-async fn health_ready(
-    State(st): State<AppState>,
-    RequestId(rid): RequestId,
-) -> Response {
+async fn health_ready(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
     match st.service.health().await {
         Ok(h) if h.accepting => ok(&rid, StatusCode::OK, json!({"status": "ready"})),
         Ok(_) => fail(

@@ -131,7 +131,13 @@ mod tests {
                 .to_rfc3339_opts(SecondsFormat::Millis, true);
             assert_eq!(Timestamp(ms).to_rfc3339(), expect, "{ms}");
         }
-        for ms in [0, -1, 951_782_400_000, 4_107_542_400_000, 253_402_300_799_999] {
+        for ms in [
+            0,
+            -1,
+            951_782_400_000,
+            4_107_542_400_000,
+            253_402_300_799_999,
+        ] {
             let expect = DateTime::<Utc>::from_timestamp_millis(ms)
                 .unwrap()
                 .to_rfc3339_opts(SecondsFormat::Millis, true);

@@ -56,7 +56,10 @@ impl Daemon {
             dir,
             child: None,
             args: args.iter().map(|s| s.to_string()).collect(),
-            env: env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            env: env
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
         };
         d.spawn();
         d
@@ -140,7 +143,10 @@ impl Daemon {
             self.log_text()
         );
         serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!("{args:?}: bad JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+            panic!(
+                "{args:?}: bad JSON ({e}): {}",
+                String::from_utf8_lossy(&out.stdout)
+            )
         })
     }
 
@@ -172,7 +178,11 @@ impl Daemon {
     pub fn wait_terminal(&self, id: &str, timeout: Duration) -> Value {
         wait_for(&format!("{id} to finish"), timeout, || {
             let v = self.show(id);
-            matches!(v["status"].as_str(), Some("succeeded" | "failed" | "canceled")).then_some(v)
+            matches!(
+                v["status"].as_str(),
+                Some("succeeded" | "failed" | "canceled")
+            )
+            .then_some(v)
         })
     }
 
@@ -201,7 +211,8 @@ impl Daemon {
     pub fn read_log_of(&self, wo: &Value) -> String {
         let run = wo["currentRunId"].as_str().unwrap_or_default();
         let mut s = String::new();
-        if let Ok(mut f) = std::fs::File::open(self.root.join("runs").join(run).join("stdout.log")) {
+        if let Ok(mut f) = std::fs::File::open(self.root.join("runs").join(run).join("stdout.log"))
+        {
             let _ = f.read_to_string(&mut s);
         }
         s
@@ -247,7 +258,8 @@ pub fn group_alive(pgid: i32) -> Vec<i32> {
             continue;
         };
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        if fields.len() > 2 && fields[2] == pgid.to_string() && fields[0] != "Z" && fields[0] != "X" {
+        if fields.len() > 2 && fields[2] == pgid.to_string() && fields[0] != "Z" && fields[0] != "X"
+        {
             out.push(pid);
         }
     }
@@ -257,7 +269,9 @@ pub fn group_alive(pgid: i32) -> Vec<i32> {
 pub fn pid_alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .map(|s| {
-            let state = s.rsplit_once(')').and_then(|(_, r)| r.split_whitespace().next());
+            let state = s
+                .rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().next());
             !matches!(state, Some("Z" | "X") | None)
         })
         .unwrap_or(false)
