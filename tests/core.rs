@@ -45,8 +45,11 @@ fn external_sigkill_fails_with_signal_9() {
         v["pid"].as_i64().map(|_| v)
     });
     let pid = wo["pid"].as_i64().unwrap() as i32;
-    nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL)
-        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
     let wo = d.wait_terminal(&id, T);
     assert_eq!(wo["status"], "failed", "{wo}");
     assert_eq!(wo["result"], "signaled");
@@ -95,7 +98,10 @@ fn max_concurrent_two_with_five_orders_fifo() {
             .iter()
             .filter(|(_, s, e)| s <= start && start < e)
             .count();
-        assert!(overlapping <= 2, "{overlapping} runs overlap at {start}: {runs:?}");
+        assert!(
+            overlapping <= 2,
+            "{overlapping} runs overlap at {start}: {runs:?}"
+        );
     }
     // FIFO: starts in submission order.
     for w in runs.windows(2) {
@@ -171,7 +177,12 @@ fn second_daemon_refused_and_client_without_daemon_gets_3() {
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
-    assert!(err.contains("daemon not running") && err.contains(sock.to_str().unwrap()) && err.contains("agentgate daemon"), "{err}");
+    assert!(
+        err.contains("daemon not running")
+            && err.contains(sock.to_str().unwrap())
+            && err.contains("agentgate daemon"),
+        "{err}"
+    );
 }
 
 /// Sends raw bytes and reads what comes back until the daemon closes.
@@ -217,15 +228,22 @@ fn bad_input_on_the_socket_never_hurts_the_daemon() {
     // Wrong protocol version: an error naming both versions.
     let hello = codec::encode(&ClientFrame::Hello { version: 999 }).unwrap();
     let msg = decode_error(&raw_exchange(&d, &frame(&hello)));
-    assert!(msg.contains("999") && msg.contains(&PROTOCOL_VERSION.to_string()), "{msg}");
+    assert!(
+        msg.contains("999") && msg.contains(&PROTOCOL_VERSION.to_string()),
+        "{msg}"
+    );
     // A request before the handshake.
     let req = codec::encode(&ClientFrame::Request(Box::new(Request::Health))).unwrap();
     assert!(decode_error(&raw_exchange(&d, &frame(&req))).contains("Hello"));
 
     // Hostile ids, through the real protocol.
-    let hello = codec::encode(&ClientFrame::Hello { version: PROTOCOL_VERSION }).unwrap();
+    let hello = codec::encode(&ClientFrame::Hello {
+        version: PROTOCOL_VERSION,
+    })
+    .unwrap();
     for bad in ["../etc/passwd", "a/b", "..", "a\0b", ""] {
-        let show = codec::encode(&ClientFrame::Request(Box::new(Request::Show(bad.into())))).unwrap();
+        let show =
+            codec::encode(&ClientFrame::Request(Box::new(Request::Show(bad.into())))).unwrap();
         let mut bytes = frame(&hello);
         bytes.extend(frame(&show));
         let mut s = UnixStream::connect(&d.socket).unwrap();
@@ -239,7 +257,11 @@ fn bad_input_on_the_socket_never_hurts_the_daemon() {
         };
         assert!(matches!(read_frame(&mut s), ServerFrame::Hello { .. }));
         match read_frame(&mut s) {
-            ServerFrame::Err(e) => assert_eq!(e.code, agentgate::service::ErrorCode::BadRequest, "{bad:?}: {e:?}"),
+            ServerFrame::Err(e) => assert_eq!(
+                e.code,
+                agentgate::service::ErrorCode::BadRequest,
+                "{bad:?}: {e:?}"
+            ),
             other => panic!("{bad:?} accepted: {other:?}"),
         }
     }
@@ -266,7 +288,11 @@ fn git(dir: &std::path::Path, args: &[&str]) {
         .env("GIT_COMMITTER_EMAIL", "t@example.com")
         .output()
         .unwrap();
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -288,7 +314,10 @@ fn git_and_github_sources_are_cloned_and_the_agent_runs_in_them() {
     let url = format!("file://{}", bare.display());
     let by_url = d.submit_shell("cat marker.txt; pwd", &["--url", &url]);
     let by_repo = d.submit_shell("cat marker.txt", &["--repo", "acme/widget"]);
-    let by_owner = d.submit_shell("cat marker.txt", &["--repo", "widget", "--owner", "acme", "--branch", "main"]);
+    let by_owner = d.submit_shell(
+        "cat marker.txt",
+        &["--repo", "widget", "--owner", "acme", "--branch", "main"],
+    );
     for id in [&by_url, &by_repo, &by_owner] {
         let wo = d.wait_terminal(id, T);
         assert_eq!(wo["status"], "succeeded", "{wo}\n{}", d.log_text());
@@ -298,7 +327,10 @@ fn git_and_github_sources_are_cloned_and_the_agent_runs_in_them() {
     assert_eq!(wo["workspaceSource"]["type"], "git");
     assert!(d.read_log_of(&wo).contains(&format!("workspaces/{by_url}")));
     let wo = d.show(&by_repo);
-    assert_eq!(wo["workspaceSource"], serde_json::json!({"type":"github","owner":"acme","repo":"widget"}));
+    assert_eq!(
+        wo["workspaceSource"],
+        serde_json::json!({"type":"github","owner":"acme","repo":"widget"})
+    );
 
     // A clone that fails fails the run with a clear error; never left running.
     let missing = d.submit_shell("true", &["--repo", "acme/missing"]);
@@ -314,18 +346,60 @@ fn submit_rejects_bad_input_with_clear_errors() {
     let cases: &[(&[&str], &str)] = &[
         (&["submit", "--agent", "nope", "x"], "unknown agent type"),
         (&["submit", "--agent", "shell", "   "], "taskPrompt"),
-        (&["submit", "--agent", "shell", "--max-time", "30d", "x"], "maxTime"),
-        (&["submit", "--agent", "shell", "--url", "https://github.com/only-owner", "x"], "accepted workspace sources"),
-        (&["submit", "--agent", "shell", "--repo", "lonely", "x"], "AGENTGATE_GITHUB_OWNER"),
+        (
+            &["submit", "--agent", "shell", "--max-time", "30d", "x"],
+            "maxTime",
+        ),
+        (
+            &[
+                "submit",
+                "--agent",
+                "shell",
+                "--url",
+                "https://github.com/only-owner",
+                "x",
+            ],
+            "accepted workspace sources",
+        ),
+        (
+            &["submit", "--agent", "shell", "--repo", "lonely", "x"],
+            "AGENTGATE_GITHUB_OWNER",
+        ),
     ];
     for (args, needle) in cases {
         let out = d.run(args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
-        assert!(err.starts_with("error: ") && err.contains(needle), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{args:?}: {err}"
+        );
     }
     let out = d.run(&["submit", "--agent", "shell", "--max-time", "soon", "x"]);
     assert_eq!(out.status.code(), Some(2));
     let list: Value = d.json(&["queue", "list", "--json"]);
     assert_eq!(list["total"], 0);
+}
+
+#[test]
+fn graceful_shutdown_stops_running_trees_and_marks_them_interrupted() {
+    let mut d = Daemon::start(FAST);
+    let id = d.submit_shell("sleep 1000 & sleep 1000", &[]);
+    let wo = wait_for("running with a pid", T, || {
+        let v = d.show(&id);
+        v["pid"].as_i64().map(|_| v)
+    });
+    let pgid = wo["pid"].as_i64().unwrap() as i32;
+    let status = d.stop();
+    assert!(status.success(), "daemon exit {status}");
+    assert!(
+        common::group_alive(pgid).is_empty(),
+        "agents survived shutdown"
+    );
+    assert!(!d.socket.exists());
+    d.spawn();
+    let wo = d.show(&id);
+    assert_eq!(wo["status"], "failed");
+    assert_eq!(wo["result"], "interrupted");
+    assert!(wo["error"].as_str().unwrap().contains("shut down"));
 }

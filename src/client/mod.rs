@@ -9,8 +9,6 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
-use serde_json::Value;
-
 use crate::cli::{QueueCommand, SubmitArgs};
 use crate::config::{ConfigError, ConfigFile, Paths};
 use crate::model::WorkspaceInput;
@@ -47,10 +45,12 @@ impl CliError {
     }
 }
 
-pub fn print_json(v: &Value) {
-    let mut out = std::io::stdout().lock();
+pub fn print_json<T: serde::Serialize + ?Sized>(v: &T) {
+    // Buffered: stdout is line-buffered, and pretty JSON is many lines.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let _ = serde_json::to_writer_pretty(&mut out, v);
     let _ = out.write_all(b"\n");
+    let _ = out.flush();
 }
 
 fn duration_secs(flag: &str, s: &str) -> Result<u64, CliError> {
@@ -175,7 +175,7 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
             match call(socket, Request::List(query)).await? {
                 Reply::List(page) => {
                     if json {
-                        print_json(&page.to_json());
+                        print_json(&ListPageJson(&page));
                     } else {
                         println!("{}", render::list_table(&page));
                     }

@@ -512,8 +512,15 @@ impl Actor {
             signal: None,
             error: None,
         };
-        self.commit(wo.clone())?;
         tracing::info!(work_order = %wo.id, agent = %wo.agent_type, "submitted");
+        // A free slot and nobody ahead: store it already running, one durable
+        // write on the submit-to-running path instead of two.
+        if self.queued.is_empty() && self.admission_open() {
+            let id = wo.id.clone();
+            self.begin_run(wo, false)?;
+            return self.get(&id).cloned();
+        }
+        self.commit(wo.clone())?;
         Ok(wo)
     }
 
@@ -592,28 +599,40 @@ impl Actor {
         (at > Instant::now()).then_some(at)
     }
 
+    /// Whether an automatic start may happen now: a free slot, the stagger delay
+    /// elapsed, enough memory, auto-processing on.
+    fn admission_open(&self) -> bool {
+        if !self.settings.auto_process || !self.accepting {
+            return false;
+        }
+        if self.live.len() >= self.settings.max_concurrent {
+            return false;
+        }
+        if let Some(last) = self.last_start
+            && last.elapsed() < self.settings.stagger_delay
+        {
+            return false;
+        }
+        if let Some(avail) = process::mem_available()
+            && avail < self.settings.min_memory
+        {
+            tracing::debug!(
+                available = avail,
+                minimum = self.settings.min_memory,
+                "not starting work: low memory"
+            );
+            return false;
+        }
+        true
+    }
+
     /// Event-driven admission: runs after submit, exit, cancel, and on the tick.
     fn schedule(&mut self) {
         if !self.settings.auto_process || !self.accepting {
             return;
         }
-        while self.live.len() < self.settings.max_concurrent {
-            let Some((_, id)) = self.queued.first().cloned() else {
-                return;
-            };
-            if let Some(last) = self.last_start
-                && last.elapsed() < self.settings.stagger_delay
-            {
-                return;
-            }
-            if let Some(avail) = process::mem_available()
-                && avail < self.settings.min_memory
-            {
-                tracing::debug!(
-                    available = avail,
-                    minimum = self.settings.min_memory,
-                    "not starting work: low memory"
-                );
+        while let Some((_, id)) = self.queued.first().cloned() {
+            if !self.admission_open() {
                 return;
             }
             if let Err(e) = self.start_run(&id, false) {
@@ -624,7 +643,7 @@ impl Actor {
     }
 
     fn start_run(&mut self, id: &str, manual: bool) -> Result<StartOutcome, ServiceError> {
-        let mut wo = self.get(id)?.clone();
+        let wo = self.get(id)?.clone();
         if !self.accepting {
             return Err(ServiceError::unavailable(
                 "the daemon is shutting down and not starting work",
@@ -643,6 +662,13 @@ impl Actor {
                 self.settings.max_concurrent
             )));
         }
+        self.begin_run(wo, manual)
+    }
+
+    /// Moves a work order (as held, or just built by submit and not yet stored)
+    /// to running with one durable write, then prepares and spawns its run.
+    fn begin_run(&mut self, mut wo: WorkOrder, manual: bool) -> Result<StartOutcome, ServiceError> {
+        let id = wo.id.clone();
         let now = Timestamp::now();
         let run_id = new_id();
         wo.transition(Status::Running, now).map_err(internal)?;
@@ -664,7 +690,11 @@ impl Actor {
             signal: None,
             error: None,
         };
-        io_block(|| self.store.create_run(&run)).map_err(internal)?;
+        // The log files need the directory now; run.json is written once the
+        // process exists (with its pid), keeping one fsync pair off the path.
+        let run_dir = self.store.run_dir(&run_id);
+        std::fs::create_dir_all(&run_dir)
+            .map_err(|e| internal(format!("cannot create {}: {e}", run_dir.display())))?;
         if let Err(e) = self.commit(wo.clone()) {
             let _ = std::fs::remove_dir_all(self.store.run_dir(&run_id));
             return Err(e);
@@ -673,7 +703,7 @@ impl Actor {
         let started = Instant::now();
         self.last_start = Some(started);
         self.live.insert(
-            id.to_string(),
+            id.clone(),
             Live {
                 run,
                 handle: None,
@@ -690,7 +720,7 @@ impl Actor {
         );
         self.spawn_prepare(wo.clone(), run_id.clone());
         Ok(StartOutcome {
-            id: id.to_string(),
+            id,
             run_id,
             status: Status::Running,
             started_at: now,

@@ -24,6 +24,30 @@ impl Timestamp {
     }
 
     pub fn to_rfc3339(self) -> String {
+        // Listing 10,000 work orders formats 50,000 timestamps: a direct civil
+        // date computation (Hinnant's days-to-date) is several times faster
+        // than going through chrono; chrono covers the years outside 0..=9999.
+        let secs = self.0.div_euclid(1000);
+        let milli = self.0.rem_euclid(1000);
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        if (0..=9999).contains(&year) {
+            return format!(
+                "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{milli:03}Z",
+                sod / 3600,
+                sod % 3600 / 60,
+                sod % 60
+            );
+        }
         match DateTime::<Utc>::from_timestamp_millis(self.0) {
             Some(dt) => dt.to_rfc3339_opts(SecondsFormat::Millis, true),
             None => "1970-01-01T00:00:00.000Z".to_string(),
@@ -91,5 +115,33 @@ mod tests {
             t
         );
         assert!(Timestamp::parse("yesterday").is_err());
+    }
+
+    #[test]
+    fn fast_formatting_matches_chrono() {
+        let mut x: i64 = 0x2545_f491_4f6c_dd1d;
+        for _ in 0..20_000 {
+            // xorshift over roughly 1900..2200, negative times included
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let ms = x.rem_euclid(9_500_000_000_000) - 2_200_000_000_000;
+            let expect = DateTime::<Utc>::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::Millis, true);
+            assert_eq!(Timestamp(ms).to_rfc3339(), expect, "{ms}");
+        }
+        for ms in [
+            0,
+            -1,
+            951_782_400_000,
+            4_107_542_400_000,
+            253_402_300_799_999,
+        ] {
+            let expect = DateTime::<Utc>::from_timestamp_millis(ms)
+                .unwrap()
+                .to_rfc3339_opts(SecondsFormat::Millis, true);
+            assert_eq!(Timestamp(ms).to_rfc3339(), expect, "{ms}");
+        }
     }
 }

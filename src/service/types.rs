@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
+use crate::model::work_order::WorkOrderApi;
 use crate::model::{Run, Status, Timestamp, WorkOrder, WorkspaceInput};
 use crate::store::StorageReport;
 
@@ -124,13 +125,25 @@ pub struct Health {
 
 impl ListPage {
     pub fn to_json(&self) -> Value {
-        json!({
-            "items": self.items.iter().map(WorkOrder::to_json).collect::<Vec<_>>(),
-            "total": self.total,
-            "limit": self.limit,
-            "offset": self.offset,
-            "hasMore": self.has_more,
-        })
+        serde_json::to_value(ListPageJson(self)).unwrap_or(Value::Null)
+    }
+}
+
+/// `{items,total,limit,offset,hasMore}` serialised straight from a borrow.
+pub struct ListPageJson<'a>(pub &'a ListPage);
+
+impl Serialize for ListPageJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let p = self.0;
+        let items: Vec<WorkOrderApi<'_>> = p.items.iter().map(WorkOrderApi).collect();
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("items", &items)?;
+        m.serialize_entry("total", &p.total)?;
+        m.serialize_entry("limit", &p.limit)?;
+        m.serialize_entry("offset", &p.offset)?;
+        m.serialize_entry("hasMore", &p.has_more)?;
+        m.end()
     }
 }
 

@@ -1,0 +1,258 @@
+//! Figures for the core and queue-control issues, measured on the real release
+//! binary (whole-process timings). Run: `cargo bench --bench core`.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use agentgate::model::{ResultKind, Status, Timestamp, WorkOrder, WorkspaceSource, new_id};
+use common::{Daemon, wait_for};
+use serde_json::Map;
+
+const T: Duration = Duration::from_secs(30);
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn now_ns() -> i128 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as i128)
+        .unwrap_or(0)
+}
+
+/// Writes `n` finished work orders straight into `<root>/work-orders`.
+fn seed(root: &Path, n: usize) {
+    let dir = root.join("work-orders");
+    std::fs::create_dir_all(&dir).unwrap();
+    let base = Timestamp::now().millis() - 86_400_000;
+    for i in 0..n {
+        let t = Timestamp(base + i as i64);
+        let wo = WorkOrder {
+            id: new_id(),
+            task_prompt: format!("run the test suite and fix failures, round {i}"),
+            status: Status::Succeeded,
+            agent_type: "shell".into(),
+            workspace_source: WorkspaceSource::Local {
+                path: "/tmp".into(),
+            },
+            created_at: t,
+            updated_at: t,
+            started_at: Some(t),
+            completed_at: Some(t.plus_millis(1500)),
+            max_time: 3600,
+            max_iterations: 3,
+            timeout_at: Some(t.plus_millis(3_600_000)),
+            last_activity_at: Some(t),
+            pid: None,
+            pid_start_time: None,
+            run_count: 1,
+            current_run_id: None,
+            run_ids: vec![],
+            result: Some(ResultKind::Exited),
+            exit_code: Some(0),
+            signal: None,
+            error: None,
+        };
+        std::fs::write(
+            dir.join(format!("{}.json", wo.id)),
+            wo.to_json_pretty_with(&Map::new()),
+        )
+        .unwrap();
+    }
+}
+
+fn timed(d: &Daemon, args: &[&str]) -> Duration {
+    let t0 = Instant::now();
+    let st = d
+        .command()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    let el = t0.elapsed();
+    assert!(st.success(), "{args:?} failed");
+    el
+}
+
+/// The moment the work-order file on disk first shows a terminal status (the
+/// file is replaced atomically, so what is read is what is persisted).
+fn persisted_terminal_ns(p: &Path) -> i128 {
+    let deadline = Instant::now() + T;
+    loop {
+        if let Ok(bytes) = std::fs::read(p)
+            && let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes)
+            && matches!(
+                v["status"].as_str(),
+                Some("succeeded" | "failed" | "canceled")
+            )
+        {
+            return now_ns();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never became terminal",
+            p.display()
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+fn rss_mb(pid: u32) -> f64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmRSS:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn submit_latency(d: &Daemon, n: usize) -> f64 {
+    median(
+        (0..n)
+            .map(|_| ms(timed(d, &["submit", "--agent", "shell", "true"])))
+            .collect(),
+    )
+}
+
+fn running_pgid(d: &Daemon, id: &str) -> i32 {
+    let v = wait_for("running", T, || {
+        let v = d.show(id);
+        (v["status"] == "running" && v["pid"].is_number()).then_some(v)
+    });
+    v["pid"].as_i64().unwrap() as i32
+}
+
+fn main() {
+    // cargo passes --bench; nothing else to parse.
+    let fast = ["--stagger-delay", "0", "--min-memory", "0", "--http", "off"];
+    println!(
+        "agentgate figures ({} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+
+    // --- list and submit with 10,000 work orders held -------------------------
+    let mut idle = fast.to_vec();
+    idle.push("--no-auto-process");
+    let empty = Daemon::start(&idle);
+    let submit_empty = submit_latency(&empty, 40);
+    drop(empty);
+
+    let mut big = Daemon::start(&idle);
+    big.crash();
+    seed(&big.root, 10_000);
+    big.spawn();
+    let list = median(
+        (0..30)
+            .map(|_| ms(timed(&big, &["queue", "list", "--all", "--json"])))
+            .collect(),
+    );
+    let submit_full = submit_latency(&big, 40);
+    println!("queue list --all --json, 10,000 work orders: median {list:.1} ms (target <= 20 ms)");
+    println!(
+        "submit median: empty queue {submit_empty:.2} ms, 10,000 held {submit_full:.2} ms, ratio {:.2} (target <= 1.2)",
+        submit_full / submit_empty
+    );
+    println!(
+        "daemon RSS with 10,000 finished work orders: {:.1} MB (target <= 40 MB)",
+        rss_mb(big.pid())
+    );
+    drop(big);
+
+    // --- start and exit latency ------------------------------------------------
+    let d = Daemon::start(&fast);
+    let mut to_running = Vec::new();
+    let mut exit_to_persisted = Vec::new();
+    for i in 0..20 {
+        let marker = d.dir.path().join(format!("started-{i}"));
+        let script = format!("date +%s%N > {}", marker.display());
+        let t0 = now_ns();
+        let id = d.submit_shell(&script, &[]);
+        // The agent's last act is `date`.
+        let persisted =
+            persisted_terminal_ns(&d.root.join("work-orders").join(format!("{id}.json")));
+        let agent_ns: i128 = std::fs::read_to_string(&marker)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        to_running.push((agent_ns - t0) as f64 / 1e6);
+        exit_to_persisted.push((persisted - agent_ns) as f64 / 1e6);
+        assert_eq!(d.wait_terminal(&id, T)["status"], "succeeded");
+    }
+    println!(
+        "submit command start to agent running (incl. client and sh start): median {:.2} ms (target <= 20 ms)",
+        median(to_running)
+    );
+    println!(
+        "agent's last instruction to terminal status on disk (upper bound of exit-to-persisted): median {:.2} ms (target <= 10 ms)",
+        median(exit_to_persisted)
+    );
+
+    // --- queue control -----------------------------------------------------------
+    let mut force = Vec::new();
+    let mut graceful = Vec::new();
+    let mut external = Vec::new();
+    for _ in 0..15 {
+        let id = d.submit_shell("sleep 1000", &[]);
+        running_pgid(&d, &id);
+        force.push(ms(timed(&d, &["queue", "kill", &id, "--force"])));
+        let id = d.submit_shell("sleep 1000", &[]);
+        running_pgid(&d, &id);
+        graceful.push(ms(timed(&d, &["queue", "kill", &id])));
+        let id = d.submit_shell("sleep 1000", &[]);
+        let pid = running_pgid(&d, &id);
+        let t0 = now_ns();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        )
+        .unwrap();
+        let persisted =
+            persisted_terminal_ns(&d.root.join("work-orders").join(format!("{id}.json")));
+        external.push((persisted - t0) as f64 / 1e6);
+    }
+    println!(
+        "queue kill --force, command start to group dead and persisted: median {:.1} ms (target <= 50 ms)",
+        median(force)
+    );
+    println!(
+        "graceful queue kill of a TERM-obeying agent: median {:.1} ms (target <= 100 ms)",
+        median(graceful)
+    );
+    println!(
+        "external kill -9 to failed persisted: median {:.2} ms (target <= 10 ms)",
+        median(external)
+    );
+
+    let mut late = Vec::new();
+    let ids: Vec<String> = (0..4)
+        .map(|_| d.submit_shell("sleep 100", &["--max-time", "1s"]))
+        .collect();
+    for id in ids {
+        let wo = d.wait_terminal(&id, T);
+        assert_eq!(wo["result"], "timeout");
+        let at = chrono::DateTime::parse_from_rfc3339(wo["timeoutAt"].as_str().unwrap()).unwrap();
+        let done =
+            chrono::DateTime::parse_from_rfc3339(wo["completedAt"].as_str().unwrap()).unwrap();
+        late.push((done - at).num_milliseconds() as f64);
+    }
+    println!(
+        "timeout fired after timeoutAt: median {:.0} ms, max {:.0} ms (target <= 100 ms)",
+        median(late.clone()),
+        late.iter().cloned().fold(0.0, f64::max)
+    );
+}
