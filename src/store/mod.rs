@@ -539,9 +539,18 @@ fn read_file(dir: Option<&fs::File>, path: &Path) -> io::Result<Vec<u8>> {
         nix::sys::stat::Mode::empty(),
     )
     .map_err(io::Error::from)?;
-    let mut raw = Vec::with_capacity(2048);
-    fs::File::from(fd).read_to_end(&mut raw)?;
-    Ok(raw)
+    // Plain reads until EOF: `read_to_end` on a `File` would stat it first.
+    let mut file = fs::File::from(fd);
+    let mut raw = Vec::new();
+    let mut buf = [0u8; 8192];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return Ok(raw),
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 fn parse_file(dir: Option<&fs::File>, path: &PathBuf) -> Parsed {
