@@ -68,7 +68,13 @@ struct Stats {
 
 /// Submits (`sleep 30` shell agents) and cancels until `stop`; records every
 /// acknowledged id: a successful `submit --json` that printed it.
-fn client_loop(t: Target, seed: u64, acked: Arc<Mutex<Vec<String>>>, stop: Arc<AtomicBool>, stats: Arc<Stats>) {
+fn client_loop(
+    t: Target,
+    seed: u64,
+    acked: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    stats: Arc<Stats>,
+) {
     let mut rng = Rng(seed ^ 0x9E37_79B9_7F4A_7C15);
     while !stop.load(Ordering::Relaxed) {
         if rng.below(10) < 7 {
@@ -111,14 +117,21 @@ fn client_loop(t: Target, seed: u64, acked: Arc<Mutex<Vec<String>>>, stop: Arc<A
 /// record is whole JSON. Temp files of interrupted writes may exist.
 fn check_files(root: &Path) -> usize {
     let mut n = 0;
-    for e in std::fs::read_dir(root.join("work-orders")).unwrap().flatten() {
+    for e in std::fs::read_dir(root.join("work-orders"))
+        .unwrap()
+        .flatten()
+    {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') {
             continue;
         }
         let bytes = std::fs::read(e.path()).unwrap();
-        let (wo, _) = WorkOrder::from_json_slice(&bytes)
-            .unwrap_or_else(|err| panic!("torn or invalid {name}: {err}\n{}", String::from_utf8_lossy(&bytes)));
+        let (wo, _) = WorkOrder::from_json_slice(&bytes).unwrap_or_else(|err| {
+            panic!(
+                "torn or invalid {name}: {err}\n{}",
+                String::from_utf8_lossy(&bytes)
+            )
+        });
         assert_eq!(format!("{}.json", wo.id), name);
         n += 1;
     }
@@ -150,7 +163,11 @@ fn agents_of(root: &Path) -> BTreeMap<i32, (i32, String)> {
         else {
             continue;
         };
-        let run = var[marker.len()..].split('/').next().unwrap_or("").to_string();
+        let run = var[marker.len()..]
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .to_string();
         let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue;
         };
@@ -188,36 +205,50 @@ fn check_service(d: &Daemon, acked: &Mutex<Vec<String>>) {
         .iter()
         .filter_map(|w| w["id"].as_str().map(str::to_string))
         .collect();
-    let missing: Vec<&String> = must_have.iter().filter(|id| !listed.contains(*id)).collect();
-    assert!(missing.is_empty(), "acknowledged submits lost: {missing:?}\n{}", d.log_text());
+    let missing: Vec<&String> = must_have
+        .iter()
+        .filter(|id| !listed.contains(*id))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "acknowledged submits lost: {missing:?}\n{}",
+        d.log_text()
+    );
 
     // The client keeps changing things: wait for a consistent view.
-    wait_for("running work orders to match live agents", Duration::from_secs(20), || {
-        let procs = agents_of(&d.root);
-        let items = list_all(d);
-        let running: BTreeMap<String, (i64, String)> = items
-            .iter()
-            .filter(|w| w["status"] == "running")
-            .map(|w| {
-                (
-                    w["currentRunId"].as_str().unwrap_or("").to_string(),
-                    (w["pid"].as_i64().unwrap_or(0), w["id"].as_str().unwrap_or("").to_string()),
-                )
-            })
-            .collect();
-        // running => its group is alive (a run still preparing has no pid yet)
-        let all_alive = running
-            .values()
-            .all(|(pid, _)| *pid > 1 && !group_alive(*pid as i32).is_empty());
-        // agent alive (still, after the listing) => its work order runs it
-        let all_tracked = procs.iter().all(|(pid, (pgid, run))| {
-            !common::pid_alive(*pid)
-                || running
-                    .get(run)
-                    .is_some_and(|(wo_pid, _)| *wo_pid as i32 == *pgid)
-        });
-        (all_alive && all_tracked).then_some(())
-    });
+    wait_for(
+        "running work orders to match live agents",
+        Duration::from_secs(20),
+        || {
+            let procs = agents_of(&d.root);
+            let items = list_all(d);
+            let running: BTreeMap<String, (i64, String)> = items
+                .iter()
+                .filter(|w| w["status"] == "running")
+                .map(|w| {
+                    (
+                        w["currentRunId"].as_str().unwrap_or("").to_string(),
+                        (
+                            w["pid"].as_i64().unwrap_or(0),
+                            w["id"].as_str().unwrap_or("").to_string(),
+                        ),
+                    )
+                })
+                .collect();
+            // running => its group is alive (a run still preparing has no pid yet)
+            let all_alive = running
+                .values()
+                .all(|(pid, _)| *pid > 1 && !group_alive(*pid as i32).is_empty());
+            // agent alive (still, after the listing) => its work order runs it
+            let all_tracked = procs.iter().all(|(pid, (pgid, run))| {
+                !common::pid_alive(*pid)
+                    || running
+                        .get(run)
+                        .is_some_and(|(wo_pid, _)| *wo_pid as i32 == *pgid)
+            });
+            (all_alive && all_tracked).then_some(())
+        },
+    );
 }
 
 #[test]
@@ -288,5 +319,8 @@ fn acknowledged_work_survives_random_kill_9() {
         stats.cancels_ok.load(Ordering::Relaxed),
         stats.cancels_failed.load(Ordering::Relaxed),
     );
-    assert!(n >= u64::from(cycles) / 2, "the client barely submitted anything ({n})");
+    assert!(
+        n >= u64::from(cycles) / 2,
+        "the client barely submitted anything ({n})"
+    );
 }

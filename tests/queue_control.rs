@@ -395,3 +395,19 @@ fn cancel_racing_natural_exit_ends_in_exactly_one_state() {
         }
     }
 }
+
+#[test]
+fn kill_with_an_absurd_grace_period_is_refused_not_a_crash() {
+    let d = daemon(&[]);
+    let id = d.submit_shell("sleep 1000", &[]);
+    let (_, pgid) = running_pid(&d, &id);
+    expect_fail(
+        &d,
+        &["queue", "kill", &id, "--grace", "1000d"],
+        1,
+        "too long",
+    );
+    assert_eq!(d.status(&id), "running");
+    d.json(&["queue", "kill", &id, "--force", "--json"]);
+    assert!(group_alive(pgid).is_empty());
+}

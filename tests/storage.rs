@@ -139,7 +139,11 @@ fn bad_files_are_quarantined_and_the_rest_is_served() {
             "not valid JSON",
         ),
         ("emptyfile001", Vec::new(), "not valid JSON"),
-        ("garbage00001", b"\x00\xffnot json at all".to_vec(), "not valid JSON"),
+        (
+            "garbage00001",
+            b"\x00\xffnot json at all".to_vec(),
+            "not valid JSON",
+        ),
         (
             "nostatus0001",
             serde_json::to_vec(&no_status).unwrap(),
@@ -160,18 +164,28 @@ fn bad_files_are_quarantined_and_the_rest_is_served() {
             serde_json::to_vec(&valid_json("otherid00001", "queued")).unwrap(),
             "does not match file name",
         ),
-        ("notobject001", b"[1, 2, 3]".to_vec(), "not a valid work order"),
+        (
+            "notobject001",
+            b"[1, 2, 3]".to_vec(),
+            "not a valid work order",
+        ),
     ];
     for (name, bytes, _) in &bad {
         std::fs::write(dir.join(format!("{name}.json")), bytes).unwrap();
     }
     // A valid hand-written file (legacy status, minimal fields) loads.
-    write_json(&dir.join("handmade0001.json"), &valid_json("handmade0001", "integrating"));
+    write_json(
+        &dir.join("handmade0001.json"),
+        &valid_json("handmade0001", "integrating"),
+    );
     // Temp files of interrupted writes, in every directory the daemon writes.
     let temps = [
         dir.join(format!(".tmp-{good}.json-AbCd1234")),
         d.root.join(".tmp-daemon.json-Zz99Yy88"),
-        d.root.join("runs").join(&run_id).join(".tmp-run.json-Qq11Ww22"),
+        d.root
+            .join("runs")
+            .join(&run_id)
+            .join(".tmp-run.json-Qq11Ww22"),
     ];
     for t in &temps {
         std::fs::write(t, b"{\"id\": \"half-writ").unwrap();
@@ -187,12 +201,23 @@ fn bad_files_are_quarantined_and_the_rest_is_served() {
     );
     assert_eq!(d.status("handmade0001"), "integrating");
     for (name, bytes, why) in &bad {
-        assert!(!dir.join(format!("{name}.json")).exists(), "{name} left in place");
+        assert!(
+            !dir.join(format!("{name}.json")).exists(),
+            "{name} left in place"
+        );
         let moved = quarantine_dir(&d).join(format!("{name}.json"));
-        assert_eq!(&std::fs::read(&moved).expect("quarantined file"), bytes, "{name}: bytes kept");
-        let reason = std::fs::read_to_string(quarantine_dir(&d).join(format!("{name}.json.reason")))
-            .expect("reason file");
-        assert!(reason.contains(why), "{name}: reason {reason:?} should mention {why:?}");
+        assert_eq!(
+            &std::fs::read(&moved).expect("quarantined file"),
+            bytes,
+            "{name}: bytes kept"
+        );
+        let reason =
+            std::fs::read_to_string(quarantine_dir(&d).join(format!("{name}.json.reason")))
+                .expect("reason file");
+        assert!(
+            reason.contains(why),
+            "{name}: reason {reason:?} should mention {why:?}"
+        );
     }
     for t in &temps {
         assert!(!t.exists(), "temp file {} not removed", t.display());
@@ -214,7 +239,10 @@ fn bad_files_are_quarantined_and_the_rest_is_served() {
     d.stop();
     d.spawn();
     let q = quarantine_dir(&d);
-    assert_eq!(std::fs::read(q.join("truncated001.json.1")).unwrap(), b"{ second");
+    assert_eq!(
+        std::fs::read(q.join("truncated001.json.1")).unwrap(),
+        b"{ second"
+    );
     assert!(q.join("truncated001.json.1.reason").exists());
     assert_eq!(
         std::fs::read(q.join("truncated001.json")).unwrap(),
@@ -232,8 +260,14 @@ fn orphaned_runs_and_dangling_references_are_cleaned() {
     let mut d = Daemon::start(&args(&[]));
     let a = d.submit_shell("true", &[]);
     let b = d.submit_shell("true", &[]);
-    let run_a = d.wait_terminal(&a, T)["currentRunId"].as_str().unwrap().to_string();
-    let run_b = d.wait_terminal(&b, T)["currentRunId"].as_str().unwrap().to_string();
+    let run_a = d.wait_terminal(&a, T)["currentRunId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run_b = d.wait_terminal(&b, T)["currentRunId"]
+        .as_str()
+        .unwrap()
+        .to_string();
     d.crash();
     let runs = d.root.join("runs");
 
@@ -242,7 +276,11 @@ fn orphaned_runs_and_dangling_references_are_cleaned() {
     // b's work order is gone: its run is an orphan.
     std::fs::remove_file(wo_file(&d, &b)).unwrap();
     // A run of a work order that is being quarantined: kept for repair.
-    std::fs::write(wo_file(&d, "broken000001"), b"{\"id\": \"broken000001\", \"runId\": \"runOfBroken1\"").unwrap();
+    std::fs::write(
+        wo_file(&d, "broken000001"),
+        b"{\"id\": \"broken000001\", \"runId\": \"runOfBroken1\"",
+    )
+    .unwrap();
     std::fs::create_dir(runs.join("runOfBroken1")).unwrap();
     std::fs::write(runs.join("runOfBroken1").join("stdout.log"), b"output").unwrap();
     // A run directory with no record at all and no work order: an orphan.
@@ -256,14 +294,23 @@ fn orphaned_runs_and_dangling_references_are_cleaned() {
     assert_eq!(s["quarantined"], 1, "{s}");
     assert_eq!(s["orphanRunsRemoved"], 2, "{s}");
     assert_eq!(s["danglingRunRefs"], 1, "{s}");
-    assert!(!runs.join(&run_b).exists(), "orphaned run of a deleted work order kept");
+    assert!(
+        !runs.join(&run_b).exists(),
+        "orphaned run of a deleted work order kept"
+    );
     assert!(!runs.join("strayRun0001").exists());
-    assert!(runs.join("runOfBroken1").join("stdout.log").exists(), "run of a quarantined work order removed");
+    assert!(
+        runs.join("runOfBroken1").join("stdout.log").exists(),
+        "run of a quarantined work order removed"
+    );
     assert!(runs.join("README").exists());
 
     let shown = d.show(&a);
     assert_eq!(shown["status"], "succeeded");
-    assert!(shown.get("currentRunId").is_none_or(Value::is_null), "{shown}");
+    assert!(
+        shown.get("currentRunId").is_none_or(Value::is_null),
+        "{shown}"
+    );
     assert_eq!(shown["runs"], json!([]));
     let on_disk = read_json(&wo_file(&d, &a));
     assert!(on_disk.get("currentRunId").is_none(), "{on_disk}");
@@ -278,7 +325,10 @@ fn orphaned_runs_and_dangling_references_are_cleaned() {
     d.stop();
     d.spawn();
     let s = storage(&d);
-    assert_eq!((s["orphanRunsRemoved"].clone(), s["danglingRunRefs"].clone()), (json!(0), json!(0)));
+    assert_eq!(
+        (s["orphanRunsRemoved"].clone(), s["danglingRunRefs"].clone()),
+        (json!(0), json!(0))
+    );
 }
 
 // ---- 3. restart recovery --------------------------------------------------------------
@@ -289,14 +339,20 @@ fn live_agent_of_a_crashed_daemon_is_stopped_and_failed_interrupted() {
     let (id, pid) = running_sleeper(&d);
     let _guard = GroupGuard(pid);
     d.crash();
-    assert!(!group_alive(pid).is_empty(), "agent must outlive the crashed daemon");
+    assert!(
+        !group_alive(pid).is_empty(),
+        "agent must outlive the crashed daemon"
+    );
 
     d.spawn();
     let v = d.show(&id);
     assert_eq!(v["status"], "failed", "{v}");
     assert_eq!(v["result"], "interrupted", "{v}");
     assert!(v["error"].as_str().unwrap_or("").contains("stopped"), "{v}");
-    assert!(group_alive(pid).is_empty(), "agent group still alive after recovery");
+    assert!(
+        group_alive(pid).is_empty(),
+        "agent group still alive after recovery"
+    );
     // The run record agrees.
     assert_eq!(v["runs"][0]["status"], "failed", "{v}");
     assert_eq!(v["runs"][0]["result"], "interrupted", "{v}");
@@ -313,7 +369,9 @@ fn reused_pid_is_never_signalled() {
         nix::unistd::Pid::from_raw(agent),
         nix::sys::signal::Signal::SIGKILL,
     );
-    wait_for("agent gone", T, || group_alive(agent).is_empty().then_some(()));
+    wait_for("agent gone", T, || {
+        group_alive(agent).is_empty().then_some(())
+    });
     // ...and an unrelated process now has the recorded pid (simulated: the file
     // names a live process with a different start time).
     let mut other: Child = {
@@ -335,9 +393,19 @@ fn reused_pid_is_never_signalled() {
 
     d.spawn();
     let v = d.show(&id);
-    assert_eq!((v["status"].clone(), v["result"].clone()), (json!("failed"), json!("interrupted")), "{v}");
-    assert!(v["error"].as_str().unwrap_or("").contains("already gone"), "{v}");
-    assert!(pid_alive(other_pid), "an unrelated process with a reused pid was signalled");
+    assert_eq!(
+        (v["status"].clone(), v["result"].clone()),
+        (json!("failed"), json!("interrupted")),
+        "{v}"
+    );
+    assert!(
+        v["error"].as_str().unwrap_or("").contains("already gone"),
+        "{v}"
+    );
+    assert!(
+        pid_alive(other_pid),
+        "an unrelated process with a reused pid was signalled"
+    );
     assert_eq!(other.try_wait().expect("try_wait"), None);
     let _ = other.kill();
     let _ = other.wait();
@@ -359,7 +427,11 @@ fn agent_whose_pid_was_never_persisted_is_found_and_stopped() {
 
     d.spawn();
     let v = d.show(&id);
-    assert_eq!((v["status"].clone(), v["result"].clone()), (json!("failed"), json!("interrupted")), "{v}");
+    assert_eq!(
+        (v["status"].clone(), v["result"].clone()),
+        (json!("failed"), json!("interrupted")),
+        "{v}"
+    );
     assert!(group_alive(pid).is_empty(), "untracked agent left running");
     assert!(d.log_text().contains("did not track"), "{}", d.log_text());
 }
@@ -383,10 +455,18 @@ fn persisted_timeout_keeps_counting_across_a_restart() {
 
     d.spawn();
     let a = d.show(&expired);
-    assert_eq!((a["status"].clone(), a["result"].clone()), (json!("failed"), json!("timeout")), "{a}");
+    assert_eq!(
+        (a["status"].clone(), a["result"].clone()),
+        (json!("failed"), json!("timeout")),
+        "{a}"
+    );
     assert_eq!(a["error"], "timed out after 3600s", "{a}");
     let b = d.show(&pending);
-    assert_eq!((b["status"].clone(), b["result"].clone()), (json!("failed"), json!("interrupted")), "{b}");
+    assert_eq!(
+        (b["status"].clone(), b["result"].clone()),
+        (json!("failed"), json!("interrupted")),
+        "{b}"
+    );
     assert!(group_alive(pid_a).is_empty() && group_alive(pid_b).is_empty());
 }
 
@@ -413,7 +493,11 @@ fn fixture_orders() -> BTreeMap<String, (Vec<u8>, Value)> {
         .unwrap()
         .flatten()
         .map(|e| {
-            let name = e.file_name().to_string_lossy().trim_end_matches(".json").to_string();
+            let name = e
+                .file_name()
+                .to_string_lossy()
+                .trim_end_matches(".json")
+                .to_string();
             let bytes = std::fs::read(e.path()).unwrap();
             let v = serde_json::from_slice(&bytes).unwrap();
             (name, (bytes, v))
@@ -427,14 +511,19 @@ fn assert_fields_kept(id: &str, orig: &Value, now: &Value, changed: &[&str]) {
         if changed.contains(&k.as_str()) {
             continue;
         }
-        assert_eq!(now.get(k), Some(v), "{id}: field {k} lost or changed\nnow: {now}");
+        assert_eq!(
+            now.get(k),
+            Some(v),
+            "{id}: field {k} lost or changed\nnow: {now}"
+        );
     }
 }
 
 #[test]
 fn agentgate_files_round_trip_through_the_model() {
     for (id, (bytes, orig)) in fixture_orders() {
-        let (wo, extra) = WorkOrder::from_json_slice(&bytes).unwrap_or_else(|e| panic!("{id}: {e}"));
+        let (wo, extra) =
+            WorkOrder::from_json_slice(&bytes).unwrap_or_else(|e| panic!("{id}: {e}"));
         assert_eq!(wo.id, id);
         let out: Value = serde_json::from_slice(&wo.to_json_pretty_with(&extra)).unwrap();
         assert_fields_kept(&id, &orig, &out, &[]);
@@ -473,7 +562,10 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
             "agCanceled000001",
         ]
     );
-    let by_id: BTreeMap<&str, &Value> = items.iter().map(|w| (w["id"].as_str().unwrap(), w)).collect();
+    let by_id: BTreeMap<&str, &Value> = items
+        .iter()
+        .map(|w| (w["id"].as_str().unwrap(), w))
+        .collect();
     let expect_status = [
         ("agLocalQueued0001", "queued"),
         ("agGitSucceeded01", "succeeded"),
@@ -486,12 +578,24 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
     ];
     for (id, status) in expect_status {
         assert_eq!(by_id[id]["status"], status, "{id}");
-        assert_eq!(by_id[id]["workspaceSource"], fixtures[id].1["workspaceSource"], "{id}");
-        assert_eq!(by_id[id]["taskPrompt"], fixtures[id].1["taskPrompt"], "{id}");
+        assert_eq!(
+            by_id[id]["workspaceSource"], fixtures[id].1["workspaceSource"],
+            "{id}"
+        );
+        assert_eq!(
+            by_id[id]["taskPrompt"], fixtures[id].1["taskPrompt"],
+            "{id}"
+        );
     }
     assert_eq!(by_id["agGitSucceeded01"]["maxTime"], 7200);
     assert_eq!(by_id["agFreshChild0002"]["result"], "interrupted");
-    let status_filter = d.json(&["queue", "list", "--status", "waiting_for_children", "--json"]);
+    let status_filter = d.json(&[
+        "queue",
+        "list",
+        "--status",
+        "waiting_for_children",
+        "--json",
+    ]);
     assert_eq!(status_filter["total"], 1, "{status_filter}");
 
     // Runs: AgentGate records are shown, older runs of existing work orders kept.
@@ -520,11 +624,17 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
     let run = read_json(&d.root.join("runs/agRunRunning0001/run.json"));
     assert_eq!(run["status"], "failed");
     assert_eq!(run["result"], "interrupted");
-    assert_eq!(run["snapshotBeforeSha"], "4b825dc642cb6eb9a060e54bf8d69288fbee4904");
+    assert_eq!(
+        run["snapshotBeforeSha"],
+        "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+    );
     assert_eq!(run["maxCiIterations"], 3);
     assert!(d.root.join("runs/agRunRunning0001/agent-logs.txt").exists());
     // AgentGate's other files are not ours.
-    for f in ["workspaces/ws-agGitSucceeded01.json", "trees/agGithubNewRoot1.json"] {
+    for f in [
+        "workspaces/ws-agGitSucceeded01.json",
+        "trees/agGithubNewRoot1.json",
+    ] {
         assert_eq!(
             std::fs::read(d.root.join(f)).unwrap(),
             std::fs::read(fixture_root().join(f)).unwrap(),
@@ -552,7 +662,13 @@ impl Tmpfs {
     fn mount(size: &str) -> Result<Tmpfs, String> {
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
         let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size},mode=0755"), "tmpfs"])
+            .args([
+                "-t",
+                "tmpfs",
+                "-o",
+                &format!("size={size},mode=0755"),
+                "tmpfs",
+            ])
             .arg(dir.path())
             .output()
             .map_err(|e| format!("cannot run mount: {e}"))?;
@@ -566,9 +682,11 @@ impl Tmpfs {
     }
 
     fn path(&self) -> &Path {
-        self.dir.as_ref().map(|d| d.path()).unwrap_or(Path::new("/nonexistent"))
+        self.dir
+            .as_ref()
+            .map(|d| d.path())
+            .unwrap_or(Path::new("/nonexistent"))
     }
-
 }
 
 /// `dir` made read-only by a read-only bind mount over itself; undone on drop.
@@ -577,7 +695,12 @@ struct ReadOnly(PathBuf);
 impl ReadOnly {
     fn bind(dir: &Path) -> ReadOnly {
         let mount = |args: &[&str]| {
-            let st = Command::new("mount").args(args).arg(dir).arg(dir).status().expect("mount");
+            let st = Command::new("mount")
+                .args(args)
+                .arg(dir)
+                .arg(dir)
+                .status()
+                .expect("mount");
             assert!(st.success(), "mount {args:?}");
         };
         mount(&["--bind"]);
@@ -645,7 +768,10 @@ fn failed_writes_fail_the_request_and_leave_memory_unchanged() {
         log: home.path().join("daemon.log"),
         dir: home,
         child: None,
-        args: args(&["--no-auto-process"]).iter().map(|s| s.to_string()).collect(),
+        args: args(&["--no-auto-process"])
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
         env: Vec::new(),
     };
     d.spawn();
@@ -656,11 +782,26 @@ fn failed_writes_fail_the_request_and_leave_memory_unchanged() {
     let filler = fill(fs.path());
     let out = d.run(&["submit", "--agent", "shell", "--json", "echo never"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "submit on a full disk: {stderr}");
-    assert!(stderr.contains("No space left on device"), "unclear error: {stderr}");
-    assert!(stderr.contains("work-orders"), "error should name the file: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "submit on a full disk: {stderr}"
+    );
+    assert!(
+        stderr.contains("No space left on device"),
+        "unclear error: {stderr}"
+    );
+    assert!(
+        stderr.contains("work-orders"),
+        "error should name the file: {stderr}"
+    );
     let out = d.run(&["queue", "cancel", &queued, "--json"]);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // Memory unchanged, daemon serving.
     assert_eq!(listed_ids(&d), before);
     assert_eq!(d.status(&queued), "queued");
@@ -684,7 +825,10 @@ fn failed_writes_fail_the_request_and_leave_memory_unchanged() {
     let out = d.run(&["submit", "--agent", "shell", "--json", "echo never"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("Read-only file system"), "unclear error: {stderr}");
+    assert!(
+        stderr.contains("Read-only file system"),
+        "unclear error: {stderr}"
+    );
     let out = d.run(&["queue", "cancel", &later, "--json"]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(d.status(&later), "queued");

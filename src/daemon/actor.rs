@@ -25,6 +25,8 @@ use crate::store::{StorageReport, Store};
 
 const DEFAULT_AGENT: &str = "claude-code-subscription";
 const MAX_PROMPT_BYTES: usize = 512 * 1024;
+/// Longest grace period a kill may ask for.
+const MAX_GRACE_MS: u64 = 3_600_000;
 /// `lastActivityAt` is persisted at most this often per work order.
 const ACTIVITY_PERSIST_EVERY: Duration = Duration::from_secs(5);
 
@@ -96,6 +98,8 @@ pub struct Actor {
     events_tx: mpsc::UnboundedSender<Event>,
     events_rx: mpsc::UnboundedReceiver<Event>,
     changes: broadcast::Sender<StatusChange>,
+    /// MemAvailable as of the last tick: health is served from memory.
+    mem_available: Option<u64>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -138,6 +142,7 @@ impl Actor {
             events_tx,
             events_rx,
             changes,
+            mem_available: process::mem_available(),
         };
         for (wo, extra) in orders {
             actor.apply(wo, Some(extra));
@@ -277,6 +282,7 @@ impl Actor {
                 Some(ev) = self.exits_rx.recv() => self.on_exit(ev),
                 Some(ev) = self.events_rx.recv() => self.on_event(ev),
                 _ = tick.tick() => {
+                    self.mem_available = process::mem_available();
                     self.schedule();
                     if self.settings.stale_check && Instant::now() >= self.next_stale_check {
                         self.next_stale_check = Instant::now() + self.settings.stale_check_interval;
@@ -1076,12 +1082,17 @@ impl Actor {
             .filter(|r| !r.trim().is_empty())
             .map(|r| format!("killed by user: {r}"))
             .unwrap_or_else(|| "killed by user".into());
-        let grace = if req.force {
-            Duration::ZERO
-        } else {
-            req.grace_ms
-                .map(Duration::from_millis)
-                .unwrap_or(self.settings.grace_period)
+        let grace = match req.grace_ms {
+            _ if req.force => Duration::ZERO,
+            Some(ms) if ms > MAX_GRACE_MS => {
+                let _ = reply.send(Err(ServiceError::bad_request(
+                    "gracePeriodMs",
+                    format!("grace period {ms} ms is too long: at most {MAX_GRACE_MS} ms (1h)"),
+                )));
+                return;
+            }
+            Some(ms) => Duration::from_millis(ms),
+            None => self.settings.grace_period,
         };
         if self.live.contains_key(&req.id) {
             tracing::info!(work_order = %req.id, force = req.force, grace_ms = grace.as_millis() as u64, "kill requested");
@@ -1307,6 +1318,7 @@ impl Actor {
             accepting: self.accepting,
             stale_detections: self.stale_detections.len() as u64,
             storage: self.report.clone(),
+            available_memory: self.mem_available,
         })
     }
 }

@@ -182,7 +182,7 @@ async fn supervise(
                 } else {
                     process::signal_group(pgid, Signal::SIGTERM);
                     process::signal_group(pgid, Signal::SIGCONT);
-                    let at = Instant::now() + req.grace;
+                    let at = deadline_after(req.grace);
                     kill_at = Some(kill_at.map_or(at, |k| k.min(at)));
                 }
             }
@@ -220,6 +220,13 @@ async fn supervise(
     });
 }
 
+/// Now plus `grace`, saturating far in the future instead of overflowing.
+fn deadline_after(grace: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(grace)
+        .unwrap_or_else(|| now + Duration::from_secs(86_400 * 365))
+}
+
 async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
@@ -242,7 +249,7 @@ async fn wait_group_gone(
             return;
         }
         while let Ok(req) = ctrl.try_recv() {
-            kill_at = kill_at.min(Instant::now() + req.grace);
+            kill_at = kill_at.min(deadline_after(req.grace));
         }
         if !killed && Instant::now() >= kill_at {
             process::signal_group(pgid, Signal::SIGKILL);

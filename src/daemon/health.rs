@@ -2,7 +2,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::process;
 use crate::config::DaemonSettings;
 use crate::model::{Status, Timestamp};
 use crate::service::{Alert, Health};
@@ -19,6 +18,8 @@ pub struct Inputs<'a> {
     pub accepting: bool,
     pub stale_detections: u64,
     pub storage: StorageReport,
+    /// MemAvailable in bytes, as last sampled.
+    pub available_memory: Option<u64>,
 }
 
 pub fn compute(i: Inputs<'_>) -> Health {
@@ -30,7 +31,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
     let running_count = count(Status::Running);
     let queued_count = count(Status::Queued);
     let stuck_ms = i.settings.stuck_threshold.as_millis() as u64;
-    let available = process::mem_available();
+    let available = i.available_memory;
     let min_memory_mb = i.settings.min_memory / (1024 * 1024);
     let mut alerts = Vec::new();
     for (id, age) in &i.running_ages {

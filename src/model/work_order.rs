@@ -234,7 +234,8 @@ impl WorkOrderJson {
     fn from_model(w: &WorkOrder, mut extra: Map<String, Value>) -> WorkOrderJson {
         let workspace_source = match extra.remove(SHADOW_SOURCE) {
             Some(stored)
-                if WorkspaceSource::from_stored_json(&stored).as_ref() == Ok(&w.workspace_source) =>
+                if WorkspaceSource::from_stored_json(&stored).as_ref()
+                    == Ok(&w.workspace_source) =>
             {
                 stored
             }

@@ -189,12 +189,16 @@ impl Store {
 
         // Opened relative to the directory: no path walk per file.
         let dir_fd = fs::File::open(&dir).ok();
-        let parsed = par_map(&files, |p| parse_file(dir_fd.as_ref(), p), |_| {
-            Err(Rejected {
-                reason: "parser thread panicked".into(),
-                raw: Vec::new(),
-            })
-        });
+        let parsed = par_map(
+            &files,
+            |p| parse_file(dir_fd.as_ref(), p),
+            |_| {
+                Err(Rejected {
+                    reason: "parser thread panicked".into(),
+                    raw: Vec::new(),
+                })
+            },
+        );
         let mut orders = Vec::with_capacity(parsed.len());
         let mut quarantined = Vec::new();
         for (path, outcome) in files.iter().zip(parsed) {
@@ -250,11 +254,9 @@ impl Store {
             path.display(),
             crate::model::Timestamp::now()
         );
-        write_atomic(&reason_path, text.as_bytes(), 0o644).map_err(|source| {
-            StoreError::Write {
-                path: reason_path.clone(),
-                source,
-            }
+        write_atomic(&reason_path, text.as_bytes(), 0o644).map_err(|source| StoreError::Write {
+            path: reason_path.clone(),
+            source,
         })?;
         fs::rename(path, &target).map_err(|source| StoreError::Write {
             path: target.clone(),
@@ -519,7 +521,14 @@ where
     for (i, r) in results {
         match r {
             Ok(v) => out.extend(v),
-            Err(_) => out.extend(items.chunks(chunk).nth(i).unwrap_or(&[]).iter().map(&on_panic)),
+            Err(_) => out.extend(
+                items
+                    .chunks(chunk)
+                    .nth(i)
+                    .unwrap_or(&[])
+                    .iter()
+                    .map(&on_panic),
+            ),
         }
     }
     out
