@@ -3,13 +3,19 @@
 //! format, written through the crate's own serialiser).
 //!
 //! Run with `cargo bench --bench startup`. `AGENTGATE_BENCH_N` overrides the
-//! number of files, `AGENTGATE_BENCH_ROUNDS` the number of timed starts.
+//! number of files, `AGENTGATE_BENCH_ROUNDS` the number of timed warm starts;
+//! `AGENTGATE_BENCH_RUNS=1` also gives every finished work order a run
+//! directory (`runs/<id>/run.json` + logs), as a long-lived root has.
+//!
+//! After the warm rounds, one more start follows with the files' page cache
+//! dropped (`posix_fadvise(DONTNEED)` on each file: their data must be read
+//! from disk again; inodes and directory entries stay cached).
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agentgate::model::{ResultKind, Status, Timestamp, WorkOrder, WorkspaceSource};
+use agentgate::model::{ResultKind, Run, Status, Timestamp, WorkOrder, WorkspaceSource};
 use serde_json::{Map, Value, json};
 
 const BIN: &str = env!("CARGO_BIN_EXE_agentgate");
@@ -88,11 +94,34 @@ fn work_order(i: usize) -> (WorkOrder, Map<String, Value>) {
     (wo, extra)
 }
 
-fn populate(root: &Path, n: usize) {
+fn populate(root: &Path, n: usize, with_runs: bool) {
     let dir = root.join("work-orders");
     std::fs::create_dir_all(&dir).expect("work-orders dir");
     for i in 0..n {
-        let (wo, extra) = work_order(i);
+        let (mut wo, extra) = work_order(i);
+        if with_runs && wo.status.is_terminal() {
+            let run = Run {
+                id: format!("run{i:09}"),
+                work_order_id: wo.id.clone(),
+                status: wo.status,
+                started_at: wo.started_at.unwrap_or(wo.created_at),
+                completed_at: wo.completed_at,
+                pid: Some(4242),
+                pid_start_time: Some(123_456),
+                workspace: Some("/srv/projects/payments".into()),
+                result: wo.result,
+                exit_code: wo.exit_code,
+                signal: None,
+                error: wo.error.clone(),
+            };
+            let rdir = root.join("runs").join(&run.id);
+            std::fs::create_dir_all(&rdir).expect("run dir");
+            std::fs::write(rdir.join("run.json"), run.to_stored_json(None)).expect("run.json");
+            std::fs::write(rdir.join("stdout.log"), b"done\n").expect("log");
+            std::fs::write(rdir.join("stderr.log"), b"").expect("log");
+            wo.current_run_id = Some(run.id.clone());
+            wo.run_ids = vec![run.id];
+        }
         std::fs::write(
             dir.join(format!("{}.json", wo.id)),
             wo.to_json_pretty_with(&extra),
@@ -190,8 +219,9 @@ fn main() {
     let log = tmp.path().join("daemon.log");
     std::fs::write(&config, "").expect("config");
 
+    let with_runs = std::env::var("AGENTGATE_BENCH_RUNS").is_ok_and(|v| v == "1");
     let t = Instant::now();
-    populate(&root, n);
+    populate(&root, n, with_runs);
     let bytes: u64 = std::fs::read_dir(root.join("work-orders"))
         .map(|rd| {
             rd.flatten()
@@ -201,8 +231,13 @@ fn main() {
         })
         .unwrap_or(0);
     println!(
-        "startup: wrote {n} work-order files ({:.1} MiB) in {:.2?}",
+        "startup: wrote {n} work-order files ({:.1} MiB){} in {:.2?}",
         bytes as f64 / (1024.0 * 1024.0),
+        if with_runs {
+            ", and a run directory for each finished one"
+        } else {
+            ""
+        },
         t.elapsed()
     );
     let cores = std::thread::available_parallelism()
@@ -224,4 +259,36 @@ fn main() {
         "startup: median of {rounds}: {:.3} s to serving with {n} work-order files (target <= 3 s)",
         median.as_secs_f64()
     );
+    // Dirty pages cannot be dropped: write everything out first.
+    nix::unistd::sync();
+    let dropped = drop_page_cache(&root);
+    let r = start_once(&root, &socket, &config, &log, n);
+    println!(
+        "startup: page cache of {dropped} files dropped: {:.3} s to serving (store load {} ms)",
+        r.serving.as_secs_f64(),
+        r.load_ms.map_or("?".to_string(), |m| m.to_string()),
+    );
+}
+
+/// Drops the cached data of every file under `dir` (this root's files only).
+fn drop_page_cache(dir: &Path) -> usize {
+    let mut n = 0;
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    for e in entries.flatten() {
+        let path = e.path();
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            n += drop_page_cache(&path);
+        } else if let Ok(f) = std::fs::File::open(&path) {
+            let _ = nix::fcntl::posix_fadvise(
+                &f,
+                0,
+                0,
+                nix::fcntl::PosixFadviseAdvice::POSIX_FADV_DONTNEED,
+            );
+            n += 1;
+        }
+    }
+    n
 }

@@ -403,3 +403,47 @@ fn graceful_shutdown_stops_running_trees_and_marks_them_interrupted() {
     assert_eq!(wo["result"], "interrupted");
     assert!(wo["error"].as_str().unwrap().contains("shut down"));
 }
+
+#[test]
+fn agents_from_the_config_file_with_placeholders_and_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        r#"
+[agents.echoer]
+command = ["sh", "-c", "echo \"$1|$2|$3|$GREETING|$AGENTGATE_WORK_ORDER_ID|$AGENTGATE_RUN_ID\"", "sh", "{prompt}", "{work_order_id}", "{workspace}"]
+env = { GREETING = "hello" }
+"#,
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap().to_string();
+    let d = Daemon::start_env(FAST, &[("AGENTGATE_CONFIG", &cfg)]);
+    let work = tempfile::tempdir().unwrap();
+    let ws = std::fs::canonicalize(work.path()).unwrap();
+    // The prompt is one argument, never shell-parsed; placeholders in it stay.
+    let v = d.json(&[
+        "submit",
+        "--agent",
+        "echoer",
+        "--path",
+        ws.to_str().unwrap(),
+        "--json",
+        "two words; {workspace} $(id)",
+    ]);
+    let id = v["id"].as_str().unwrap().to_string();
+    let wo = d.wait_terminal(&id, T);
+    assert_eq!(wo["status"], "succeeded", "{wo}");
+    let run = wo["currentRunId"].as_str().unwrap();
+    assert_eq!(
+        d.read_log_of(&wo),
+        format!(
+            "two words; {{workspace}} $(id)|{id}|{}|hello|{id}|{run}\n",
+            ws.display()
+        )
+    );
+    // The built-ins are still there; an unknown one is named with the known ones.
+    let out = d.run(&["submit", "--agent", "nope", "x"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("echoer") && err.contains("shell"), "{err}");
+}

@@ -258,9 +258,17 @@ fn stale_detector_fails_silent_work_and_spares_active_work() {
         "{wo}"
     );
     assert!(group_alive(pgid).is_empty());
-    // Started together with the silent one, past its threshold, still running.
-    assert_eq!(d.status(&chatty), "running");
-    assert_eq!(d.status(&beating), "running");
+    // Started together with the silent one, past its threshold, still running,
+    // and their lastActivityAt moves on.
+    for id in [&chatty, &beating] {
+        let wo = d.show(id);
+        assert_eq!(wo["status"], "running");
+        let started =
+            chrono::DateTime::parse_from_rfc3339(wo["startedAt"].as_str().unwrap()).unwrap();
+        let active =
+            chrono::DateTime::parse_from_rfc3339(wo["lastActivityAt"].as_str().unwrap()).unwrap();
+        assert!(active > started, "{wo}");
+    }
     let h = d.json(&["queue", "health", "--json"]);
     assert_eq!(h["staleDetectionsLastHour"], 1);
     assert!(

@@ -1217,7 +1217,8 @@ impl Actor {
         let threshold = self.settings.stale_threshold;
         let max_running = self.settings.max_running_time;
         let mut detections: Vec<(String, String, bool)> = Vec::new();
-        let mut touched: Vec<String> = Vec::new();
+        // (id, persist now?) for work that showed activity since the last check.
+        let mut touched: Vec<(String, bool)> = Vec::new();
         for (id, live) in self.live.iter_mut() {
             let Some(handle) = &live.handle else { continue };
             if live.stop.is_some() {
@@ -1249,10 +1250,12 @@ impl Actor {
                 live.last_cpu = act.cpu_ticks;
                 live.last_heartbeat = hb;
                 live.last_activity = now;
-                if now.duration_since(live.last_activity_persisted) >= ACTIVITY_PERSIST_EVERY {
+                let persist =
+                    now.duration_since(live.last_activity_persisted) >= ACTIVITY_PERSIST_EVERY;
+                if persist {
                     live.last_activity_persisted = now;
-                    touched.push(id.clone());
                 }
+                touched.push((id.clone(), persist));
             }
             let idle = now.duration_since(live.last_activity);
             if idle >= threshold {
@@ -1275,10 +1278,16 @@ impl Actor {
                 ));
             }
         }
-        for id in touched {
+        // lastActivityAt is current in memory at every check, and written at
+        // most every few seconds (not per byte of output).
+        for (id, persist) in touched {
             if let Some(mut wo) = self.entries.get(&id).map(|e| e.wo.clone()) {
                 wo.last_activity_at = Some(Timestamp::now());
-                self.commit_event(wo);
+                if persist {
+                    self.commit_event(wo);
+                } else {
+                    self.apply(wo, None);
+                }
             }
         }
         for (id, reason, gone) in detections {
