@@ -45,7 +45,7 @@ fn work_order(i: usize) -> (WorkOrder, Map<String, Value>) {
         ),
         status,
         agent_type: "claude-code-subscription".into(),
-        workspace_source: if i % 2 == 0 {
+        workspace_source: if i.is_multiple_of(2) {
             WorkspaceSource::Local {
                 path: "/srv/projects/payments".into(),
             }
@@ -84,7 +84,7 @@ fn work_order(i: usize) -> (WorkOrder, Map<String, Value>) {
         error: (status == Status::Failed).then(|| "exited with code 1".to_string()),
     };
     let mut extra = Map::new();
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         extra.insert("gatePlanSource".into(), json!("auto"));
         extra.insert(
             "policies".into(),

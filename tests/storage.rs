@@ -802,6 +802,18 @@ fn failed_writes_fail_the_request_and_leave_memory_unchanged() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let out = d.run(&["queue", "start", &queued]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_dir(d.root.join("runs")).unwrap().count(),
+        0,
+        "a failed start left a run directory"
+    );
     // Memory unchanged, daemon serving.
     assert_eq!(listed_ids(&d), before);
     assert_eq!(d.status(&queued), "queued");

@@ -243,7 +243,10 @@ impl WorkOrderJson {
         };
         let error = match (extra.remove(SHADOW_ERROR), &w.error) {
             (Some(Value::Null), None) => Some(Value::Null),
-            (Some(stored), Some(text)) if !stored.is_string() && stored.to_string() == *text => {
+            (Some(stored), Some(text))
+                if !stored.is_string()
+                    && serde_json::to_string(&stored).is_ok_and(|t| t == *text) =>
+            {
                 Some(stored)
             }
             _ => w.error.clone().map(Value::String),
@@ -617,5 +620,96 @@ mod tests {
         .unwrap();
         assert_eq!(wo.completed_at, Some(Timestamp(20)));
         assert!(wo.transition(Status::Canceled, Timestamp(30)).is_err());
+    }
+
+    fn stored(v: Value) -> Value {
+        let (wo, extra) = WorkOrder::from_json_value(v).unwrap();
+        serde_json::from_slice(&wo.to_json_pretty_with(&extra)).unwrap()
+    }
+
+    #[test]
+    fn stored_values_the_model_would_change_are_written_back_verbatim() {
+        let mut v = sample().to_json();
+        // A GitHub source with a field this daemon does not model, a `.git`
+        // suffix it would strip, and a structured error.
+        v["workspaceSource"] = json!({"type":"github","owner":"o","repo":"r.git","token":"x"});
+        v["error"] = json!({"code": "E42", "message": "boom"});
+        v["status"] = json!("failed");
+        let (wo, _) = WorkOrder::from_json_value(v.clone()).unwrap();
+        assert_eq!(wo.workspace_source.describe(), "github:o/r");
+        assert_eq!(
+            wo.error.as_deref(),
+            Some(r#"{"code":"E42","message":"boom"}"#)
+        );
+        let out = stored(v.clone());
+        assert_eq!(out["workspaceSource"], v["workspaceSource"]);
+        assert_eq!(out["error"], v["error"]);
+        // Written twice: still the same (no duplicate keys, nothing lost).
+        assert_eq!(stored(out.clone()), out);
+
+        // `"error": null` from older data stays null.
+        let mut n = sample().to_json();
+        n["error"] = Value::Null;
+        assert_eq!(stored(n)["error"], Value::Null);
+
+        // Once the model changes, the model's value is written.
+        let (mut wo, extra) = WorkOrder::from_json_value(v).unwrap();
+        wo.error = Some("new text".into());
+        let out: Value = serde_json::from_slice(&wo.to_json_pretty_with(&extra)).unwrap();
+        assert_eq!(out["error"], "new text");
+    }
+
+    #[test]
+    fn unknown_fields_never_duplicate_known_ones() {
+        let mut extra = Map::new();
+        extra.insert("status".into(), json!("bogus"));
+        extra.insert("depth".into(), json!(2));
+        let bytes = sample().to_json_pretty_with(&extra);
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert_eq!(text.matches("\"status\"").count(), 1, "{text}");
+        let (back, extra2) = WorkOrder::from_json_slice(&bytes).unwrap();
+        assert_eq!(back.status, Status::Queued);
+        assert_eq!(extra2.get("depth"), Some(&json!(2)));
+    }
+
+    #[test]
+    fn parse_errors_say_what_is_wrong() {
+        let e = WorkOrder::from_json_slice(b"{\"id\": \"x\", ").unwrap_err();
+        assert!(e.starts_with("not valid JSON"), "{e}");
+        let mut v = sample().to_json();
+        v.as_object_mut().unwrap().remove("createdAt");
+        let e = WorkOrder::from_json_value(v).unwrap_err();
+        assert!(e.contains("missing field `createdAt`"), "{e}");
+        let mut v = sample().to_json();
+        v["status"] = json!("done");
+        let e = WorkOrder::from_json_value(v).unwrap_err();
+        assert!(e.contains("unknown variant `done`"), "{e}");
+    }
+
+    #[test]
+    fn agentgate_run_records_load_and_keep_their_fields() {
+        let legacy = json!({
+            "id": "run1", "workOrderId": "wo1", "state": "building", "iteration": 2,
+            "startedAt": "2025-11-04T12:05:01.000Z", "completedAt": null, "error": null,
+            "snapshotIds": ["s1"]
+        });
+        let bytes = serde_json::to_vec(&legacy).unwrap();
+        let mut run = Run::from_stored_json(&bytes).unwrap();
+        assert_eq!(
+            (run.status, run.work_order_id.as_str()),
+            (Status::Running, "wo1")
+        );
+        run.status = Status::Failed;
+        run.result = Some(ResultKind::Interrupted);
+        let prev = serde_json::from_slice(&bytes).ok();
+        let out: Value = serde_json::from_slice(&run.to_stored_json(prev)).unwrap();
+        assert_eq!(out["status"], "failed");
+        assert_eq!(out["result"], "interrupted");
+        assert_eq!(out["iteration"], 2);
+        assert_eq!(out["snapshotIds"], json!(["s1"]));
+        // Our own record reads back exactly.
+        let again = Run::from_stored_json(&serde_json::to_vec(&out).unwrap()).unwrap();
+        assert_eq!(again, run);
+        assert!(Run::from_stored_json(b"{\"id\": \"r\"}").is_err());
     }
 }
