@@ -3,7 +3,7 @@
 //! cancel-vs-exit, double start and purge-vs-timeout cannot race: each work
 //! order ends in exactly one terminal state, written once.
 
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -31,7 +31,7 @@ const MAX_GRACE_MS: u64 = 3_600_000;
 const ACTIVITY_PERSIST_EVERY: Duration = Duration::from_secs(5);
 
 struct Entry {
-    wo: WorkOrder,
+    wo: Arc<WorkOrder>,
     /// Unknown fields from older data, written back unchanged.
     extra: Map<String, Value>,
 }
@@ -83,7 +83,9 @@ pub struct Actor {
     store: Store,
     executor: Arc<dyn Executor>,
     entries: HashMap<String, Entry>,
-    by_created: BTreeSet<(Timestamp, String)>,
+    /// Every work order by creation time; shares the `Arc` with `entries`, so a
+    /// listing walks one map and copies pointers, not work orders.
+    by_created: BTreeMap<(Timestamp, String), Arc<WorkOrder>>,
     queued: BTreeSet<(Timestamp, String)>,
     counts: HashMap<Status, u64>,
     live: HashMap<String, Live>,
@@ -128,7 +130,7 @@ impl Actor {
             store,
             executor,
             entries: HashMap::with_capacity(orders.len()),
-            by_created: BTreeSet::new(),
+            by_created: BTreeMap::new(),
             queued: BTreeSet::new(),
             counts: HashMap::new(),
             live: HashMap::new(),
@@ -158,7 +160,7 @@ impl Actor {
             .entries
             .values()
             .filter(|e| e.wo.status == Status::Running)
-            .map(|e| e.wo.clone())
+            .map(|e| WorkOrder::clone(&e.wo))
             .collect();
         let grace = self.settings.grace_period;
         let stops = running.iter().map(|wo| {
@@ -342,6 +344,7 @@ impl Actor {
 
     /// Puts a work order into memory and keeps the indexes in step.
     fn apply(&mut self, wo: WorkOrder, extra: Option<Map<String, Value>>) {
+        let wo = Arc::new(wo);
         let key = (wo.created_at, wo.id.clone());
         let old = self.entries.get(&wo.id).map(|e| e.wo.status);
         if let Some(old) = old {
@@ -351,9 +354,8 @@ impl Actor {
             if old == Status::Queued {
                 self.queued.remove(&key);
             }
-        } else {
-            self.by_created.insert(key.clone());
         }
+        self.by_created.insert(key.clone(), wo.clone());
         *self.counts.entry(wo.status).or_default() += 1;
         if old.is_some_and(|o| o != wo.status) {
             let _ = self.changes.send(StatusChange {
@@ -426,7 +428,7 @@ impl Actor {
         validate_id(id).map_err(|e| ServiceError::bad_request("id", e.to_string()))?;
         self.entries
             .get(id)
-            .map(|e| &e.wo)
+            .map(|e| &*e.wo)
             .ok_or_else(|| ServiceError::not_found(id))
     }
 
@@ -544,11 +546,10 @@ impl Actor {
                 .sum()
         };
         let limit = q.limit.map(|l| l as usize).unwrap_or(usize::MAX);
-        let items: Vec<WorkOrder> = self
+        let items: Vec<Arc<WorkOrder>> = self
             .by_created
-            .iter()
+            .values()
             .rev()
-            .filter_map(|(_, id)| self.entries.get(id).map(|e| &e.wo))
             .filter(|wo| filter(wo))
             .skip(q.offset as usize)
             .take(limit)
@@ -832,7 +833,7 @@ impl Actor {
                 if let Some(live) = self.live.get_mut(&id) {
                     live.timer = timer;
                 }
-                if let Some(mut wo) = self.entries.get(&id).map(|e| e.wo.clone()) {
+                if let Some(mut wo) = self.entries.get(&id).map(|e| WorkOrder::clone(&e.wo)) {
                     wo.pid = Some(pid);
                     wo.pid_start_time = start_time;
                     wo.updated_at = Timestamp::now();
@@ -958,7 +959,7 @@ impl Actor {
         };
         let now = Timestamp::now();
         let had_process = live.handle.is_some();
-        if let Some(mut wo) = self.entries.get(id).map(|e| e.wo.clone()) {
+        if let Some(mut wo) = self.entries.get(id).map(|e| WorkOrder::clone(&e.wo)) {
             let pid = wo.pid;
             match wo.finish(status, result, exit_code, signal, error.clone(), now) {
                 Ok(()) => {
@@ -1143,8 +1144,7 @@ impl Actor {
             .map(|ms| Timestamp::now().plus_millis(-(ms.min(i64::MAX as u64) as i64)));
         Ok(self
             .by_created
-            .iter()
-            .filter_map(|(_, id)| self.entries.get(id).map(|e| &e.wo))
+            .values()
             .filter(|wo| {
                 if req.statuses.is_empty() {
                     wo.status.is_terminal()
@@ -1281,7 +1281,7 @@ impl Actor {
         // lastActivityAt is current in memory at every check, and written at
         // most every few seconds (not per byte of output).
         for (id, persist) in touched {
-            if let Some(mut wo) = self.entries.get(&id).map(|e| e.wo.clone()) {
+            if let Some(mut wo) = self.entries.get(&id).map(|e| WorkOrder::clone(&e.wo)) {
                 wo.last_activity_at = Some(Timestamp::now());
                 if persist {
                     self.commit_event(wo);

@@ -41,12 +41,23 @@ impl Timestamp {
         let month = if mp < 10 { mp + 3 } else { mp - 9 };
         let year = yoe + era * 400 + i64::from(month <= 2);
         if (0..=9999).contains(&year) {
-            return format!(
-                "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{milli:03}Z",
-                sod / 3600,
-                sod % 3600 / 60,
-                sod % 60
-            );
+            let mut b = *b"0000-00-00T00:00:00.000Z";
+            let mut put = |at: usize, width: usize, mut v: i64| {
+                for i in (at..at + width).rev() {
+                    b[i] = b'0' + (v % 10) as u8;
+                    v /= 10;
+                }
+            };
+            put(0, 4, year);
+            put(5, 2, month);
+            put(8, 2, day);
+            put(11, 2, sod / 3600);
+            put(14, 2, sod % 3600 / 60);
+            put(17, 2, sod % 60);
+            put(20, 3, milli);
+            return std::str::from_utf8(&b)
+                .map(str::to_owned)
+                .unwrap_or_default();
         }
         match DateTime::<Utc>::from_timestamp_millis(self.0) {
             Some(dt) => dt.to_rfc3339_opts(SecondsFormat::Millis, true),

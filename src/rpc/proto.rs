@@ -201,7 +201,7 @@ mod tests {
         let replies = vec![
             Reply::Submitted(work_order()),
             Reply::List(ListPage {
-                items: vec![work_order()],
+                items: vec![work_order().into()],
                 total: 1,
                 limit: 20,
                 offset: 0,

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::model::work_order::WorkOrderApi;
 use crate::model::{Run, Status, Timestamp, WorkOrder, WorkspaceInput};
@@ -31,7 +32,8 @@ pub struct ListQuery {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListPage {
-    pub items: Vec<WorkOrder>,
+    /// Shared with the actor's state: a listing copies pointers.
+    pub items: Vec<Arc<WorkOrder>>,
     pub total: u64,
     pub limit: u32,
     pub offset: u32,
@@ -136,7 +138,7 @@ impl Serialize for ListPageJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let p = self.0;
-        let items: Vec<WorkOrderApi<'_>> = p.items.iter().map(WorkOrderApi).collect();
+        let items: Vec<WorkOrderApi<'_>> = p.items.iter().map(|w| WorkOrderApi(w)).collect();
         let mut m = s.serialize_map(Some(5))?;
         m.serialize_entry("items", &items)?;
         m.serialize_entry("total", &p.total)?;
