@@ -45,10 +45,17 @@ impl CliError {
     }
 }
 
+/// One JSON value on stdout: indented for a person at a terminal, compact
+/// (one line, the HTTP body's exact form) for a pipe or a file.
 pub fn print_json<T: serde::Serialize + ?Sized>(v: &T) {
-    // Buffered: stdout is line-buffered, and pretty JSON is many lines.
+    let tty = std::io::stdout().is_terminal();
+    // Buffered: stdout is line-buffered, and indented JSON is many lines.
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
-    let _ = serde_json::to_writer_pretty(&mut out, v);
+    let _ = if tty {
+        serde_json::to_writer_pretty(&mut out, v)
+    } else {
+        serde_json::to_writer(&mut out, v)
+    };
     let _ = out.write_all(b"\n");
     let _ = out.flush();
 }

@@ -24,9 +24,20 @@ impl Timestamp {
     }
 
     pub fn to_rfc3339(self) -> String {
-        // Listing 10,000 work orders formats 50,000 timestamps: a direct civil
-        // date computation (Hinnant's days-to-date) is several times faster
-        // than going through chrono; chrono covers the years outside 0..=9999.
+        match self.rfc3339_common() {
+            Some(buf) => String::from_utf8_lossy(&buf).into_owned(),
+            None => match DateTime::<Utc>::from_timestamp_millis(self.0) {
+                Some(dt) => dt.to_rfc3339_opts(SecondsFormat::Millis, true),
+                None => "1970-01-01T00:00:00.000Z".to_string(),
+            },
+        }
+    }
+
+    /// The RFC 3339 form for years 0..=9999, on the stack. Listing 10,000 work
+    /// orders formats 50,000 timestamps: a direct civil-date computation
+    /// (Hinnant's days-to-date) with no allocation is several times faster than
+    /// going through chrono, which covers the years outside this range.
+    fn rfc3339_common(self) -> Option<[u8; 24]> {
         let secs = self.0.div_euclid(1000);
         let milli = self.0.rem_euclid(1000);
         let days = secs.div_euclid(86_400);
@@ -40,28 +51,31 @@ impl Timestamp {
         let day = doy - (153 * mp + 2) / 5 + 1;
         let month = if mp < 10 { mp + 3 } else { mp - 9 };
         let year = yoe + era * 400 + i64::from(month <= 2);
-        if (0..=9999).contains(&year) {
-            let mut b = *b"0000-00-00T00:00:00.000Z";
-            let mut put = |at: usize, width: usize, mut v: i64| {
-                for i in (at..at + width).rev() {
-                    b[i] = b'0' + (v % 10) as u8;
-                    v /= 10;
-                }
-            };
-            put(0, 4, year);
-            put(5, 2, month);
-            put(8, 2, day);
-            put(11, 2, sod / 3600);
-            put(14, 2, sod % 3600 / 60);
-            put(17, 2, sod % 60);
-            put(20, 3, milli);
-            return std::str::from_utf8(&b)
-                .map(str::to_owned)
-                .unwrap_or_default();
+        if !(0..=9999).contains(&year) {
+            return None;
         }
-        match DateTime::<Utc>::from_timestamp_millis(self.0) {
-            Some(dt) => dt.to_rfc3339_opts(SecondsFormat::Millis, true),
-            None => "1970-01-01T00:00:00.000Z".to_string(),
+        let mut b = *b"0000-00-00T00:00:00.000Z";
+        let mut put = |at: usize, width: usize, mut v: i64| {
+            for i in (at..at + width).rev() {
+                b[i] = b'0' + (v % 10) as u8;
+                v /= 10;
+            }
+        };
+        put(0, 4, year);
+        put(5, 2, month);
+        put(8, 2, day);
+        put(11, 2, sod / 3600);
+        put(14, 2, sod % 3600 / 60);
+        put(17, 2, sod % 60);
+        put(20, 3, milli);
+        Some(b)
+    }
+
+    /// Serialises as an RFC 3339 string without allocating in the common case.
+    fn serialize_rfc3339<S: serde::Serializer>(self, s: S) -> Result<S::Ok, S::Error> {
+        match self.rfc3339_common() {
+            Some(buf) => s.serialize_str(std::str::from_utf8(&buf).unwrap_or_default()),
+            None => s.serialize_str(&self.to_rfc3339()),
         }
     }
 
@@ -78,13 +92,22 @@ impl fmt::Display for Timestamp {
     }
 }
 
+/// A timestamp that serialises as its RFC 3339 string.
+struct Rfc3339(Timestamp);
+
+impl serde::Serialize for Rfc3339 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize_rfc3339(s)
+    }
+}
+
 /// serde helpers for JSON: `Timestamp` as an RFC 3339 string.
 pub mod rfc3339 {
     use super::Timestamp;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(t: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&t.to_rfc3339())
+        t.serialize_rfc3339(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
@@ -99,7 +122,7 @@ pub mod rfc3339 {
         pub fn serialize<S: Serializer>(t: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
             match t {
                 // serialize_some keeps the Option tag for non-self-describing formats.
-                Some(t) => s.serialize_some(&t.to_rfc3339()),
+                Some(t) => s.serialize_some(&super::super::Rfc3339(*t)),
                 None => s.serialize_none(),
             }
         }
