@@ -244,6 +244,9 @@ async fn wait_group_gone(
 ) {
     let mut killed = false;
     let give_up = Instant::now() + Duration::from_secs(600);
+    // As child subreaper the daemon inherits the group's orphans, so their death
+    // arrives as SIGCHLD: wake on it instead of waiting out the next check.
+    let mut sigchld = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::child()).ok();
     loop {
         if process::live_members(pgid, None).is_empty() {
             return;
@@ -259,7 +262,16 @@ async fn wait_group_gone(
             tracing::error!(pgid, "process group survived SIGKILL for 10 minutes");
             return;
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        let check = tokio::time::sleep(Duration::from_millis(5));
+        match sigchld.as_mut() {
+            Some(sig) => {
+                tokio::select! {
+                    _ = sig.recv() => {}
+                    _ = check => {}
+                }
+            }
+            None => check.await,
+        }
     }
 }
 
