@@ -3,14 +3,14 @@
 
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "support/mod.rs"]
+mod support;
 
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use agentgate::model::{ResultKind, Status, Timestamp, WorkOrder, WorkspaceSource, new_id};
 use common::{Daemon, wait_for};
-use serde_json::Map;
 
 const T: Duration = Duration::from_secs(30);
 
@@ -28,47 +28,6 @@ fn now_ns() -> i128 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as i128)
         .unwrap_or(0)
-}
-
-/// Writes `n` finished work orders straight into `<root>/work-orders`.
-fn seed(root: &Path, n: usize) {
-    let dir = root.join("work-orders");
-    std::fs::create_dir_all(&dir).unwrap();
-    let base = Timestamp::now().millis() - 86_400_000;
-    for i in 0..n {
-        let t = Timestamp(base + i as i64);
-        let wo = WorkOrder {
-            id: new_id(),
-            task_prompt: format!("run the test suite and fix failures, round {i}"),
-            status: Status::Succeeded,
-            agent_type: "shell".into(),
-            workspace_source: WorkspaceSource::Local {
-                path: "/tmp".into(),
-            },
-            created_at: t,
-            updated_at: t,
-            started_at: Some(t),
-            completed_at: Some(t.plus_millis(1500)),
-            max_time: 3600,
-            max_iterations: 3,
-            timeout_at: Some(t.plus_millis(3_600_000)),
-            last_activity_at: Some(t),
-            pid: None,
-            pid_start_time: None,
-            run_count: 1,
-            current_run_id: None,
-            run_ids: vec![],
-            result: Some(ResultKind::Exited),
-            exit_code: Some(0),
-            signal: None,
-            error: None,
-        };
-        std::fs::write(
-            dir.join(format!("{}.json", wo.id)),
-            wo.to_json_pretty_with(&Map::new()),
-        )
-        .unwrap();
-    }
 }
 
 fn timed(d: &Daemon, args: &[&str]) -> Duration {
@@ -153,7 +112,7 @@ fn main() {
 
     let mut big = Daemon::start(&idle);
     big.crash();
-    seed(&big.root, 10_000);
+    support::populate(&big.root, 10_000, true, false);
     big.spawn();
     let list = median(
         (0..30)

@@ -13,8 +13,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agentgate::model::{ResultKind, Status, Timestamp, WorkOrder, WorkspaceSource};
-use serde_json::{Map, Value};
+#[path = "support/mod.rs"]
+mod support;
+
+use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_agentgate");
 const KEY: &str = "bench-key-0123456789abcdefghijklmnopqrstuvwxyz";
@@ -24,67 +26,6 @@ fn env_or(name: &str, default: &str) -> String {
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| default.to_string())
-}
-
-/// Mostly finished work, some failed and canceled, a tenth still queued.
-fn work_order(i: usize) -> WorkOrder {
-    let created = Timestamp(1_767_323_045_678 + i as i64 * 1000);
-    let status = match i % 10 {
-        0..=5 => Status::Succeeded,
-        6 | 7 => Status::Failed,
-        8 => Status::Canceled,
-        _ => Status::Queued,
-    };
-    let finished = status.is_terminal();
-    WorkOrder {
-        id: format!("http{i:08}"),
-        task_prompt: format!("Fix flaky test {i} in the payment module and open a pull request"),
-        status,
-        agent_type: "claude-code-subscription".into(),
-        workspace_source: WorkspaceSource::Github {
-            owner: "acme".into(),
-            repo: "payments".into(),
-            branch: Some("main".into()),
-        },
-        created_at: created,
-        updated_at: created.plus_millis(60_000),
-        started_at: finished.then(|| created.plus_millis(1_000)),
-        completed_at: finished.then(|| created.plus_millis(60_000)),
-        max_time: 3600,
-        max_iterations: 3,
-        timeout_at: None,
-        last_activity_at: None,
-        pid: None,
-        pid_start_time: None,
-        run_count: u32::from(finished),
-        current_run_id: None,
-        run_ids: vec![],
-        result: match status {
-            Status::Succeeded | Status::Failed => Some(ResultKind::Exited),
-            Status::Canceled => Some(ResultKind::Canceled),
-            _ => None,
-        },
-        exit_code: match status {
-            Status::Succeeded => Some(0),
-            Status::Failed => Some(1),
-            _ => None,
-        },
-        signal: None,
-        error: (status == Status::Failed).then(|| "exited with code 1".to_string()),
-    }
-}
-
-fn populate(root: &Path, n: usize) {
-    let dir = root.join("work-orders");
-    std::fs::create_dir_all(&dir).expect("work-orders dir");
-    for i in 0..n {
-        let wo = work_order(i);
-        std::fs::write(
-            dir.join(format!("{}.json", wo.id)),
-            wo.to_json_pretty_with(&Map::new()),
-        )
-        .expect("write work order");
-    }
 }
 
 /// The daemon under test; SIGTERM and reaped on drop.
@@ -243,7 +184,7 @@ fn main() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let root = tmp.path().join("root");
     let t = Instant::now();
-    populate(&root, n);
+    support::populate(&root, n, false, false);
     println!("http: wrote {n} work-order files in {:.2?}", t.elapsed());
     let (daemon, addr) = start_daemon(tmp.path(), &root);
 

@@ -15,8 +15,10 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use agentgate::model::{ResultKind, Run, Status, Timestamp, WorkOrder, WorkspaceSource};
-use serde_json::{Map, Value, json};
+#[path = "support/mod.rs"]
+mod support;
+
+use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_agentgate");
 
@@ -25,109 +27,6 @@ fn env_usize(name: &str, default: usize) -> usize {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// A realistic mix: mostly finished work, some queued, a few legacy fields.
-fn work_order(i: usize) -> (WorkOrder, Map<String, Value>) {
-    let id = format!("bench{i:07}");
-    let created = Timestamp(1_767_323_045_678 + i as i64 * 1000);
-    let status = match i % 10 {
-        0..=5 => Status::Succeeded,
-        6 | 7 => Status::Failed,
-        8 => Status::Canceled,
-        _ => Status::Queued,
-    };
-    let finished = status.is_terminal();
-    let wo = WorkOrder {
-        id,
-        task_prompt: format!(
-            "Fix the flaky test number {i} in the payment module and open a pull request"
-        ),
-        status,
-        agent_type: "claude-code-subscription".into(),
-        workspace_source: if i.is_multiple_of(2) {
-            WorkspaceSource::Local {
-                path: "/srv/projects/payments".into(),
-            }
-        } else {
-            WorkspaceSource::Github {
-                owner: "acme".into(),
-                repo: "payments".into(),
-                branch: Some("main".into()),
-            }
-        },
-        created_at: created,
-        updated_at: created.plus_millis(60_000),
-        started_at: finished.then(|| created.plus_millis(1_000)),
-        completed_at: finished.then(|| created.plus_millis(60_000)),
-        max_time: 3600,
-        max_iterations: 3,
-        timeout_at: finished.then(|| created.plus_millis(3_601_000)),
-        last_activity_at: finished.then(|| created.plus_millis(59_000)),
-        pid: None,
-        pid_start_time: None,
-        run_count: u32::from(finished),
-        current_run_id: None,
-        run_ids: vec![],
-        result: match status {
-            Status::Succeeded => Some(ResultKind::Exited),
-            Status::Failed => Some(ResultKind::Exited),
-            Status::Canceled => Some(ResultKind::Canceled),
-            _ => None,
-        },
-        exit_code: match status {
-            Status::Succeeded => Some(0),
-            Status::Failed => Some(1),
-            _ => None,
-        },
-        signal: None,
-        error: (status == Status::Failed).then(|| "exited with code 1".to_string()),
-    };
-    let mut extra = Map::new();
-    if i.is_multiple_of(4) {
-        extra.insert("gatePlanSource".into(), json!("auto"));
-        extra.insert(
-            "policies".into(),
-            json!({"networkAllowed": false, "allowedPaths": [], "forbiddenPatterns": ["**/.env"]}),
-        );
-    }
-    (wo, extra)
-}
-
-fn populate(root: &Path, n: usize, with_runs: bool) {
-    let dir = root.join("work-orders");
-    std::fs::create_dir_all(&dir).expect("work-orders dir");
-    for i in 0..n {
-        let (mut wo, extra) = work_order(i);
-        if with_runs && wo.status.is_terminal() {
-            let run = Run {
-                id: format!("run{i:09}"),
-                work_order_id: wo.id.clone(),
-                status: wo.status,
-                started_at: wo.started_at.unwrap_or(wo.created_at),
-                completed_at: wo.completed_at,
-                pid: Some(4242),
-                pid_start_time: Some(123_456),
-                workspace: Some("/srv/projects/payments".into()),
-                result: wo.result,
-                exit_code: wo.exit_code,
-                signal: None,
-                error: wo.error.clone(),
-            };
-            let rdir = root.join("runs").join(&run.id);
-            std::fs::create_dir_all(&rdir).expect("run dir");
-            std::fs::write(rdir.join("run.json"), run.to_stored_json(None)).expect("run.json");
-            std::fs::write(rdir.join("stdout.log"), b"done\n").expect("log");
-            std::fs::write(rdir.join("stderr.log"), b"").expect("log");
-            wo.current_run_id = Some(run.id.clone());
-            wo.run_ids = vec![run.id];
-        }
-        std::fs::write(
-            dir.join(format!("{}.json", wo.id)),
-            wo.to_json_pretty_with(&extra),
-        )
-        .expect("write work order");
-    }
 }
 
 fn client(root: &Path, socket: &Path, config: &Path, args: &[&str]) -> Option<Value> {
@@ -221,7 +120,7 @@ fn main() {
 
     let with_runs = std::env::var("AGENTGATE_BENCH_RUNS").is_ok_and(|v| v == "1");
     let t = Instant::now();
-    populate(&root, n, with_runs);
+    support::populate(&root, n, false, with_runs);
     let bytes: u64 = std::fs::read_dir(root.join("work-orders"))
         .map(|rd| {
             rd.flatten()

@@ -495,31 +495,15 @@ impl Actor {
         while self.entries.contains_key(&id) {
             id = new_id();
         }
-        let now = Timestamp::now();
-        let wo = WorkOrder {
+        let wo = WorkOrder::new_queued(
             id,
-            task_prompt: req.task_prompt,
-            status: Status::Queued,
+            req.task_prompt,
             agent_type,
-            workspace_source: source,
-            created_at: now,
-            updated_at: now,
-            started_at: None,
-            completed_at: None,
+            source,
             max_time,
             max_iterations,
-            timeout_at: None,
-            last_activity_at: None,
-            pid: None,
-            pid_start_time: None,
-            run_count: 0,
-            current_run_id: None,
-            run_ids: vec![],
-            result: None,
-            exit_code: None,
-            signal: None,
-            error: None,
-        };
+            Timestamp::now(),
+        );
         tracing::info!(work_order = %wo.id, agent = %wo.agent_type, "submitted");
         // A free slot and nobody ahead: store it already running, one durable
         // write on the submit-to-running path instead of two.

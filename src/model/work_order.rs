@@ -42,6 +42,42 @@ pub struct WorkOrder {
 }
 
 impl WorkOrder {
+    /// A new queued work order, created `now`, that has never run.
+    pub fn new_queued(
+        id: String,
+        task_prompt: String,
+        agent_type: String,
+        workspace_source: WorkspaceSource,
+        max_time: u64,
+        max_iterations: u32,
+        now: Timestamp,
+    ) -> WorkOrder {
+        WorkOrder {
+            id,
+            task_prompt,
+            status: Status::Queued,
+            agent_type,
+            workspace_source,
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+            completed_at: None,
+            max_time,
+            max_iterations,
+            timeout_at: None,
+            last_activity_at: None,
+            pid: None,
+            pid_start_time: None,
+            run_count: 0,
+            current_run_id: None,
+            run_ids: vec![],
+            result: None,
+            exit_code: None,
+            signal: None,
+            error: None,
+        }
+    }
+
     /// Every status change goes through here.
     pub fn transition(&mut self, to: Status, now: Timestamp) -> Result<(), ModelError> {
         self.status.check_transition(to)?;
@@ -561,32 +597,17 @@ mod tests {
     use serde_json::json;
 
     pub fn sample() -> WorkOrder {
-        WorkOrder {
-            id: "abcDEF123_-x".into(),
-            task_prompt: "echo hi".into(),
-            status: Status::Queued,
-            agent_type: "shell".into(),
-            workspace_source: WorkspaceSource::Local {
+        WorkOrder::new_queued(
+            "abcDEF123_-x".into(),
+            "echo hi".into(),
+            "shell".into(),
+            WorkspaceSource::Local {
                 path: "/tmp".into(),
             },
-            created_at: Timestamp(1_767_323_045_678),
-            updated_at: Timestamp(1_767_323_045_678),
-            started_at: None,
-            completed_at: None,
-            max_time: 3600,
-            max_iterations: 3,
-            timeout_at: None,
-            last_activity_at: None,
-            pid: None,
-            pid_start_time: None,
-            run_count: 0,
-            current_run_id: None,
-            run_ids: vec![],
-            result: None,
-            exit_code: None,
-            signal: None,
-            error: None,
-        }
+            3600,
+            3,
+            Timestamp(1_767_323_045_678),
+        )
     }
 
     #[test]

@@ -1,0 +1,115 @@
+//! Shared by the benchmarks: realistic work orders written straight into a
+//! root in the exact on-disk format (through the crate's own serialiser).
+#![allow(dead_code)]
+
+use std::path::Path;
+
+use agentgate::model::{ResultKind, Run, Status, Timestamp, WorkOrder, WorkspaceSource};
+use serde_json::{Map, Value, json};
+
+/// A realistic mix: mostly finished work, some queued, a few legacy fields.
+pub fn work_order(i: usize, all_finished: bool) -> (WorkOrder, Map<String, Value>) {
+    let id = format!("bench{i:07}");
+    let created = Timestamp(1_767_323_045_678 + i as i64 * 1000);
+    let status = match i % 10 {
+        _ if all_finished => Status::Succeeded,
+        0..=5 => Status::Succeeded,
+        6 | 7 => Status::Failed,
+        8 => Status::Canceled,
+        _ => Status::Queued,
+    };
+    let finished = status.is_terminal();
+    let wo = WorkOrder {
+        id,
+        task_prompt: format!(
+            "Fix the flaky test number {i} in the payment module and open a pull request"
+        ),
+        status,
+        agent_type: "claude-code-subscription".into(),
+        workspace_source: if i.is_multiple_of(2) {
+            WorkspaceSource::Local {
+                path: "/srv/projects/payments".into(),
+            }
+        } else {
+            WorkspaceSource::Github {
+                owner: "acme".into(),
+                repo: "payments".into(),
+                branch: Some("main".into()),
+            }
+        },
+        created_at: created,
+        updated_at: created.plus_millis(60_000),
+        started_at: finished.then(|| created.plus_millis(1_000)),
+        completed_at: finished.then(|| created.plus_millis(60_000)),
+        max_time: 3600,
+        max_iterations: 3,
+        timeout_at: finished.then(|| created.plus_millis(3_601_000)),
+        last_activity_at: finished.then(|| created.plus_millis(59_000)),
+        pid: None,
+        pid_start_time: None,
+        run_count: u32::from(finished),
+        current_run_id: None,
+        run_ids: vec![],
+        result: match status {
+            Status::Succeeded => Some(ResultKind::Exited),
+            Status::Failed => Some(ResultKind::Exited),
+            Status::Canceled => Some(ResultKind::Canceled),
+            _ => None,
+        },
+        exit_code: match status {
+            Status::Succeeded => Some(0),
+            Status::Failed => Some(1),
+            _ => None,
+        },
+        signal: None,
+        error: (status == Status::Failed).then(|| "exited with code 1".to_string()),
+    };
+    let mut extra = Map::new();
+    if i.is_multiple_of(4) {
+        extra.insert("gatePlanSource".into(), json!("auto"));
+        extra.insert(
+            "policies".into(),
+            json!({"networkAllowed": false, "allowedPaths": [], "forbiddenPatterns": ["**/.env"]}),
+        );
+    }
+    (wo, extra)
+}
+
+/// Writes `n` work orders into `<root>/work-orders` (all succeeded when
+/// `all_finished`, else a mix with a tenth queued); with `with_runs`, finished
+/// ones get a run directory as a long-lived root has.
+pub fn populate(root: &Path, n: usize, all_finished: bool, with_runs: bool) {
+    let dir = root.join("work-orders");
+    std::fs::create_dir_all(&dir).expect("work-orders dir");
+    for i in 0..n {
+        let (mut wo, extra) = work_order(i, all_finished);
+        if with_runs && wo.status.is_terminal() {
+            let run = Run {
+                id: format!("run{i:09}"),
+                work_order_id: wo.id.clone(),
+                status: wo.status,
+                started_at: wo.started_at.unwrap_or(wo.created_at),
+                completed_at: wo.completed_at,
+                pid: Some(4242),
+                pid_start_time: Some(123_456),
+                workspace: Some("/srv/projects/payments".into()),
+                result: wo.result,
+                exit_code: wo.exit_code,
+                signal: None,
+                error: wo.error.clone(),
+            };
+            let rdir = root.join("runs").join(&run.id);
+            std::fs::create_dir_all(&rdir).expect("run dir");
+            std::fs::write(rdir.join("run.json"), run.to_stored_json(None)).expect("run.json");
+            std::fs::write(rdir.join("stdout.log"), b"done\n").expect("log");
+            std::fs::write(rdir.join("stderr.log"), b"").expect("log");
+            wo.current_run_id = Some(run.id.clone());
+            wo.run_ids = vec![run.id];
+        }
+        std::fs::write(
+            dir.join(format!("{}.json", wo.id)),
+            wo.to_json_pretty_with(&extra),
+        )
+        .expect("write work order");
+    }
+}
