@@ -179,6 +179,26 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                 limit: if all { None } else { Some(limit.unwrap_or(20)) },
                 offset: 0,
             };
+            // To a pipe, the daemon's own compact JSON is printed as it comes
+            // (no decoding and re-encoding of thousands of work orders).
+            if json && !std::io::stdout().is_terminal() {
+                let mut client = Client::connect(socket).await?;
+                client.start_stream(Request::ListJson(query)).await?;
+                let mut out = std::io::stdout().lock();
+                loop {
+                    match client.next_reply().await? {
+                        Reply::JsonChunk { text, last } => {
+                            let _ = out.write_all(text.as_bytes());
+                            if last {
+                                let _ = out.write_all(b"\n");
+                                let _ = out.flush();
+                                return Ok(());
+                            }
+                        }
+                        r => return Err(unexpected(r)),
+                    }
+                }
+            }
             match call(socket, Request::List(query)).await? {
                 Reply::List(page) => {
                     if json {

@@ -17,8 +17,8 @@ use super::{health, process, workspace};
 use crate::config::DaemonSettings;
 use crate::model::work_order::{DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_TIME, MAX_TIME_RANGE};
 use crate::model::{
-    ResultKind, Run, Status, Timestamp, WorkOrder, WorkspaceInput, WorkspaceSource, new_id,
-    validate_id,
+    ResultKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder, WorkspaceInput,
+    WorkspaceSource, new_id, validate_id,
 };
 use crate::service::*;
 use crate::store::{StorageReport, Store};
@@ -31,7 +31,7 @@ const MAX_GRACE_MS: u64 = 3_600_000;
 const ACTIVITY_PERSIST_EVERY: Duration = Duration::from_secs(5);
 
 struct Entry {
-    wo: Arc<WorkOrder>,
+    wo: Arc<SharedWorkOrder>,
     /// Unknown fields from older data, written back unchanged.
     extra: Map<String, Value>,
 }
@@ -85,7 +85,7 @@ pub struct Actor {
     entries: HashMap<String, Entry>,
     /// Every work order by creation time; shares the `Arc` with `entries`, so a
     /// listing walks one map and copies pointers, not work orders.
-    by_created: BTreeMap<(Timestamp, String), Arc<WorkOrder>>,
+    by_created: BTreeMap<(Timestamp, String), Arc<SharedWorkOrder>>,
     queued: BTreeSet<(Timestamp, String)>,
     counts: HashMap<Status, u64>,
     live: HashMap<String, Live>,
@@ -344,7 +344,7 @@ impl Actor {
 
     /// Puts a work order into memory and keeps the indexes in step.
     fn apply(&mut self, wo: WorkOrder, extra: Option<Map<String, Value>>) {
-        let wo = Arc::new(wo);
+        let wo = Arc::new(SharedWorkOrder::new(wo));
         let key = (wo.created_at, wo.id.clone());
         let old = self.entries.get(&wo.id).map(|e| e.wo.status);
         if let Some(old) = old {
@@ -428,7 +428,7 @@ impl Actor {
         validate_id(id).map_err(|e| ServiceError::bad_request("id", e.to_string()))?;
         self.entries
             .get(id)
-            .map(|e| &*e.wo)
+            .map(|e| &**e.wo)
             .ok_or_else(|| ServiceError::not_found(id))
     }
 
@@ -530,7 +530,7 @@ impl Actor {
                 .sum()
         };
         let limit = q.limit.map(|l| l as usize).unwrap_or(usize::MAX);
-        let items: Vec<Arc<WorkOrder>> = self
+        let items: Vec<Arc<SharedWorkOrder>> = self
             .by_created
             .values()
             .rev()

@@ -387,6 +387,59 @@ impl WorkOrderJson {
     }
 }
 
+/// A work order as the daemon shares it between its index and replies: never
+/// mutated (a change makes a new one), with its compact API JSON rendered at
+/// most once, on first need. `queue list --json` of 10,000 work orders is then
+/// a concatenation, not 10,000 serialisations. Travels as a plain `WorkOrder`.
+#[derive(Debug)]
+pub struct SharedWorkOrder {
+    wo: WorkOrder,
+    json: std::sync::OnceLock<Box<str>>,
+}
+
+impl SharedWorkOrder {
+    pub fn new(wo: WorkOrder) -> SharedWorkOrder {
+        SharedWorkOrder {
+            wo,
+            json: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// The compact API JSON object (as `WorkOrder::to_json`, as text).
+    pub fn api_json(&self) -> &str {
+        self.json.get_or_init(|| {
+            serde_json::to_string(&WorkOrderApi(&self.wo))
+                .unwrap_or_default()
+                .into_boxed_str()
+        })
+    }
+}
+
+impl std::ops::Deref for SharedWorkOrder {
+    type Target = WorkOrder;
+    fn deref(&self) -> &WorkOrder {
+        &self.wo
+    }
+}
+
+impl PartialEq for SharedWorkOrder {
+    fn eq(&self, other: &SharedWorkOrder) -> bool {
+        self.wo == other.wo
+    }
+}
+
+impl Serialize for SharedWorkOrder {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.wo.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for SharedWorkOrder {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SharedWorkOrder, D::Error> {
+        WorkOrder::deserialize(d).map(SharedWorkOrder::new)
+    }
+}
+
 /// Serialises a work order as its API JSON object straight from a borrow: no
 /// intermediate `Value`, so listing 10,000 work orders stays cheap.
 pub struct WorkOrderApi<'a>(pub &'a WorkOrder);

@@ -54,6 +54,32 @@ pub fn wait(service: Service, req: WaitRequest) -> Frames {
     rx
 }
 
+/// Size of one `JsonChunk`: small buffers are reused by the allocator, and the
+/// client prints one piece while the next is assembled.
+const JSON_CHUNK: usize = 64 * 1024;
+
+/// Starts streaming a listing as compact JSON pieces.
+pub fn list_json(service: Service, query: crate::service::ListQuery) -> Frames {
+    let (tx, rx) = mpsc::channel(BACKLOG);
+    tokio::spawn(async move {
+        let page = match service.list(query).await {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
+        let mut pieces = page.compact_json_chunks(JSON_CHUNK).peekable();
+        while let Some(text) = pieces.next() {
+            let last = pieces.peek().is_none();
+            if emit(&tx, Reply::JsonChunk { text, last }).await.is_err() {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 /// The client went away: not an error, just stop.
 struct Gone;
 

@@ -17,7 +17,7 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
 pub const LOG_CHUNK: usize = 64 * 1024;
@@ -44,6 +44,10 @@ pub enum Request {
     Logs(LogsRequest),
     /// Streaming: see the module documentation.
     Wait(WaitRequest),
+    /// Streaming: a listing as its compact JSON payload (`{items,total,limit,
+    /// offset,hasMore}`) in `JsonChunk` frames: what `queue list --json` prints
+    /// to a pipe, assembled from each work order's cached JSON.
+    ListJson(ListQuery),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -67,6 +71,12 @@ pub enum Reply {
     WaitProgress(Vec<WaitItem>),
     /// Every awaited work order is terminal: their final state, in the order asked.
     WaitDone(Vec<WorkOrder>),
+    /// A piece of a JSON document (the HTTP `data` payload of the request);
+    /// `last` ends it. Pieces stay small so neither side holds the whole text.
+    JsonChunk {
+        text: String,
+        last: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,10 +92,13 @@ pub enum ServerFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ResultKind, Status, Timestamp, WorkspaceInput, WorkspaceSource};
+    use crate::model::{
+        ResultKind, SharedWorkOrder, Status, Timestamp, WorkspaceInput, WorkspaceSource,
+    };
     use crate::rpc::codec::{decode, encode};
     use crate::store::StorageReport;
     use std::collections::BTreeMap;
+    use std::sync::Arc;
 
     fn work_order() -> WorkOrder {
         WorkOrder {
@@ -189,6 +202,11 @@ mod tests {
             Request::Wait(WaitRequest {
                 ids: vec!["a".into(), "b".into()],
             }),
+            Request::ListJson(ListQuery {
+                statuses: vec![Status::Failed],
+                limit: Some(5),
+                offset: 0,
+            }),
         ];
         for r in requests {
             round_trip(ClientFrame::Request(Box::new(r)));
@@ -201,7 +219,7 @@ mod tests {
         let replies = vec![
             Reply::Submitted(work_order()),
             Reply::List(ListPage {
-                items: vec![work_order().into()],
+                items: vec![Arc::new(SharedWorkOrder::new(work_order()))],
                 total: 1,
                 limit: 20,
                 offset: 0,
@@ -276,6 +294,10 @@ mod tests {
                 },
             ]),
             Reply::WaitDone(vec![work_order(), work_order()]),
+            Reply::JsonChunk {
+                text: "{\"items\":[]}".into(),
+                last: true,
+            },
         ];
         for r in replies {
             round_trip(ServerFrame::Ok(Box::new(r)));
@@ -307,6 +329,44 @@ mod tests {
         ]))))
         .unwrap();
         assert!(bytes.len() < crate::rpc::codec::MAX_FRAME);
+    }
+
+    #[test]
+    fn compact_listing_equals_the_serialised_page() {
+        let mut other = work_order();
+        other.id = "second".into();
+        other.task_prompt = "quotes \" and \\ and \n newline, ünïcode".into();
+        other.workspace_source = WorkspaceSource::Other {
+            kind: "github-new".into(),
+            json: r#"{"type":"github-new","repoName":"x"}"#.into(),
+        };
+        let page = ListPage {
+            items: vec![
+                Arc::new(SharedWorkOrder::new(work_order())),
+                Arc::new(SharedWorkOrder::new(other)),
+            ],
+            total: 7,
+            limit: 2,
+            offset: 1,
+            has_more: true,
+        };
+        for chunk in [1, 100, 1 << 20] {
+            let pieces: Vec<String> = page.compact_json_chunks(chunk).collect();
+            assert!(chunk > 100 || pieces.len() > 1, "{pieces:?}");
+            let compact: serde_json::Value = serde_json::from_str(&pieces.concat()).unwrap();
+            assert_eq!(compact, page.to_json());
+        }
+        let empty = ListPage {
+            items: vec![],
+            total: 0,
+            limit: 20,
+            offset: 0,
+            has_more: false,
+        };
+        let pieces: Vec<String> = empty.compact_json_chunks(64).collect();
+        assert_eq!(pieces.len(), 1);
+        let compact: serde_json::Value = serde_json::from_str(&pieces[0]).unwrap();
+        assert_eq!(compact, empty.to_json());
     }
 
     #[test]

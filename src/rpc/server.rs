@@ -130,6 +130,10 @@ async fn connection(stream: UnixStream, service: Service) -> Result<(), String> 
                 forward_stream(&mut conn, super::follow::wait(service.clone(), r)).await?;
                 continue;
             }
+            Request::ListJson(q) => {
+                forward_stream(&mut conn, super::follow::list_json(service.clone(), q)).await?;
+                continue;
+            }
             other => other,
         };
         let shutdown = matches!(req, Request::Shutdown);
@@ -185,7 +189,7 @@ async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError
             service.shutdown().await?;
             Reply::ShuttingDown
         }
-        Request::Logs(_) | Request::Wait(_) => {
+        Request::Logs(_) | Request::Wait(_) | Request::ListJson(_) => {
             return Err(ServiceError::internal("streaming request sent to dispatch"));
         }
     })

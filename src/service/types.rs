@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::model::work_order::WorkOrderApi;
-use crate::model::{Run, Status, Timestamp, WorkOrder, WorkspaceInput};
+use crate::model::{Run, SharedWorkOrder, Status, Timestamp, WorkOrder, WorkspaceInput};
 use crate::store::StorageReport;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,7 +33,7 @@ pub struct ListQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListPage {
     /// Shared with the actor's state: a listing copies pointers.
-    pub items: Vec<Arc<WorkOrder>>,
+    pub items: Vec<Arc<SharedWorkOrder>>,
     pub total: u64,
     pub limit: u32,
     pub offset: u32,
@@ -128,6 +128,42 @@ pub struct Health {
 impl ListPage {
     pub fn to_json(&self) -> Value {
         serde_json::to_value(ListPageJson(self)).unwrap_or(Value::Null)
+    }
+}
+
+impl ListPage {
+    /// `{items,total,limit,offset,hasMore}` as compact JSON text, in pieces of
+    /// about `chunk` bytes, assembled from each work order's cached JSON (the
+    /// form `queue list --json` prints). Concatenated, the pieces are one value.
+    pub fn compact_json_chunks(&self, chunk: usize) -> impl Iterator<Item = String> + '_ {
+        let mut next = 0;
+        let mut done = false;
+        std::iter::from_fn(move || {
+            if done {
+                return None;
+            }
+            let mut out = String::with_capacity(chunk + 1024);
+            if next == 0 {
+                out.push_str("{\"items\":[");
+            }
+            // At least one item per piece, however small `chunk` is.
+            let first = next;
+            while next < self.items.len() && (out.len() < chunk || next == first) {
+                if next > 0 {
+                    out.push(',');
+                }
+                out.push_str(self.items[next].api_json());
+                next += 1;
+            }
+            if next == self.items.len() {
+                out.push_str(&format!(
+                    "],\"total\":{},\"limit\":{},\"offset\":{},\"hasMore\":{}}}",
+                    self.total, self.limit, self.offset, self.has_more
+                ));
+                done = true;
+            }
+            Some(out)
+        })
     }
 }
 
