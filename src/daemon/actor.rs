@@ -102,6 +102,8 @@ pub struct Actor {
     changes: broadcast::Sender<StatusChange>,
     /// MemAvailable as of the last tick: health is served from memory.
     mem_available: Option<u64>,
+    /// The newest `createdAt` handed out or loaded.
+    last_created: Timestamp,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -145,8 +147,10 @@ impl Actor {
             events_rx,
             changes,
             mem_available: process::mem_available(),
+            last_created: Timestamp(0),
         };
         for (wo, extra) in orders {
+            actor.last_created = actor.last_created.max(wo.created_at);
             actor.apply(wo, Some(extra));
         }
         actor
@@ -502,7 +506,7 @@ impl Actor {
             source,
             max_time,
             max_iterations,
-            Timestamp::now(),
+            self.next_created_at(),
         );
         tracing::info!(work_order = %wo.id, agent = %wo.agent_type, "submitted");
         // A free slot and nobody ahead: store it already running, one durable
@@ -514,6 +518,14 @@ impl Actor {
         }
         self.commit(wo.clone())?;
         Ok(wo)
+    }
+
+    /// A creation time later than every other: two submits in the same
+    /// millisecond still list newest-first and start FIFO in submission order.
+    fn next_created_at(&mut self) -> Timestamp {
+        let t = Timestamp::now().max(self.last_created.plus_millis(1));
+        self.last_created = t;
+        t
     }
 
     fn list(&self, q: ListQuery) -> ListPage {
