@@ -25,6 +25,8 @@ use crate::store::{StorageReport, Store};
 
 const DEFAULT_AGENT: &str = "claude-code-subscription";
 const MAX_PROMPT_BYTES: usize = 512 * 1024;
+/// Wait after a failed automatic start (a full or read-only disk) before the next.
+const START_RETRY: Duration = Duration::from_secs(10);
 /// Longest grace period a kill may ask for.
 const MAX_GRACE_MS: u64 = 3_600_000;
 /// `lastActivityAt` is persisted at most this often per work order.
@@ -104,6 +106,8 @@ pub struct Actor {
     mem_available: Option<u64>,
     /// The newest `createdAt` handed out or loaded.
     last_created: Timestamp,
+    /// After a failed automatic start, none is tried before this.
+    start_retry_at: Option<Instant>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -148,6 +152,7 @@ impl Actor {
             changes,
             mem_available: process::mem_available(),
             last_created: Timestamp(0),
+            start_retry_at: None,
         };
         for (wo, extra) in orders {
             actor.last_created = actor.last_created.max(wo.created_at);
@@ -611,6 +616,9 @@ impl Actor {
         if self.live.len() >= self.settings.max_concurrent {
             return false;
         }
+        if self.start_retry_at.is_some_and(|at| Instant::now() < at) {
+            return false;
+        }
         if let Some(last) = self.last_start
             && last.elapsed() < self.settings.stagger_delay
         {
@@ -639,7 +647,10 @@ impl Actor {
                 return;
             }
             if let Err(e) = self.start_run(&id, false) {
-                tracing::error!(work_order = %id, error = %e, "automatic start failed");
+                // Typically the disk (full, read-only): retry later rather than
+                // every tick; a manual `queue start` is not held back.
+                tracing::error!(work_order = %id, error = %e, retry_in_s = START_RETRY.as_secs(), "automatic start failed");
+                self.start_retry_at = Some(Instant::now() + START_RETRY);
                 return;
             }
         }
