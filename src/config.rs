@@ -129,12 +129,6 @@ impl Paths {
         })
     }
 
-    pub fn work_orders(&self) -> PathBuf {
-        self.root.join("work-orders")
-    }
-    pub fn lock_file(&self) -> PathBuf {
-        self.root.join("daemon.lock")
-    }
     pub fn daemon_json(&self) -> PathBuf {
         self.root.join("daemon.json")
     }

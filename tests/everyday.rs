@@ -562,27 +562,7 @@ fn json_output_of_every_command_carries_the_documented_fields() {
 
     // health
     let v = d.json(&["queue", "health", "--json"]);
-    has(
-        &v,
-        &[
-            "status",
-            "counts",
-            "runningCount",
-            "maxConcurrent",
-            "queuedCount",
-            "completedCount",
-            "failedCount",
-            "canceledCount",
-            "oldestRunningAge",
-            "stuckThreshold",
-            "memory",
-            "autoProcess",
-            "accepting",
-            "alerts",
-            "timestamp",
-        ],
-        "health",
-    );
+    has(&v, common::HEALTH_FIELDS, "health");
     has(
         &v["memory"],
         &["availableMb", "minMemoryMb"],

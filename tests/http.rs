@@ -61,18 +61,22 @@ struct Resp {
 }
 
 impl Resp {
+    /// The envelope's top-level keys, in order.
+    fn keys(&self) -> Vec<&str> {
+        self.body
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect()
+    }
+
     /// A success envelope with this status; returns `data`.
     fn ok(&self, status: u16) -> &Value {
         assert_eq!(self.status, status, "unexpected status: {}", self.body);
         self.envelope();
         assert_eq!(self.body["success"], true, "{}", self.body);
-        let keys: Vec<&str> = self
-            .body
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = self.keys();
         assert_eq!(keys, ["success", "data", "requestId"], "{}", self.body);
         &self.body["data"]
     }
@@ -82,13 +86,7 @@ impl Resp {
         assert_eq!(self.status, status, "unexpected status: {}", self.body);
         self.envelope();
         assert_eq!(self.body["success"], false, "{}", self.body);
-        let keys: Vec<&str> = self
-            .body
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
+        let keys = self.keys();
         assert_eq!(keys, ["success", "error", "requestId"], "{}", self.body);
         let error = &self.body["error"];
         assert!(ERROR_CODES.contains(&error["code"].as_str().unwrap_or("")));
@@ -397,23 +395,7 @@ fn queue_health_route() {
     }
     let r = api.get("/api/v1/queue/health");
     let h = r.ok(200);
-    for key in [
-        "status",
-        "counts",
-        "runningCount",
-        "maxConcurrent",
-        "queuedCount",
-        "completedCount",
-        "failedCount",
-        "canceledCount",
-        "oldestRunningAge",
-        "stuckThreshold",
-        "memory",
-        "autoProcess",
-        "accepting",
-        "alerts",
-        "timestamp",
-    ] {
+    for key in common::HEALTH_FIELDS {
         assert!(h.get(key).is_some(), "health lacks {key}: {h}");
     }
     assert_eq!(h["queuedCount"], 2);

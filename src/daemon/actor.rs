@@ -690,20 +690,7 @@ impl Actor {
         wo.current_run_id = Some(run_id.clone());
         wo.run_ids.push(run_id.clone());
         wo.timeout_at = Some(now.plus_millis(wo.max_time as i64 * 1000));
-        let run = Run {
-            id: run_id.clone(),
-            work_order_id: wo.id.clone(),
-            status: Status::Running,
-            started_at: now,
-            completed_at: None,
-            pid: None,
-            pid_start_time: None,
-            workspace: None,
-            result: None,
-            exit_code: None,
-            signal: None,
-            error: None,
-        };
+        let run = Run::begun(run_id.clone(), wo.id.clone(), Status::Running, now);
         // The log files need the directory now; run.json is written once the
         // process exists (with its pid), keeping one fsync pair off the path.
         let run_dir = self.store.run_dir(&run_id);

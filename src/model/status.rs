@@ -46,14 +46,6 @@ impl Status {
         matches!(self, Status::Succeeded | Status::Failed | Status::Canceled)
     }
 
-    /// Running, or one of the legacy statuses that mean "still in progress".
-    pub fn is_running_like(self) -> bool {
-        matches!(
-            self,
-            Status::Running | Status::WaitingForChildren | Status::Integrating
-        )
-    }
-
     /// The one place that decides which status changes are allowed.
     pub fn check_transition(self, to: Status) -> Result<(), ModelError> {
         use Status::*;

@@ -587,6 +587,26 @@ pub struct Run {
 }
 
 impl Run {
+    /// A run that began at `started_at` and has recorded nothing else yet.
+    pub fn begun(id: String, work_order_id: String, status: Status, started_at: Timestamp) -> Run {
+        Run {
+            id,
+            work_order_id,
+            status,
+            started_at,
+            completed_at: None,
+            pid: None,
+            pid_start_time: None,
+            workspace: None,
+            result: None,
+            exit_code: None,
+            signal: None,
+            error: None,
+        }
+    }
+}
+
+impl Run {
     /// Reads a `run.json`: this daemon's record, or an AgentGate run (which has
     /// `state` instead of `status`, with more states than ours, and many fields
     /// this daemon does not model; `Store::save_run` keeps those on rewrite).
@@ -609,18 +629,14 @@ impl Run {
             _ => Status::Running,
         };
         Ok(Run {
-            id: id.to_string(),
-            work_order_id: work_order_id.to_string(),
-            status,
-            started_at: time("startedAt").ok_or("run has no valid \"startedAt\"")?,
             completed_at: time("completedAt"),
-            pid: None,
-            pid_start_time: None,
-            workspace: None,
-            result: None,
-            exit_code: None,
-            signal: None,
             error: text("error").map(str::to_string),
+            ..Run::begun(
+                id.to_string(),
+                work_order_id.to_string(),
+                status,
+                time("startedAt").ok_or("run has no valid \"startedAt\"")?,
+            )
         })
     }
 

@@ -66,9 +66,6 @@ impl Store {
         Ok(store)
     }
 
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
     pub fn work_orders_dir(&self) -> PathBuf {
         self.root.join("work-orders")
     }

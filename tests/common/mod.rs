@@ -36,6 +36,25 @@ pub struct Daemon {
     pub env: Vec<(String, String)>,
 }
 
+/// Fields of `queue health --json` / `GET /api/v1/queue/health` (DESIGN §4).
+pub const HEALTH_FIELDS: &[&str] = &[
+    "status",
+    "counts",
+    "runningCount",
+    "maxConcurrent",
+    "queuedCount",
+    "completedCount",
+    "failedCount",
+    "canceledCount",
+    "oldestRunningAge",
+    "stuckThreshold",
+    "memory",
+    "autoProcess",
+    "accepting",
+    "alerts",
+    "timestamp",
+];
+
 /// Extra flags most tests want: no stagger, no memory floor, HTTP off.
 pub const FAST: &[&str] = &["--stagger-delay", "0", "--min-memory", "0", "--http", "off"];
 
