@@ -16,6 +16,9 @@ _agentgate() {
             ",$1")
                 cmd="agentgate"
                 ;;
+            agentgate,__supervise)
+                cmd="agentgate__subcmd____supervise"
+                ;;
             agentgate,completions)
                 cmd="agentgate__subcmd__completions"
                 ;;
@@ -37,14 +40,23 @@ _agentgate() {
             agentgate__subcmd__daemon,help)
                 cmd="agentgate__subcmd__daemon__subcmd__help"
                 ;;
+            agentgate__subcmd__daemon,restart)
+                cmd="agentgate__subcmd__daemon__subcmd__restart"
+                ;;
             agentgate__subcmd__daemon,stop)
                 cmd="agentgate__subcmd__daemon__subcmd__stop"
                 ;;
             agentgate__subcmd__daemon__subcmd__help,help)
                 cmd="agentgate__subcmd__daemon__subcmd__help__subcmd__help"
                 ;;
+            agentgate__subcmd__daemon__subcmd__help,restart)
+                cmd="agentgate__subcmd__daemon__subcmd__help__subcmd__restart"
+                ;;
             agentgate__subcmd__daemon__subcmd__help,stop)
                 cmd="agentgate__subcmd__daemon__subcmd__help__subcmd__stop"
+                ;;
+            agentgate__subcmd__help,__supervise)
+                cmd="agentgate__subcmd__help__subcmd____supervise"
                 ;;
             agentgate__subcmd__help,completions)
                 cmd="agentgate__subcmd__help__subcmd__completions"
@@ -60,6 +72,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__help,submit)
                 cmd="agentgate__subcmd__help__subcmd__submit"
+                ;;
+            agentgate__subcmd__help__subcmd__daemon,restart)
+                cmd="agentgate__subcmd__help__subcmd__daemon__subcmd__restart"
                 ;;
             agentgate__subcmd__help__subcmd__daemon,stop)
                 cmd="agentgate__subcmd__help__subcmd__daemon__subcmd__stop"
@@ -158,8 +173,34 @@ _agentgate() {
 
     case "${cmd}" in
         agentgate)
-            opts="-h -V --data-dir --socket --config --help --version daemon serve submit queue completions help"
+            opts="-h -V --data-dir --socket --config --help --version daemon serve submit queue completions __supervise help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd____supervise)
+            opts="-h --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -210,7 +251,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__daemon)
-            opts="-h --detach --http --api-key-file --max-concurrent --stagger-delay --min-memory --no-auto-process --no-stale-check --stale-check-interval --stale-threshold --max-running-time --grace-period --data-dir --socket --config --help stop help"
+            opts="-h --detach --http --api-key-file --max-concurrent --stagger-delay --min-memory --no-auto-process --no-stale-check --stale-check-interval --stale-threshold --max-running-time --grace-period --data-dir --socket --config --help stop restart help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -272,7 +313,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__daemon__subcmd__help)
-            opts="stop help"
+            opts="stop restart help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -286,6 +327,20 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__daemon__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__daemon__subcmd__help__subcmd__restart)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -313,7 +368,7 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        agentgate__subcmd__daemon__subcmd__stop)
+        agentgate__subcmd__daemon__subcmd__restart)
             opts="-h --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -339,9 +394,49 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__daemon__subcmd__stop)
+            opts="-h --keep-running --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__help)
-            opts="daemon submit queue completions help"
+            opts="daemon submit queue completions __supervise help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd____supervise)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -368,8 +463,22 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__daemon)
-            opts="stop"
+            opts="stop restart"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__daemon__subcmd__restart)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -62,8 +62,11 @@ pub enum Command {
 work order under the root directory, and serves the RPC socket (for this CLI) and the HTTP shim.\n\n\
 It runs in the foreground and logs to stderr (filter with AGENTGATE_LOG, default `info`). With --detach it \
 starts in the background (a new session, output appended to <root>/logs/daemon.log) and returns once its \
-socket answers. `agentgate daemon stop` shuts it down gracefully: running work is stopped and marked \
-`interrupted`.\n\n\
+socket answers.\n\n\
+Each run is owned by a small supervisor process of its own (in its own session, and its own cgroup where \
+the host allows), so running work outlives the daemon: a crash, kill -9 or SIGHUP of the daemon never stops \
+it, and the next daemon adopts it. `agentgate daemon stop` (and SIGTERM/SIGINT) stops running work and \
+marks it `interrupted`; `daemon stop --keep-running`, `daemon restart` and SIGHUP leave it running.\n\n\
 Every setting is taken from its flag, else its AGENTGATE_* environment variable, else the config file, \
 else the default shown."
     )]
@@ -85,6 +88,9 @@ The same scripts are kept in the repository's completions/ directory.")]
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+    /// The per-run supervisor (started by the daemon)
+    #[command(name = "__supervise", hide = true)]
+    Supervise(SuperviseArgs),
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -131,8 +137,28 @@ pub struct DaemonArgs {
 
 #[derive(Debug, Subcommand, Clone)]
 pub enum DaemonAction {
-    /// Stop the running daemon gracefully (running work is stopped and marked interrupted) and wait until its process is gone
-    Stop,
+    /// Stop the running daemon gracefully and wait until its process is gone; running work is stopped and marked interrupted unless --keep-running
+    #[command(
+        long_about = "Stop the running daemon gracefully and wait until its process is gone.\n\n\
+By default running work is stopped (SIGTERM to each run's process tree, then SIGKILL after the grace \
+period) and marked `interrupted`. With --keep-running it is left running under its supervisors: the \
+next daemon started on the same root adopts it (status, logs, timeouts, stop and follow work as before), \
+and work that ended meanwhile gets its real exit."
+    )]
+    Stop {
+        /// Leave running work running, for the next daemon to adopt [default: stop it]
+        #[arg(long)]
+        keep_running: bool,
+    },
+    /// Restart the daemon in place, keeping running work: same process, same arguments (a new binary at the same path is picked up); waits until it serves again
+    Restart,
+}
+
+/// Hidden: the per-run supervisor process (started by the daemon, not by people).
+#[derive(Debug, Args)]
+pub struct SuperviseArgs {
+    /// The run's directory (<root>/runs/<run-id>)
+    pub run_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

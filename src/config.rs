@@ -25,13 +25,28 @@ pub enum ConfigError {
 }
 
 /// One agent type: the command line (placeholders `{prompt}`, `{workspace}`,
-/// `{work_order_id}`, `{run_id}` substituted per argument) and extra env.
+/// `{work_order_id}`, `{run_id}` substituted per argument), extra env, and an
+/// optional memory limit for each of its runs (enforced through the run's
+/// cgroup where the host has a memory cgroup).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AgentConfig {
     pub command: Vec<String>,
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    #[serde(default, deserialize_with = "size_opt")]
+    pub memory_max: Option<u64>,
+}
+
+fn size_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    s.map(|s| match parse_size(&s) {
+        Ok(0) => Err(format!("memory_max {s:?} must be more than 0")),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    })
+    .transpose()
+    .map_err(serde::de::Error::custom)
 }
 
 /// The config file (`~/.config/agentgate/config.toml`).
@@ -52,6 +67,8 @@ pub struct ConfigFile {
     pub max_running_time: Option<String>,
     pub grace_period: Option<String>,
     pub stuck_threshold: Option<String>,
+    /// Put each run in its own cgroup where the host allows (default true).
+    pub cgroups: Option<bool>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
 }
@@ -165,6 +182,8 @@ pub struct DaemonSettings {
     pub grace_period: Duration,
     pub stuck_threshold: Duration,
     pub agents: BTreeMap<String, AgentConfig>,
+    /// Whether runs get cgroups of their own where the host allows.
+    pub cgroups: bool,
     pub github_owner: Option<String>,
     pub github_base_url: String,
 }
@@ -316,7 +335,21 @@ impl DaemonSettings {
                 });
             }
         }
+        let cgroups = match env("AGENTGATE_CGROUPS") {
+            Some(v) => match v.as_str() {
+                "auto" | "on" | "1" | "true" | "yes" => true,
+                "off" | "0" | "false" | "no" => false,
+                other => {
+                    return Err(ConfigError::Value {
+                        name: "AGENTGATE_CGROUPS".into(),
+                        message: format!("{other:?}: expected auto or off"),
+                    });
+                }
+            },
+            None => file.cgroups.unwrap_or(true),
+        };
         Ok(DaemonSettings {
+            cgroups,
             paths,
             http,
             api_key_file,
@@ -362,6 +395,7 @@ pub fn with_builtin_agents(
         configured.entry(name.to_string()).or_insert(AgentConfig {
             command,
             env: BTreeMap::new(),
+            memory_max: None,
         });
     }
     configured

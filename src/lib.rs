@@ -2,15 +2,20 @@
 //!
 //! Layout: `cli` (flags), `config` (settings and paths), `model` (work orders,
 //! statuses, workspace sources), `store` (durable files), `daemon` (queue actor,
-//! executor, health), `service` (the one API both doors call), `rpc` (Unix-socket
-//! door), `http` (AgentGate REST door), `client` (commands and rendering).
+//! health), `executor` (how runs are started, adopted, stopped and probed),
+//! `supervisor` (the per-run supervising process), `sys` (/proc, pidfds,
+//! cgroups), `service` (the one API both doors call), `rpc` (Unix-socket door),
+//! `http` (AgentGate REST door), `client` (commands and rendering).
 
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod daemon;
+pub mod executor;
 pub mod http;
 pub mod model;
 pub mod rpc;
 pub mod service;
 pub mod store;
+pub mod supervisor;
+pub mod sys;

@@ -31,18 +31,27 @@ fn default_sigpipe() {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Command::Supervise(a) = &cli.command {
+        // The per-run supervisor: no runtime, no logging setup, no config.
+        let code = agentgate::supervisor::main(&a.run_dir);
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
     let is_daemon = matches!(&cli.command, Command::Daemon(a) if a.action.is_none() && !a.detach);
     if !is_daemon {
         default_sigpipe();
     }
     let result = match cli.command {
         Command::Daemon(args) => match args.action {
-            Some(DaemonAction::Stop) => client::run(&cli.global, ClientCommand::Stop),
+            Some(DaemonAction::Stop { keep_running }) => {
+                client::run(&cli.global, ClientCommand::Stop { keep_running })
+            }
+            Some(DaemonAction::Restart) => client::run(&cli.global, ClientCommand::Restart),
             None if args.detach => client::daemon_ctl::detach(&cli.global, &args),
             None => run_daemon(&cli.global, &args),
         },
         Command::Submit(a) => client::run(&cli.global, ClientCommand::Submit(a)),
         Command::Queue(q) => client::run(&cli.global, ClientCommand::Queue(q)),
+        Command::Supervise(_) => Ok(()),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "agentgate", &mut std::io::stdout());

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use agentgate::model::WorkOrder;
-use common::{Daemon, FAST, group_alive, pid_alive, wait_for};
+use common::{Daemon, FAST, group_alive, pid_alive};
 use serde_json::{Value, json};
 
 const T: Duration = Duration::from_secs(20);
@@ -93,18 +93,6 @@ impl Drop for GroupGuard {
             );
         }
     }
-}
-
-/// Submits `sleep 1000`, waits until its agent runs and returns (id, pid).
-fn running_sleeper(d: &Daemon) -> (String, i32) {
-    let id = d.submit_shell("sleep 1000", &[]);
-    let v = wait_for("agent pid", T, || {
-        let v = d.show(&id);
-        (v["status"] == "running" && v["pid"].as_i64().is_some()).then_some(v)
-    });
-    let pid = v["pid"].as_i64().expect("pid") as i32;
-    assert!(pid_alive(pid));
-    (id, pid)
 }
 
 fn start_time_of(pid: i32) -> u64 {
@@ -333,16 +321,77 @@ fn orphaned_runs_and_dangling_references_are_cleaned() {
 
 // ---- 3. restart recovery --------------------------------------------------------------
 
-#[test]
-fn live_agent_of_a_crashed_daemon_is_stopped_and_failed_interrupted() {
-    let mut d = Daemon::start(&args(&["--grace-period", "2s"]));
-    let (id, pid) = running_sleeper(&d);
-    let _guard = GroupGuard(pid);
+/// What an agentgate without supervisors left behind when it crashed: a work
+/// order `running`, its run record without an executor handle, and its agent
+/// alive in a process group of its own with the root's heartbeat path in its
+/// environment (that version's agents were the daemon's children and could
+/// not be adopted). Returns the work order id and the agent (a child of the
+/// test); the daemon is stopped.
+fn legacy_running(d: &mut Daemon) -> (String, Child) {
+    legacy_runs(d, 1).remove(0)
+}
+
+/// `n` of them (see `legacy_running`).
+fn legacy_runs(d: &mut Daemon, n: usize) -> Vec<(String, Child)> {
+    let ids: Vec<String> = (0..n).map(|_| d.submit_shell("sleep 1000", &[])).collect();
+    for id in &ids {
+        assert_eq!(d.status(id), "queued");
+    }
     d.crash();
-    assert!(
-        !group_alive(pid).is_empty(),
-        "agent must outlive the crashed daemon"
+    ids.into_iter()
+        .map(|id| fabricate_legacy_run(d, id))
+        .collect()
+}
+
+fn fabricate_legacy_run(d: &Daemon, id: String) -> (String, Child) {
+    use std::os::unix::process::CommandExt;
+    let run_id = format!("legacy{}", &id[..6]);
+    let run_dir = d.root.join("runs").join(&run_id);
+    std::fs::create_dir_all(&run_dir).expect("run dir");
+    let agent = Command::new("sleep")
+        .arg("1000")
+        .process_group(0)
+        .env("AGENTGATE_HEARTBEAT_FILE", run_dir.join("heartbeat"))
+        .stdin(Stdio::null())
+        .spawn()
+        .expect("spawn agent");
+    let pid = agent.id() as i32;
+    let start = start_time_of(pid);
+    let now = chrono::Utc::now();
+    let ts =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    write_json(
+        &run_dir.join("run.json"),
+        &json!({"id": run_id, "workOrderId": id, "status": "running",
+            "startedAt": ts(now), "pid": pid, "pidStartTime": start}),
     );
+    edit_wo(d, &id, |m| {
+        m.insert("status".into(), json!("running"));
+        m.insert("startedAt".into(), json!(ts(now)));
+        m.insert(
+            "timeoutAt".into(),
+            json!(ts(now + chrono::Duration::seconds(3600))),
+        );
+        m.insert("pid".into(), json!(pid));
+        m.insert("pidStartTime".into(), json!(start));
+        m.insert("runCount".into(), json!(1));
+        m.insert("currentRunId".into(), json!(run_id));
+        m.insert("runIds".into(), json!([run_id]));
+    });
+    (id, agent)
+}
+
+fn legacy_args() -> Vec<&'static str> {
+    args(&["--grace-period", "2s", "--no-auto-process"])
+}
+
+#[test]
+fn live_agent_of_an_older_version_is_stopped_and_failed_interrupted() {
+    let mut d = Daemon::start(&legacy_args());
+    let (id, mut agent) = legacy_running(&mut d);
+    let pid = agent.id() as i32;
+    let _guard = GroupGuard(pid);
+    assert!(!group_alive(pid).is_empty());
 
     d.spawn();
     let v = d.show(&id);
@@ -356,22 +405,18 @@ fn live_agent_of_a_crashed_daemon_is_stopped_and_failed_interrupted() {
     // The run record agrees.
     assert_eq!(v["runs"][0]["status"], "failed", "{v}");
     assert_eq!(v["runs"][0]["result"], "interrupted", "{v}");
+    let _ = agent.wait();
 }
 
 #[test]
 fn reused_pid_is_never_signalled() {
-    let mut d = Daemon::start(&args(&["--grace-period", "2s"]));
-    let (id, agent) = running_sleeper(&d);
-    let _agent_guard = GroupGuard(agent);
-    d.crash();
+    let mut d = Daemon::start(&legacy_args());
+    let (id, mut agent) = legacy_running(&mut d);
+    let agent_pid = agent.id() as i32;
+    let _agent_guard = GroupGuard(agent_pid);
     // The agent dies while no daemon watches...
-    let _ = nix::sys::signal::killpg(
-        nix::unistd::Pid::from_raw(agent),
-        nix::sys::signal::Signal::SIGKILL,
-    );
-    wait_for("agent gone", T, || {
-        group_alive(agent).is_empty().then_some(())
-    });
+    let _ = agent.kill();
+    let _ = agent.wait();
     // ...and an unrelated process now has the recorded pid (simulated: the file
     // names a live process with a different start time).
     let mut other: Child = {
@@ -416,10 +461,10 @@ fn agent_whose_pid_was_never_persisted_is_found_and_stopped() {
     // A crash between spawning the agent and writing its pid: the file says
     // `running` with no pid, yet the agent lives. Recovery finds it by the
     // environment every agent of this root carries, and stops its group.
-    let mut d = Daemon::start(&args(&["--grace-period", "2s"]));
-    let (id, pid) = running_sleeper(&d);
+    let mut d = Daemon::start(&legacy_args());
+    let (id, mut agent) = legacy_running(&mut d);
+    let pid = agent.id() as i32;
     let _guard = GroupGuard(pid);
-    d.crash();
     edit_wo(&d, &id, |m| {
         m.remove("pid");
         m.remove("pidStartTime");
@@ -434,16 +479,18 @@ fn agent_whose_pid_was_never_persisted_is_found_and_stopped() {
     );
     assert!(group_alive(pid).is_empty(), "untracked agent left running");
     assert!(d.log_text().contains("did not track"), "{}", d.log_text());
+    let _ = agent.wait();
 }
 
 #[test]
-fn persisted_timeout_keeps_counting_across_a_restart() {
-    let mut d = Daemon::start(&args(&["--grace-period", "2s"]));
-    let (expired, pid_a) = running_sleeper(&d);
-    let (pending, pid_b) = running_sleeper(&d);
+fn persisted_timeout_of_an_older_version_is_honoured() {
+    let mut d = Daemon::start(&legacy_args());
+    let mut runs = legacy_runs(&mut d, 2);
+    let (pending, mut agent_b) = runs.pop().unwrap();
+    let (expired, mut agent_a) = runs.pop().unwrap();
+    let (pid_a, pid_b) = (agent_a.id() as i32, agent_b.id() as i32);
     let _ga = GroupGuard(pid_a);
     let _gb = GroupGuard(pid_b);
-    d.crash();
     // While the daemon was down, `expired`'s deadline passed; `pending`'s did not.
     let past = chrono::Utc::now() - chrono::Duration::seconds(30);
     edit_wo(&d, &expired, |m| {
@@ -468,6 +515,8 @@ fn persisted_timeout_keeps_counting_across_a_restart() {
         "{b}"
     );
     assert!(group_alive(pid_a).is_empty() && group_alive(pid_b).is_empty());
+    let _ = agent_a.wait();
+    let _ = agent_b.wait();
 }
 
 // ---- 5. AgentGate compatibility -------------------------------------------------------

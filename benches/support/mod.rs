@@ -97,6 +97,18 @@ pub fn populate(root: &Path, n: usize, all_finished: bool, with_runs: bool) {
                 exit_code: wo.exit_code,
                 signal: None,
                 error: wo.error.clone(),
+                executor: Some(agentgate::model::ExecHandle::Local {
+                    pid: 4241,
+                    start_time: 123_455,
+                    run_dir: root
+                        .join("runs")
+                        .join(format!("run{i:09}"))
+                        .display()
+                        .to_string(),
+                }),
+                cgroup: None,
+                peak_memory_bytes: Some(48 << 20),
+                cpu_time_ms: Some(1234),
             };
             let rdir = root.join("runs").join(&run.id);
             std::fs::create_dir_all(&rdir).expect("run dir");

@@ -15,6 +15,7 @@ use crate::config::{ConfigFile, DaemonSettings, Paths};
 use crate::daemon::DaemonInfo;
 use crate::rpc::client::Client;
 use crate::rpc::proto::{Reply, Request};
+use crate::service::ShutdownRequest;
 
 /// How long `--detach` waits for the socket to answer.
 const START_TIMEOUT: Duration = Duration::from_secs(10);
@@ -138,9 +139,9 @@ fn process_start(pid: u32) -> Option<u64> {
     fields.get(19)?.parse().ok()
 }
 
-/// `agentgate daemon stop`: graceful shutdown over RPC, then wait until the
-/// socket is gone and the daemon's process has exited.
-pub async fn stop_daemon(paths: &Paths) -> Result<(), CliError> {
+/// `agentgate daemon stop [--keep-running]`: graceful shutdown over RPC, then
+/// wait until the socket is gone and the daemon's process has exited.
+pub async fn stop_daemon(paths: &Paths, keep_running: bool) -> Result<(), CliError> {
     let mut client = Client::connect(&paths.socket).await?;
     // The process at the other end of the socket (SO_PEERCRED), else daemon.json.
     let pid = client.peer_pid().or_else(|| {
@@ -149,7 +150,21 @@ pub async fn stop_daemon(paths: &Paths) -> Result<(), CliError> {
             .map(|i| i.pid)
     });
     let started = pid.and_then(process_start);
-    match client.call(Request::Shutdown).await? {
+    let running = if keep_running {
+        match client.call(Request::Health).await? {
+            Reply::Health(h) => Some(h.running_count),
+            _ => None,
+        }
+    } else {
+        None
+    };
+    match client
+        .call(Request::Shutdown(ShutdownRequest {
+            keep_running,
+            restart: false,
+        }))
+        .await?
+    {
         Reply::ShuttingDown => {}
         r => return Err(unexpected(r)),
     }
@@ -177,9 +192,56 @@ pub async fn stop_daemon(paths: &Paths) -> Result<(), CliError> {
         }
         tokio::time::sleep(POLL).await;
     }
+    let kept = running
+        .map(|n| format!("; {n} running work orders left to their supervisors for the next daemon"))
+        .unwrap_or_default();
     match pid {
-        Some(p) => eprintln!("daemon stopped (pid {p})"),
-        None => eprintln!("daemon stopped"),
+        Some(p) => eprintln!("daemon stopped (pid {p}){kept}"),
+        None => eprintln!("daemon stopped{kept}"),
     }
     Ok(())
+}
+
+/// How long `daemon restart` waits for the daemon to serve again.
+const RESTART_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `agentgate daemon restart`: the daemon stops serving without touching
+/// running work and starts again in place; returns once the new instance
+/// answers (and says how much running work it kept).
+pub async fn restart_daemon(paths: &Paths) -> Result<(), CliError> {
+    let mut client = Client::connect(&paths.socket).await?;
+    let before = DaemonInfo::read(&paths.root).map(|i| i.instance);
+    match client
+        .call(Request::Shutdown(ShutdownRequest {
+            keep_running: true,
+            restart: true,
+        }))
+        .await?
+    {
+        Reply::ShuttingDown => {}
+        r => return Err(unexpected(r)),
+    }
+    drop(client);
+    let deadline = Instant::now() + RESTART_TIMEOUT;
+    loop {
+        let info = DaemonInfo::read(&paths.root);
+        if let Some(info) = info.filter(|i| Some(&i.instance) != before.as_ref())
+            && let Ok(mut c) = Client::connect(&paths.socket).await
+            && let Ok(Reply::Health(h)) = c.call(Request::Health).await
+        {
+            eprintln!(
+                "daemon restarted (pid {}); {} running work orders kept",
+                info.pid, h.running_count
+            );
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(CliError::Failed(format!(
+                "the daemon accepted the restart but did not answer again on {} within {}s; see its log (<root>/logs/daemon.log when detached)",
+                paths.socket.display(),
+                RESTART_TIMEOUT.as_secs()
+            )));
+        }
+        tokio::time::sleep(POLL).await;
+    }
 }

@@ -82,7 +82,10 @@ pub fn run(global: &crate::cli::GlobalArgs, cmd: ClientCommand) -> Result<(), Cl
         match cmd {
             ClientCommand::Submit(a) => submit(&paths.socket, a).await,
             ClientCommand::Queue(q) => queue(&paths.socket, q).await,
-            ClientCommand::Stop => daemon_ctl::stop_daemon(&paths).await,
+            ClientCommand::Stop { keep_running } => {
+                daemon_ctl::stop_daemon(&paths, keep_running).await
+            }
+            ClientCommand::Restart => daemon_ctl::restart_daemon(&paths).await,
         }
     })
 }
@@ -90,7 +93,8 @@ pub fn run(global: &crate::cli::GlobalArgs, cmd: ClientCommand) -> Result<(), Cl
 pub enum ClientCommand {
     Submit(SubmitArgs),
     Queue(QueueCommand),
-    Stop,
+    Stop { keep_running: bool },
+    Restart,
 }
 
 pub(crate) async fn call(socket: &Path, req: Request) -> Result<Reply, CliError> {

@@ -1,11 +1,10 @@
-//! The daemon: takes the root's lock, loads the store, recovers work left
-//! running, and serves the RPC socket (and the HTTP shim) until SIGTERM/SIGINT
-//! or `agentgate daemon stop`, then shuts down gracefully.
+//! The daemon: takes the root's lock, loads the store, adopts work left
+//! running, and serves the RPC socket (and the HTTP shim) until told to stop:
+//! SIGTERM/SIGINT or `agentgate daemon stop` stop running work first;
+//! SIGHUP, `daemon stop --keep-running` and `daemon restart` leave it to its
+//! supervisors for the next daemon (`restart` starts that one in place).
 
-pub mod actor;
-pub mod executor;
-pub mod health;
-pub mod process;
+pub mod queue;
 pub mod workspace;
 
 use std::fs::{self, DirBuilder, File};
@@ -19,10 +18,11 @@ use tokio::net::UnixListener;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::config::DaemonSettings;
-use crate::service::Service;
+use crate::executor::local::LocalExecutor;
+use crate::service::{Service, ShutdownRequest};
 use crate::store::{Store, StoreError, atomic::write_atomic};
-use actor::Actor;
-use executor::LocalExecutor;
+use crate::sys::cgroup::{self, CgroupPlan};
+use queue::Actor;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -70,6 +70,9 @@ pub struct DaemonInfo {
     pub socket: PathBuf,
     pub http_addr: Option<String>,
     pub version: String,
+    /// Random per start: tells a daemon restarted in place (same pid) apart.
+    #[serde(default)]
+    pub instance: String,
 }
 
 impl DaemonInfo {
@@ -151,6 +154,10 @@ fn bind_socket(path: &Path) -> Result<UnixListener, DaemonError> {
 }
 
 pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
+    // For a restart in place: this binary's path as started (an upgraded
+    // binary at that path is what runs next) and the same arguments.
+    let exe = std::env::current_exe().ok();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     let root = settings.paths.root.clone();
     fs::create_dir_all(&root).map_err(|source| StoreError::CreateDir {
         path: root.clone(),
@@ -170,24 +177,65 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "store loaded"
     );
-    process::become_subreaper();
+    // Before any other thread exists: this may move the daemon into a leaf cgroup.
+    let cgroups = if settings.cgroups {
+        cgroup::discover()
+    } else {
+        CgroupPlan::default()
+    };
+    tracing::info!(cgroups = %cgroups.describe(), "run isolation");
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    runtime.block_on(serve(settings, store, loaded))
+    let outcome = runtime.block_on(serve(settings, store, loaded, cgroups));
+    // Whatever is still running is its supervisors' business now.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    drop(_lock);
+    match outcome {
+        Ok(Ending::Restart) => restart_in_place(exe, args),
+        Ok(Ending::Stop) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// How the daemon's serving ended.
+enum Ending {
+    Stop,
+    /// `daemon restart`: run again, in this process, with the same arguments.
+    Restart,
+}
+
+/// Replaces this process with a fresh start of the daemon binary: same pid,
+/// same arguments, same stdout/stderr; supervisors stay our children and are
+/// adopted like any others.
+fn restart_in_place(
+    exe: Option<PathBuf>,
+    args: Vec<std::ffi::OsString>,
+) -> Result<(), DaemonError> {
+    use std::os::unix::process::CommandExt;
+    let exe = exe.unwrap_or_else(|| PathBuf::from("/proc/self/exe"));
+    tracing::info!(exe = %exe.display(), "restarting in place");
+    let err = std::process::Command::new(&exe).args(&args).exec();
+    Err(DaemonError::Runtime(std::io::Error::new(
+        err.kind(),
+        format!("cannot restart {}: {err}", exe.display()),
+    )))
 }
 
 async fn serve(
     settings: DaemonSettings,
     store: Store,
     loaded: crate::store::Loaded,
-) -> Result<(), DaemonError> {
+    cgroups: CgroupPlan,
+) -> Result<Ending, DaemonError> {
     // Signal handlers first: a SIGTERM at any point from here on is a graceful
     // shutdown, never the default disposition (death without cleanup).
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(DaemonError::Runtime)?;
     let mut sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(DaemonError::Runtime)?;
+    let mut sighup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
         .map_err(DaemonError::Runtime)?;
     let settings = Arc::new(settings);
     let socket = settings.paths.socket.clone();
@@ -196,7 +244,7 @@ async fn serve(
     let mut actor = Actor::new(
         settings.clone(),
         store,
-        Arc::new(LocalExecutor),
+        Arc::new(LocalExecutor::new(cgroups)),
         loaded.orders,
         loaded.report,
         changes.clone(),
@@ -222,6 +270,7 @@ async fn serve(
         socket: socket.clone(),
         http_addr: http.as_ref().map(|h| h.addr.to_string()),
         version: env!("CARGO_PKG_VERSION").to_string(),
+        instance: crate::model::new_id(),
     };
     let info_path = settings.paths.daemon_json();
     let bytes = serde_json::to_vec_pretty(&info).unwrap_or_default();
@@ -251,16 +300,34 @@ async fn serve(
         "daemon serving"
     );
 
-    tokio::select! {
-        _ = sigterm.recv() => tracing::info!("SIGTERM received"),
-        _ = sigint.recv() => tracing::info!("SIGINT received"),
-        _ = &mut actor_task => {}
-    }
-    // Stop admitting, stop running trees, mark them interrupted, flush.
-    if !actor_task.is_finished() {
-        let _ = service.shutdown().await;
-        let _ = actor_task.await;
-    }
+    let stop = ShutdownRequest {
+        keep_running: false,
+        restart: false,
+    };
+    let finished = tokio::select! {
+        _ = sigterm.recv() => { tracing::info!("SIGTERM received: stopping running work"); Err(stop) }
+        _ = sigint.recv() => { tracing::info!("SIGINT received: stopping running work"); Err(stop) }
+        _ = sighup.recv() => {
+            tracing::info!("SIGHUP received: exiting, running work stays with its supervisors");
+            Err(ShutdownRequest { keep_running: true, restart: false })
+        }
+        r = &mut actor_task => Ok(r),
+    };
+    // Stop admitting, stop (or leave) running work, flush.
+    let finished = match finished {
+        Ok(r) => r,
+        Err(req) => {
+            let _ = service.shutdown(req).await;
+            actor_task.await
+        }
+    };
+    let restart = match finished {
+        Ok(stopped) => stopped.restart,
+        Err(e) => {
+            tracing::error!(error = %e, "queue actor failed");
+            false
+        }
+    };
     rpc_task.abort();
     if let Some(h) = http {
         h.stop().await;
@@ -268,5 +335,9 @@ async fn serve(
     let _ = fs::remove_file(&socket);
     let _ = fs::remove_file(&info_path);
     tracing::info!("daemon stopped");
-    Ok(())
+    Ok(if restart {
+        Ending::Restart
+    } else {
+        Ending::Stop
+    })
 }

@@ -1,77 +1,36 @@
-//! Preparing a run: resolving its working directory (a local directory, or a
-//! fresh `git clone` for git/GitHub sources) and its command line.
+//! Planning a run: its working directory (a local directory, or a clone for
+//! git/GitHub sources) and its command line.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 
 use crate::config::AgentConfig;
+use crate::executor::Workspace;
 use crate::model::{WorkOrder, WorkspaceSource};
 
-/// Where a run's agent works: checked or cloned now.
-pub async fn prepare(
-    wo: &WorkOrder,
-    clone_dir: &Path,
-    github_base_url: &str,
-) -> Result<PathBuf, String> {
+/// Where a run's agent works: a local directory as it is, or a fresh clone
+/// (made by the run's supervisor, so a hung clone can be stopped).
+pub fn plan(wo: &WorkOrder, clone_dir: &Path, github_base_url: &str) -> Result<Workspace, String> {
     match &wo.workspace_source {
-        WorkspaceSource::Local { path } => {
-            let p = PathBuf::from(path);
-            if p.is_dir() {
-                Ok(p)
-            } else {
-                Err(format!("workspace directory {path} does not exist"))
-            }
-        }
+        WorkspaceSource::Local { path } => Ok(Workspace::Dir {
+            path: PathBuf::from(path),
+        }),
         WorkspaceSource::Github {
             owner,
             repo,
             branch,
-        } => {
-            let url = format!("{}/{owner}/{repo}", github_base_url.trim_end_matches('/'));
-            clone(&url, branch.as_deref(), clone_dir).await?;
-            Ok(clone_dir.to_path_buf())
-        }
-        WorkspaceSource::Git { url, branch } => {
-            clone(url, branch.as_deref(), clone_dir).await?;
-            Ok(clone_dir.to_path_buf())
-        }
+        } => Ok(Workspace::Clone {
+            url: format!("{}/{owner}/{repo}", github_base_url.trim_end_matches('/')),
+            branch: branch.clone(),
+            dir: clone_dir.to_path_buf(),
+        }),
+        WorkspaceSource::Git { url, branch } => Ok(Workspace::Clone {
+            url: url.clone(),
+            branch: branch.clone(),
+            dir: clone_dir.to_path_buf(),
+        }),
         WorkspaceSource::Other { kind, .. } => Err(format!(
             "workspace source type {kind:?} (from older AgentGate data) cannot be run by this daemon"
         )),
-    }
-}
-
-async fn clone(url: &str, branch: Option<&str>, dir: &Path) -> Result<(), String> {
-    // A retry starts from a clean clone.
-    if dir.exists() {
-        tokio::fs::remove_dir_all(dir)
-            .await
-            .map_err(|e| format!("cannot remove old clone {}: {e}", dir.display()))?;
-    }
-    let mut cmd = tokio::process::Command::new("git");
-    cmd.arg("clone").arg("--depth").arg("1").arg("--quiet");
-    if let Some(b) = branch {
-        cmd.arg("--branch").arg(b);
-    }
-    cmd.arg("--").arg(url).arg(dir);
-    cmd.env("GIT_TERMINAL_PROMPT", "0")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    let out = cmd
-        .output()
-        .await
-        .map_err(|e| format!("cannot run git to clone {url}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let last = stderr
-            .lines()
-            .rfind(|l| !l.trim().is_empty() && !l.contains("--depth is ignored"))
-            .unwrap_or("no output");
-        Err(format!("git clone of {url} failed: {}", last.trim()))
     }
 }
 

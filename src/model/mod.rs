@@ -11,7 +11,7 @@ pub mod workspace;
 pub use id::{new_id, validate_id};
 pub use status::{ResultKind, Status};
 pub use time::Timestamp;
-pub use work_order::{Run, SharedWorkOrder, WorkOrder};
+pub use work_order::{ExecHandle, Run, SharedWorkOrder, WorkOrder};
 pub use workspace::{WorkspaceInput, WorkspaceSource};
 
 /// Errors the model raises for input it cannot accept.

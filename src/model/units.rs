@@ -105,6 +105,22 @@ pub fn format_duration(d: Duration) -> String {
     }
 }
 
+/// Short human form of a byte count: `512B`, `64MiB`, `1.5GiB`.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes}B")
+    } else {
+        trim_decimal(value, UNITS[unit])
+    }
+}
+
 fn trim_decimal(v: f64, unit: &str) -> String {
     let s = format!("{:.1}", (v * 10.0).floor() / 10.0);
     format!("{}{unit}", s.trim_end_matches(".0"))
@@ -143,5 +159,8 @@ mod tests {
         assert_eq!(format_duration(Duration::from_secs(5400)), "1.5h");
         assert_eq!(format_duration(Duration::from_secs(7200)), "2h");
         assert_eq!(format_duration(Duration::from_millis(450)), "450ms");
+        assert_eq!(format_size(512), "512B");
+        assert_eq!(format_size(64 << 20), "64MiB");
+        assert_eq!(format_size(3 << 29), "1.5GiB");
     }
 }

@@ -584,6 +584,41 @@ pub struct Run {
     pub signal: Option<i32>,
     #[serde(default)]
     pub error: Option<String>,
+    /// How the executor that runs it finds it again (persisted for adoption).
+    #[serde(default)]
+    pub executor: Option<ExecHandle>,
+    /// The run's cgroup while it has one.
+    #[serde(default)]
+    pub cgroup: Option<String>,
+    /// Peak memory of the run (its cgroup's, else its largest process's).
+    #[serde(default)]
+    pub peak_memory_bytes: Option<u64>,
+    /// CPU time used by every process of the run.
+    #[serde(default)]
+    pub cpu_time_ms: Option<u64>,
+}
+
+/// How an executor finds a run again after a daemon restart: opaque to
+/// everything but the executor that made it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum ExecHandle {
+    /// A local supervisor process: its pid and start time (together they
+    /// never name a reused PID) and the run directory it works in.
+    Local {
+        pid: u32,
+        start_time: u64,
+        run_dir: String,
+    },
+}
+
+impl ExecHandle {
+    /// For people: `local supervisor pid 1234`.
+    pub fn describe(&self) -> String {
+        match self {
+            ExecHandle::Local { pid, .. } => format!("local supervisor (pid {pid})"),
+        }
+    }
 }
 
 impl Run {
@@ -602,6 +637,10 @@ impl Run {
             exit_code: None,
             signal: None,
             error: None,
+            executor: None,
+            cgroup: None,
+            peak_memory_bytes: None,
+            cpu_time_ms: None,
         }
     }
 }

@@ -17,7 +17,7 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
 pub const LOG_CHUNK: usize = 64 * 1024;
@@ -39,7 +39,7 @@ pub enum Request {
     Purge(PurgeRequest),
     Health,
     Start(String),
-    Shutdown,
+    Shutdown(ShutdownRequest),
     /// Streaming: see the module documentation.
     Logs(LogsRequest),
     /// Streaming: see the module documentation.
@@ -145,6 +145,14 @@ mod tests {
             exit_code: Some(0),
             signal: None,
             error: None,
+            executor: Some(crate::model::ExecHandle::Local {
+                pid: 43,
+                start_time: 99,
+                run_dir: "/r/runs/run1".into(),
+            }),
+            cgroup: Some("/sys/fs/cgroup/agentgate-run1".into()),
+            peak_memory_bytes: Some(1 << 20),
+            cpu_time_ms: Some(12),
         }
     }
 
@@ -186,7 +194,10 @@ mod tests {
             }),
             Request::Health,
             Request::Start("a".into()),
-            Request::Shutdown,
+            Request::Shutdown(ShutdownRequest {
+                keep_running: true,
+                restart: false,
+            }),
             Request::Logs(LogsRequest {
                 id: "a".into(),
                 stderr: true,
@@ -271,6 +282,7 @@ mod tests {
                     work_order_id: None,
                 }],
                 storage: StorageReport::default(),
+                executor: "local".into(),
                 timestamp: Timestamp(9),
             }),
             Reply::Started(StartOutcome {

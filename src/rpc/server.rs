@@ -136,7 +136,7 @@ async fn connection(stream: UnixStream, service: Service) -> Result<(), String> 
             }
             other => other,
         };
-        let shutdown = matches!(req, Request::Shutdown);
+        let shutdown = matches!(req, Request::Shutdown(_));
         let frame = match dispatch(&service, req).await {
             Ok(reply) => ServerFrame::Ok(Box::new(reply)),
             Err(e) => ServerFrame::Err(e),
@@ -185,8 +185,8 @@ async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError
         Request::Purge(r) => Reply::Purged(service.purge(r).await?),
         Request::Health => Reply::Health(service.health().await?),
         Request::Start(id) => Reply::Started(service.start(id).await?),
-        Request::Shutdown => {
-            service.shutdown().await?;
+        Request::Shutdown(r) => {
+            service.shutdown(r).await?;
             Reply::ShuttingDown
         }
         Request::Logs(_) | Request::Wait(_) | Request::ListJson(_) => {

@@ -31,7 +31,7 @@ pub enum Command {
     PurgeDelete(Vec<String>, Reply<Vec<String>>),
     Health(Reply<Health>),
     Start(String, Reply<StartOutcome>),
-    Shutdown(Reply<()>),
+    Shutdown(ShutdownRequest, Reply<()>),
 }
 
 /// Published by the actor whenever a work order's status changes (or it is
@@ -117,8 +117,8 @@ impl Service {
     pub async fn start(&self, id: String) -> Result<StartOutcome, ServiceError> {
         self.call(|r| Command::Start(id, r)).await
     }
-    pub async fn shutdown(&self) -> Result<(), ServiceError> {
-        self.call(Command::Shutdown).await
+    pub async fn shutdown(&self, req: ShutdownRequest) -> Result<(), ServiceError> {
+        self.call(|r| Command::Shutdown(req, r)).await
     }
 
     /// Purge: resolve the set, stop whatever is still queued or running (the

@@ -122,7 +122,18 @@ pub struct Health {
     pub stale_detections_last_hour: u64,
     pub alerts: Vec<Alert>,
     pub storage: StorageReport,
+    /// How runs are supervised (executor, cgroups).
+    pub executor: String,
     pub timestamp: Timestamp,
+}
+
+/// `daemon stop` / `daemon restart` / SIGTERM / SIGHUP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShutdownRequest {
+    /// Leave running work to its supervisors, for the next daemon to adopt.
+    pub keep_running: bool,
+    /// Start again in place (same process, same arguments) once stopped.
+    pub restart: bool,
 }
 
 impl ListPage {
@@ -248,6 +259,7 @@ impl Health {
             "staleDetectionsLastHour": self.stale_detections_last_hour,
             "alerts": self.alerts.iter().map(|a| json!({"kind": a.kind, "message": a.message, "workOrderId": a.work_order_id})).collect::<Vec<_>>(),
             "storage": self.storage,
+            "executor": self.executor,
             "timestamp": self.timestamp.to_rfc3339(),
         })
     }

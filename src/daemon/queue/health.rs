@@ -20,6 +20,8 @@ pub struct Inputs<'a> {
     pub storage: StorageReport,
     /// MemAvailable in bytes, as last sampled.
     pub available_memory: Option<u64>,
+    /// How runs are supervised here.
+    pub executor: String,
 }
 
 pub fn compute(i: Inputs<'_>) -> Health {
@@ -100,6 +102,27 @@ pub fn compute(i: Inputs<'_>) -> Health {
         stale_detections_last_hour: i.stale_detections,
         alerts,
         storage: i.storage,
+        executor: i.executor,
         timestamp: Timestamp::now(),
+    }
+}
+
+impl super::Actor {
+    pub(super) fn health(&self) -> Health {
+        let running_ages: Vec<(String, u64)> = self
+            .live
+            .iter()
+            .map(|(id, l)| (id.clone(), l.started.elapsed().as_millis() as u64))
+            .collect();
+        compute(Inputs {
+            counts: &self.counts,
+            running_ages,
+            settings: &self.settings,
+            accepting: self.accepting,
+            stale_detections: self.stale_detections.len() as u64,
+            storage: self.report.clone(),
+            available_memory: self.mem_available,
+            executor: self.executor.describe(),
+        })
     }
 }

@@ -1,0 +1,185 @@
+//! Work orders in memory: the indexes (by id, by creation time, queued,
+//! counts per status), the one way a change gets there (`commit`: disk first;
+//! `commit_event`: memory follows facts), and the read-only queries.
+
+use std::sync::Arc;
+
+use serde_json::Map;
+
+use super::{Actor, Entry, internal, io_block};
+use crate::model::{Run, SharedWorkOrder, Status, Timestamp, WorkOrder, validate_id};
+use crate::service::*;
+
+impl Actor {
+    /// Puts a work order into memory and keeps the indexes in step.
+    pub(super) fn apply(&mut self, wo: WorkOrder, extra: Option<Map<String, serde_json::Value>>) {
+        let wo = Arc::new(SharedWorkOrder::new(wo));
+        let key = (wo.created_at, wo.id.clone());
+        let old = self.entries.get(&wo.id).map(|e| e.wo.status);
+        if let Some(old) = old {
+            if let Some(c) = self.counts.get_mut(&old) {
+                *c = c.saturating_sub(1);
+            }
+            if old == Status::Queued {
+                self.queued.remove(&key);
+            }
+        }
+        self.by_created.insert(key.clone(), wo.clone());
+        *self.counts.entry(wo.status).or_default() += 1;
+        if old.is_some_and(|o| o != wo.status) {
+            let _ = self.changes.send(StatusChange {
+                id: wo.id.clone(),
+                status: Some(wo.status),
+            });
+        }
+        if wo.status == Status::Queued {
+            self.queued.insert(key);
+        }
+        match self.entries.get_mut(&wo.id) {
+            Some(e) => {
+                e.wo = wo;
+                if let Some(x) = extra {
+                    e.extra = x;
+                }
+            }
+            None => {
+                self.entries.insert(
+                    wo.id.clone(),
+                    Entry {
+                        wo,
+                        extra: extra.unwrap_or_default(),
+                    },
+                );
+            }
+        }
+    }
+
+    pub(super) fn remove(&mut self, id: &str) {
+        if let Some(e) = self.entries.remove(id) {
+            let key = (e.wo.created_at, e.wo.id.clone());
+            self.by_created.remove(&key);
+            self.queued.remove(&key);
+            if let Some(c) = self.counts.get_mut(&e.wo.status) {
+                *c = c.saturating_sub(1);
+            }
+            let _ = self.changes.send(StatusChange {
+                id: id.to_string(),
+                status: None,
+            });
+        }
+    }
+
+    fn persist(&self, wo: &WorkOrder) -> Result<(), ServiceError> {
+        let empty = Map::new();
+        let extra = self.entries.get(&wo.id).map(|e| &e.extra).unwrap_or(&empty);
+        io_block(|| self.store.save_work_order(wo, extra)).map_err(|e| {
+            tracing::error!(work_order = %wo.id, error = %e, "persisting work order failed");
+            internal(e)
+        })
+    }
+
+    /// A change a client asked for: written first, applied only if the write
+    /// succeeded, so a failed write leaves memory unchanged.
+    pub(super) fn commit(&mut self, wo: WorkOrder) -> Result<(), ServiceError> {
+        self.persist(&wo)?;
+        self.apply(wo, None);
+        Ok(())
+    }
+
+    /// A change that already happened (a process exited): memory follows the
+    /// facts even if the disk write fails (logged).
+    pub(super) fn commit_event(&mut self, wo: WorkOrder) {
+        let _ = self.persist(&wo);
+        self.apply(wo, None);
+    }
+
+    /// A run record, written durably (failures logged: the record follows
+    /// the work order, which is what clients see).
+    pub(super) fn save_run(&self, run: &Run) {
+        if let Err(e) = io_block(|| self.store.save_run(run)) {
+            tracing::error!(run = %run.id, error = %e, "persisting run record failed");
+        }
+    }
+
+    pub(super) fn get(&self, id: &str) -> Result<&WorkOrder, ServiceError> {
+        validate_id(id).map_err(|e| ServiceError::bad_request("id", e.to_string()))?;
+        self.entries
+            .get(id)
+            .map(|e| &**e.wo)
+            .ok_or_else(|| ServiceError::not_found(id))
+    }
+
+    /// A copy of a held work order, to change and commit.
+    pub(super) fn copy_of(&self, id: &str) -> Option<WorkOrder> {
+        self.entries.get(id).map(|e| WorkOrder::clone(&e.wo))
+    }
+
+    /// A creation time later than every other: two submits in the same
+    /// millisecond still list newest-first and start FIFO in submission order.
+    pub(super) fn next_created_at(&mut self) -> Timestamp {
+        let t = Timestamp::now().max(self.last_created.plus_millis(1));
+        self.last_created = t;
+        t
+    }
+
+    pub(super) fn list(&self, q: ListQuery) -> ListPage {
+        let filter = |wo: &WorkOrder| q.statuses.is_empty() || q.statuses.contains(&wo.status);
+        let total: u64 = if q.statuses.is_empty() {
+            self.entries.len() as u64
+        } else {
+            let mut wanted = q.statuses.clone();
+            wanted.sort();
+            wanted.dedup();
+            wanted
+                .iter()
+                .map(|s| self.counts.get(s).copied().unwrap_or(0))
+                .sum()
+        };
+        let limit = q.limit.map(|l| l as usize).unwrap_or(usize::MAX);
+        let items: Vec<Arc<SharedWorkOrder>> = self
+            .by_created
+            .values()
+            .rev()
+            .filter(|wo| filter(wo))
+            .skip(q.offset as usize)
+            .take(limit)
+            .cloned()
+            .collect();
+        let has_more = (q.offset as u64 + items.len() as u64) < total;
+        ListPage {
+            limit: q.limit.unwrap_or(total.min(u32::MAX as u64) as u32),
+            items,
+            total,
+            offset: q.offset,
+            has_more,
+        }
+    }
+
+    fn run_record(&self, run_id: &str) -> Option<Run> {
+        self.live
+            .values()
+            .find(|l| l.run.id == run_id)
+            .map(|l| l.run.clone())
+            .or_else(|| self.store.load_run(run_id))
+    }
+
+    pub(super) fn show(&self, id: &str) -> Result<WorkOrderDetail, ServiceError> {
+        let wo = self.get(id)?.clone();
+        let runs = wo
+            .run_ids
+            .iter()
+            .filter_map(|r| self.run_record(r))
+            .collect();
+        Ok(WorkOrderDetail {
+            work_order: wo,
+            runs,
+        })
+    }
+
+    pub(super) fn get_run(&self, run_id: &str) -> Result<Run, ServiceError> {
+        validate_id(run_id).map_err(|e| ServiceError::bad_request("id", e.to_string()))?;
+        self.run_record(run_id).ok_or_else(|| {
+            ServiceError::new(ErrorCode::NotFound, format!("no run with id {run_id:?}"))
+        })
+    }
+}

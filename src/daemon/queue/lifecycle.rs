@@ -1,0 +1,529 @@
+//! A run's life: launched through the executor, started, stopped (cancel,
+//! kill, stale, shutdown), ended exactly once with one terminal state.
+
+use std::time::Duration;
+
+use futures::FutureExt;
+use tokio::time::Instant;
+
+use super::{Actor, Event, Live, StopIntent, Waiter, internal};
+use crate::daemon::workspace;
+use crate::executor::{EndReason, ExecHandle, RunEnd, RunExit, RunSpec, StopRequest};
+use crate::model::units::format_size;
+use crate::model::{ResultKind, Run, Status, Timestamp, WorkOrder, new_id};
+use crate::service::*;
+use crate::sys::proc;
+
+/// Longest grace period a kill may ask for.
+const MAX_GRACE_MS: u64 = 3_600_000;
+
+impl Actor {
+    /// Moves a work order (as held, or just built by submit and not yet stored)
+    /// to running with one durable write, then hands its run to the executor.
+    pub(super) fn begin_run(
+        &mut self,
+        mut wo: WorkOrder,
+        manual: bool,
+    ) -> Result<StartOutcome, ServiceError> {
+        let id = wo.id.clone();
+        let now = Timestamp::now();
+        let run_id = new_id();
+        wo.transition(Status::Running, now).map_err(internal)?;
+        wo.run_count += 1;
+        wo.current_run_id = Some(run_id.clone());
+        wo.run_ids.push(run_id.clone());
+        wo.timeout_at = Some(now.plus_millis((wo.max_time as i64).saturating_mul(1000)));
+        let run = Run::begun(run_id.clone(), wo.id.clone(), Status::Running, now);
+        let run_dir = self.store.run_dir(&run_id);
+        std::fs::create_dir_all(&run_dir)
+            .map_err(|e| internal(format!("cannot create {}: {e}", run_dir.display())))?;
+        if let Err(e) = self.commit(wo.clone()) {
+            let _ = std::fs::remove_dir_all(&run_dir);
+            return Err(e);
+        }
+        tracing::info!(work_order = %id, run = %run_id, manual, "starting run");
+        let started = Instant::now();
+        self.last_start = Some(started);
+        self.live.insert(
+            id.clone(),
+            Live {
+                run,
+                handle: None,
+                stop: None,
+                started,
+                activity: None,
+                last_activity: started,
+                last_activity_persisted: started,
+            },
+        );
+        self.launch(&wo, &run_id);
+        Ok(StartOutcome {
+            id,
+            run_id,
+            status: Status::Running,
+            started_at: now,
+        })
+    }
+
+    /// What the executor needs to run this work order.
+    fn run_spec(&self, wo: &WorkOrder, run_id: &str) -> Result<RunSpec, String> {
+        let agent = self
+            .settings
+            .agents
+            .get(&wo.agent_type)
+            .ok_or_else(|| format!("unknown agent type {:?}", wo.agent_type))?;
+        let ws = workspace::plan(
+            wo,
+            &self.store.workspace_clone_dir(&wo.id),
+            &self.settings.github_base_url,
+        )?;
+        let argv = workspace::command_line(agent, wo, ws.dir(), run_id);
+        let heartbeat = self.store.heartbeat_path(run_id);
+        let mut env: Vec<(String, String)> = agent.env.clone().into_iter().collect();
+        env.push(("AGENTGATE_WORK_ORDER_ID".into(), wo.id.clone()));
+        env.push(("AGENTGATE_RUN_ID".into(), run_id.to_string()));
+        env.push((
+            "AGENTGATE_WORKSPACE".into(),
+            ws.dir().to_string_lossy().into_owned(),
+        ));
+        env.push((
+            "AGENTGATE_HEARTBEAT_FILE".into(),
+            heartbeat.to_string_lossy().into_owned(),
+        ));
+        Ok(RunSpec {
+            work_order_id: wo.id.clone(),
+            run_id: run_id.to_string(),
+            run_dir: self.store.run_dir(run_id),
+            argv,
+            env,
+            workspace: ws,
+            stdout: self.store.log_path(run_id, false),
+            stderr: self.store.log_path(run_id, true),
+            heartbeat,
+            deadline: wo.timeout_at,
+            max_time_s: wo.max_time,
+            grace: self.settings.grace_period,
+            memory_max: agent.memory_max,
+        })
+    }
+
+    /// Hands the run to the executor. A start that completes at once (the
+    /// local executor's) is applied before any event of the run can arrive.
+    fn launch(&mut self, wo: &WorkOrder, run_id: &str) {
+        let spec = match self.run_spec(wo, run_id) {
+            Ok(s) => s,
+            Err(msg) => {
+                self.fail_spawn(&wo.id, msg);
+                return;
+            }
+        };
+        if let Some(live) = self.live.get_mut(&wo.id) {
+            live.run.workspace = Some(spec.workspace.dir().to_string_lossy().into_owned());
+        }
+        let mut start = self.executor.start(spec, self.exec_tx.clone());
+        match (&mut start).now_or_never() {
+            Some(result) => self.on_launched(&wo.id, run_id, result.map_err(|e| e.to_string())),
+            None => {
+                let tx = self.events_tx.clone();
+                let (id, run_id) = (wo.id.clone(), run_id.to_string());
+                tokio::spawn(async move {
+                    let result = start.await.map_err(|e| e.to_string());
+                    let _ = tx.send(Event::Launched { id, run_id, result });
+                });
+            }
+        }
+    }
+
+    pub(super) fn on_launched(
+        &mut self,
+        id: &str,
+        run_id: &str,
+        result: Result<ExecHandle, String>,
+    ) {
+        let Some(live) = self.live.get_mut(id).filter(|l| l.run.id == run_id) else {
+            return;
+        };
+        let handle = match result {
+            Ok(h) => h,
+            Err(msg) => {
+                self.fail_spawn(id, msg);
+                return;
+            }
+        };
+        tracing::info!(work_order = %id, run = %run_id, executor = %handle.describe(), "run launched");
+        live.handle = Some(handle.clone());
+        live.run.executor = Some(handle);
+        let run = live.run.clone();
+        // Stopped before the executor had it: pass the stop on now.
+        if let Some(intent) = &live.stop {
+            let req = stop_request(intent, self.settings.grace_period);
+            self.executor.stop(run_id, &req);
+        }
+        self.save_run(&run);
+    }
+
+    pub(super) fn on_started(
+        &mut self,
+        id: &str,
+        run_id: &str,
+        pid: Option<u32>,
+        pid_start_time: Option<u64>,
+        cgroup: Option<String>,
+    ) {
+        let Some(live) = self.live.get_mut(id).filter(|l| l.run.id == run_id) else {
+            return;
+        };
+        if live.run.pid == pid && live.run.cgroup == cgroup {
+            return; // already known (an adopted run)
+        }
+        live.run.pid = pid;
+        live.run.pid_start_time = pid_start_time;
+        live.run.cgroup = cgroup;
+        let run = live.run.clone();
+        if let Some(mut wo) = self.copy_of(id) {
+            wo.pid = pid;
+            wo.pid_start_time = pid_start_time;
+            wo.updated_at = Timestamp::now();
+            self.commit_event(wo);
+        }
+        self.save_run(&run);
+        tracing::info!(work_order = %id, run = %run_id, pid = ?pid, cgroup = ?run.cgroup, "agent started");
+    }
+
+    pub(super) fn fail_spawn(&mut self, id: &str, msg: String) {
+        tracing::warn!(work_order = %id, error = %msg, "run could not start");
+        let end = RunEnd {
+            reason: EndReason::SpawnFailed,
+            error: Some(msg),
+            ..RunEnd::lost(String::new())
+        };
+        self.end_live(id, end);
+    }
+
+    /// The single place a run ends: one terminal state, written once, waiters
+    /// answered, the slot freed.
+    pub(super) fn end_live(&mut self, id: &str, end: RunEnd) {
+        let Some(mut live) = self.live.remove(id) else {
+            return;
+        };
+        let (exit_code, signal) = match end.exit {
+            Some(RunExit::Code(c)) => (Some(c), None),
+            Some(RunExit::Signal(s)) => (None, Some(s)),
+            None => (None, None),
+        };
+        let (status, result, error) = outcome(live.stop.as_ref(), &end);
+        let now = Timestamp::now();
+        let had_process = live.run.pid.is_some();
+        if let Some(mut wo) = self.copy_of(id) {
+            let pid = wo.pid;
+            match wo.finish(status, result, exit_code, signal, error.clone(), now) {
+                Ok(()) => {
+                    tracing::info!(work_order = %id, run = %live.run.id, pid = ?pid, status = %status, result = result.as_str(), exit_code = ?exit_code, signal = ?signal, error = ?error, peak_memory = ?end.peak_memory_bytes, cpu_ms = ?end.cpu_time_ms, "run ended");
+                    self.commit_event(wo);
+                }
+                Err(e) => tracing::error!(work_order = %id, error = %e, "cannot end run"),
+            }
+        }
+        live.run.status = status;
+        live.run.completed_at = Some(now);
+        live.run.result = Some(result);
+        live.run.exit_code = exit_code;
+        live.run.signal = signal;
+        live.run.error = error;
+        live.run.peak_memory_bytes = end.peak_memory_bytes.or(live.run.peak_memory_bytes);
+        live.run.cpu_time_ms = end.cpu_time_ms.or(live.run.cpu_time_ms);
+        self.save_run(&live.run);
+        if let Some(intent) = live.stop {
+            let duration_ms = intent.requested.elapsed().as_millis() as u64;
+            for w in intent.waiters {
+                match w {
+                    Waiter::Cancel(r) => {
+                        let _ = r.send(Ok(CancelOutcome {
+                            id: id.to_string(),
+                            status,
+                            was_running: true,
+                            killed: had_process,
+                        }));
+                    }
+                    Waiter::Kill(r) => {
+                        let _ = r.send(Ok(KillOutcome {
+                            id: id.to_string(),
+                            success: true,
+                            forced_kill: intent.forced,
+                            duration_ms,
+                            status,
+                            message: if had_process {
+                                "process tree stopped".into()
+                            } else {
+                                "stopped before its process started".into()
+                            },
+                        }));
+                    }
+                }
+            }
+        }
+        self.schedule();
+    }
+
+    /// Ends a work order that has no live run (queued, or a legacy in-progress
+    /// status with no process) directly.
+    fn end_idle(
+        &mut self,
+        id: &str,
+        result: ResultKind,
+        error: String,
+    ) -> Result<WorkOrder, ServiceError> {
+        let mut wo = self.get(id)?.clone();
+        wo.finish(
+            Status::Canceled,
+            result,
+            None,
+            None,
+            Some(error),
+            Timestamp::now(),
+        )
+        .map_err(|e| ServiceError::invalid_state(e.to_string()))?;
+        self.commit(wo.clone())?;
+        tracing::info!(work_order = %id, result = result.as_str(), "canceled before it ran");
+        Ok(wo)
+    }
+
+    pub(super) fn cancel(&mut self, id: String, reply: Reply<CancelOutcome>) {
+        let status = match self.get(&id) {
+            Ok(wo) => wo.status,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        if self.live.contains_key(&id) {
+            self.request_stop(
+                &id,
+                Status::Canceled,
+                ResultKind::Canceled,
+                "canceled by user".into(),
+                None,
+                Some(Waiter::Cancel(reply)),
+            );
+            return;
+        }
+        if status.is_terminal() {
+            let _ = reply.send(Err(ServiceError::invalid_state(format!(
+                "work order {id} already {status}; nothing to cancel"
+            ))));
+            return;
+        }
+        let out = self
+            .end_idle(&id, ResultKind::Canceled, "canceled by user".into())
+            .map(|wo| CancelOutcome {
+                id: id.clone(),
+                status: wo.status,
+                was_running: false,
+                killed: false,
+            });
+        let _ = reply.send(out);
+        self.schedule();
+    }
+
+    pub(super) fn kill(&mut self, req: KillRequest, reply: Reply<KillOutcome>) {
+        let status = match self.get(&req.id) {
+            Ok(wo) => wo.status,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        let reason = req
+            .reason
+            .filter(|r| !r.trim().is_empty())
+            .map(|r| format!("killed by user: {r}"))
+            .unwrap_or_else(|| "killed by user".into());
+        let grace = match req.grace_ms {
+            _ if req.force => Duration::ZERO,
+            Some(ms) if ms > MAX_GRACE_MS => {
+                let _ = reply.send(Err(ServiceError::bad_request(
+                    "gracePeriodMs",
+                    format!("grace period {ms} ms is too long: at most {MAX_GRACE_MS} ms (1h)"),
+                )));
+                return;
+            }
+            Some(ms) => Duration::from_millis(ms),
+            None => self.settings.grace_period,
+        };
+        if self.live.contains_key(&req.id) {
+            tracing::info!(work_order = %req.id, force = req.force, grace_ms = grace.as_millis() as u64, "kill requested");
+            self.request_stop(
+                &req.id,
+                Status::Canceled,
+                ResultKind::Killed,
+                reason,
+                Some(grace),
+                Some(Waiter::Kill(reply)),
+            );
+            return;
+        }
+        if status.is_terminal() {
+            let _ = reply.send(Err(ServiceError::invalid_state(format!(
+                "work order {} already {status}; nothing to kill",
+                req.id
+            ))));
+            return;
+        }
+        let out = self
+            .end_idle(&req.id, ResultKind::Killed, reason)
+            .map(|wo| KillOutcome {
+                id: req.id.clone(),
+                success: true,
+                forced_kill: req.force,
+                duration_ms: 0,
+                status: wo.status,
+                message: "no process was running; canceled before it started".into(),
+            });
+        let _ = reply.send(out);
+        self.schedule();
+    }
+
+    /// Records why a live run is stopping (the first reason wins) and has the
+    /// executor stop its tree; `grace` `None` = the daemon's grace period,
+    /// zero = SIGKILL now. A later request may only shorten the grace.
+    pub(super) fn request_stop(
+        &mut self,
+        id: &str,
+        status: Status,
+        result: ResultKind,
+        error: String,
+        grace: Option<Duration>,
+        waiter: Option<Waiter>,
+    ) {
+        let grace = grace.unwrap_or(self.settings.grace_period);
+        let Some(live) = self.live.get_mut(id) else {
+            return;
+        };
+        let intent = live.stop.get_or_insert_with(|| StopIntent {
+            status,
+            result,
+            error,
+            requested: Instant::now(),
+            forced: false,
+            waiters: vec![],
+        });
+        intent.forced |= grace.is_zero();
+        if let Some(w) = waiter {
+            intent.waiters.push(w);
+        }
+        if live.handle.is_some() {
+            let req = stop_request(intent, grace);
+            self.executor.stop(&live.run.id, &req);
+        }
+    }
+
+    pub(super) fn shutdown(&mut self, req: ShutdownRequest, reply: Reply<()>) {
+        if self.accepting {
+            if req.keep_running {
+                tracing::info!(
+                    running = self.live.len(),
+                    "shutting down; running work stays with its supervisors for the next daemon"
+                );
+            } else {
+                tracing::info!(
+                    running = self.live.len(),
+                    "shutting down: stopping running work"
+                );
+            }
+        }
+        self.accepting = false;
+        self.keep_running |= req.keep_running;
+        self.restart |= req.restart;
+        self.shutdown_waiters.push(reply);
+        if self.keep_running {
+            return;
+        }
+        let ids: Vec<String> = self.live.keys().cloned().collect();
+        for id in ids {
+            self.request_stop(
+                &id,
+                Status::Failed,
+                ResultKind::Interrupted,
+                "daemon shut down while it ran".into(),
+                None,
+                None,
+            );
+        }
+    }
+}
+
+fn stop_request(intent: &StopIntent, grace: Duration) -> StopRequest {
+    StopRequest {
+        grace_ms: grace.as_millis().min(u64::MAX as u128) as u64,
+        status: intent.status,
+        result: intent.result,
+        error: intent.error.clone(),
+    }
+}
+
+/// Status, result and error of a run that ended: the daemon's own stop
+/// intent first, then one recorded with the run (a stop asked of it before a
+/// restart), then how the run itself ended.
+fn outcome(intent: Option<&StopIntent>, end: &RunEnd) -> (Status, ResultKind, Option<String>) {
+    if let Some(i) = intent {
+        return (i.status, i.result, Some(i.error.clone()));
+    }
+    if let Some(s) = &end.stop {
+        return (s.status, s.result, Some(s.error.clone()));
+    }
+    let (status, result, error) = match end.reason {
+        EndReason::Exited => match end.exit {
+            Some(RunExit::Code(0)) => (Status::Succeeded, ResultKind::Exited, None),
+            Some(RunExit::Code(c)) => (
+                Status::Failed,
+                ResultKind::Exited,
+                Some(format!("exited with code {c}")),
+            ),
+            Some(RunExit::Signal(s)) => (
+                Status::Failed,
+                ResultKind::Signaled,
+                Some(format!("killed by {}", proc::signal_name(s))),
+            ),
+            None => (
+                Status::Failed,
+                ResultKind::Interrupted,
+                Some("run ended without an exit status".into()),
+            ),
+        },
+        EndReason::Timeout => (
+            Status::Failed,
+            ResultKind::Timeout,
+            end.error.clone().or_else(|| Some("timed out".into())),
+        ),
+        EndReason::Stopped => (
+            Status::Failed,
+            ResultKind::Interrupted,
+            Some("stopped by a SIGTERM to its supervisor from outside agentgate".into()),
+        ),
+        EndReason::PrepareFailed | EndReason::SpawnFailed => {
+            (Status::Failed, ResultKind::SpawnFailed, end.error.clone())
+        }
+        EndReason::Lost => (
+            Status::Failed,
+            ResultKind::Stale,
+            end.error.clone().or_else(|| Some("supervisor lost".into())),
+        ),
+    };
+    if end.oom_kills > 0 && status == Status::Failed {
+        let limit = end
+            .memory_max
+            .map(|m| format!(" (memory_max {})", format_size(m)))
+            .unwrap_or_default();
+        let why = format!(
+            "out of memory: the run exceeded its memory limit{limit}; the kernel killed {} process{}",
+            end.oom_kills,
+            if end.oom_kills == 1 { "" } else { "es" }
+        );
+        let error = match error {
+            Some(e) => format!("{why}; {e}"),
+            None => why,
+        };
+        return (status, result, Some(error));
+    }
+    (status, result, error)
+}

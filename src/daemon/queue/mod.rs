@@ -1,0 +1,297 @@
+//! The queue actor: the one task that owns every work order. Front doors,
+//! executor events, timers and the stale detector all reach it as messages,
+//! so cancel-vs-exit, double start and purge-vs-timeout cannot race: each work
+//! order ends in exactly one terminal state, written once.
+//!
+//! One file per reason to change: `index` (memory, indexes, commits),
+//! `admission` (submit, scheduling, starts), `lifecycle` (runs from launch to
+//! end, stops), `stale` (the stale detector), `purge`, `recovery` (adoption
+//! after a restart), `health`.
+
+mod admission;
+pub mod health;
+mod index;
+mod lifecycle;
+mod purge;
+mod recovery;
+mod stale;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
+
+use crate::config::DaemonSettings;
+use crate::executor::{Activity, ExecEvent, ExecHandle, Executor};
+use crate::model::{ResultKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder};
+use crate::service::*;
+use crate::store::{StorageReport, Store};
+use crate::sys::proc;
+
+struct Entry {
+    wo: Arc<SharedWorkOrder>,
+    /// Unknown fields from older data, written back unchanged.
+    extra: Map<String, Value>,
+}
+
+/// Why a running work order is being stopped, and who waits for the outcome.
+struct StopIntent {
+    status: Status,
+    result: ResultKind,
+    error: String,
+    requested: Instant,
+    forced: bool,
+    waiters: Vec<Waiter>,
+}
+
+enum Waiter {
+    Cancel(Reply<CancelOutcome>),
+    Kill(Reply<KillOutcome>),
+}
+
+/// A run in progress.
+struct Live {
+    run: Run,
+    /// `None` until the executor has taken the run.
+    handle: Option<ExecHandle>,
+    stop: Option<StopIntent>,
+    started: Instant,
+    /// The last probe's counters; any change is activity.
+    activity: Option<Activity>,
+    last_activity: Instant,
+    last_activity_persisted: Instant,
+}
+
+/// Results of work the actor hands off and gets back as messages.
+enum Event {
+    /// An executor's start finished (asynchronously).
+    Launched {
+        id: String,
+        run_id: String,
+        result: Result<ExecHandle, String>,
+    },
+    /// The stale detector's probes: (work order, run, counters; None = gone).
+    Probed(Vec<(String, String, Option<Activity>)>),
+}
+
+/// How the actor's service ended.
+pub struct Stopped {
+    pub restart: bool,
+}
+
+pub struct Actor {
+    settings: Arc<DaemonSettings>,
+    store: Store,
+    executor: Arc<dyn Executor>,
+    entries: HashMap<String, Entry>,
+    /// Every work order by creation time; shares the `Arc` with `entries`, so a
+    /// listing walks one map and copies pointers, not work orders.
+    by_created: BTreeMap<(Timestamp, String), Arc<SharedWorkOrder>>,
+    queued: BTreeSet<(Timestamp, String)>,
+    counts: HashMap<Status, u64>,
+    live: HashMap<String, Live>,
+    last_start: Option<Instant>,
+    accepting: bool,
+    /// Shutting down without stopping running work (left to supervisors).
+    keep_running: bool,
+    /// Shutting down to start again in place.
+    restart: bool,
+    shutdown_waiters: Vec<Reply<()>>,
+    stale_detections: VecDeque<Instant>,
+    /// A stale check's probes are out; no second one is started meanwhile.
+    probing: bool,
+    report: StorageReport,
+    next_stale_check: Instant,
+    exec_tx: mpsc::UnboundedSender<ExecEvent>,
+    exec_rx: mpsc::UnboundedReceiver<ExecEvent>,
+    events_tx: mpsc::UnboundedSender<Event>,
+    events_rx: mpsc::UnboundedReceiver<Event>,
+    changes: broadcast::Sender<StatusChange>,
+    /// MemAvailable as of the last tick: health is served from memory.
+    mem_available: Option<u64>,
+    /// The newest `createdAt` handed out or loaded.
+    last_created: Timestamp,
+    /// After a failed automatic start, none is tried before this.
+    start_retry_at: Option<Instant>,
+}
+
+fn internal(e: impl std::fmt::Display) -> ServiceError {
+    ServiceError::internal(e.to_string())
+}
+
+fn io_block<T>(f: impl FnOnce() -> T) -> T {
+    // Durable writes block on fsync; let the runtime move other tasks away.
+    tokio::task::block_in_place(f)
+}
+
+/// The monotonic instant that was `at` (a wall-clock time in the past).
+fn instant_of(at: Option<Timestamp>) -> Instant {
+    let now = Instant::now();
+    let ago = at.map_or(0, |t| {
+        (Timestamp::now().millis() - t.millis()).max(0) as u64
+    });
+    now.checked_sub(Duration::from_millis(ago)).unwrap_or(now)
+}
+
+impl Actor {
+    pub fn new(
+        settings: Arc<DaemonSettings>,
+        store: Store,
+        executor: Arc<dyn Executor>,
+        orders: Vec<(WorkOrder, Map<String, Value>)>,
+        report: StorageReport,
+        changes: broadcast::Sender<StatusChange>,
+    ) -> Actor {
+        let (exec_tx, exec_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let mut actor = Actor {
+            next_stale_check: Instant::now() + settings.stale_check_interval,
+            settings,
+            store,
+            executor,
+            entries: HashMap::with_capacity(orders.len()),
+            by_created: BTreeMap::new(),
+            queued: BTreeSet::new(),
+            counts: HashMap::new(),
+            live: HashMap::new(),
+            last_start: None,
+            accepting: true,
+            keep_running: false,
+            restart: false,
+            shutdown_waiters: Vec::new(),
+            stale_detections: VecDeque::new(),
+            probing: false,
+            report,
+            exec_tx,
+            exec_rx,
+            events_tx,
+            events_rx,
+            changes,
+            mem_available: proc::mem_available(),
+            last_created: Timestamp(0),
+            start_retry_at: None,
+        };
+        for (wo, extra) in orders {
+            actor.last_created = actor.last_created.max(wo.created_at);
+            actor.apply(wo, Some(extra));
+        }
+        actor
+    }
+
+    /// Serves until shutdown completes.
+    pub async fn run(mut self, mut commands: mpsc::Receiver<Command>) -> Stopped {
+        self.schedule();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut wake: Option<Instant> = None;
+        loop {
+            tokio::select! {
+                Some(cmd) = commands.recv() => self.handle(cmd),
+                Some(ev) = self.exec_rx.recv() => self.on_exec_event(ev),
+                Some(ev) = self.events_rx.recv() => self.on_event(ev),
+                _ = tick.tick() => {
+                    self.mem_available = proc::mem_available();
+                    self.schedule();
+                    if self.settings.stale_check && Instant::now() >= self.next_stale_check {
+                        self.next_stale_check = Instant::now() + self.settings.stale_check_interval;
+                        self.stale_check();
+                    }
+                }
+                _ = sleep_opt(wake) => self.schedule(),
+            }
+            if !self.accepting
+                && (self.keep_running || self.live.is_empty())
+                && !self.shutdown_waiters.is_empty()
+            {
+                for w in self.shutdown_waiters.drain(..) {
+                    let _ = w.send(Ok(()));
+                }
+                tracing::info!(left_running = self.live.len(), "queue actor stopped");
+                return Stopped {
+                    restart: self.restart,
+                };
+            }
+            // Stagger: wake exactly when the next start becomes allowed.
+            wake = self.stagger_wake();
+        }
+    }
+
+    fn handle(&mut self, cmd: Command) {
+        match cmd {
+            Command::Submit(req, r) => {
+                let out = self.submit(req);
+                let _ = r.send(out);
+                self.schedule();
+            }
+            Command::List(q, r) => {
+                let _ = r.send(Ok(self.list(q)));
+            }
+            Command::Show(id, r) => {
+                let _ = r.send(self.show(&id));
+            }
+            Command::GetRun(id, r) => {
+                let _ = r.send(self.get_run(&id));
+            }
+            Command::Cancel(id, r) => self.cancel(id, r),
+            Command::Kill(req, r) => self.kill(req, r),
+            Command::PurgePlan(req, r) => {
+                let _ = r.send(self.purge_plan(req));
+            }
+            Command::PurgeDelete(ids, r) => {
+                let _ = r.send(self.purge_delete(ids));
+            }
+            Command::Health(r) => {
+                let _ = r.send(Ok(self.health()));
+            }
+            Command::Start(id, r) => {
+                let out = self.start_run(&id, true);
+                let _ = r.send(out);
+            }
+            Command::Shutdown(req, r) => self.shutdown(req, r),
+        }
+    }
+
+    fn on_event(&mut self, ev: Event) {
+        match ev {
+            Event::Launched { id, run_id, result } => self.on_launched(&id, &run_id, result),
+            Event::Probed(results) => self.on_probed(results),
+        }
+    }
+
+    fn on_exec_event(&mut self, ev: ExecEvent) {
+        match ev {
+            ExecEvent::Started {
+                work_order_id,
+                run_id,
+                pid,
+                pid_start_time,
+                cgroup,
+            } => self.on_started(&work_order_id, &run_id, pid, pid_start_time, cgroup),
+            ExecEvent::Ended {
+                work_order_id,
+                run_id,
+                end,
+            } => {
+                if self
+                    .live
+                    .get(&work_order_id)
+                    .is_none_or(|l| l.run.id != run_id)
+                {
+                    tracing::warn!(work_order = %work_order_id, run = %run_id, "end of an unknown run ignored");
+                    return;
+                }
+                self.end_live(&work_order_id, end);
+            }
+        }
+    }
+}
+
+async fn sleep_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}

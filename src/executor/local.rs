@@ -1,0 +1,449 @@
+//! The local executor: each run under its own supervisor process (see
+//! `supervisor`), started from this binary. The daemon watches supervisors
+//! through pidfds (event-driven, never a reused PID), talks to them through
+//! the files of the run's directory plus SIGTERM, and can take them back
+//! after a restart.
+
+use std::collections::HashMap;
+use std::os::fd::{AsRawFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use futures::future::BoxFuture;
+use nix::sys::signal::Signal;
+use tokio::io::AsyncBufReadExt;
+use tokio::io::unix::AsyncFd;
+
+use super::files::{self, RunEnd, State, StopRequest};
+use super::{
+    Activity, AdoptTarget, Adopted, EventSink, ExecError, ExecEvent, ExecHandle, Executor, RunSpec,
+};
+use crate::sys::cgroup::{self, CgroupPlan};
+use crate::sys::pidfd::PidFd;
+use crate::sys::proc;
+
+/// The hidden subcommand that runs a supervisor.
+pub const SUPERVISE: &str = "__supervise";
+
+pub struct LocalExecutor {
+    /// This very binary (even if replaced on disk since): supervisor and
+    /// daemon always speak the same version of the run-directory files.
+    exe: PathBuf,
+    cgroups: CgroupPlan,
+    runs: Arc<Mutex<HashMap<String, Arc<LocalRun>>>>,
+}
+
+/// A supervised run this daemon watches.
+struct LocalRun {
+    work_order_id: String,
+    run_id: String,
+    run_dir: PathBuf,
+    pidfd: PidFd,
+    outputs: [PathBuf; 2],
+    heartbeat: PathBuf,
+}
+
+/// Lets the runtime watch a shared pidfd without owning (closing) it.
+struct Watched(Arc<LocalRun>);
+
+impl AsRawFd for Watched {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.pidfd.as_raw_fd()
+    }
+}
+
+impl LocalExecutor {
+    pub fn new(cgroups: CgroupPlan) -> LocalExecutor {
+        LocalExecutor {
+            exe: PathBuf::from("/proc/self/exe"),
+            cgroups,
+            runs: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    fn run(&self, run_id: &str) -> Option<Arc<LocalRun>> {
+        self.runs.lock().ok()?.get(run_id).cloned()
+    }
+
+    fn register(
+        &self,
+        run: LocalRun,
+        stdout: Option<tokio::process::ChildStdout>,
+        events: EventSink,
+    ) {
+        let run = Arc::new(run);
+        if let Ok(mut runs) = self.runs.lock() {
+            runs.insert(run.run_id.clone(), run.clone());
+        }
+        tokio::spawn(watch(run, stdout, events, self.runs.clone()));
+    }
+
+    fn spawn_supervisor(&self, run_dir: &Path) -> std::io::Result<std::process::Child> {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(run_dir.join(files::SUPERVISOR_LOG))?;
+        let mut cmd = std::process::Command::new(&self.exe);
+        cmd.arg(SUPERVISE)
+            .arg(run_dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log);
+        // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                // Its own session from birth: the daemon's terminal, process
+                // group and death never reach it.
+                libc::setsid();
+                Ok(())
+            });
+        }
+        cmd.spawn()
+    }
+}
+
+/// Waits (event-driven) for a supervisor to exit, forwarding its start
+/// notification, then reports the run's end from its exit file.
+async fn watch(
+    run: Arc<LocalRun>,
+    stdout: Option<tokio::process::ChildStdout>,
+    events: EventSink,
+    registry: Arc<Mutex<HashMap<String, Arc<LocalRun>>>>,
+) {
+    let mut started = false;
+    let started_event = |state: &State| ExecEvent::Started {
+        work_order_id: run.work_order_id.clone(),
+        run_id: run.run_id.clone(),
+        pid: state.agent_pid,
+        pid_start_time: state.agent_start_time,
+        cgroup: state.cgroup.as_ref().map(|p| p.display().to_string()),
+    };
+    // SAFETY: `Watched` holds the run, and so its pidfd, open and unchanged
+    // for as long as the AsyncFd lives.
+    let registered = unsafe {
+        AsyncFd::register_with_interest(Watched(run.clone()), tokio::io::Interest::READABLE)
+    };
+    // An adopted run still preparing its workspace: its start is learnt from
+    // state.json being replaced (the pipe went to the previous daemon).
+    let adopted = stdout.is_none();
+    let mut agent_start = std::pin::pin!(agent_started(run.run_dir.clone()));
+    match registered {
+        Ok(fd) => {
+            let mut lines = stdout.map(|s| tokio::io::BufReader::new(s).lines());
+            loop {
+                tokio::select! {
+                    state = &mut agent_start, if adopted && !started => {
+                        started = true;
+                        if let Some(state) = state {
+                            let _ = events.send(started_event(&state));
+                        }
+                    }
+                    line = async { lines.as_mut()?.next_line().await.ok().flatten() }, if lines.is_some() => {
+                        match line.and_then(|l| serde_json::from_str::<State>(&l).ok()) {
+                            Some(state) if state.agent_pid.is_some() && !started => {
+                                started = true;
+                                let _ = events.send(started_event(&state));
+                            }
+                            Some(_) => {}
+                            None => lines = None,
+                        }
+                    }
+                    _ = fd.readable() => break,
+                }
+            }
+        }
+        Err(e) => {
+            // Cannot happen for a valid pidfd; fall back to a slow check.
+            tracing::error!(run = %run.run_id, error = %e, "cannot watch supervisor pidfd; polling it");
+            while !run.pidfd.exited() {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+    }
+    run.pidfd.reap();
+    if !started
+        && let Some(state) = files::read_state(&run.run_dir)
+        && state.agent_pid.is_some()
+    {
+        let _ = events.send(started_event(&state));
+    }
+    let dir = run.run_dir.clone();
+    let pid = run.pidfd.pid();
+    let end = tokio::task::spawn_blocking(move || end_of(&dir, pid))
+        .await
+        .unwrap_or_else(|e| RunEnd::lost(format!("supervisor lost: {e}")));
+    if let Ok(mut runs) = registry.lock() {
+        runs.remove(&run.run_id);
+    }
+    let _ = events.send(ExecEvent::Ended {
+        work_order_id: run.work_order_id.clone(),
+        run_id: run.run_id.clone(),
+        end,
+    });
+}
+
+/// Waits until the supervisor in `run_dir` records its agent's start (an
+/// inotify watch on the directory: state.json is replaced by a rename).
+/// `None` if the directory cannot be watched.
+async fn agent_started(run_dir: PathBuf) -> Option<State> {
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    let started = || files::read_state(&run_dir).filter(|s| s.agent_pid.is_some());
+    let ino = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK).ok()?;
+    ino.add_watch(&run_dir, AddWatchFlags::IN_MOVED_TO).ok()?;
+    // After the watch exists, so no change can fall in between.
+    if let Some(s) = started() {
+        return Some(s);
+    }
+    // SAFETY: `Owned` owns the inotify fd for as long as the AsyncFd lives.
+    let fd = unsafe { AsyncFd::register_with_interest(Owned(ino), tokio::io::Interest::READABLE) }
+        .ok()?;
+    loop {
+        let mut guard = fd.readable().await.ok()?;
+        let _ = guard.try_io(|i| i.get_ref().0.read_events().map_err(std::io::Error::from));
+        guard.clear_ready();
+        if let Some(s) = started() {
+            return Some(s);
+        }
+    }
+}
+
+struct Owned(nix::sys::inotify::Inotify);
+
+impl AsRawFd for Owned {
+    fn as_raw_fd(&self) -> RawFd {
+        use std::os::fd::AsFd;
+        self.0.as_fd().as_raw_fd()
+    }
+}
+
+/// The end a supervisor recorded, or — if it vanished without one (killed,
+/// out of memory) — `Lost`, after stopping whatever of its run is left.
+fn end_of(run_dir: &Path, supervisor_pid: u32) -> RunEnd {
+    match files::read_exit(run_dir) {
+        Ok(end) => end,
+        Err(e) => {
+            let left = stop_leftovers(run_dir);
+            tracing::error!(run_dir = %run_dir.display(), supervisor_pid, error = %e, leftovers = left, "supervisor exited without recording the run's end");
+            RunEnd::lost(format!(
+                "supervisor lost: its process (pid {supervisor_pid}) is gone and recorded no end{}",
+                if left > 0 {
+                    format!("; {left} leftover processes were killed")
+                } else {
+                    String::new()
+                }
+            ))
+        }
+    }
+}
+
+/// SIGKILLs what a lost supervisor's run left: its cgroup, else the agent's
+/// process group (if the agent is still that very process). Returns how many
+/// processes were signalled.
+fn stop_leftovers(run_dir: &Path) -> usize {
+    let Some(state) = files::read_state(run_dir) else {
+        return 0;
+    };
+    let mut killed = 0;
+    if let Some(dir) = &state.cgroup {
+        let pids = cgroup::pids_of(dir);
+        killed += pids.len();
+        if std::fs::write(dir.join("cgroup.kill"), "1").is_err() {
+            for pid in pids {
+                proc::signal_pid(pid, Signal::SIGKILL);
+            }
+        }
+        // Removed once empty; a cgroup still busy is left for the next start.
+        for _ in 0..100 {
+            if std::fs::remove_dir(dir).is_ok() || !dir.exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+    if let (Some(pid), Some(start)) = (state.agent_pid, state.agent_start_time)
+        && proc::same_process(pid, start)
+    {
+        let members = proc::group_members(pid as i32);
+        killed += members.len();
+        proc::signal_group(pid as i32, Signal::SIGKILL);
+    }
+    killed
+}
+
+impl Executor for LocalExecutor {
+    fn start(
+        &self,
+        spec: RunSpec,
+        events: EventSink,
+    ) -> BoxFuture<'static, Result<ExecHandle, ExecError>> {
+        let result = (|| {
+            if spec.argv.is_empty() {
+                return Err(ExecError::EmptyCommand);
+            }
+            let file = files::Spec {
+                work_order_id: spec.work_order_id.clone(),
+                run_id: spec.run_id.clone(),
+                argv: spec.argv.clone(),
+                env: spec.env.clone(),
+                workspace: spec.workspace.clone(),
+                stdout: spec.stdout.clone(),
+                stderr: spec.stderr.clone(),
+                deadline_ms: spec.deadline.map(|t| t.millis()),
+                max_time_s: spec.max_time_s,
+                grace_ms: spec.grace.as_millis().min(u64::MAX as u128) as u64,
+                cgroups: self.cgroups.clone(),
+                memory_max: spec.memory_max,
+            };
+            files::write_spec(&spec.run_dir, &file).map_err(|source| ExecError::RunDir {
+                path: spec.run_dir.clone(),
+                source,
+            })?;
+            let mut child = self
+                .spawn_supervisor(&spec.run_dir)
+                .map_err(ExecError::Supervisor)?;
+            let pid = child.id();
+            // Not reaped yet, so neither the stat nor the pidfd can be of another process.
+            let start_time = proc::stat(pid as i32).map(|s| s.start_time).unwrap_or(0);
+            let pidfd = PidFd::open(pid).map_err(ExecError::Supervisor)?;
+            let stdout = child
+                .stdout
+                .take()
+                .and_then(|s| tokio::process::ChildStdout::from_std(s).ok());
+            self.register(
+                LocalRun {
+                    work_order_id: spec.work_order_id.clone(),
+                    run_id: spec.run_id.clone(),
+                    run_dir: spec.run_dir.clone(),
+                    pidfd,
+                    outputs: [spec.stdout.clone(), spec.stderr.clone()],
+                    heartbeat: spec.heartbeat.clone(),
+                },
+                stdout,
+                events,
+            );
+            Ok(ExecHandle::Local {
+                pid,
+                start_time,
+                run_dir: spec.run_dir.display().to_string(),
+            })
+        })();
+        Box::pin(async move { result })
+    }
+
+    fn adopt(&self, target: AdoptTarget, events: EventSink) -> BoxFuture<'static, Adopted> {
+        let state = files::read_state(&target.run_dir);
+        let (pid, start_time) = match (&target.handle, &state) {
+            (
+                Some(ExecHandle::Local {
+                    pid, start_time, ..
+                }),
+                _,
+            ) => (*pid, *start_time),
+            (None, Some(s)) => (s.supervisor_pid, s.supervisor_start_time),
+            _ => return Box::pin(async { Adopted::Unknown }),
+        };
+        let handle = ExecHandle::Local {
+            pid,
+            start_time,
+            run_dir: target.run_dir.display().to_string(),
+        };
+        let outcome = match PidFd::open_checked(pid, start_time) {
+            Some(pidfd) => {
+                let spec = files::read_spec(&target.run_dir).ok();
+                let outputs = [
+                    spec.as_ref()
+                        .map_or_else(|| target.run_dir.join("stdout.log"), |s| s.stdout.clone()),
+                    spec.as_ref()
+                        .map_or_else(|| target.run_dir.join("stderr.log"), |s| s.stderr.clone()),
+                ];
+                let heartbeat = target.run_dir.join("heartbeat");
+                self.register(
+                    LocalRun {
+                        work_order_id: target.work_order_id.clone(),
+                        run_id: target.run_id.clone(),
+                        run_dir: target.run_dir.clone(),
+                        pidfd,
+                        outputs,
+                        heartbeat,
+                    },
+                    None,
+                    events,
+                );
+                Adopted::Live(handle)
+            }
+            None => {
+                // A supervisor that was our child (a restart in place) and
+                // has exited is a zombie until reaped here.
+                if let Some(s) = proc::stat(pid as i32)
+                    && s.zombie
+                    && s.start_time == start_time
+                {
+                    let _ = nix::sys::wait::waitpid(
+                        nix::unistd::Pid::from_raw(pid as i32),
+                        Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+                    );
+                }
+                Adopted::Ended(end_of(&target.run_dir, pid))
+            }
+        };
+        Box::pin(async move { outcome })
+    }
+
+    fn stop(&self, run_id: &str, req: &StopRequest) {
+        let Some(run) = self.run(run_id) else {
+            return;
+        };
+        // The request first, then the signal that makes the supervisor read it.
+        if let Err(e) = files::write_stop(&run.run_dir, req) {
+            tracing::error!(run = %run_id, error = %e, "cannot write stop request; the supervisor uses its default grace period");
+        }
+        if let Err(e) = run.pidfd.signal(Signal::SIGTERM) {
+            tracing::error!(run = %run_id, error = %e, "cannot signal supervisor");
+        }
+    }
+
+    fn probe(&self, run_id: &str) -> Option<Activity> {
+        let run = self.run(run_id)?;
+        if run.pidfd.exited() {
+            return None;
+        }
+        let output_bytes = run
+            .outputs
+            .iter()
+            .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+            .sum();
+        let heartbeat = std::fs::metadata(&run.heartbeat)
+            .and_then(|m| m.modified())
+            .ok();
+        let cgroup = files::read_state(&run.run_dir).and_then(|s| s.cgroup);
+        let (pids, cpu_ms) = match &cgroup {
+            Some(dir) => (
+                cgroup::pids_of(dir),
+                cgroup::cpu_usec(dir).unwrap_or(0) / 1000,
+            ),
+            None => {
+                let procs = proc::descendants(run.pidfd.pid() as i32);
+                let ticks: u64 = procs.iter().map(|p| p.cpu_ticks).sum();
+                (
+                    procs.iter().map(|p| p.pid).collect(),
+                    ticks * 1000 / proc::ticks_per_second(),
+                )
+            }
+        };
+        let io_bytes = pids.iter().filter_map(|&p| proc::io_bytes(p)).sum();
+        Some(Activity {
+            output_bytes,
+            cpu_ms,
+            heartbeat,
+            io_bytes,
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("local supervisors; cgroups: {}", self.cgroups.describe())
+    }
+}

@@ -1,0 +1,131 @@
+//! Executors: the one interface through which runs are started, adopted,
+//! stopped, observed and probed. The queue actor speaks only this trait and
+//! persists the opaque `ExecHandle` an executor returns; nothing outside this
+//! folder knows which executor runs a work order or how.
+//!
+//! - `local`: a per-run supervisor process on this machine (see `supervisor`).
+//! - `legacy`: what is left of runs started by versions without supervisors.
+
+pub mod files;
+pub mod legacy;
+pub mod local;
+
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use tokio::sync::mpsc;
+
+pub use crate::model::ExecHandle;
+use crate::model::Timestamp;
+pub use files::{EndReason, RunEnd, RunExit, StopRequest, Workspace};
+
+/// Everything needed to start one run.
+#[derive(Debug, Clone)]
+pub struct RunSpec {
+    pub work_order_id: String,
+    pub run_id: String,
+    /// The run's directory (`<root>/runs/<run-id>`), already created.
+    pub run_dir: PathBuf,
+    pub argv: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub workspace: Workspace,
+    pub stdout: PathBuf,
+    pub stderr: PathBuf,
+    pub heartbeat: PathBuf,
+    /// When the run is stopped as `timeout`.
+    pub deadline: Option<Timestamp>,
+    pub max_time_s: u64,
+    /// Grace period of a timeout (and of a stop without its own).
+    pub grace: Duration,
+    pub memory_max: Option<u64>,
+}
+
+/// What an executor reports about its runs, in order per run: at most one
+/// `Started`, then exactly one `Ended` (whose reason may be `Lost`).
+#[derive(Debug)]
+pub enum ExecEvent {
+    Started {
+        work_order_id: String,
+        run_id: String,
+        pid: Option<u32>,
+        pid_start_time: Option<u64>,
+        cgroup: Option<String>,
+    },
+    Ended {
+        work_order_id: String,
+        run_id: String,
+        end: RunEnd,
+    },
+}
+
+pub type EventSink = mpsc::UnboundedSender<ExecEvent>;
+
+/// A run found in progress after a restart.
+#[derive(Debug, Clone)]
+pub struct AdoptTarget {
+    pub work_order_id: String,
+    pub run_id: String,
+    pub run_dir: PathBuf,
+    /// As persisted in the run record; `None` when the daemon went away
+    /// before persisting it (the executor may still find its traces).
+    pub handle: Option<ExecHandle>,
+}
+
+#[derive(Debug)]
+pub enum Adopted {
+    /// Taken back: events follow as for a run started by this daemon.
+    Live(ExecHandle),
+    /// It ended while no daemon ran: its real end.
+    Ended(RunEnd),
+    /// No trace of a run this executor started (data of older versions).
+    Unknown,
+}
+
+/// What the stale detector learns from one probe. Any change between two
+/// probes is activity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Activity {
+    pub output_bytes: u64,
+    pub cpu_ms: u64,
+    pub heartbeat: Option<SystemTime>,
+    /// Bytes read and written through any I/O (network waits end here first).
+    pub io_bytes: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("cannot prepare run directory {path}: {source}")]
+    RunDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot start the run's supervisor: {0}")]
+    Supervisor(std::io::Error),
+    #[error("agent command line is empty")]
+    EmptyCommand,
+}
+
+pub trait Executor: Send + Sync + 'static {
+    /// Starts a run. Returns its handle (to persist) once it is under the
+    /// executor's care; `Started`/`Ended` events follow on `events`.
+    fn start(
+        &self,
+        spec: RunSpec,
+        events: EventSink,
+    ) -> BoxFuture<'static, Result<ExecHandle, ExecError>>;
+
+    /// Takes back a run a previous daemon started.
+    fn adopt(&self, target: AdoptTarget, events: EventSink) -> BoxFuture<'static, Adopted>;
+
+    /// Stops a run's whole tree: SIGTERM, up to `req.grace_ms`, then SIGKILL.
+    /// Returns at once; `Ended` follows the moment nothing of the run is left.
+    /// A second request may shorten the grace period.
+    fn stop(&self, run_id: &str, req: &StopRequest);
+
+    /// Current activity counters of a live run (blocking: call off the actor).
+    fn probe(&self, run_id: &str) -> Option<Activity>;
+
+    /// One line for the log and health: how runs are isolated here.
+    fn describe(&self) -> String;
+}

@@ -1,0 +1,640 @@
+//! The per-run supervisor (`agentgate __supervise RUN_DIR`): a small process
+//! of this same binary that owns one run from start to end, the role conmon or
+//! containerd-shim play for containers. It does not need the daemon once
+//! started, so a daemon crash, kill -9, OOM kill, SIGHUP or upgrade never
+//! stops or loses running work.
+//!
+//! It detaches into its own session, becomes child subreaper (every orphan of
+//! the run is reparented to it), puts the run in its own cgroup where one can
+//! be made, prepares the workspace (a clone runs under it, so a hung clone is
+//! stoppable), starts the agent as the leader of its own process group,
+//! copies the agent's stdout/stderr into the run's log files, enforces the
+//! deadline, and reaps every descendant. When nothing of the run is left it
+//! writes `exit.json` (see `executor::files`) and exits.
+//!
+//! Single-threaded, no async runtime: one `poll` over a signalfd (SIGCHLD,
+//! SIGTERM) and the agent's output pipes, with the nearest deadline as its
+//! timeout. Nothing is polled on a timer.
+
+mod tree;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal};
+use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+use crate::executor::files::{
+    self, EndReason, RunEnd, RunExit, Spec, State, StopRequest, Workspace,
+};
+use crate::model::Timestamp;
+use crate::sys::cgroup::RunCgroups;
+use tree::Tree;
+
+/// Largest piece of output copied at once.
+const CHUNK: usize = 64 * 1024;
+/// How much of a failed clone's stderr is kept for its error message.
+const CLONE_ERR_KEEP: usize = 8 * 1024;
+
+fn log(msg: impl std::fmt::Display) {
+    eprintln!(
+        "{} supervisor[{}]: {msg}",
+        Timestamp::now(),
+        std::process::id()
+    );
+}
+
+/// Runs the supervisor for the run in `run_dir`; returns the process's exit code.
+pub fn main(run_dir: &Path) -> i32 {
+    // The daemon starts us with setsid already; a manual start gets it here.
+    let _ = nix::unistd::setsid();
+    // A terminal hanging up, a Ctrl-C or a closed daemon pipe are not ours.
+    // SAFETY: setting dispositions to SIG_IGN installs no handler code.
+    unsafe {
+        for sig in [Signal::SIGHUP, Signal::SIGINT, Signal::SIGPIPE] {
+            let _ = signal(sig, SigHandler::SigIgn);
+        }
+    }
+    if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
+        log(format_args!("cannot become child subreaper: {e}"));
+    }
+    let spec = match files::read_spec(run_dir) {
+        Ok(s) => s,
+        Err(e) => {
+            let end = RunEnd {
+                reason: EndReason::SpawnFailed,
+                error: Some(format!("supervisor cannot read its run spec: {e}")),
+                ..RunEnd::lost(String::new())
+            };
+            return finish(run_dir, &end);
+        }
+    };
+    let end = match Supervisor::new(run_dir, spec) {
+        Ok(mut s) => s.run(),
+        Err(e) => RunEnd {
+            reason: EndReason::SpawnFailed,
+            error: Some(e),
+            ..RunEnd::lost(String::new())
+        },
+    };
+    finish(run_dir, &end)
+}
+
+fn finish(run_dir: &Path, end: &RunEnd) -> i32 {
+    match files::write_exit(run_dir, end) {
+        Ok(()) => 0,
+        Err(e) => {
+            log(format_args!("cannot write {}: {e}", files::EXIT));
+            1
+        }
+    }
+}
+
+/// A pipe from the run's processes, copied into a log file.
+struct Sink {
+    pipe: Option<OwnedFd>,
+    file: Option<File>,
+    /// Keep the last bytes (a clone's stderr, for its error message).
+    keep: Option<Vec<u8>>,
+    dropped: u64,
+}
+
+impl Sink {
+    fn new(pipe: OwnedFd, file: Option<File>, keep: bool) -> Sink {
+        let _ = nix::fcntl::fcntl(
+            &pipe,
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        );
+        Sink {
+            pipe: Some(pipe),
+            file,
+            keep: keep.then(Vec::new),
+            dropped: 0,
+        }
+    }
+
+    /// Copies what is there; closes the pipe at end of file.
+    fn drain(&mut self, buf: &mut [u8]) {
+        while let Some(pipe) = &self.pipe {
+            match nix::unistd::read(pipe, buf) {
+                Ok(0) => self.pipe = None,
+                Ok(n) => self.write(&buf[..n]),
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(nix::errno::Errno::EAGAIN) => return,
+                Err(_) => self.pipe = None,
+            }
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        if let Some(keep) = &mut self.keep {
+            keep.extend_from_slice(bytes);
+            if keep.len() > CLONE_ERR_KEEP {
+                keep.drain(..keep.len() - CLONE_ERR_KEEP);
+            }
+        }
+        // A full disk must never block or kill the agent: count and go on.
+        if let Some(f) = &mut self.file
+            && f.write_all(bytes).is_err()
+        {
+            self.dropped += bytes.len() as u64;
+        }
+    }
+}
+
+/// Why the run is being stopped.
+#[derive(Debug, Clone)]
+enum Stop {
+    Timeout,
+    Requested(Option<StopRequest>),
+}
+
+struct Supervisor {
+    dir: PathBuf,
+    spec: Spec,
+    signals: SignalFd,
+    cgroups: RunCgroups,
+    state: State,
+    /// The current leader (clone, then agent): pid = its process group.
+    leader: Option<i32>,
+    leader_status: Option<WaitStatus>,
+    /// No child is left (waitpid says ECHILD).
+    children_gone: bool,
+    stop: Option<Stop>,
+    deadline: Option<Instant>,
+    kill_at: Option<Instant>,
+    killed: bool,
+    out: Option<Sink>,
+    err: Option<Sink>,
+    buf: Vec<u8>,
+}
+
+impl Supervisor {
+    fn new(dir: &Path, spec: Spec) -> Result<Supervisor, String> {
+        let mut mask = SigSet::empty();
+        mask.add(Signal::SIGCHLD);
+        mask.add(Signal::SIGTERM);
+        nix::sys::signal::pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&mask), None)
+            .map_err(|e| format!("cannot block signals: {e}"))?;
+        let signals = SignalFd::with_flags(&mask, SfdFlags::SFD_CLOEXEC | SfdFlags::SFD_NONBLOCK)
+            .map_err(|e| format!("cannot create a signalfd: {e}"))?;
+        let me = std::process::id();
+        let state = State {
+            supervisor_pid: me,
+            supervisor_start_time: crate::sys::proc::start_time(me).unwrap_or(0),
+            ..State::default()
+        };
+        let (cgroups, warnings) = RunCgroups::create(
+            &spec.cgroups,
+            &format!("agentgate-{}", spec.run_id),
+            spec.memory_max,
+        );
+        for w in warnings {
+            log(w);
+        }
+        let started = Instant::now();
+        let deadline = spec.deadline_ms.map(|ms| {
+            let left = ms.saturating_sub(Timestamp::now().millis()).max(0) as u64;
+            started + Duration::from_millis(left)
+        });
+        let s = Supervisor {
+            dir: dir.to_path_buf(),
+            state: State {
+                cgroup: cgroups.v2.clone(),
+                ..state
+            },
+            spec,
+            signals,
+            cgroups,
+            leader: None,
+            leader_status: None,
+            children_gone: true,
+            stop: None,
+            deadline,
+            kill_at: None,
+            killed: false,
+            out: None,
+            err: None,
+            buf: vec![0; CHUNK],
+        };
+        s.save_state();
+        Ok(s)
+    }
+
+    fn save_state(&self) {
+        if let Err(e) = files::write_state(&self.dir, &self.state) {
+            log(format_args!("cannot write {}: {e}", files::STATE));
+        }
+    }
+
+    fn open_log(path: &Path) -> Option<File> {
+        match OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+        {
+            Ok(f) => Some(f),
+            Err(e) => {
+                log(format_args!("cannot open {}: {e}", path.display()));
+                None
+            }
+        }
+    }
+
+    /// The run from preparation to its end.
+    fn run(&mut self) -> RunEnd {
+        if let Workspace::Clone { url, branch, dir } = self.spec.workspace.clone()
+            && let Some(end) = self.clone_workspace(&url, branch.as_deref(), &dir)
+        {
+            return end;
+        }
+        let dir = self.spec.workspace.dir().to_path_buf();
+        if self.stop.is_none() && !dir.is_dir() {
+            return self.end(
+                EndReason::PrepareFailed,
+                None,
+                Some(format!(
+                    "workspace directory {} does not exist",
+                    dir.display()
+                )),
+            );
+        }
+        if self.stop.is_some() {
+            // Stopped (or timed out) while preparing: the agent never starts.
+            return self.end_stopped(None);
+        }
+        let argv = self.spec.argv.clone();
+        let (program, args) = match argv.split_first() {
+            Some(p) => p,
+            None => {
+                return self.end(
+                    EndReason::SpawnFailed,
+                    None,
+                    Some("agent command line is empty".into()),
+                );
+            }
+        };
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .current_dir(&dir)
+            .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let (out_file, err_file) = (
+            Self::open_log(&self.spec.stdout),
+            Self::open_log(&self.spec.stderr),
+        );
+        let child = match self.spawn(&mut cmd) {
+            Ok(c) => c,
+            Err(e) => {
+                return self.end(
+                    EndReason::SpawnFailed,
+                    None,
+                    Some(format!("cannot start {program:?}: {e}")),
+                );
+            }
+        };
+        let mut child = child;
+        if let Some(o) = child.stdout.take() {
+            self.out = Some(Sink::new(OwnedFd::from(o), out_file, false));
+        }
+        if let Some(e) = child.stderr.take() {
+            self.err = Some(Sink::new(OwnedFd::from(e), err_file, false));
+        }
+        let pid = child.id();
+        self.state.agent_pid = Some(pid);
+        self.state.agent_start_time = crate::sys::proc::start_time(pid);
+        self.save_state();
+        self.notify();
+        self.wait_tree();
+        let exit = match self.leader_status {
+            Some(WaitStatus::Exited(_, code)) => Some(RunExit::Code(code)),
+            Some(WaitStatus::Signaled(_, sig, _)) => Some(RunExit::Signal(sig as i32)),
+            _ => None,
+        };
+        match self.stop.is_some() {
+            true => self.end_stopped(exit),
+            false => self.end(EndReason::Exited, exit, None),
+        }
+    }
+
+    /// Tells the daemon that started us (our stdout is its pipe) who runs,
+    /// then lets go of the pipe: an adopting daemon reads `state.json`.
+    fn notify(&self) {
+        if let Ok(line) = serde_json::to_string(&self.state) {
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "{line}");
+            let _ = out.flush();
+        }
+        if let Ok(null) = File::open("/dev/null") {
+            let _ = nix::unistd::dup2_stdout(&null);
+        }
+    }
+
+    /// Starts a leader: its own process group, the run's cgroups joined
+    /// between fork and exec (so nothing it runs is ever outside them), the
+    /// signal dispositions this supervisor changed put back.
+    fn spawn(&mut self, cmd: &mut Command) -> std::io::Result<std::process::Child> {
+        let join = self.cgroups.join_fds();
+        cmd.process_group(0);
+        // SAFETY: only async-signal-safe calls (write, signal) between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                for fd in &join {
+                    libc::write(*fd, b"0".as_ptr().cast(), 1);
+                }
+                libc::signal(libc::SIGHUP, libc::SIG_DFL);
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let child = cmd.spawn()?;
+        self.leader = Some(child.id() as i32);
+        self.leader_status = None;
+        self.children_gone = false;
+        self.killed = false;
+        self.kill_at = None;
+        Ok(child)
+    }
+
+    /// Clones the workspace under supervision. `Some(end)` if the run ends here.
+    fn clone_workspace(&mut self, url: &str, branch: Option<&str>, dir: &Path) -> Option<RunEnd> {
+        // A retry starts from a clean clone.
+        if dir.exists()
+            && let Err(e) = std::fs::remove_dir_all(dir)
+        {
+            return Some(self.end(
+                EndReason::PrepareFailed,
+                None,
+                Some(format!("cannot remove old clone {}: {e}", dir.display())),
+            ));
+        }
+        let mut cmd = Command::new("git");
+        cmd.args(["clone", "--depth", "1", "--quiet"]);
+        if let Some(b) = branch {
+            cmd.arg("--branch").arg(b);
+        }
+        cmd.arg("--").arg(url).arg(dir);
+        cmd.env("GIT_TERMINAL_PROMPT", "0")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = match self.spawn(&mut cmd) {
+            Ok(c) => c,
+            Err(e) => {
+                return Some(self.end(
+                    EndReason::PrepareFailed,
+                    None,
+                    Some(format!("cannot run git to clone {url}: {e}")),
+                ));
+            }
+        };
+        if let Some(e) = child.stderr.take() {
+            self.err = Some(Sink::new(
+                OwnedFd::from(e),
+                Self::open_log(&self.spec.stderr),
+                true,
+            ));
+        }
+        self.wait_tree();
+        let kept = self.err.take().and_then(|s| s.keep).unwrap_or_default();
+        if self.stop.is_some() {
+            return Some(self.end_stopped(None));
+        }
+        match self.leader_status {
+            Some(WaitStatus::Exited(_, 0)) => None,
+            _ => {
+                let text = String::from_utf8_lossy(&kept);
+                let last = text
+                    .lines()
+                    .rfind(|l| !l.trim().is_empty() && !l.contains("--depth is ignored"))
+                    .unwrap_or("no output");
+                Some(self.end(
+                    EndReason::PrepareFailed,
+                    None,
+                    Some(format!("git clone of {url} failed: {}", last.trim())),
+                ))
+            }
+        }
+    }
+
+    /// Serves signals, output and timers until the leader has exited and no
+    /// process of the run is left.
+    fn wait_tree(&mut self) {
+        loop {
+            self.reap();
+            if self.leader_status.is_some() && self.children_gone {
+                break;
+            }
+            let now = Instant::now();
+            if self.stop.is_none() && self.deadline.is_some_and(|d| now >= d) {
+                log("deadline passed; stopping the run");
+                self.begin_stop(Stop::Timeout, self.spec.grace_ms);
+            }
+            if !self.killed && self.kill_at.is_some_and(|k| now >= k) {
+                self.kill_all();
+            }
+            let next = [
+                self.deadline.filter(|_| self.stop.is_none()),
+                self.kill_at.filter(|_| !self.killed),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
+            let timeout = match next {
+                Some(at) => {
+                    let ms = at.saturating_duration_since(Instant::now()).as_millis() + 1;
+                    PollTimeout::try_from(ms.min(60_000) as i32).unwrap_or(PollTimeout::MAX)
+                }
+                None => PollTimeout::NONE,
+            };
+            let sig_fd = self.signals.as_fd();
+            let mut fds = vec![PollFd::new(sig_fd, PollFlags::POLLIN)];
+            let out_fd = self
+                .out
+                .as_ref()
+                .and_then(|s| s.pipe.as_ref())
+                .map(|p| p.as_fd());
+            let err_fd = self
+                .err
+                .as_ref()
+                .and_then(|s| s.pipe.as_ref())
+                .map(|p| p.as_fd());
+            for fd in [out_fd, err_fd].into_iter().flatten() {
+                fds.push(PollFd::new(fd, PollFlags::POLLIN));
+            }
+            match poll(&mut fds, timeout) {
+                Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+                Err(e) => {
+                    log(format_args!("poll failed: {e}"));
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+            let ready: Vec<bool> = fds
+                .iter()
+                .map(|f| f.revents().is_some_and(|r| !r.is_empty()))
+                .collect();
+            drop(fds);
+            if ready.first() == Some(&true) {
+                self.read_signals();
+            }
+            self.drain_output();
+        }
+        // Nothing of the run is left: what is still in the pipes is all there is.
+        self.drain_output();
+        self.out = None;
+        self.err = None;
+    }
+
+    fn drain_output(&mut self) {
+        let buf = &mut self.buf;
+        for sink in [self.out.as_mut(), self.err.as_mut()].into_iter().flatten() {
+            sink.drain(buf);
+        }
+    }
+
+    fn read_signals(&mut self) {
+        while let Ok(Some(info)) = self.signals.read_signal() {
+            if info.ssi_signo == Signal::SIGTERM as u32 {
+                let req = files::read_stop(&self.dir);
+                let grace = req.as_ref().map_or(self.spec.grace_ms, |r| r.grace_ms);
+                log(format_args!(
+                    "stop requested (grace {grace} ms{})",
+                    req.as_ref()
+                        .map(|r| format!(": {}", r.error))
+                        .unwrap_or_default()
+                ));
+                self.begin_stop(Stop::Requested(req), grace);
+            }
+            // SIGCHLD: reaped at the top of the loop.
+        }
+    }
+
+    /// Reaps every child that has ended; notes the leader's status and
+    /// whether any child is left. As subreaper, every process of the run ends
+    /// up our child once its parent is gone, so "no child left" means "no
+    /// process of the run left", and every change of that arrives as SIGCHLD.
+    fn reap(&mut self) {
+        let mut leader_ended = false;
+        loop {
+            match waitpid(Pid::from_raw(-1), Some(WaitPidFlag::WNOHANG)) {
+                Ok(WaitStatus::StillAlive) => {
+                    self.children_gone = false;
+                    break;
+                }
+                Ok(st) => {
+                    if st.pid().map(|p| p.as_raw()) == self.leader {
+                        self.leader_status = Some(st);
+                        leader_ended = true;
+                    }
+                }
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => {
+                    self.children_gone = true;
+                    break;
+                }
+            }
+        }
+        if self.children_gone {
+            return;
+        }
+        if leader_ended && self.stop.is_none() && !self.killed {
+            // The leader is done: nothing it left behind may outlive it.
+            self.kill_all();
+        } else if self.killed {
+            // Forks in flight when SIGKILL went out: get them too.
+            self.tree().kill();
+        }
+    }
+
+    fn tree(&self) -> Tree<'_> {
+        Tree {
+            leader: self.leader,
+            cgroups: &self.cgroups,
+        }
+    }
+
+    fn begin_stop(&mut self, why: Stop, grace_ms: u64) {
+        let at = Instant::now() + Duration::from_millis(grace_ms);
+        self.kill_at = Some(self.kill_at.map_or(at, |k| k.min(at)));
+        if self.stop.is_none() {
+            self.stop = Some(why);
+            self.tree().terminate();
+        }
+        if grace_ms == 0 {
+            self.kill_all();
+        }
+    }
+
+    fn kill_all(&mut self) {
+        self.killed = true;
+        self.tree().kill();
+    }
+
+    fn end_stopped(&mut self, exit: Option<RunExit>) -> RunEnd {
+        match self.stop.clone() {
+            Some(Stop::Timeout) => self.end(
+                EndReason::Timeout,
+                exit,
+                Some(format!("timed out after {}s", self.spec.max_time_s)),
+            ),
+            Some(Stop::Requested(req)) => {
+                let mut end = self.end(EndReason::Stopped, exit, None);
+                end.error = req.as_ref().map(|r| r.error.clone());
+                end.stop = req;
+                end
+            }
+            None => self.end(EndReason::Exited, exit, None),
+        }
+    }
+
+    /// The run's end with what was measured; the cgroups are removed.
+    fn end(&mut self, reason: EndReason, exit: Option<RunExit>, error: Option<String>) -> RunEnd {
+        let stats = self.cgroups.stats();
+        self.cgroups.remove();
+        let usage =
+            nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN).ok();
+        let cpu_ms = stats.cpu_usec.map(|us| us / 1000).or_else(|| {
+            usage.map(|u| {
+                let t = |tv: nix::sys::time::TimeVal| {
+                    (tv.tv_sec() as u64) * 1000 + (tv.tv_usec() as u64) / 1000
+                };
+                t(u.user_time()) + t(u.system_time())
+            })
+        });
+        // Without a memory cgroup: the largest single process's peak.
+        let peak = stats
+            .peak_memory
+            .or_else(|| usage.map(|u| u.max_rss() as u64 * 1024).filter(|b| *b > 0));
+        for sink in [&self.out, &self.err].into_iter().flatten() {
+            if sink.dropped > 0 {
+                log(format_args!(
+                    "{} bytes of output lost (log not writable)",
+                    sink.dropped
+                ));
+            }
+        }
+        RunEnd {
+            reason,
+            exit,
+            error,
+            stop: None,
+            ended_at_ms: Timestamp::now().millis(),
+            peak_memory_bytes: peak,
+            cpu_time_ms: cpu_ms,
+            oom_kills: stats.oom_kills,
+            memory_max: self.spec.memory_max,
+        }
+    }
+}

@@ -1,0 +1,7 @@
+//! Low-level operating-system helpers shared by the daemon, the executors and
+//! the per-run supervisor: /proc readers, pidfds, cgroups. Nothing here knows
+//! about work orders.
+
+pub mod cgroup;
+pub mod pidfd;
+pub mod proc;
