@@ -34,7 +34,7 @@ complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "serve" -d 'Run 
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "submit" -d 'Submit a work order; prints its id'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "queue" -d 'Inspect and control the queue'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "__supervise" -d 'The per-run supervisor (started by the daemon)'
+complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "__supervise" -d 'The per-run supervisor (started by the daemon; reads its run\'s spec on stdin)'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop restart help" -l http -d 'HTTP shim address, or `off` [env: AGENTGATE_HTTP] [default: 127.0.0.1:3001]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop restart help" -l api-key-file -d 'File holding the HTTP API key [env: AGENTGATE_API_KEY_FILE] [default: <root>/api-key, generated]' -r -F
@@ -205,7 +205,7 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "submit" -d 'Submit a work order; prints its id'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "queue" -d 'Inspect and control the queue'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "__supervise" -d 'The per-run supervisor (started by the daemon)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "__supervise" -d 'The per-run supervisor (started by the daemon; reads its run\'s spec on stdin)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "stop" -d 'Stop the running daemon gracefully and wait until its process is gone; running work is stopped and marked interrupted unless --keep-running'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "restart" -d 'Restart the daemon in place, keeping running work: same process, same arguments (a new binary at the same path is picked up); waits until it serves again'

@@ -88,9 +88,9 @@ The same scripts are kept in the repository's completions/ directory.")]
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
-    /// The per-run supervisor (started by the daemon)
+    /// The per-run supervisor (started by the daemon; reads its run's spec on stdin)
     #[command(name = "__supervise", hide = true)]
-    Supervise(SuperviseArgs),
+    Supervise,
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -152,13 +152,6 @@ and work that ended meanwhile gets its real exit."
     },
     /// Restart the daemon in place, keeping running work: same process, same arguments (a new binary at the same path is picked up); waits until it serves again
     Restart,
-}
-
-/// Hidden: the per-run supervisor process (started by the daemon, not by people).
-#[derive(Debug, Args)]
-pub struct SuperviseArgs {
-    /// The run's directory (<root>/runs/<run-id>)
-    pub run_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -30,10 +30,15 @@ fn default_sigpipe() {
 }
 
 fn main() -> ExitCode {
+    // The per-run supervisor lives as long as its run: it skips the CLI
+    // parser and everything else it does not need, to stay small.
+    if let Some(code) = agentgate::supervisor::from_args() {
+        return ExitCode::from(code.clamp(0, 255) as u8);
+    }
     let cli = Cli::parse();
-    if let Command::Supervise(a) = &cli.command {
+    if let Command::Supervise = &cli.command {
         // The per-run supervisor: no runtime, no logging setup, no config.
-        let code = agentgate::supervisor::main(&a.run_dir);
+        let code = agentgate::supervisor::main();
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
     let is_daemon = matches!(&cli.command, Command::Daemon(a) if a.action.is_none() && !a.detach);
@@ -51,7 +56,7 @@ fn main() -> ExitCode {
         },
         Command::Submit(a) => client::run(&cli.global, ClientCommand::Submit(a)),
         Command::Queue(q) => client::run(&cli.global, ClientCommand::Queue(q)),
-        Command::Supervise(_) => Ok(()),
+        Command::Supervise => Ok(()),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "agentgate", &mut std::io::stdout());

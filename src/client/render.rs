@@ -205,6 +205,23 @@ pub fn detail(d: &WorkOrderDetail) -> String {
                 .map(|r| format!(" ({})", r.as_str()))
                 .unwrap_or_default()
         ));
+        if let Some(h) = &run.executor {
+            lines.push(format!("  supervised by: {}", h.describe()));
+        }
+        if let Some(c) = &run.cgroup {
+            lines.push(format!("  cgroup:        {c}"));
+        }
+        if run.peak_memory_bytes.is_some() || run.cpu_time_ms.is_some() {
+            lines.push(format!(
+                "  usage:         peak memory {}, CPU time {}",
+                run.peak_memory_bytes
+                    .map(crate::model::units::format_size)
+                    .unwrap_or_else(|| "-".into()),
+                run.cpu_time_ms
+                    .map(|ms| format_duration(Duration::from_millis(ms)))
+                    .unwrap_or_else(|| "-".into())
+            ));
+        }
     }
     lines.join("\n")
 }
@@ -241,6 +258,7 @@ pub fn health(h: &Health) -> String {
             "storage:      {} quarantined, {} orphan runs removed, {} dangling run refs",
             h.storage.quarantined, h.storage.orphan_runs_removed, h.storage.dangling_run_refs
         ),
+        format!("supervision:  {}", h.executor),
     ];
     if h.alerts.is_empty() {
         lines.push("alerts:       none".into());

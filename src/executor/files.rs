@@ -62,6 +62,8 @@ impl Workspace {
 pub struct Spec {
     pub work_order_id: String,
     pub run_id: String,
+    /// The run's directory (`<root>/runs/<run-id>`): where these files live.
+    pub run_dir: PathBuf,
     pub argv: Vec<String>,
     /// Added to (or replacing in) the supervisor's own environment.
     pub env: Vec<(String, String)>,
@@ -222,6 +224,7 @@ mod tests {
         let spec = Spec {
             work_order_id: "wo".into(),
             run_id: "run".into(),
+            run_dir: d.path().to_path_buf(),
             argv: vec!["sh".into(), "-c".into(), "echo '{prompt}' \"$x\"".into()],
             env: vec![("A".into(), "b c".into())],
             workspace: Workspace::Clone {

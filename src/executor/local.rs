@@ -6,8 +6,6 @@
 
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Arc, Mutex};
@@ -19,7 +17,8 @@ use tokio::io::unix::AsyncFd;
 
 use super::files::{self, RunEnd, State, StopRequest};
 use super::{
-    Activity, AdoptTarget, Adopted, EventSink, ExecError, ExecEvent, ExecHandle, Executor, RunSpec,
+    Activity, AdoptTarget, Adopted, EventSink, ExecError, ExecEvent, ExecHandle, Executor, Gate,
+    RunSpec,
 };
 use crate::sys::cgroup::{self, CgroupPlan};
 use crate::sys::pidfd::PidFd;
@@ -28,12 +27,20 @@ use crate::sys::proc;
 /// The hidden subcommand that runs a supervisor.
 pub const SUPERVISE: &str = "__supervise";
 
+/// What a supervisor waits for on its stdin before it runs anything.
+pub const GO: &[u8] = b"go\n";
+
 pub struct LocalExecutor {
     /// This very binary (even if replaced on disk since): supervisor and
     /// daemon always speak the same version of the run-directory files.
     exe: PathBuf,
     cgroups: CgroupPlan,
     runs: Arc<Mutex<HashMap<String, Arc<LocalRun>>>>,
+    /// A supervisor started ahead of need, waiting for a run's spec on its
+    /// stdin: a start hands it the spec instead of waiting for an exec of
+    /// this binary (a millisecond and more on the way to the agent's first
+    /// instruction). It exits unused when the daemon goes away.
+    standby: Arc<Mutex<Option<std::process::Child>>>,
 }
 
 /// A supervised run this daemon watches.
@@ -57,11 +64,31 @@ impl AsRawFd for Watched {
 
 impl LocalExecutor {
     pub fn new(cgroups: CgroupPlan) -> LocalExecutor {
+        let exe = PathBuf::from("/proc/self/exe");
+        let standby = spawn_supervisor(&exe)
+            .map_err(|e| tracing::warn!(error = %e, "cannot start a standby supervisor"))
+            .ok();
         LocalExecutor {
-            exe: PathBuf::from("/proc/self/exe"),
+            exe,
             cgroups,
             runs: Arc::new(Mutex::new(HashMap::new())),
+            standby: Arc::new(Mutex::new(standby)),
         }
+    }
+
+    /// The standby supervisor if it is still there, else a new one.
+    fn take_supervisor(&self) -> std::io::Result<std::process::Child> {
+        let standby = self.standby.lock().ok().and_then(|mut s| s.take());
+        if let Some(mut child) = standby {
+            if matches!(child.try_wait(), Ok(None)) {
+                return Ok(child);
+            }
+            tracing::warn!(
+                pid = child.id(),
+                "standby supervisor had exited; starting another"
+            );
+        }
+        spawn_supervisor(&self.exe)
     }
 
     fn run(&self, run_id: &str) -> Option<Arc<LocalRun>> {
@@ -80,29 +107,30 @@ impl LocalExecutor {
         }
         tokio::spawn(watch(run, stdout, events, self.runs.clone()));
     }
+}
 
-    fn spawn_supervisor(&self, run_dir: &Path) -> std::io::Result<std::process::Child> {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(run_dir.join(files::SUPERVISOR_LOG))?;
-        let mut cmd = std::process::Command::new(&self.exe);
-        cmd.arg(SUPERVISE)
-            .arg(run_dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log);
-        // SAFETY: setsid is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                // Its own session from birth: the daemon's terminal, process
-                // group and death never reach it.
-                libc::setsid();
-                Ok(())
-            });
+/// Starts a supervisor, which then waits for its run's spec on stdin. No
+/// pre-exec step, so the runtime can use posix_spawn (vfork): the daemon's
+/// page tables are not copied. The supervisor makes itself a session of its
+/// own first thing, and writes its own log (supervisor.log in the run's
+/// directory) only when it has something to say.
+fn spawn_supervisor(exe: &Path) -> std::io::Result<std::process::Child> {
+    std::process::Command::new(exe)
+        .arg(SUPERVISE)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+}
+
+impl Drop for LocalExecutor {
+    /// Retires the standby: its stdin closes, it exits unused, and is reaped
+    /// here (a daemon restarting in place would otherwise keep a zombie).
+    fn drop(&mut self) {
+        if let Some(mut standby) = self.standby.lock().ok().and_then(|mut s| s.take()) {
+            drop(standby.stdin.take());
+            let _ = standby.wait();
         }
-        cmd.spawn()
     }
 }
 
@@ -278,6 +306,7 @@ impl Executor for LocalExecutor {
     fn start(
         &self,
         spec: RunSpec,
+        gate: Gate,
         events: EventSink,
     ) -> BoxFuture<'static, Result<ExecHandle, ExecError>> {
         let result = (|| {
@@ -287,6 +316,7 @@ impl Executor for LocalExecutor {
             let file = files::Spec {
                 work_order_id: spec.work_order_id.clone(),
                 run_id: spec.run_id.clone(),
+                run_dir: spec.run_dir.clone(),
                 argv: spec.argv.clone(),
                 env: spec.env.clone(),
                 workspace: spec.workspace.clone(),
@@ -298,13 +328,11 @@ impl Executor for LocalExecutor {
                 cgroups: self.cgroups.clone(),
                 memory_max: spec.memory_max,
             };
-            files::write_spec(&spec.run_dir, &file).map_err(|source| ExecError::RunDir {
-                path: spec.run_dir.clone(),
-                source,
-            })?;
-            let mut child = self
-                .spawn_supervisor(&spec.run_dir)
-                .map_err(ExecError::Supervisor)?;
+            // One line on the supervisor's stdin (it writes spec.json itself,
+            // off the way to the agent's start), then "go" once the gate opens.
+            let mut line = serde_json::to_vec(&file).map_err(ExecError::Spec)?;
+            line.push(b'\n');
+            let mut child = self.take_supervisor().map_err(ExecError::Supervisor)?;
             let pid = child.id();
             // Not reaped yet, so neither the stat nor the pidfd can be of another process.
             let start_time = proc::stat(pid as i32).map(|s| s.start_time).unwrap_or(0);
@@ -313,6 +341,31 @@ impl Executor for LocalExecutor {
                 .stdout
                 .take()
                 .and_then(|s| tokio::process::ChildStdout::from_std(s).ok());
+            // The supervisor gets its spec now but runs nothing before its
+            // "go"; an abandoned gate closes its stdin instead. Then the next
+            // standby is started, off the way to this run's start.
+            let stdin = child
+                .stdin
+                .take()
+                .and_then(|s| tokio::process::ChildStdin::from_std(s).ok());
+            let (exe, standby) = (self.exe.clone(), self.standby.clone());
+            tokio::spawn(async move {
+                use tokio::io::AsyncWriteExt;
+                if let Some(mut stdin) = stdin
+                    && stdin.write_all(&line).await.is_ok()
+                    && gate.await.is_ok()
+                {
+                    let _ = stdin.write_all(GO).await;
+                }
+                let next = tokio::task::spawn_blocking(move || spawn_supervisor(&exe)).await;
+                if let (Ok(Ok(next)), Ok(mut slot)) = (next, standby.lock())
+                    && let Some(mut spare) = slot.replace(next)
+                {
+                    // Two starts raced for one slot: retire the spare.
+                    let _ = spare.kill();
+                    let _ = spare.wait();
+                }
+            });
             self.register(
                 LocalRun {
                     work_order_id: spec.work_order_id.clone(),

@@ -61,6 +61,13 @@ pub enum ExecEvent {
 
 pub type EventSink = mpsc::UnboundedSender<ExecEvent>;
 
+/// Opens when the daemon has durably recorded that the run started: an
+/// executor may prepare a run before that (a supervisor's process start
+/// overlaps the daemon's fsync), but runs nothing of it until the gate opens.
+/// A gate dropped unopened abandons the run: nothing runs, and any event
+/// about it is ignored.
+pub type Gate = tokio::sync::oneshot::Receiver<()>;
+
 /// A run found in progress after a restart.
 #[derive(Debug, Clone)]
 pub struct AdoptTarget {
@@ -95,11 +102,8 @@ pub struct Activity {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
-    #[error("cannot prepare run directory {path}: {source}")]
-    RunDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("cannot encode the run's spec: {0}")]
+    Spec(serde_json::Error),
     #[error("cannot start the run's supervisor: {0}")]
     Supervisor(std::io::Error),
     #[error("agent command line is empty")]
@@ -107,11 +111,13 @@ pub enum ExecError {
 }
 
 pub trait Executor: Send + Sync + 'static {
-    /// Starts a run. Returns its handle (to persist) once it is under the
-    /// executor's care; `Started`/`Ended` events follow on `events`.
+    /// Starts a run once `gate` opens. Returns its handle (to persist) once
+    /// it is under the executor's care; `Started`/`Ended` events follow on
+    /// `events`.
     fn start(
         &self,
         spec: RunSpec,
+        gate: Gate,
         events: EventSink,
     ) -> BoxFuture<'static, Result<ExecHandle, ExecError>>;
 

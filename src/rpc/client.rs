@@ -27,6 +27,9 @@ pub enum ClientError {
 
 pub struct Client {
     conn: Framed<UnixStream, LengthDelimitedCodec>,
+    /// The Hello was sent but its answer not read yet: it is read before the
+    /// first reply, so the first request goes out without a round trip.
+    hello_pending: bool,
 }
 
 impl Client {
@@ -45,31 +48,39 @@ impl Client {
         })?;
         let mut client = Client {
             conn: Framed::new(stream, framing()),
+            hello_pending: true,
         };
-        match client
-            .exchange(&ClientFrame::Hello {
+        client
+            .send(&ClientFrame::Hello {
                 version: PROTOCOL_VERSION,
             })
-            .await?
-        {
-            ServerFrame::Hello { .. } => Ok(client),
-            ServerFrame::Err(e) => Err(ClientError::Service(e)),
-            ServerFrame::Ok(_) => Err(ClientError::Protocol("unexpected reply to Hello".into())),
-        }
+            .await?;
+        Ok(client)
     }
 
-    /// The pid of the process serving the socket (SO_PEERCRED), if known.
-    pub fn peer_pid(&self) -> Option<u32> {
-        let cred = self.conn.get_ref().peer_cred().ok()?;
-        cred.pid().and_then(|p| u32::try_from(p).ok())
-    }
-
-    async fn exchange(&mut self, frame: &ClientFrame) -> Result<ServerFrame, ClientError> {
+    async fn send(&mut self, frame: &ClientFrame) -> Result<(), ClientError> {
         let bytes = codec::encode(frame).map_err(|e| ClientError::Protocol(e.to_string()))?;
         self.conn
             .send(bytes)
             .await
-            .map_err(|e| ClientError::Protocol(format!("send failed: {e}")))?;
+            .map_err(|e| ClientError::Protocol(format!("send failed: {e}")))
+    }
+
+    async fn receive(&mut self) -> Result<ServerFrame, ClientError> {
+        if self.hello_pending {
+            self.hello_pending = false;
+            match self.receive_one().await? {
+                ServerFrame::Hello { .. } => {}
+                ServerFrame::Err(e) => return Err(ClientError::Service(e)),
+                ServerFrame::Ok(_) => {
+                    return Err(ClientError::Protocol("unexpected reply to Hello".into()));
+                }
+            }
+        }
+        self.receive_one().await
+    }
+
+    async fn receive_one(&mut self) -> Result<ServerFrame, ClientError> {
         match self.conn.next().await {
             Some(Ok(f)) => codec::decode(&f).map_err(|e| ClientError::Protocol(e.to_string())),
             Some(Err(e)) => Err(ClientError::Protocol(format!("receive failed: {e}"))),
@@ -79,32 +90,27 @@ impl Client {
         }
     }
 
+    /// The pid of the process serving the socket (SO_PEERCRED), if known.
+    pub fn peer_pid(&self) -> Option<u32> {
+        let cred = self.conn.get_ref().peer_cred().ok()?;
+        cred.pid().and_then(|p| u32::try_from(p).ok())
+    }
+
     pub async fn call(&mut self, req: Request) -> Result<Reply, ClientError> {
-        let frame = self.exchange(&ClientFrame::Request(Box::new(req))).await?;
+        self.send(&ClientFrame::Request(Box::new(req))).await?;
+        let frame = self.receive().await?;
         reply_of(frame)
     }
 
     /// Sends a streaming request (`Logs`, `Wait`); read its frames with `next_reply`.
     pub async fn start_stream(&mut self, req: Request) -> Result<(), ClientError> {
-        let bytes = codec::encode(&ClientFrame::Request(Box::new(req)))
-            .map_err(|e| ClientError::Protocol(e.to_string()))?;
-        self.conn
-            .send(bytes)
-            .await
-            .map_err(|e| ClientError::Protocol(format!("send failed: {e}")))
+        self.send(&ClientFrame::Request(Box::new(req))).await
     }
 
-    /// The next frame of a stream. Cancel-safe: dropping the future loses nothing.
+    /// The next frame of a stream. Cancel-safe once the first frame has
+    /// arrived (the handshake answer is read with it).
     pub async fn next_reply(&mut self) -> Result<Reply, ClientError> {
-        let frame = match self.conn.next().await {
-            Some(Ok(f)) => codec::decode(&f).map_err(|e| ClientError::Protocol(e.to_string()))?,
-            Some(Err(e)) => return Err(ClientError::Protocol(format!("receive failed: {e}"))),
-            None => {
-                return Err(ClientError::Protocol(
-                    "the daemon closed the connection".into(),
-                ));
-            }
-        };
+        let frame = self.receive().await?;
         reply_of(frame)
     }
 }

@@ -105,25 +105,16 @@ impl Store {
         write_atomic(&path, &bytes, 0o644).map_err(|source| StoreError::Write { path, source })
     }
 
-    /// Creates `runs/<id>/` and writes its `run.json`.
-    pub fn create_run(&self, run: &Run) -> Result<(), StoreError> {
+    /// Writes `run.json`, keeping fields of the record it replaces that this
+    /// daemon does not model (an AgentGate run's `iteration`, `snapshotIds`, ...).
+    pub fn save_run(&self, run: &Run) -> Result<(), StoreError> {
+        // The run's executor may not have made its directory yet.
         let dir = self.run_dir(&run.id);
         fs::create_dir_all(&dir).map_err(|source| StoreError::CreateDir {
             path: dir.clone(),
             source,
         })?;
-        let saved = self.save_run(run);
-        if saved.is_err() {
-            // No half-made run left behind (a full disk fails every retry).
-            let _ = fs::remove_dir_all(&dir);
-        }
-        saved
-    }
-
-    /// Writes `run.json`, keeping fields of the record it replaces that this
-    /// daemon does not model (an AgentGate run's `iteration`, `snapshotIds`, ...).
-    pub fn save_run(&self, run: &Run) -> Result<(), StoreError> {
-        let path = self.run_dir(&run.id).join("run.json");
+        let path = dir.join("run.json");
         let previous = fs::read(&path)
             .ok()
             .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok());

@@ -16,15 +16,14 @@
 //! SIGTERM) and the agent's output pipes, with the nearest deadline as its
 //! timeout. Nothing is polled on a timer.
 
+mod spawn;
 mod tree;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::OpenOptionsExt;
-use std::os::unix::process::CommandExt;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -38,6 +37,7 @@ use crate::executor::files::{
 };
 use crate::model::Timestamp;
 use crate::sys::cgroup::RunCgroups;
+use spawn::{Leader, Output, Spawned};
 use tree::Tree;
 
 /// Largest piece of output copied at once.
@@ -45,17 +45,47 @@ const CHUNK: usize = 64 * 1024;
 /// How much of a failed clone's stderr is kept for its error message.
 const CLONE_ERR_KEEP: usize = 8 * 1024;
 
+/// `<run-dir>/supervisor.log`: made only when there is something to say (a
+/// file creation costs a fraction of a millisecond on the way to a start).
+static LOG: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 fn log(msg: impl std::fmt::Display) {
-    eprintln!(
-        "{} supervisor[{}]: {msg}",
+    let line = format!(
+        "{} supervisor[{}]: {msg}\n",
         Timestamp::now(),
         std::process::id()
     );
+    let written = LOG.get().is_some_and(|p| {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(p)
+            .and_then(|mut f| f.write_all(line.as_bytes()))
+            .is_ok()
+    });
+    if !written {
+        eprint!("{line}");
+    }
 }
 
-/// Runs the supervisor for the run in `run_dir`; returns the process's exit code.
-pub fn main(run_dir: &Path) -> i32 {
-    // The daemon starts us with setsid already; a manual start gets it here.
+/// `agentgate __supervise`, recognised before the CLI parser runs: the
+/// supervisor's exit code, or `None` for any other command line.
+pub fn from_args() -> Option<i32> {
+    let mut args = std::env::args_os().skip(1);
+    if args.next()? != crate::executor::local::SUPERVISE || args.next().is_some() {
+        return None; // not ours: let the parser explain
+    }
+    Some(main())
+}
+
+/// Runs one supervisor. It may be started ahead of need (a standby): it
+/// waits for its run's spec, one line on stdin, and exits quietly if stdin
+/// closes first (its daemon went away).
+pub fn main() -> i32 {
+    // The daemon starts us without a session of our own (posix_spawn, to
+    // stay off the daemon's page tables): make one before anything else, so
+    // its terminal, process group and death never reach us.
     let _ = nix::unistd::setsid();
     // A terminal hanging up, a Ctrl-C or a closed daemon pipe are not ours.
     // SAFETY: setting dispositions to SIG_IGN installs no handler code.
@@ -64,32 +94,60 @@ pub fn main(run_dir: &Path) -> i32 {
             let _ = signal(sig, SigHandler::SigIgn);
         }
     }
+    std::panic::set_hook(Box::new(|info| log(format_args!("panicked: {info}"))));
     if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
         log(format_args!("cannot become child subreaper: {e}"));
     }
-    let spec = match files::read_spec(run_dir) {
-        Ok(s) => s,
+    let spec = match read_spec_line() {
+        Ok(Some(s)) => s,
+        Ok(None) => return 0, // retired unused
         Err(e) => {
-            let end = RunEnd {
-                reason: EndReason::SpawnFailed,
-                error: Some(format!("supervisor cannot read its run spec: {e}")),
-                ..RunEnd::lost(String::new())
-            };
-            return finish(run_dir, &end);
+            log(format_args!("cannot read the run spec: {e}"));
+            return 1;
         }
     };
-    let end = match Supervisor::new(run_dir, spec) {
-        Ok(mut s) => s.run(),
+    let run_dir = spec.run_dir.clone();
+    let _ = LOG.set(run_dir.join(files::SUPERVISOR_LOG));
+    let end = match Supervisor::new(&run_dir, spec) {
+        Ok(mut s) => match s.run() {
+            Some(end) => end,
+            None => return 0, // abandoned before it started
+        },
         Err(e) => RunEnd {
             reason: EndReason::SpawnFailed,
             error: Some(e),
             ..RunEnd::lost(String::new())
         },
     };
-    finish(run_dir, &end)
+    finish(&run_dir, &end)
+}
+
+/// The run's directory is the executor's to make; the daemon does not wait
+/// for it, and a run abandoned before its start never gets one.
+fn make_run_dir(run_dir: &Path) {
+    if let Err(e) = std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(run_dir)
+    {
+        log(format_args!("cannot create {}: {e}", run_dir.display()));
+    }
+}
+
+/// The run's spec: the first line on stdin (the daemon keeps the pipe open
+/// and later sends its "go" on it). `None`: stdin closed first.
+fn read_spec_line() -> std::io::Result<Option<Spec>> {
+    let mut line = String::new();
+    if std::io::stdin().read_line(&mut line)? == 0 {
+        return Ok(None);
+    }
+    serde_json::from_str(&line)
+        .map(Some)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
 fn finish(run_dir: &Path, end: &RunEnd) -> i32 {
+    make_run_dir(run_dir);
     match files::write_exit(run_dir, end) {
         Ok(()) => 0,
         Err(e) => {
@@ -226,7 +284,6 @@ impl Supervisor {
             err: None,
             buf: vec![0; CHUNK],
         };
-        s.save_state();
         Ok(s)
     }
 
@@ -251,8 +308,28 @@ impl Supervisor {
         }
     }
 
+    /// Waits for the daemon's "go" on stdin: it has durably recorded the
+    /// run. End of file instead means the run was abandoned (or its daemon
+    /// died before recording it): nothing may run.
+    fn wait_for_go(&self) -> bool {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).is_ok()
+            && line.as_bytes() == crate::executor::local::GO
+    }
+
     /// The run from preparation to its end.
-    fn run(&mut self) -> RunEnd {
+    /// `None`: the run was abandoned before its "go" (nothing ran, nothing
+    /// is left, nothing is reported).
+    fn run(&mut self) -> Option<RunEnd> {
+        if !self.wait_for_go() {
+            self.cgroups.remove();
+            return None;
+        }
+        Some(self.run_started())
+    }
+
+    fn run_started(&mut self) -> RunEnd {
+        make_run_dir(&self.dir);
         if let Workspace::Clone { url, branch, dir } = self.spec.workspace.clone()
             && let Some(end) = self.clone_workspace(&url, branch.as_deref(), &dir)
         {
@@ -274,28 +351,23 @@ impl Supervisor {
             return self.end_stopped(None);
         }
         let argv = self.spec.argv.clone();
-        let (program, args) = match argv.split_first() {
-            Some(p) => p,
-            None => {
-                return self.end(
-                    EndReason::SpawnFailed,
-                    None,
-                    Some("agent command line is empty".into()),
-                );
-            }
+        let Some((program, args)) = argv.split_first() else {
+            return self.end(
+                EndReason::SpawnFailed,
+                None,
+                Some("agent command line is empty".into()),
+            );
         };
-        let mut cmd = Command::new(program);
-        cmd.args(args)
-            .current_dir(&dir)
-            .envs(self.spec.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let (out_file, err_file) = (
-            Self::open_log(&self.spec.stdout),
-            Self::open_log(&self.spec.stderr),
-        );
-        let child = match self.spawn(&mut cmd) {
+        let env = self.spec.env.clone();
+        let leader = Leader {
+            program,
+            args,
+            env: &env,
+            cwd: &dir,
+            stdout: Output::Pipe,
+            stderr: Output::Pipe,
+        };
+        let child = match self.spawn(&leader) {
             Ok(c) => c,
             Err(e) => {
                 return self.end(
@@ -305,18 +377,24 @@ impl Supervisor {
                 );
             }
         };
-        let mut child = child;
-        if let Some(o) = child.stdout.take() {
-            self.out = Some(Sink::new(OwnedFd::from(o), out_file, false));
+        // The agent runs: what is not on the way to its start comes now (its
+        // output waits in the pipes meanwhile).
+        if let Some(o) = child.stdout {
+            self.out = Some(Sink::new(o, Self::open_log(&self.spec.stdout), false));
         }
-        if let Some(e) = child.stderr.take() {
-            self.err = Some(Sink::new(OwnedFd::from(e), err_file, false));
+        if let Some(e) = child.stderr {
+            self.err = Some(Sink::new(e, Self::open_log(&self.spec.stderr), false));
         }
-        let pid = child.id();
+        let pid = child.pid as u32;
         self.state.agent_pid = Some(pid);
         self.state.agent_start_time = crate::sys::proc::start_time(pid);
         self.save_state();
         self.notify();
+        if let Err(e) = files::write_spec(&self.dir, &self.spec) {
+            log(format_args!("cannot write {}: {e}", files::SPEC));
+        }
+        // From here on it only waits: give back what start-up touched.
+        crate::sys::mem::release_clean_file_pages();
         self.wait_tree();
         let exit = match self.leader_status {
             Some(WaitStatus::Exited(_, code)) => Some(RunExit::Code(code)),
@@ -342,25 +420,10 @@ impl Supervisor {
         }
     }
 
-    /// Starts a leader: its own process group, the run's cgroups joined
-    /// between fork and exec (so nothing it runs is ever outside them), the
-    /// signal dispositions this supervisor changed put back.
-    fn spawn(&mut self, cmd: &mut Command) -> std::io::Result<std::process::Child> {
-        let join = self.cgroups.join_fds();
-        cmd.process_group(0);
-        // SAFETY: only async-signal-safe calls (write, signal) between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                for fd in &join {
-                    libc::write(*fd, b"0".as_ptr().cast(), 1);
-                }
-                libc::signal(libc::SIGHUP, libc::SIG_DFL);
-                libc::signal(libc::SIGINT, libc::SIG_DFL);
-                Ok(())
-            });
-        }
-        let child = cmd.spawn()?;
-        self.leader = Some(child.id() as i32);
+    /// Starts a leader (see `spawn`), tracked as the current one.
+    fn spawn(&mut self, leader: &Leader<'_>) -> std::io::Result<Spawned> {
+        let child = spawn::spawn(leader, &self.cgroups)?;
+        self.leader = Some(child.pid);
         self.leader_status = None;
         self.children_gone = false;
         self.killed = false;
@@ -380,17 +443,27 @@ impl Supervisor {
                 Some(format!("cannot remove old clone {}: {e}", dir.display())),
             ));
         }
-        let mut cmd = Command::new("git");
-        cmd.args(["clone", "--depth", "1", "--quiet"]);
+        let mut args: Vec<String> = ["clone", "--depth", "1", "--quiet"]
+            .map(String::from)
+            .to_vec();
         if let Some(b) = branch {
-            cmd.arg("--branch").arg(b);
+            args.extend(["--branch".to_string(), b.to_string()]);
         }
-        cmd.arg("--").arg(url).arg(dir);
-        cmd.env("GIT_TERMINAL_PROMPT", "0")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        let mut child = match self.spawn(&mut cmd) {
+        args.extend([
+            "--".to_string(),
+            url.to_string(),
+            dir.to_string_lossy().into_owned(),
+        ]);
+        let env = [("GIT_TERMINAL_PROMPT".to_string(), "0".to_string())];
+        let leader = Leader {
+            program: "git",
+            args: &args,
+            env: &env,
+            cwd: Path::new("/"),
+            stdout: Output::Null,
+            stderr: Output::Pipe,
+        };
+        let child = match self.spawn(&leader) {
             Ok(c) => c,
             Err(e) => {
                 return Some(self.end(
@@ -400,13 +473,10 @@ impl Supervisor {
                 ));
             }
         };
-        if let Some(e) = child.stderr.take() {
-            self.err = Some(Sink::new(
-                OwnedFd::from(e),
-                Self::open_log(&self.spec.stderr),
-                true,
-            ));
+        if let Some(e) = child.stderr {
+            self.err = Some(Sink::new(e, Self::open_log(&self.spec.stderr), true));
         }
+        self.save_state();
         self.wait_tree();
         let kept = self.err.take().and_then(|s| s.keep).unwrap_or_default();
         if self.stop.is_some() {

@@ -219,9 +219,12 @@ pub struct CgroupStats {
 pub struct RunCgroups {
     pub v2: Option<PathBuf>,
     pub v1_memory: Option<PathBuf>,
+    /// The v2 directory, for clone3(CLONE_INTO_CGROUP).
+    v2_dir: Option<OwnedFd>,
     /// `cgroup.procs` of each, opened before any fork: a child writes "0" to
     /// them between fork and exec to join (nothing it runs is ever outside).
-    procs: Vec<OwnedFd>,
+    v2_procs: Option<OwnedFd>,
+    v1_procs: Option<OwnedFd>,
 }
 
 fn read_u64(path: &Path) -> Option<u64> {
@@ -239,8 +242,10 @@ fn keyed(path: &Path, key: &str) -> Option<u64> {
 
 impl RunCgroups {
     /// Makes `name` under each directory of `plan` and applies `memory_max`.
-    /// What cannot be made is reported in the returned warnings and left out:
-    /// a run never fails for want of a cgroup.
+    /// A v1 memory cgroup (hybrid hosts) is used only for a memory limit:
+    /// joining one costs a cgroup migration at every start. What cannot be
+    /// made is reported in the returned warnings and left out: a run never
+    /// fails for want of a cgroup.
     pub fn create(
         plan: &CgroupPlan,
         name: &str,
@@ -250,7 +255,9 @@ impl RunCgroups {
         let mut cg = RunCgroups {
             v2: None,
             v1_memory: None,
-            procs: Vec::new(),
+            v2_dir: None,
+            v2_procs: None,
+            v1_procs: None,
         };
         let mut make = |parent: &Path| -> Option<(PathBuf, OwnedFd)> {
             let dir = parent.join(name);
@@ -275,15 +282,17 @@ impl RunCgroups {
         if let Some(p) = &plan.v2_parent
             && let Some((dir, fd)) = make(p)
         {
+            cg.v2_dir = fs::File::open(&dir).ok().map(OwnedFd::from);
             cg.v2 = Some(dir);
-            cg.procs.push(fd);
+            cg.v2_procs = Some(fd);
         }
         if !plan.v2_memory
+            && memory_max.is_some()
             && let Some(p) = &plan.v1_memory_parent
             && let Some((dir, fd)) = make(p)
         {
             cg.v1_memory = Some(dir);
-            cg.procs.push(fd);
+            cg.v1_procs = Some(fd);
         }
         if let Some(max) = memory_max {
             let limited = match (&cg.v2, plan.v2_memory, &cg.v1_memory) {
@@ -310,7 +319,21 @@ impl RunCgroups {
     /// Raw fds of the `cgroup.procs` files, for a child to join between fork
     /// and exec (writing "0" moves the writer).
     pub fn join_fds(&self) -> Vec<RawFd> {
-        self.procs.iter().map(|f| f.as_raw_fd()).collect()
+        [&self.v2_procs, &self.v1_procs]
+            .into_iter()
+            .flatten()
+            .map(|f| f.as_raw_fd())
+            .collect()
+    }
+
+    /// The v2 directory's fd, for a child born inside it.
+    pub fn v2_dir_fd(&self) -> Option<RawFd> {
+        self.v2_dir.as_ref().map(|f| f.as_raw_fd())
+    }
+
+    /// The v1 memory cgroup's `cgroup.procs`, for a child to join.
+    pub fn v1_join_fd(&self) -> Option<RawFd> {
+        self.v1_procs.as_ref().map(|f| f.as_raw_fd())
     }
 
     /// Whether any cgroup holds the run.
@@ -360,7 +383,9 @@ impl RunCgroups {
     /// Removes the (empty) cgroups. A cgroup whose last process was just
     /// reaped can be busy for a moment: retried briefly.
     pub fn remove(&mut self) {
-        self.procs.clear();
+        self.v2_dir = None;
+        self.v2_procs = None;
+        self.v1_procs = None;
         for dir in [self.v2.take(), self.v1_memory.take()]
             .into_iter()
             .flatten()

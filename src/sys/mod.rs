@@ -3,5 +3,6 @@
 //! about work orders.
 
 pub mod cgroup;
+pub mod mem;
 pub mod pidfd;
 pub mod proc;

@@ -240,6 +240,25 @@ impl Daemon {
 
 impl Drop for Daemon {
     fn drop(&mut self) {
+        self.stop_on_drop();
+        // Supervisors outlive a crashed daemon by design: a test that ends
+        // (or fails) with its daemon down stops what it left running.
+        let left = supervisors_of(&self.root);
+        for &pid in &left {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while !supervisors_of(&self.root).is_empty() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Daemon {
+    fn stop_on_drop(&mut self) {
         if let Some(mut child) = self.child.take() {
             // SIGTERM first so the daemon stops its agents' process trees.
             let _ = nix::sys::signal::kill(
@@ -257,6 +276,44 @@ impl Drop for Daemon {
             let _ = child.wait();
         }
     }
+}
+
+/// The command line of a live process, split at NULs (empty if gone).
+pub fn cmdline(pid: i32) -> Vec<String> {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| {
+            b.split(|&c| c == 0)
+                .filter(|a| !a.is_empty())
+                .map(|a| String::from_utf8_lossy(a).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Every pid in /proc.
+pub fn all_pids() -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .map(|r| {
+            r.flatten()
+                .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Live supervisors of runs under `root`, from their runs' state.json.
+pub fn supervisors_of(root: &Path) -> Vec<i32> {
+    let Ok(runs) = std::fs::read_dir(root.join("runs")) else {
+        return Vec::new();
+    };
+    runs.flatten()
+        .filter_map(|run| {
+            let state: Value =
+                serde_json::from_slice(&std::fs::read(run.path().join("state.json")).ok()?).ok()?;
+            let pid = state["supervisorPid"].as_i64()? as i32;
+            (pid_alive(pid) && cmdline(pid).iter().any(|a| a == "__supervise")).then_some(pid)
+        })
+        .collect()
 }
 
 /// Live (non-zombie) processes whose process group is `pgid`, from /proc.

@@ -33,14 +33,26 @@ impl Actor {
         wo.current_run_id = Some(run_id.clone());
         wo.run_ids.push(run_id.clone());
         wo.timeout_at = Some(now.plus_millis((wo.max_time as i64).saturating_mul(1000)));
-        let run = Run::begun(run_id.clone(), wo.id.clone(), Status::Running, now);
+        let mut run = Run::begun(run_id.clone(), wo.id.clone(), Status::Running, now);
         let run_dir = self.store.run_dir(&run_id);
-        std::fs::create_dir_all(&run_dir)
-            .map_err(|e| internal(format!("cannot create {}: {e}", run_dir.display())))?;
+        // The executor makes the run's directory and starts preparing (a supervisor's process start) while
+        // the start is written durably; it runs nothing before the gate opens.
+        let spec = self.run_spec(&wo, &run_id);
+        let (gate, gate_rx) = tokio::sync::oneshot::channel();
+        let launch = spec.map(|spec| {
+            run.workspace = Some(spec.workspace.dir().to_string_lossy().into_owned());
+            let mut start = self.executor.start(spec, gate_rx, self.exec_tx.clone());
+            match (&mut start).now_or_never() {
+                Some(result) => Ok(result.map_err(|e| e.to_string())),
+                None => Err(start),
+            }
+        });
         if let Err(e) = self.commit(wo.clone()) {
+            drop(gate); // abandons the run
             let _ = std::fs::remove_dir_all(&run_dir);
             return Err(e);
         }
+        let _ = gate.send(());
         tracing::info!(work_order = %id, run = %run_id, manual, "starting run");
         let started = Instant::now();
         self.last_start = Some(started);
@@ -56,7 +68,18 @@ impl Actor {
                 last_activity_persisted: started,
             },
         );
-        self.launch(&wo, &run_id);
+        match launch {
+            Err(msg) => self.fail_spawn(&id, msg),
+            Ok(Ok(result)) => self.on_launched(&id, &run_id, result),
+            Ok(Err(pending)) => {
+                let tx = self.events_tx.clone();
+                let (id, run_id) = (id.clone(), run_id.clone());
+                tokio::spawn(async move {
+                    let result = pending.await.map_err(|e| e.to_string());
+                    let _ = tx.send(Event::Launched { id, run_id, result });
+                });
+            }
+        }
         Ok(StartOutcome {
             id,
             run_id,
@@ -105,33 +128,6 @@ impl Actor {
             grace: self.settings.grace_period,
             memory_max: agent.memory_max,
         })
-    }
-
-    /// Hands the run to the executor. A start that completes at once (the
-    /// local executor's) is applied before any event of the run can arrive.
-    fn launch(&mut self, wo: &WorkOrder, run_id: &str) {
-        let spec = match self.run_spec(wo, run_id) {
-            Ok(s) => s,
-            Err(msg) => {
-                self.fail_spawn(&wo.id, msg);
-                return;
-            }
-        };
-        if let Some(live) = self.live.get_mut(&wo.id) {
-            live.run.workspace = Some(spec.workspace.dir().to_string_lossy().into_owned());
-        }
-        let mut start = self.executor.start(spec, self.exec_tx.clone());
-        match (&mut start).now_or_never() {
-            Some(result) => self.on_launched(&wo.id, run_id, result.map_err(|e| e.to_string())),
-            None => {
-                let tx = self.events_tx.clone();
-                let (id, run_id) = (wo.id.clone(), run_id.to_string());
-                tokio::spawn(async move {
-                    let result = start.await.map_err(|e| e.to_string());
-                    let _ = tx.send(Event::Launched { id, run_id, result });
-                });
-            }
-        }
     }
 
     pub(super) fn on_launched(
