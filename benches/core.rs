@@ -131,35 +131,8 @@ fn main() {
     );
     drop(big);
 
-    // --- start and exit latency ------------------------------------------------
+    // Start and end latency: see benches/supervision.rs.
     let d = Daemon::start(&fast);
-    let mut to_running = Vec::new();
-    let mut exit_to_persisted = Vec::new();
-    for i in 0..20 {
-        let marker = d.dir.path().join(format!("started-{i}"));
-        let script = format!("date +%s%N > {}", marker.display());
-        let t0 = now_ns();
-        let id = d.submit_shell(&script, &[]);
-        // The agent's last act is `date`.
-        let persisted =
-            persisted_terminal_ns(&d.root.join("work-orders").join(format!("{id}.json")));
-        let agent_ns: i128 = std::fs::read_to_string(&marker)
-            .unwrap()
-            .trim()
-            .parse()
-            .unwrap();
-        to_running.push((agent_ns - t0) as f64 / 1e6);
-        exit_to_persisted.push((persisted - agent_ns) as f64 / 1e6);
-        assert_eq!(d.wait_terminal(&id, T)["status"], "succeeded");
-    }
-    println!(
-        "submit command start to agent running (incl. client and sh start): median {:.2} ms (target <= 20 ms)",
-        median(to_running)
-    );
-    println!(
-        "agent's last instruction to terminal status on disk (upper bound of exit-to-persisted): median {:.2} ms (target <= 10 ms)",
-        median(exit_to_persisted)
-    );
 
     // --- queue control -----------------------------------------------------------
     let mut force = Vec::new();

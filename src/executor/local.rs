@@ -220,6 +220,11 @@ async fn watch(
 async fn agent_started(run_dir: PathBuf) -> Option<State> {
     use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
     let started = || files::read_state(&run_dir).filter(|s| s.agent_pid.is_some());
+    // Usually it already has: no watch then (closing an inotify instance
+    // waits for an RCU grace period, ~10 ms, per run adopted).
+    if let Some(s) = started() {
+        return Some(s);
+    }
     let ino = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK).ok()?;
     ino.add_watch(&run_dir, AddWatchFlags::IN_MOVED_TO).ok()?;
     // After the watch exists, so no change can fall in between.

@@ -36,14 +36,14 @@ impl CgroupPlan {
             (None, _, None) => "none (runs are tracked as the supervisor's descendants)".into(),
             (Some(p), true, _) => format!("cgroup v2 under {}", p.display()),
             (Some(p), false, Some(m)) => format!(
-                "cgroup v2 under {}, memory via cgroup v1 under {}",
+                "cgroup v2 under {}; memory_max via cgroup v1 under {}",
                 p.display(),
                 m.display()
             ),
             (Some(p), false, None) => {
                 format!("cgroup v2 under {} (no memory controller)", p.display())
             }
-            (None, _, Some(m)) => format!("cgroup v1 memory under {}", m.display()),
+            (None, _, Some(m)) => format!("memory_max via cgroup v1 under {}", m.display()),
         }
     }
 

@@ -208,7 +208,8 @@ impl Actor {
             None => (None, None),
         };
         let (status, result, error) = outcome(live.stop.as_ref(), &end);
-        let now = Timestamp::now();
+        // When it ended, which may be long before now (while no daemon ran).
+        let now = Timestamp(end.ended_at_ms).min(Timestamp::now());
         let had_process = live.run.pid.is_some();
         if let Some(mut wo) = self.copy_of(id) {
             let pid = wo.pid;
