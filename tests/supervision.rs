@@ -78,6 +78,8 @@ fn logs(d: &Daemon, id: &str) -> String {
 enum Outage {
     Kill9,
     Sighup,
+    /// `daemon restart`: no daemon for milliseconds only; the ends come after.
+    Restart,
 }
 
 /// Five work orders run; the daemon goes away; meanwhile one exits 3 and one
@@ -127,9 +129,19 @@ fn work_survives(outage: Outage) {
             assert!(status.success(), "SIGHUP exit: {status}");
             assert!(d.log_text().contains("SIGHUP received"), "{}", d.log_text());
         }
+        Outage::Restart => {
+            let out = d.run(&["daemon", "restart"]);
+            assert_eq!(code(&out), 0, "{}", stderr(&out));
+            assert!(
+                stderr(&out).contains("5 running work orders kept"),
+                "{}",
+                stderr(&out)
+            );
+        }
     }
-    assert!(!d.socket.exists() || matches!(outage, Outage::Kill9));
-    // While no daemon runs: one exits 3, one passes its deadline.
+    assert!(!d.socket.exists() || !matches!(outage, Outage::Sighup));
+    // While no daemon runs (or just after a restart): one exits 3, one passes
+    // its deadline.
     touch(&gates.join("a"));
     for run in &runs {
         wait_for("a run to end while the daemon is down", T, || {
@@ -138,7 +150,9 @@ fn work_survives(outage: Outage) {
     }
     assert_eq!(supervisors_of(&d.root).len(), 3, "three still supervised");
 
-    d.spawn();
+    if !matches!(outage, Outage::Restart) {
+        d.spawn();
+    }
     let a = d.show(&exits);
     assert_eq!(
         (&a["status"], &a["result"], &a["exitCode"]),
@@ -206,6 +220,11 @@ fn kill_9_of_the_daemon_loses_no_running_work() {
 #[test]
 fn sighup_of_the_daemon_leaves_work_running_for_the_next() {
     work_survives(Outage::Sighup);
+}
+
+#[test]
+fn daemon_restart_loses_no_running_work() {
+    work_survives(Outage::Restart);
 }
 
 #[test]
