@@ -71,7 +71,7 @@ fn main() {
             .unwrap_or(1),
         {
             let d = Daemon::start(&fast);
-            d.json(&["queue", "health", "--json"])["executor"]
+            d.json(&["queue", "health", "--json"])["executors"][0]["detail"]
                 .as_str()
                 .unwrap_or("?")
                 .to_string()

@@ -88,9 +88,13 @@ The same scripts are kept in the repository's completions/ directory.")]
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
-    /// The per-run supervisor (started by the daemon; reads its run's spec on stdin)
+    /// The per-run supervisor (started by the daemon or a Slurm job)
     #[command(name = "__supervise", hide = true)]
-    Supervise,
+    Supervise {
+        /// Read the run's spec from this file (waiting for it to appear) [default: one line on stdin, then "go"]
+        #[arg(long, value_name = "FILE")]
+        spec_file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args, Clone, Default)]
@@ -133,6 +137,9 @@ pub struct DaemonArgs {
     /// Grace period between SIGTERM and SIGKILL [env: AGENTGATE_GRACE_PERIOD] [default: 5s]
     #[arg(long, value_name = "DUR")]
     pub grace_period: Option<String>,
+    /// Where runs execute: `local` (a supervisor process on this machine) or `slurm` (a job on the Slurm cluster, settings under [slurm] in the config file); an agent type may override it [env: AGENTGATE_EXECUTOR] [default: local]
+    #[arg(long, value_name = "local|slurm")]
+    pub executor: Option<String>,
 }
 
 #[derive(Debug, Subcommand, Clone)]

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{DaemonArgs, GlobalArgs};
+pub use crate::model::ExecutorKind;
 use crate::model::units::{parse_duration, parse_size};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,37 @@ pub struct AgentConfig {
     pub env: BTreeMap<String, String>,
     #[serde(default, deserialize_with = "size_opt")]
     pub memory_max: Option<u64>,
+    /// Where this agent type's runs execute, instead of the daemon's default.
+    #[serde(default)]
+    pub executor: Option<ExecutorKind>,
+}
+
+/// The `[slurm]` table of the config file.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlurmFile {
+    pub partition: Option<String>,
+    pub account: Option<String>,
+    pub qos: Option<String>,
+    #[serde(default)]
+    pub extra_args: Vec<String>,
+    pub poll_interval: Option<String>,
+    pub max_concurrent: Option<usize>,
+    /// The agentgate binary as the compute nodes see it.
+    pub binary: Option<PathBuf>,
+}
+
+/// Settings of the Slurm executor, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlurmSettings {
+    pub partition: Option<String>,
+    pub account: Option<String>,
+    pub qos: Option<String>,
+    pub extra_args: Vec<String>,
+    pub poll_interval: Duration,
+    pub max_concurrent: usize,
+    /// The agentgate binary the jobs run (must be reachable on the nodes).
+    pub binary: Option<PathBuf>,
 }
 
 fn size_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
@@ -69,6 +101,9 @@ pub struct ConfigFile {
     pub stuck_threshold: Option<String>,
     /// Put each run in its own cgroup where the host allows (default true).
     pub cgroups: Option<bool>,
+    /// Where runs execute by default: "local" or "slurm".
+    pub executor: Option<String>,
+    pub slurm: Option<SlurmFile>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
 }
@@ -184,6 +219,9 @@ pub struct DaemonSettings {
     pub agents: BTreeMap<String, AgentConfig>,
     /// Whether runs get cgroups of their own where the host allows.
     pub cgroups: bool,
+    /// Where runs execute unless their agent type says otherwise.
+    pub executor: ExecutorKind,
+    pub slurm: SlurmSettings,
     pub github_owner: Option<String>,
     pub github_base_url: String,
 }
@@ -219,6 +257,28 @@ fn flag_bool(flag: bool, env_name: &str) -> Option<bool> {
 }
 
 impl DaemonSettings {
+    /// Where runs of `agent` execute.
+    pub fn executor_for(&self, agent: &AgentConfig) -> ExecutorKind {
+        agent.executor.unwrap_or(self.executor)
+    }
+
+    /// How many runs may be in flight on `executor` at once.
+    pub fn max_concurrent_for(&self, executor: ExecutorKind) -> usize {
+        match executor {
+            ExecutorKind::Local => self.max_concurrent,
+            ExecutorKind::Slurm => self.slurm.max_concurrent,
+        }
+    }
+
+    /// Whether some run may execute on Slurm.
+    pub fn uses_slurm(&self) -> bool {
+        self.executor == ExecutorKind::Slurm
+            || self
+                .agents
+                .values()
+                .any(|a| a.executor == Some(ExecutorKind::Slurm))
+    }
+
     pub fn resolve(
         global: &GlobalArgs,
         args: &DaemonArgs,
@@ -348,8 +408,54 @@ impl DaemonSettings {
             },
             None => file.cgroups.unwrap_or(true),
         };
+        let executor = pick(
+            "--executor",
+            args.executor.clone(),
+            "AGENTGATE_EXECUTOR",
+            file.executor.clone(),
+            |s| s.parse::<ExecutorKind>(),
+            ExecutorKind::Local,
+        )?;
+        let slurm_file = file.slurm.clone().unwrap_or_default();
+        let slurm = SlurmSettings {
+            poll_interval: match &slurm_file.poll_interval {
+                Some(s) => match dur(s) {
+                    Ok(d) if d >= Duration::from_millis(100) => d,
+                    Ok(_) => {
+                        return Err(ConfigError::Value {
+                            name: "slurm.poll_interval".into(),
+                            message: format!("{s:?}: must be at least 100ms"),
+                        });
+                    }
+                    Err(message) => {
+                        return Err(ConfigError::Value {
+                            name: "slurm.poll_interval".into(),
+                            message,
+                        });
+                    }
+                },
+                None => Duration::from_secs(1),
+            },
+            max_concurrent: match slurm_file.max_concurrent {
+                Some(0) => {
+                    return Err(ConfigError::Value {
+                        name: "slurm.max_concurrent".into(),
+                        message: "must be at least 1".into(),
+                    });
+                }
+                Some(n) => n,
+                None => 64,
+            },
+            partition: slurm_file.partition,
+            account: slurm_file.account,
+            qos: slurm_file.qos,
+            extra_args: slurm_file.extra_args,
+            binary: slurm_file.binary,
+        };
         Ok(DaemonSettings {
             cgroups,
+            executor,
+            slurm,
             paths,
             http,
             api_key_file,
@@ -396,6 +502,7 @@ pub fn with_builtin_agents(
             command,
             env: BTreeMap::new(),
             memory_max: None,
+            executor: None,
         });
     }
     configured

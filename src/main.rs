@@ -36,9 +36,9 @@ fn main() -> ExitCode {
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
     let cli = Cli::parse();
-    if let Command::Supervise = &cli.command {
+    if let Command::Supervise { spec_file } = &cli.command {
         // The per-run supervisor: no runtime, no logging setup, no config.
-        let code = agentgate::supervisor::main();
+        let code = agentgate::supervisor::main(spec_file.as_deref());
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
     let is_daemon = matches!(&cli.command, Command::Daemon(a) if a.action.is_none() && !a.detach);
@@ -56,7 +56,7 @@ fn main() -> ExitCode {
         },
         Command::Submit(a) => client::run(&cli.global, ClientCommand::Submit(a)),
         Command::Queue(q) => client::run(&cli.global, ClientCommand::Queue(q)),
-        Command::Supervise => Ok(()),
+        Command::Supervise { .. } => Ok(()),
         Command::Completions { shell } => {
             let mut cmd = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut cmd, "agentgate", &mut std::io::stdout());

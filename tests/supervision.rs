@@ -60,6 +60,11 @@ fn gated(gate: &Path, before: &str, after: &str, exit: i32) -> String {
     )
 }
 
+/// A sleep length unique to this test process (suites may run side by side).
+fn unique(base: &str) -> String {
+    format!("{base}{}", std::process::id())
+}
+
 /// Live processes whose command line has `arg` (a unique sleep length).
 fn with_arg(arg: &str) -> Vec<i32> {
     all_pids()
@@ -103,7 +108,9 @@ fn work_survives(outage: Outage) {
             )
         })
         .collect();
-    let canceled_later = d.submit_shell("echo d-before; sleep 1000.4242", &[]);
+    // Unique to this variant: the variants run at the same time.
+    let sleep_arg = unique(&format!("1000.424{}", outage as u8));
+    let canceled_later = d.submit_shell(&format!("echo d-before; sleep {sleep_arg}"), &[]);
     for id in keeps.iter().chain([&exits, &times_out, &canceled_later]) {
         running_pid(&d, id);
     }
@@ -148,7 +155,10 @@ fn work_survives(outage: Outage) {
             run.join("exit.json").exists().then_some(())
         });
     }
-    assert_eq!(supervisors_of(&d.root).len(), 3, "three still supervised");
+    // The two ended supervisors exit just after writing their exit files.
+    wait_for("three runs still supervised", T, || {
+        (supervisors_of(&d.root).len() == 3).then_some(())
+    });
 
     if !matches!(outage, Outage::Restart) {
         d.spawn();
@@ -186,8 +196,9 @@ fn work_survives(outage: Outage) {
     let cancel = d.json(&["queue", "cancel", &canceled_later, "--json"]);
     assert_eq!(cancel["status"], "canceled", "{cancel}");
     assert!(
-        with_arg("1000.4242").is_empty(),
-        "canceled agent still alive"
+        with_arg(&sleep_arg).is_empty(),
+        "canceled agent still alive: {cancel}\n{}",
+        d.log_text()
     );
     touch(&gates.join("c"));
     for (i, id) in keeps.iter().enumerate() {
@@ -345,7 +356,8 @@ fn nothing_escapes(cgroups: &str) {
         Ending::Timeout,
         Ending::NaturalExit,
     ];
-    let salt = std::process::id() % 1000 * 10 + if cgroups == "off" { 5 } else { 0 };
+    // Unique to this test process and variant: suites may run side by side.
+    let salt = std::process::id() * 10 + u32::from(cgroups == "off");
     let mut cases = Vec::new();
     for (i, ending) in endings.into_iter().enumerate() {
         let tag = salt * 10 + i as u32;
@@ -485,13 +497,14 @@ fn a_hung_clone_is_stopped_and_frees_its_slot() {
 #[test]
 fn sigkill_follows_the_grace_period_when_the_leader_is_gone() {
     let d = Daemon::start(&args(&[]));
+    let (child, leader) = (unique("1000.8181"), unique("1000.8182"));
     let id = d.submit_shell(
-        "(trap '' TERM; exec sleep 1000.8181) & sleep 1000.8182; wait",
+        &format!("(trap '' TERM; exec sleep {child}) & sleep {leader}; wait"),
         &[],
     );
     running_pid(&d, &id);
     wait_for("the child", T, || {
-        (!with_arg("1000.8181").is_empty()).then_some(())
+        (!with_arg(&child).is_empty()).then_some(())
     });
     let out = d.json(&["queue", "kill", &id, "--grace", "2s", "--json"]);
     // The leader went at once on SIGTERM; the child ignored it and was
@@ -502,17 +515,14 @@ fn sigkill_follows_the_grace_period_when_the_leader_is_gone() {
         "returned after {ms} ms, before the grace period ended"
     );
     assert!(ms < 15_000, "returned after {ms} ms");
-    assert!(
-        with_arg("1000.8181").is_empty(),
-        "TERM-ignoring child survived"
-    );
+    assert!(with_arg(&child).is_empty(), "TERM-ignoring child survived");
     assert_eq!(out["status"], "canceled");
 }
 
 // ---- cgroups ---------------------------------------------------------------------------
 
 fn isolation(d: &Daemon) -> String {
-    d.json(&["queue", "health", "--json"])["executor"]
+    d.json(&["queue", "health", "--json"])["executors"][0]["detail"]
         .as_str()
         .unwrap_or_default()
         .to_string()
@@ -526,7 +536,7 @@ fn runs_have_their_own_cgroup_with_usage_figures() {
         println!("SKIPPED: no writable cgroup v2 on this host ({how})");
         return;
     }
-    let id = d.submit_shell("sleep 1000.5151", &[]);
+    let id = d.submit_shell(&format!("sleep {}", unique("1000.5151")), &[]);
     let agent = running_pid(&d, &id);
     let wo = d.show(&id);
     let cgroup = PathBuf::from(wo["runs"][0]["cgroup"].as_str().expect("cgroup path"));

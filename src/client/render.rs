@@ -206,7 +206,12 @@ pub fn detail(d: &WorkOrderDetail) -> String {
                 .unwrap_or_default()
         ));
         if let Some(h) = &run.executor {
-            lines.push(format!("  supervised by: {}", h.describe()));
+            let state = match (&run.executor_state, &run.executor_reason) {
+                (Some(s), Some(r)) if run.status == Status::Running => format!(", {s}: {r}"),
+                (Some(s), None) if run.status == Status::Running => format!(", {s}"),
+                _ => String::new(),
+            };
+            lines.push(format!("  supervised by: {}{state}", h.describe()));
         }
         if let Some(c) = &run.cgroup {
             lines.push(format!("  cgroup:        {c}"));
@@ -258,8 +263,17 @@ pub fn health(h: &Health) -> String {
             "storage:      {} quarantined, {} orphan runs removed, {} dangling run refs",
             h.storage.quarantined, h.storage.orphan_runs_removed, h.storage.dangling_run_refs
         ),
-        format!("supervision:  {}", h.executor),
     ];
+    for e in &h.executors {
+        lines.push(format!(
+            "{:<13} {} of {} running; {}{}",
+            format!("{}:", e.name),
+            e.running,
+            e.max_concurrent,
+            if e.healthy { "" } else { "UNHEALTHY: " },
+            e.detail
+        ));
+    }
     if h.alerts.is_empty() {
         lines.push("alerts:       none".into());
     } else {

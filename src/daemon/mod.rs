@@ -19,6 +19,8 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::config::DaemonSettings;
 use crate::executor::local::LocalExecutor;
+use crate::executor::router::Executors;
+use crate::executor::slurm::{self, SlurmExecutor};
 use crate::service::{Service, ShutdownRequest};
 use crate::store::{Store, StoreError, atomic::write_atomic};
 use crate::sys::cgroup::{self, CgroupPlan};
@@ -60,6 +62,8 @@ pub enum DaemonError {
     },
     #[error("{0}")]
     Http(String),
+    #[error("{0}")]
+    Slurm(String),
 }
 
 /// `<root>/daemon.json`: who holds the root, for clients and a refused second daemon.
@@ -184,6 +188,13 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
         CgroupPlan::default()
     };
     tracing::info!(cgroups = %cgroups.describe(), "run isolation");
+    if settings.uses_slurm() {
+        match slurm::validate(&settings.slurm) {
+            Err(e) => return Err(DaemonError::Slurm(e)),
+            Ok(Some(warning)) => tracing::warn!("slurm executor: {warning}"),
+            Ok(None) => {}
+        }
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -244,7 +255,18 @@ async fn serve(
     let mut actor = Actor::new(
         settings.clone(),
         store,
-        Arc::new(LocalExecutor::new(cgroups)),
+        Arc::new(Executors {
+            local: LocalExecutor::new(cgroups),
+            slurm: settings.uses_slurm().then(|| {
+                let binary = settings
+                    .slurm
+                    .binary
+                    .clone()
+                    .or_else(|| std::env::current_exe().ok())
+                    .unwrap_or_else(|| PathBuf::from("agentgate"));
+                SlurmExecutor::new(settings.slurm.clone(), binary)
+            }),
+        }),
         loaded.orders,
         loaded.report,
         changes.clone(),

@@ -26,6 +26,9 @@ pub const SPEC: &str = "spec.json";
 pub const STATE: &str = "state.json";
 pub const STOP: &str = "stop.json";
 pub const EXIT: &str = "exit.json";
+/// CPU and I/O counters of a run whose processes the daemon cannot see
+/// (a Slurm job on another node), refreshed by its supervisor.
+pub const ACTIVITY: &str = "activity.json";
 /// The supervisor's own diagnostics (its stderr).
 pub const SUPERVISOR_LOG: &str = "supervisor.log";
 
@@ -70,7 +73,8 @@ pub struct Spec {
     pub workspace: Workspace,
     pub stdout: PathBuf,
     pub stderr: PathBuf,
-    /// Wall-clock end of the run (ms since the epoch): stopped as `timeout` then.
+    /// Wall-clock end of the run (ms since the epoch): stopped as `timeout`
+    /// then; `None`: `max_time_s` after the supervisor starts.
     pub deadline_ms: Option<i64>,
     pub max_time_s: u64,
     /// SIGTERM-to-SIGKILL grace for a timeout or a stop without `stop.json`.
@@ -100,6 +104,17 @@ pub struct State {
     pub agent_start_time: Option<u64>,
     /// The run's cgroup v2 directory, if it has one.
     pub cgroup: Option<PathBuf>,
+    /// The deadline the supervisor enforces (ms since the epoch).
+    #[serde(default)]
+    pub deadline_ms: Option<i64>,
+}
+
+/// `activity.json`: what a supervisor's run used so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ActivityFile {
+    pub cpu_ms: u64,
+    pub io_bytes: u64,
 }
 
 /// How a run's agent process ended.
@@ -186,6 +201,10 @@ pub fn read_spec(run_dir: &Path) -> io::Result<Spec> {
     read_json(&run_dir.join(SPEC))
 }
 
+pub fn read_spec_file(path: &Path) -> io::Result<Spec> {
+    read_json(path)
+}
+
 /// The supervisor's state lives as long as the machine does: no fsync.
 pub fn write_state(run_dir: &Path, state: &State) -> io::Result<()> {
     write_atomic_fast(&run_dir.join(STATE), &to_bytes(state)?, 0o600)
@@ -193,6 +212,14 @@ pub fn write_state(run_dir: &Path, state: &State) -> io::Result<()> {
 
 pub fn read_state(run_dir: &Path) -> Option<State> {
     read_json(&run_dir.join(STATE)).ok()
+}
+
+pub fn write_activity(run_dir: &Path, act: &ActivityFile) -> io::Result<()> {
+    write_atomic_fast(&run_dir.join(ACTIVITY), &to_bytes(act)?, 0o600)
+}
+
+pub fn read_activity(run_dir: &Path) -> Option<ActivityFile> {
+    read_json(&run_dir.join(ACTIVITY)).ok()
 }
 
 pub fn write_stop(run_dir: &Path, stop: &StopRequest) -> io::Result<()> {

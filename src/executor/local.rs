@@ -17,8 +17,8 @@ use tokio::io::unix::AsyncFd;
 
 use super::files::{self, RunEnd, State, StopRequest};
 use super::{
-    Activity, AdoptTarget, Adopted, EventSink, ExecError, ExecEvent, ExecHandle, Executor, Gate,
-    RunSpec,
+    Activity, AdoptTarget, Adopted, EventSink, ExecError, ExecEvent, ExecHandle, Executor,
+    ExecutorKind, ExecutorStatus, Gate, RunSpec,
 };
 use crate::sys::cgroup::{self, CgroupPlan};
 use crate::sys::pidfd::PidFd;
@@ -149,6 +149,7 @@ async fn watch(
         pid: state.agent_pid,
         pid_start_time: state.agent_start_time,
         cgroup: state.cgroup.as_ref().map(|p| p.display().to_string()),
+        deadline: state.deadline_ms.map(crate::model::Timestamp),
     };
     // SAFETY: `Watched` holds the run, and so its pidfd, open and unchanged
     // for as long as the AsyncFd lives.
@@ -318,21 +319,7 @@ impl Executor for LocalExecutor {
             if spec.argv.is_empty() {
                 return Err(ExecError::EmptyCommand);
             }
-            let file = files::Spec {
-                work_order_id: spec.work_order_id.clone(),
-                run_id: spec.run_id.clone(),
-                run_dir: spec.run_dir.clone(),
-                argv: spec.argv.clone(),
-                env: spec.env.clone(),
-                workspace: spec.workspace.clone(),
-                stdout: spec.stdout.clone(),
-                stderr: spec.stderr.clone(),
-                deadline_ms: spec.deadline.map(|t| t.millis()),
-                max_time_s: spec.max_time_s,
-                grace_ms: spec.grace.as_millis().min(u64::MAX as u128) as u64,
-                cgroups: self.cgroups.clone(),
-                memory_max: spec.memory_max,
-            };
+            let file = super::supervisor_spec(&spec, self.cgroups.clone());
             // One line on the supervisor's stdin (it writes spec.json itself,
             // off the way to the agent's start), then "go" once the gate opens.
             let mut line = serde_json::to_vec(&file).map_err(ExecError::Spec)?;
@@ -494,6 +481,7 @@ impl Executor for LocalExecutor {
         };
         let io_bytes = pids.iter().filter_map(|&p| proc::io_bytes(p)).sum();
         Some(Activity {
+            waiting: false,
             output_bytes,
             cpu_ms,
             heartbeat,
@@ -501,7 +489,11 @@ impl Executor for LocalExecutor {
         })
     }
 
-    fn describe(&self) -> String {
-        format!("local supervisors; cgroups: {}", self.cgroups.describe())
+    fn status(&self) -> Vec<ExecutorStatus> {
+        vec![ExecutorStatus {
+            kind: ExecutorKind::Local,
+            healthy: true,
+            detail: format!("local supervisors; cgroups: {}", self.cgroups.describe()),
+        }]
     }
 }

@@ -9,6 +9,8 @@
 pub mod files;
 pub mod legacy;
 pub mod local;
+pub mod router;
+pub mod slurm;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -16,13 +18,15 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
-pub use crate::model::ExecHandle;
 use crate::model::Timestamp;
+pub use crate::model::{ExecHandle, ExecutorKind};
 pub use files::{EndReason, RunEnd, RunExit, StopRequest, Workspace};
 
 /// Everything needed to start one run.
 #[derive(Debug, Clone)]
 pub struct RunSpec {
+    /// Which executor runs it (the agent type's choice, else the daemon's).
+    pub executor: ExecutorKind,
     pub work_order_id: String,
     pub run_id: String,
     /// The run's directory (`<root>/runs/<run-id>`), already created.
@@ -33,7 +37,8 @@ pub struct RunSpec {
     pub stdout: PathBuf,
     pub stderr: PathBuf,
     pub heartbeat: PathBuf,
-    /// When the run is stopped as `timeout`.
+    /// When the run is stopped as `timeout`; `None`: `max_time_s` after the
+    /// run actually starts (a Slurm job may wait in its queue first).
     pub deadline: Option<Timestamp>,
     pub max_time_s: u64,
     /// Grace period of a timeout (and of a stop without its own).
@@ -41,16 +46,29 @@ pub struct RunSpec {
     pub memory_max: Option<u64>,
 }
 
-/// What an executor reports about its runs, in order per run: at most one
-/// `Started`, then exactly one `Ended` (whose reason may be `Lost`).
+/// What an executor reports about its runs, in order per run: any number of
+/// `Status`, at most one `Started`, then exactly one `Ended` (whose reason may
+/// be `Lost`).
 #[derive(Debug)]
 pub enum ExecEvent {
+    /// The run's state in the executor changed (a Slurm job's PENDING and
+    /// its reason, RUNNING, ...).
+    Status {
+        work_order_id: String,
+        run_id: String,
+        state: String,
+        reason: Option<String>,
+    },
+    /// The agent started. `pid` is a local process id only where the agent
+    /// runs on this machine.
     Started {
         work_order_id: String,
         run_id: String,
         pid: Option<u32>,
         pid_start_time: Option<u64>,
         cgroup: Option<String>,
+        /// The run's deadline, as its supervisor enforces it.
+        deadline: Option<Timestamp>,
     },
     Ended {
         work_order_id: String,
@@ -93,6 +111,8 @@ pub enum Adopted {
 /// probes is activity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Activity {
+    /// Still waiting in the executor's own queue: not idle, just not started.
+    pub waiting: bool,
     pub output_bytes: u64,
     pub cpu_ms: u64,
     pub heartbeat: Option<SystemTime>,
@@ -102,10 +122,16 @@ pub struct Activity {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
+    #[error("the run was abandoned before it started")]
+    Abandoned,
+    #[error("sbatch: {0}")]
+    Submit(String),
     #[error("cannot encode the run's spec: {0}")]
     Spec(serde_json::Error),
     #[error("cannot start the run's supervisor: {0}")]
     Supervisor(std::io::Error),
+    #[error("cannot prepare the run's directory: {0}")]
+    Prepare(std::io::Error),
     #[error("agent command line is empty")]
     EmptyCommand,
 }
@@ -132,6 +158,34 @@ pub trait Executor: Send + Sync + 'static {
     /// Current activity counters of a live run (blocking: call off the actor).
     fn probe(&self, run_id: &str) -> Option<Activity>;
 
-    /// One line for the log and health: how runs are isolated here.
-    fn describe(&self) -> String;
+    /// Each executor's health, for the log and `queue health`.
+    fn status(&self) -> Vec<ExecutorStatus>;
+}
+
+/// One executor's health.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutorStatus {
+    pub kind: ExecutorKind,
+    pub healthy: bool,
+    /// How runs execute there (isolation, cluster), or what is wrong.
+    pub detail: String,
+}
+
+/// What a supervisor is told to run (`spec.json`, or its stdin line).
+pub fn supervisor_spec(spec: &RunSpec, cgroups: crate::sys::cgroup::CgroupPlan) -> files::Spec {
+    files::Spec {
+        work_order_id: spec.work_order_id.clone(),
+        run_id: spec.run_id.clone(),
+        run_dir: spec.run_dir.clone(),
+        argv: spec.argv.clone(),
+        env: spec.env.clone(),
+        workspace: spec.workspace.clone(),
+        stdout: spec.stdout.clone(),
+        stderr: spec.stderr.clone(),
+        deadline_ms: spec.deadline.map(|t| t.millis()),
+        max_time_s: spec.max_time_s,
+        grace_ms: spec.grace.as_millis().min(u64::MAX as u128) as u64,
+        cgroups,
+        memory_max: spec.memory_max,
+    }
 }

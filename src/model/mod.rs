@@ -1,6 +1,7 @@
 //! The domain model: work orders, their statuses and the one checked transition
 //! function, workspace sources, IDs, timestamps and unit parsing.
 
+pub mod executor;
 pub mod id;
 pub mod status;
 pub mod time;
@@ -8,10 +9,11 @@ pub mod units;
 pub mod work_order;
 pub mod workspace;
 
+pub use executor::{ExecHandle, ExecutorKind};
 pub use id::{new_id, validate_id};
 pub use status::{ResultKind, Status};
 pub use time::Timestamp;
-pub use work_order::{ExecHandle, Run, SharedWorkOrder, WorkOrder};
+pub use work_order::{Run, SharedWorkOrder, WorkOrder};
 pub use workspace::{WorkspaceInput, WorkspaceSource};
 
 /// Errors the model raises for input it cannot accept.

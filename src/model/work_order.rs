@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::time::rfc3339;
-use super::{ModelError, ResultKind, Status, Timestamp, WorkspaceSource};
+use super::{ExecHandle, ModelError, ResultKind, Status, Timestamp, WorkspaceSource};
 
 /// Default for `maxTime` (seconds) and its accepted range.
 pub const DEFAULT_MAX_TIME: u64 = 3600;
@@ -596,29 +596,12 @@ pub struct Run {
     /// CPU time used by every process of the run.
     #[serde(default)]
     pub cpu_time_ms: Option<u64>,
-}
-
-/// How an executor finds a run again after a daemon restart: opaque to
-/// everything but the executor that made it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
-pub enum ExecHandle {
-    /// A local supervisor process: its pid and start time (together they
-    /// never name a reused PID) and the run directory it works in.
-    Local {
-        pid: u32,
-        start_time: u64,
-        run_dir: String,
-    },
-}
-
-impl ExecHandle {
-    /// For people: `local supervisor pid 1234`.
-    pub fn describe(&self) -> String {
-        match self {
-            ExecHandle::Local { pid, .. } => format!("local supervisor (pid {pid})"),
-        }
-    }
+    /// The run's state in its executor, where it has one of its own (a Slurm
+    /// job's PENDING, RUNNING, ...), and why (a pending reason).
+    #[serde(default)]
+    pub executor_state: Option<String>,
+    #[serde(default)]
+    pub executor_reason: Option<String>,
 }
 
 impl Run {
@@ -641,6 +624,8 @@ impl Run {
             cgroup: None,
             peak_memory_bytes: None,
             cpu_time_ms: None,
+            executor_state: None,
+            executor_reason: None,
         }
     }
 }

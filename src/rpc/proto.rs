@@ -153,6 +153,8 @@ mod tests {
             cgroup: Some("/sys/fs/cgroup/agentgate-run1".into()),
             peak_memory_bytes: Some(1 << 20),
             cpu_time_ms: Some(12),
+            executor_state: Some("PENDING".into()),
+            executor_reason: Some("Resources".into()),
         }
     }
 
@@ -282,7 +284,13 @@ mod tests {
                     work_order_id: None,
                 }],
                 storage: StorageReport::default(),
-                executor: "local".into(),
+                executors: vec![ExecutorHealth {
+                    name: "slurm".into(),
+                    healthy: false,
+                    detail: "squeue failed".into(),
+                    running: 3,
+                    max_concurrent: 64,
+                }],
                 timestamp: Timestamp(9),
             }),
             Reply::Started(StartOutcome {

@@ -122,9 +122,20 @@ pub struct Health {
     pub stale_detections_last_hour: u64,
     pub alerts: Vec<Alert>,
     pub storage: StorageReport,
-    /// How runs are supervised (executor, cgroups).
-    pub executor: String,
+    /// Where runs execute: each executor's health and load.
+    pub executors: Vec<ExecutorHealth>,
     pub timestamp: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecutorHealth {
+    /// `local` or `slurm`.
+    pub name: String,
+    pub healthy: bool,
+    /// How runs execute there (supervision, cgroups, cluster), or what is wrong.
+    pub detail: String,
+    pub running: u64,
+    pub max_concurrent: u64,
 }
 
 /// `daemon stop` / `daemon restart` / SIGTERM / SIGHUP.
@@ -259,7 +270,10 @@ impl Health {
             "staleDetectionsLastHour": self.stale_detections_last_hour,
             "alerts": self.alerts.iter().map(|a| json!({"kind": a.kind, "message": a.message, "workOrderId": a.work_order_id})).collect::<Vec<_>>(),
             "storage": self.storage,
-            "executor": self.executor,
+            "executors": self.executors.iter().map(|e| json!({
+                "name": e.name, "healthy": e.healthy, "detail": e.detail,
+                "running": e.running, "maxConcurrent": e.max_concurrent,
+            })).collect::<Vec<_>>(),
             "timestamp": self.timestamp.to_rfc3339(),
         })
     }

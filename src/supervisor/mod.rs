@@ -42,6 +42,12 @@ use tree::Tree;
 
 /// Largest piece of output copied at once.
 const CHUNK: usize = 64 * 1024;
+/// How long a supervisor inside a Slurm job waits for its spec file: the job
+/// is submitted while the daemon records the start, and the spec is written
+/// once that record is durable. No spec by then: nothing runs.
+const SPEC_FILE_WAIT: Duration = Duration::from_secs(300);
+/// How often a supervisor inside a Slurm job refreshes its run's counters.
+const ACTIVITY_EVERY: Duration = Duration::from_secs(10);
 /// How much of a failed clone's stderr is kept for its error message.
 const CLONE_ERR_KEEP: usize = 8 * 1024;
 
@@ -69,20 +75,29 @@ fn log(msg: impl std::fmt::Display) {
     }
 }
 
-/// `agentgate __supervise`, recognised before the CLI parser runs: the
-/// supervisor's exit code, or `None` for any other command line.
+/// `agentgate __supervise [--spec-file FILE]`, recognised before the CLI
+/// parser runs: the supervisor's exit code, or `None` for any other command
+/// line.
 pub fn from_args() -> Option<i32> {
     let mut args = std::env::args_os().skip(1);
-    if args.next()? != crate::executor::local::SUPERVISE || args.next().is_some() {
-        return None; // not ours: let the parser explain
+    if args.next()? != crate::executor::local::SUPERVISE {
+        return None;
     }
-    Some(main())
+    let spec_file = match (args.next(), args.next(), args.next()) {
+        (None, _, _) => None,
+        (Some(flag), Some(file), None) if flag == "--spec-file" => Some(PathBuf::from(file)),
+        _ => return None, // not ours: let the parser explain
+    };
+    Some(main(spec_file.as_deref()))
 }
 
-/// Runs one supervisor. It may be started ahead of need (a standby): it
-/// waits for its run's spec, one line on stdin, and exits quietly if stdin
-/// closes first (its daemon went away).
-pub fn main() -> i32 {
+/// Runs one supervisor. Started by the local executor, it may be started
+/// ahead of need (a standby): it waits for its run's spec, one line on stdin,
+/// exits quietly if stdin closes first (its daemon went away), and runs
+/// nothing before the daemon's "go". With `spec_file` (inside a Slurm job) the
+/// spec is that file and the run starts at once: the job exists only because
+/// the daemon recorded the start.
+pub fn main(spec_file: Option<&Path>) -> i32 {
     // The daemon starts us without a session of our own (posix_spawn, to
     // stay off the daemon's page tables): make one before anything else, so
     // its terminal, process group and death never reach us.
@@ -98,7 +113,11 @@ pub fn main() -> i32 {
     if let Err(e) = nix::sys::prctl::set_child_subreaper(true) {
         log(format_args!("cannot become child subreaper: {e}"));
     }
-    let spec = match read_spec_line() {
+    let spec = match spec_file {
+        Some(file) => wait_for_spec_file(file, SPEC_FILE_WAIT),
+        None => read_spec_line(),
+    };
+    let spec = match spec {
         Ok(Some(s)) => s,
         Ok(None) => return 0, // retired unused
         Err(e) => {
@@ -108,7 +127,7 @@ pub fn main() -> i32 {
     };
     let run_dir = spec.run_dir.clone();
     let _ = LOG.set(run_dir.join(files::SUPERVISOR_LOG));
-    let end = match Supervisor::new(&run_dir, spec) {
+    let end = match Supervisor::new(&run_dir, spec, spec_file.is_none()) {
         Ok(mut s) => match s.run() {
             Some(end) => end,
             None => return 0, // abandoned before it started
@@ -131,6 +150,41 @@ fn make_run_dir(run_dir: &Path) {
         .create(run_dir)
     {
         log(format_args!("cannot create {}: {e}", run_dir.display()));
+    }
+}
+
+/// The spec file, once it exists (it is created by a rename: an inotify
+/// watch on its directory wakes us); `None` if it did not come in time.
+fn wait_for_spec_file(file: &Path, timeout: Duration) -> std::io::Result<Option<Spec>> {
+    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+    let read = || files::read_spec_file(file).ok();
+    if let Some(s) = read() {
+        return Ok(Some(s));
+    }
+    let dir = file.parent().unwrap_or(Path::new("/"));
+    let ino = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)?;
+    ino.add_watch(
+        dir,
+        AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CLOSE_WRITE,
+    )?;
+    let deadline = Instant::now() + timeout;
+    loop {
+        // After the watch exists, so no rename can fall in between.
+        if let Some(s) = read() {
+            return Ok(Some(s));
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(None);
+        }
+        // Also wakes once a second: a filesystem without inotify events.
+        let wait = left.min(Duration::from_secs(1)).as_millis() as i32;
+        let mut fds = [PollFd::new(ino.as_fd(), PollFlags::POLLIN)];
+        let _ = poll(
+            &mut fds,
+            PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX),
+        );
+        let _ = ino.read_events();
     }
 }
 
@@ -217,6 +271,9 @@ enum Stop {
 }
 
 struct Supervisor {
+    /// Started by a local daemon: stdin/stdout are its pipe ("go", start
+    /// notification). Inside a Slurm job they are the job's.
+    daemon_pipe: bool,
     dir: PathBuf,
     spec: Spec,
     signals: SignalFd,
@@ -230,6 +287,9 @@ struct Supervisor {
     stop: Option<Stop>,
     deadline: Option<Instant>,
     kill_at: Option<Instant>,
+    /// When to refresh `activity.json` next (only for a daemon that cannot
+    /// see this machine's processes: inside a Slurm job).
+    next_activity: Option<Instant>,
     killed: bool,
     out: Option<Sink>,
     err: Option<Sink>,
@@ -237,7 +297,7 @@ struct Supervisor {
 }
 
 impl Supervisor {
-    fn new(dir: &Path, spec: Spec) -> Result<Supervisor, String> {
+    fn new(dir: &Path, spec: Spec, daemon_pipe: bool) -> Result<Supervisor, String> {
         let mut mask = SigSet::empty();
         mask.add(Signal::SIGCHLD);
         mask.add(Signal::SIGTERM);
@@ -260,14 +320,21 @@ impl Supervisor {
             log(w);
         }
         let started = Instant::now();
-        let deadline = spec.deadline_ms.map(|ms| {
-            let left = ms.saturating_sub(Timestamp::now().millis()).max(0) as u64;
-            started + Duration::from_millis(left)
+        // An absolute deadline from the daemon, else max time from now (a
+        // job that waited in a cluster's queue starts its clock here).
+        let deadline_ms = spec.deadline_ms.unwrap_or_else(|| {
+            Timestamp::now()
+                .millis()
+                .saturating_add((spec.max_time_s as i64).saturating_mul(1000))
         });
+        let left = deadline_ms.saturating_sub(Timestamp::now().millis()).max(0) as u64;
+        let deadline = Some(started + Duration::from_millis(left));
         let s = Supervisor {
+            daemon_pipe,
             dir: dir.to_path_buf(),
             state: State {
                 cgroup: cgroups.v2.clone(),
+                deadline_ms: Some(deadline_ms),
                 ..state
             },
             spec,
@@ -279,6 +346,7 @@ impl Supervisor {
             stop: None,
             deadline,
             kill_at: None,
+            next_activity: (!daemon_pipe).then(|| Instant::now() + ACTIVITY_EVERY),
             killed: false,
             out: None,
             err: None,
@@ -321,7 +389,7 @@ impl Supervisor {
     /// `None`: the run was abandoned before its "go" (nothing ran, nothing
     /// is left, nothing is reported).
     fn run(&mut self) -> Option<RunEnd> {
-        if !self.wait_for_go() {
+        if self.daemon_pipe && !self.wait_for_go() {
             self.cgroups.remove();
             return None;
         }
@@ -410,6 +478,9 @@ impl Supervisor {
     /// Tells the daemon that started us (our stdout is its pipe) who runs,
     /// then lets go of the pipe: an adopting daemon reads `state.json`.
     fn notify(&self) {
+        if !self.daemon_pipe {
+            return;
+        }
         if let Ok(line) = serde_json::to_string(&self.state) {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "{line}");
@@ -515,9 +586,14 @@ impl Supervisor {
             if !self.killed && self.kill_at.is_some_and(|k| now >= k) {
                 self.kill_all();
             }
+            if self.next_activity.is_some_and(|t| now >= t) {
+                self.write_activity();
+                self.next_activity = Some(now + ACTIVITY_EVERY);
+            }
             let next = [
                 self.deadline.filter(|_| self.stop.is_none()),
                 self.kill_at.filter(|_| !self.killed),
+                self.next_activity,
             ]
             .into_iter()
             .flatten()
@@ -561,10 +637,50 @@ impl Supervisor {
             }
             self.drain_output();
         }
+        // A SIGTERM that came with the end (a cluster canceling the whole job
+        // signals the agent and us at once) still makes it a stop.
+        if self.stop.is_none() {
+            self.read_signals();
+        }
         // Nothing of the run is left: what is still in the pipes is all there is.
         self.drain_output();
         self.out = None;
         self.err = None;
+    }
+
+    /// CPU time and I/O of the run so far, for a daemon on another machine
+    /// (its stale detector reads them).
+    fn write_activity(&self) {
+        use crate::sys::proc;
+        let pids: Vec<i32> = if self.cgroups.active() {
+            self.cgroups.pids()
+        } else {
+            proc::descendants(std::process::id() as i32)
+                .iter()
+                .map(|p| p.pid)
+                .collect()
+        };
+        let live_ticks: u64 = pids
+            .iter()
+            .filter_map(|&p| proc::stat(p))
+            .map(|s| s.cpu_ticks)
+            .sum();
+        let reaped_ms =
+            nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+                .map(|u| {
+                    let ms = |tv: nix::sys::time::TimeVal| {
+                        tv.tv_sec() as u64 * 1000 + tv.tv_usec() as u64 / 1000
+                    };
+                    ms(u.user_time()) + ms(u.system_time())
+                })
+                .unwrap_or(0);
+        let act = files::ActivityFile {
+            cpu_ms: live_ticks * 1000 / proc::ticks_per_second() + reaped_ms,
+            io_bytes: pids.iter().filter_map(|&p| proc::io_bytes(p)).sum(),
+        };
+        if let Err(e) = files::write_activity(&self.dir, &act) {
+            log(format_args!("cannot write {}: {e}", files::ACTIVITY));
+        }
     }
 
     fn drain_output(&mut self) {

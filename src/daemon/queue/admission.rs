@@ -8,7 +8,7 @@ use tokio::time::Instant;
 
 use super::Actor;
 use crate::model::work_order::{DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_TIME, MAX_TIME_RANGE};
-use crate::model::{Status, WorkOrder, WorkspaceInput, WorkspaceSource, new_id};
+use crate::model::{ExecutorKind, Status, WorkOrder, WorkspaceInput, WorkspaceSource, new_id};
 use crate::service::*;
 use crate::sys::proc;
 
@@ -91,7 +91,8 @@ impl Actor {
         tracing::info!(work_order = %wo.id, agent = %wo.agent_type, "submitted");
         // A free slot and nobody ahead: store it already running, one durable
         // write on the submit-to-running path instead of two.
-        if self.queued.is_empty() && self.admission_open() {
+        let kind = self.executor_of(&wo);
+        if self.queued.get(&kind).is_none_or(|q| q.is_empty()) && self.admission_open(kind) {
             let id = wo.id.clone();
             self.begin_run(wo, false)?;
             return self.get(&id).cloned();
@@ -100,24 +101,41 @@ impl Actor {
         Ok(wo)
     }
 
+    /// Live runs on `kind`.
+    pub(super) fn running_on(&self, kind: ExecutorKind) -> usize {
+        self.live.values().filter(|l| l.executor == kind).count()
+    }
+
+    fn slot_free(&self, kind: ExecutorKind) -> bool {
+        self.running_on(kind) < self.settings.max_concurrent_for(kind)
+    }
+
+    /// Executors with queued work and a free slot.
+    fn startable(&self) -> impl Iterator<Item = ExecutorKind> + '_ {
+        self.queued
+            .iter()
+            .filter(|(_, q)| !q.is_empty())
+            .map(|(k, _)| *k)
+            .filter(|k| self.slot_free(*k))
+    }
+
     pub(super) fn stagger_wake(&self) -> Option<Instant> {
-        if !self.settings.auto_process || !self.accepting || self.queued.is_empty() {
+        if !self.settings.auto_process || !self.accepting {
             return None;
         }
-        if self.live.len() >= self.settings.max_concurrent {
-            return None;
-        }
+        self.startable().next()?;
         let at = self.last_start? + self.settings.stagger_delay;
         (at > Instant::now()).then_some(at)
     }
 
-    /// Whether an automatic start may happen now: a free slot, the stagger delay
-    /// elapsed, enough memory, auto-processing on.
-    fn admission_open(&self) -> bool {
+    /// Whether an automatic start on `kind` may happen now: a free slot there,
+    /// the stagger delay elapsed, enough memory (for work that runs on this
+    /// machine), auto-processing on.
+    fn admission_open(&self, kind: ExecutorKind) -> bool {
         if !self.settings.auto_process || !self.accepting {
             return false;
         }
-        if self.live.len() >= self.settings.max_concurrent {
+        if !self.slot_free(kind) {
             return false;
         }
         if self.start_retry_at.is_some_and(|at| Instant::now() < at) {
@@ -128,7 +146,8 @@ impl Actor {
         {
             return false;
         }
-        if let Some(avail) = proc::mem_available()
+        if kind == ExecutorKind::Local
+            && let Some(avail) = proc::mem_available()
             && avail < self.settings.min_memory
         {
             tracing::debug!(
@@ -141,15 +160,21 @@ impl Actor {
         true
     }
 
-    /// Event-driven admission: runs after submit, exit, cancel, and on the tick.
+    /// Event-driven admission: runs after submit, exit, cancel, and on the
+    /// tick. FIFO per executor; among executors, the oldest waiting first.
     pub(super) fn schedule(&mut self) {
         if !self.settings.auto_process || !self.accepting {
             return;
         }
-        while let Some((_, id)) = self.queued.first().cloned() {
-            if !self.admission_open() {
+        loop {
+            let next = self
+                .startable()
+                .filter(|k| self.admission_open(*k))
+                .filter_map(|k| self.queued.get(&k)?.first().cloned())
+                .min();
+            let Some((_, id)) = next else {
                 return;
-            }
+            };
             if let Err(e) = self.start_run(&id, false) {
                 // Typically the disk (full, read-only): retry later rather than
                 // every tick; a manual `queue start` is not held back.
@@ -177,11 +202,17 @@ impl Actor {
                 wo.status
             )));
         }
-        if self.live.len() >= self.settings.max_concurrent {
+        let kind = self.executor_of(&wo);
+        if !self.slot_free(kind) {
+            let hint = match kind {
+                ExecutorKind::Local => "raise --max-concurrent",
+                ExecutorKind::Slurm => "raise max_concurrent under [slurm]",
+            };
             return Err(ServiceError::invalid_state(format!(
-                "concurrency limit reached ({} of {} running); wait for one to finish or raise --max-concurrent",
-                self.live.len(),
-                self.settings.max_concurrent
+                "concurrency limit reached ({} of {} running on the {} executor); wait for one to finish or {hint}",
+                self.running_on(kind),
+                self.settings.max_concurrent_for(kind),
+                kind.as_str()
             )));
         }
         self.begin_run(wo, manual)

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::config::DaemonSettings;
 use crate::model::{Status, Timestamp};
-use crate::service::{Alert, Health};
+use crate::service::{Alert, ExecutorHealth, Health};
 use crate::store::StorageReport;
 
 /// Queue depth above which an alert is raised.
@@ -20,8 +20,8 @@ pub struct Inputs<'a> {
     pub storage: StorageReport,
     /// MemAvailable in bytes, as last sampled.
     pub available_memory: Option<u64>,
-    /// How runs are supervised here.
-    pub executor: String,
+    /// Each executor: its health, and its runs in flight.
+    pub executors: Vec<ExecutorHealth>,
 }
 
 pub fn compute(i: Inputs<'_>) -> Health {
@@ -77,6 +77,13 @@ pub fn compute(i: Inputs<'_>) -> Health {
             work_order_id: None,
         });
     }
+    for e in i.executors.iter().filter(|e| !e.healthy) {
+        alerts.push(Alert {
+            kind: "executor".into(),
+            message: format!("the {} executor is unhealthy: {}", e.name, e.detail),
+            work_order_id: None,
+        });
+    }
     let status = if !i.accepting || (low_memory && queued_count > 0 && running_count == 0) {
         "unhealthy"
     } else if !alerts.is_empty() {
@@ -102,7 +109,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
         stale_detections_last_hour: i.stale_detections,
         alerts,
         storage: i.storage,
-        executor: i.executor,
+        executors: i.executors,
         timestamp: Timestamp::now(),
     }
 }
@@ -122,7 +129,18 @@ impl super::Actor {
             stale_detections: self.stale_detections.len() as u64,
             storage: self.report.clone(),
             available_memory: self.mem_available,
-            executor: self.executor.describe(),
+            executors: self
+                .executor
+                .status()
+                .into_iter()
+                .map(|s| ExecutorHealth {
+                    name: s.kind.as_str().to_string(),
+                    healthy: s.healthy,
+                    detail: s.detail,
+                    running: self.running_on(s.kind) as u64,
+                    max_concurrent: self.settings.max_concurrent_for(s.kind) as u64,
+                })
+                .collect(),
         })
     }
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use serde_json::Map;
 
 use super::{Actor, Entry, internal, io_block};
-use crate::model::{Run, SharedWorkOrder, Status, Timestamp, WorkOrder, validate_id};
+use crate::model::{ExecutorKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder, validate_id};
 use crate::service::*;
 
 impl Actor {
@@ -21,7 +21,7 @@ impl Actor {
                 *c = c.saturating_sub(1);
             }
             if old == Status::Queued {
-                self.queued.remove(&key);
+                self.dequeue(&key);
             }
         }
         self.by_created.insert(key.clone(), wo.clone());
@@ -33,7 +33,8 @@ impl Actor {
             });
         }
         if wo.status == Status::Queued {
-            self.queued.insert(key);
+            let kind = self.executor_of(&wo);
+            self.queued.entry(kind).or_default().insert(key);
         }
         match self.entries.get_mut(&wo.id) {
             Some(e) => {
@@ -58,7 +59,7 @@ impl Actor {
         if let Some(e) = self.entries.remove(id) {
             let key = (e.wo.created_at, e.wo.id.clone());
             self.by_created.remove(&key);
-            self.queued.remove(&key);
+            self.dequeue(&key);
             if let Some(c) = self.counts.get_mut(&e.wo.status) {
                 *c = c.saturating_sub(1);
             }
@@ -67,6 +68,23 @@ impl Actor {
                 status: None,
             });
         }
+    }
+
+    fn dequeue(&mut self, key: &(Timestamp, String)) {
+        for q in self.queued.values_mut() {
+            if q.remove(key) {
+                return;
+            }
+        }
+    }
+
+    /// Where a work order's runs execute: its agent type's choice, else the
+    /// daemon's default.
+    pub(super) fn executor_of(&self, wo: &WorkOrder) -> ExecutorKind {
+        self.settings
+            .agents
+            .get(&wo.agent_type)
+            .map_or(self.settings.executor, |a| self.settings.executor_for(a))
     }
 
     fn persist(&self, wo: &WorkOrder) -> Result<(), ServiceError> {

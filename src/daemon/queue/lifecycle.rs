@@ -6,11 +6,11 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio::time::Instant;
 
-use super::{Actor, Event, Live, StopIntent, Waiter, internal};
+use super::{Actor, Event, Live, Started, StopIntent, Waiter, internal};
 use crate::daemon::workspace;
 use crate::executor::{EndReason, ExecHandle, RunEnd, RunExit, RunSpec, StopRequest};
 use crate::model::units::format_size;
-use crate::model::{ResultKind, Run, Status, Timestamp, WorkOrder, new_id};
+use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder, new_id};
 use crate::service::*;
 use crate::sys::proc;
 
@@ -37,7 +37,8 @@ impl Actor {
         let run_dir = self.store.run_dir(&run_id);
         // The executor makes the run's directory and starts preparing (a supervisor's process start) while
         // the start is written durably; it runs nothing before the gate opens.
-        let spec = self.run_spec(&wo, &run_id);
+        let kind = self.executor_of(&wo);
+        let spec = self.run_spec(&wo, &run_id, kind);
         let (gate, gate_rx) = tokio::sync::oneshot::channel();
         let launch = spec.map(|spec| {
             run.workspace = Some(spec.workspace.dir().to_string_lossy().into_owned());
@@ -60,6 +61,7 @@ impl Actor {
             id.clone(),
             Live {
                 run,
+                executor: kind,
                 handle: None,
                 stop: None,
                 started,
@@ -89,7 +91,12 @@ impl Actor {
     }
 
     /// What the executor needs to run this work order.
-    fn run_spec(&self, wo: &WorkOrder, run_id: &str) -> Result<RunSpec, String> {
+    fn run_spec(
+        &self,
+        wo: &WorkOrder,
+        run_id: &str,
+        executor: ExecutorKind,
+    ) -> Result<RunSpec, String> {
         let agent = self
             .settings
             .agents
@@ -114,6 +121,7 @@ impl Actor {
             heartbeat.to_string_lossy().into_owned(),
         ));
         Ok(RunSpec {
+            executor,
             work_order_id: wo.id.clone(),
             run_id: run_id.to_string(),
             run_dir: self.store.run_dir(run_id),
@@ -123,7 +131,8 @@ impl Actor {
             stdout: self.store.log_path(run_id, false),
             stderr: self.store.log_path(run_id, true),
             heartbeat,
-            deadline: wo.timeout_at,
+            // Local runs start now; a Slurm job's clock starts when it runs.
+            deadline: wo.timeout_at.filter(|_| executor == ExecutorKind::Local),
             max_time_s: wo.max_time,
             grace: self.settings.grace_period,
             memory_max: agent.memory_max,
@@ -158,32 +167,54 @@ impl Actor {
         self.save_run(&run);
     }
 
-    pub(super) fn on_started(
+    pub(super) fn on_started(&mut self, id: &str, run_id: &str, started: Started) {
+        let Some(live) = self.live.get_mut(id).filter(|l| l.run.id == run_id) else {
+            return;
+        };
+        let Some(mut wo) = self.entries.get(id).map(|e| WorkOrder::clone(&e.wo)) else {
+            return;
+        };
+        // The clock of `maxTime` starts when the agent does (a Slurm job may
+        // have waited in the cluster's queue).
+        let deadline = started.deadline.filter(|d| wo.timeout_at != Some(*d));
+        if live.run.pid == started.pid && live.run.cgroup == started.cgroup && deadline.is_none() {
+            return; // nothing new (an adopted run)
+        }
+        live.run.pid = started.pid;
+        live.run.pid_start_time = started.pid_start_time;
+        live.run.cgroup = started.cgroup;
+        let run = live.run.clone();
+        wo.pid = started.pid;
+        wo.pid_start_time = started.pid_start_time;
+        if let Some(d) = deadline {
+            wo.timeout_at = Some(d);
+        }
+        wo.updated_at = Timestamp::now();
+        self.commit_event(wo);
+        self.save_run(&run);
+        tracing::info!(work_order = %id, run = %run_id, pid = ?run.pid, cgroup = ?run.cgroup, "agent started");
+    }
+
+    /// The run's state in its executor changed (a Slurm job's PENDING, and
+    /// why, then RUNNING): kept with the run, shown by `queue show`.
+    pub(super) fn on_status(
         &mut self,
         id: &str,
         run_id: &str,
-        pid: Option<u32>,
-        pid_start_time: Option<u64>,
-        cgroup: Option<String>,
+        state: String,
+        reason: Option<String>,
     ) {
         let Some(live) = self.live.get_mut(id).filter(|l| l.run.id == run_id) else {
             return;
         };
-        if live.run.pid == pid && live.run.cgroup == cgroup {
-            return; // already known (an adopted run)
+        if live.run.executor_state.as_ref() == Some(&state) && live.run.executor_reason == reason {
+            return;
         }
-        live.run.pid = pid;
-        live.run.pid_start_time = pid_start_time;
-        live.run.cgroup = cgroup;
+        tracing::info!(work_order = %id, run = %run_id, %state, reason = ?reason, "executor state");
+        live.run.executor_state = Some(state);
+        live.run.executor_reason = reason;
         let run = live.run.clone();
-        if let Some(mut wo) = self.copy_of(id) {
-            wo.pid = pid;
-            wo.pid_start_time = pid_start_time;
-            wo.updated_at = Timestamp::now();
-            self.commit_event(wo);
-        }
         self.save_run(&run);
-        tracing::info!(work_order = %id, run = %run_id, pid = ?pid, cgroup = ?run.cgroup, "agent started");
     }
 
     pub(super) fn fail_spawn(&mut self, id: &str, msg: String) {
@@ -495,7 +526,9 @@ fn outcome(intent: Option<&StopIntent>, end: &RunEnd) -> (Status, ResultKind, Op
         EndReason::Stopped => (
             Status::Failed,
             ResultKind::Interrupted,
-            Some("stopped by a SIGTERM to its supervisor from outside agentgate".into()),
+            end.error.clone().or_else(|| {
+                Some("stopped by a SIGTERM to its supervisor from outside agentgate".into())
+            }),
         ),
         EndReason::PrepareFailed | EndReason::SpawnFailed => {
             (Status::Failed, ResultKind::SpawnFailed, end.error.clone())

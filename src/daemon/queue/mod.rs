@@ -26,7 +26,7 @@ use tokio::time::Instant;
 
 use crate::config::DaemonSettings;
 use crate::executor::{Activity, ExecEvent, ExecHandle, Executor};
-use crate::model::{ResultKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder};
+use crate::model::{ExecutorKind, ResultKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder};
 use crate::service::*;
 use crate::store::{StorageReport, Store};
 use crate::sys::proc;
@@ -55,6 +55,8 @@ enum Waiter {
 /// A run in progress.
 struct Live {
     run: Run,
+    /// Which executor runs it (for its concurrency limit).
+    executor: ExecutorKind,
     /// `None` until the executor has taken the run.
     handle: Option<ExecHandle>,
     stop: Option<StopIntent>,
@@ -63,6 +65,14 @@ struct Live {
     activity: Option<Activity>,
     last_activity: Instant,
     last_activity_persisted: Instant,
+}
+
+/// What an executor says about a run's agent when it starts.
+struct Started {
+    pid: Option<u32>,
+    pid_start_time: Option<u64>,
+    cgroup: Option<String>,
+    deadline: Option<Timestamp>,
 }
 
 /// Results of work the actor hands off and gets back as messages.
@@ -90,7 +100,9 @@ pub struct Actor {
     /// Every work order by creation time; shares the `Arc` with `entries`, so a
     /// listing walks one map and copies pointers, not work orders.
     by_created: BTreeMap<(Timestamp, String), Arc<SharedWorkOrder>>,
-    queued: BTreeSet<(Timestamp, String)>,
+    /// Queued work orders in start order, one queue per executor (each has
+    /// its own concurrency limit, so one full executor never holds up another).
+    queued: HashMap<ExecutorKind, BTreeSet<(Timestamp, String)>>,
     counts: HashMap<Status, u64>,
     live: HashMap<String, Live>,
     last_start: Option<Instant>,
@@ -154,7 +166,7 @@ impl Actor {
             executor,
             entries: HashMap::with_capacity(orders.len()),
             by_created: BTreeMap::new(),
-            queued: BTreeSet::new(),
+            queued: HashMap::new(),
             counts: HashMap::new(),
             live: HashMap::new(),
             last_start: None,
@@ -263,13 +275,29 @@ impl Actor {
 
     fn on_exec_event(&mut self, ev: ExecEvent) {
         match ev {
+            ExecEvent::Status {
+                work_order_id,
+                run_id,
+                state,
+                reason,
+            } => self.on_status(&work_order_id, &run_id, state, reason),
             ExecEvent::Started {
                 work_order_id,
                 run_id,
                 pid,
                 pid_start_time,
                 cgroup,
-            } => self.on_started(&work_order_id, &run_id, pid, pid_start_time, cgroup),
+                deadline,
+            } => self.on_started(
+                &work_order_id,
+                &run_id,
+                Started {
+                    pid,
+                    pid_start_time,
+                    cgroup,
+                    deadline,
+                },
+            ),
             ExecEvent::Ended {
                 work_order_id,
                 run_id,

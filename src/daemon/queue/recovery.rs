@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use super::{Actor, Live, instant_of};
 use crate::executor::{AdoptTarget, Adopted, ExecHandle, legacy};
-use crate::model::{ResultKind, Run, Status, Timestamp, WorkOrder};
+use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder};
 
 impl Actor {
     pub async fn recover(&mut self) {
@@ -59,6 +59,7 @@ impl Actor {
             });
             let live = |run: Run, handle: Option<ExecHandle>| Live {
                 run,
+                executor: handle.as_ref().map_or(ExecutorKind::Local, |h| h.kind()),
                 handle,
                 stop: None,
                 started: instant_of(wo.started_at),

@@ -61,7 +61,9 @@ impl Actor {
             let Some(act) = act.filter(|_| live.stop.is_none()) else {
                 continue;
             };
-            if live.activity != Some(act) {
+            // Waiting in the executor's own queue (a pending Slurm job) is
+            // not idleness.
+            if act.waiting || live.activity != Some(act) {
                 live.activity = Some(act);
                 live.last_activity = now;
                 let persist =
