@@ -112,8 +112,10 @@ fn three_jobs_run_and_end_with_their_exit_codes_and_live_logs() {
     }
     let d = slurm_daemon("");
     let gate = d.dir.path().join("gate");
-    let ok = d.submit_shell("echo fine", &[]);
-    let bad = d.submit_shell("echo oops >&2; exit 3", &[]);
+    let held = d.dir.path().join("held");
+    let wait_held = format!("while [ ! -e {} ]; do sleep 0.1; done", held.display());
+    let ok = d.submit_shell(&format!("{wait_held}; echo fine"), &[]);
+    let bad = d.submit_shell(&format!("{wait_held}; echo oops >&2; exit 3"), &[]);
     let live = d.submit_shell(
         &format!(
             "echo first; while [ ! -e {} ]; do sleep 0.1; done; echo second",
@@ -121,19 +123,15 @@ fn three_jobs_run_and_end_with_their_exit_codes_and_live_logs() {
         ),
         &[],
     );
-    let _jobs = Jobs(vec![ok.clone(), bad.clone(), live.clone()]);
-    // Three jobs named agentgate-<id> (the quick ones may already be done).
-    wait_for("the jobs in squeue", T, || {
-        let seen = squeue_of(std::slice::from_ref(&live));
-        (!seen.is_empty()).then_some(())
+    let ids = vec![ok.clone(), bad.clone(), live.clone()];
+    let _jobs = Jobs(ids.clone());
+    // Three jobs named agentgate-<id>, all in squeue at once.
+    wait_for("the three jobs in squeue", T, || {
+        (squeue_of(&ids).len() == 3).then_some(())
     });
-    let mut names: Vec<String> = [&ok, &bad, &live]
-        .iter()
-        .map(|id| d.show(id))
-        .map(|wo| job_id(&wo))
-        .collect();
-    names.retain(|j| !j.is_empty());
-    assert_eq!(names.len(), 3, "every run has a slurm job id");
+    let jobs: Vec<String> = ids.iter().map(|id| job_id(&d.show(id))).collect();
+    assert!(jobs.iter().all(|j| !j.is_empty()), "{jobs:?}");
+    std::fs::write(&held, b"").unwrap();
     let wo = d.wait_terminal(&ok, T);
     assert_eq!(wo["status"], "succeeded", "{wo}");
     assert_eq!(d.read_log_of(&wo), "fine\n");

@@ -176,6 +176,23 @@ pub fn parse_scontrol(stdout: &str) -> Option<JobRecord> {
     (!rec.state.is_empty()).then_some(rec)
 }
 
+/// Parses `sacct -n -P -X -o State,ExitCode,Reason` (one line per job).
+pub fn parse_sacct(stdout: &str) -> Option<JobRecord> {
+    let line = stdout.lines().map(str::trim).find(|l| !l.is_empty())?;
+    let mut f = line.split('|');
+    let state = f.next()?.split_whitespace().next()?.to_string();
+    let exit_code = f.next().filter(|c| !c.is_empty()).map(str::to_string);
+    let reason = f
+        .next()
+        .filter(|r| !r.is_empty() && *r != "None")
+        .map(str::to_string);
+    Some(JobRecord {
+        state,
+        reason,
+        exit_code,
+    })
+}
+
 /// `--time` for a run of `max_time_s`: whole minutes, rounded up.
 pub fn time_limit_minutes(max_time_s: u64) -> u64 {
     max_time_s.div_ceil(60).max(1)
@@ -230,6 +247,17 @@ mod tests {
         assert_eq!(r.reason, None);
         assert_eq!(r.exit_code.as_deref(), Some("0:15"));
         assert_eq!(parse_scontrol(""), None);
+    }
+
+    #[test]
+    fn sacct_line() {
+        let r = parse_sacct("CANCELLED by 0|0:15|None\n").unwrap();
+        assert_eq!(r.state, "CANCELLED");
+        assert_eq!(r.exit_code.as_deref(), Some("0:15"));
+        assert_eq!(r.reason, None);
+        let r = parse_sacct("NODE_FAIL|0:0|NodeDown").unwrap();
+        assert_eq!(r.reason.as_deref(), Some("NodeDown"));
+        assert_eq!(parse_sacct(""), None);
     }
 
     #[test]

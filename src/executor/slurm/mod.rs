@@ -481,15 +481,35 @@ fn explain_foreign_stop(run: &SlurmRun, mut end: RunEnd, record: Option<&JobReco
     end
 }
 
-/// Slurm's record of one job (`scontrol -o show job`), if it still has one.
+/// Slurm's record of one job: `scontrol -o show job` while the controller
+/// still holds it (MinJobAge), else the accounting database (`sacct`, where
+/// the cluster keeps one).
 async fn job_record(job: &str) -> Option<JobRecord> {
-    let out = commands::run(
+    let live = commands::run(
         "scontrol",
         &["-o".into(), "show".into(), "job".into(), job.into()],
     )
     .await
+    .ok()
+    .and_then(|out| commands::parse_scontrol(&out));
+    if live.is_some() {
+        return live;
+    }
+    let out = commands::run(
+        "sacct",
+        &[
+            "-n".into(),
+            "-P".into(),
+            "-X".into(),
+            "-j".into(),
+            job.into(),
+            "-o".into(),
+            "State,ExitCode,Reason".into(),
+        ],
+    )
+    .await
     .ok()?;
-    commands::parse_scontrol(&out)
+    commands::parse_sacct(&out)
 }
 
 /// Batched liveness: every followed job's state in one squeue call.
