@@ -467,18 +467,50 @@ fn lost_end(run: &SlurmRun, record: Option<&JobRecord>) -> RunEnd {
     }
 }
 
-/// Adds Slurm's view to an end the supervisor recorded for a stop it was
-/// not asked for (a `scancel` from outside).
-fn explain_foreign_stop(run: &SlurmRun, mut end: RunEnd, record: Option<&JobRecord>) -> RunEnd {
+/// Whether an end may be Slurm's doing rather than the agent's: a stop not
+/// asked by agentgate, or an agent killed by a signal (a `scancel` signals
+/// every process of the job, the agent's too).
+fn maybe_foreign(run: &SlurmRun, end: &RunEnd) -> bool {
     let ours = run.state.lock().ok().and_then(|s| s.stop.clone());
-    if end.reason == EndReason::Stopped && end.stop.is_none() && ours.is_none() {
-        let state = record.map_or("state unknown".to_string(), |r| r.state.clone());
+    ours.is_none()
+        && end.stop.is_none()
+        && (end.reason == EndReason::Stopped || matches!(end.exit, Some(super::RunExit::Signal(_))))
+}
+
+/// Adds Slurm's view to an end it may have caused: a job Slurm canceled (or
+/// otherwise ended) outside agentgate says so in the error.
+fn explain_foreign_stop(run: &SlurmRun, mut end: RunEnd, record: Option<&JobRecord>) -> RunEnd {
+    if !maybe_foreign(run, &end) {
+        return end;
+    }
+    let state = record.map(|r| r.state.as_str());
+    let slurm_ended =
+        state.is_some_and(|s| !s.starts_with("RUNNING") && !s.starts_with("COMPLETING"));
+    if end.reason == EndReason::Stopped || slurm_ended {
+        end.reason = EndReason::Stopped;
         end.error = Some(format!(
-            "slurm job {} was stopped outside agentgate ({state})",
-            run.job_id
+            "slurm job {} was stopped outside agentgate ({})",
+            run.job_id,
+            state.unwrap_or("state unknown")
         ));
     }
     end
+}
+
+/// Slurm's settled record of a job that is ending: while it is still
+/// COMPLETING (killing its processes), asked again briefly.
+async fn settled_record(job: &str) -> Option<JobRecord> {
+    let mut record = job_record(job).await;
+    for _ in 0..30 {
+        match &record {
+            Some(r) if r.state.starts_with("COMPLETING") || r.state.starts_with("RUNNING") => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                record = job_record(job).await;
+            }
+            _ => break,
+        }
+    }
+    record
 }
 
 /// Slurm's record of one job: `scontrol -o show job` while the controller

@@ -12,7 +12,8 @@ use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
 use tokio::io::unix::AsyncFd;
 
 use super::{
-    Health, Runs, SlurmRun, explain_foreign_stop, job_record, lost_end, note_health, squeue,
+    Health, Runs, SlurmRun, explain_foreign_stop, job_record, lost_end, maybe_foreign, note_health,
+    settled_record, squeue,
 };
 use crate::config::SlurmSettings;
 use crate::executor::ExecEvent;
@@ -139,15 +140,18 @@ impl Watcher {
         let Ok(end) = files::read_exit(&run.run_dir) else {
             return;
         };
-        let ours = run.state.lock().ok().and_then(|s| s.stop.clone());
-        let record =
-            if end.reason == files::EndReason::Stopped && end.stop.is_none() && ours.is_none() {
-                job_record(&run.job_id).await
-            } else {
-                None
-            };
-        let end = explain_foreign_stop(run, end, record.as_ref());
-        self.finish(run, end);
+        if !maybe_foreign(run, &end) {
+            self.finish(run, end);
+            return;
+        }
+        // Ask Slurm what happened, off the event loop (it may take a moment
+        // to settle).
+        let (this, run) = (self.clone(), run.clone());
+        tokio::spawn(async move {
+            let record = settled_record(&run.job_id).await;
+            let end = explain_foreign_stop(&run, end, record.as_ref());
+            this.finish(&run, end);
+        });
     }
 
     /// The one place a run ends here: reported once, no longer followed.
@@ -283,7 +287,13 @@ impl Watcher {
 
     /// A job squeue no longer lists: its exit file, else Slurm's record.
     async fn vanished(&self, run: &Arc<SlurmRun>) {
-        if self.check_exit(run) {
+        if let Ok(end) = files::read_exit(&run.run_dir) {
+            let record = if maybe_foreign(run, &end) {
+                job_record(&run.job_id).await
+            } else {
+                None
+            };
+            self.finish(run, explain_foreign_stop(run, end, record.as_ref()));
             return;
         }
         let record = job_record(&run.job_id).await;
