@@ -474,7 +474,9 @@ fn maybe_foreign(run: &SlurmRun, end: &RunEnd) -> bool {
     let ours = run.state.lock().ok().and_then(|s| s.stop.clone());
     ours.is_none()
         && end.stop.is_none()
-        && (end.reason == EndReason::Stopped || matches!(end.exit, Some(super::RunExit::Signal(_))))
+        && (end.reason == EndReason::Stopped
+            || (end.reason == EndReason::Exited
+                && matches!(end.exit, Some(super::RunExit::Signal(_)))))
 }
 
 /// Adds Slurm's view to an end it may have caused: a job Slurm canceled (or
@@ -484,9 +486,21 @@ fn explain_foreign_stop(run: &SlurmRun, mut end: RunEnd, record: Option<&JobReco
         return end;
     }
     let state = record.map(|r| r.state.as_str());
-    let slurm_ended =
-        state.is_some_and(|s| !s.starts_with("RUNNING") && !s.starts_with("COMPLETING"));
-    if end.reason == EndReason::Stopped || slurm_ended {
+    // States in which Slurm, not the job, ended it.
+    let by_slurm = state.is_some_and(|s| {
+        [
+            "CANCELLED",
+            "PREEMPTED",
+            "NODE_FAIL",
+            "TIMEOUT",
+            "DEADLINE",
+            "OUT_OF_MEMORY",
+            "BOOT_FAIL",
+        ]
+        .iter()
+        .any(|x| s.starts_with(x))
+    });
+    if end.reason == EndReason::Stopped || by_slurm {
         end.reason = EndReason::Stopped;
         end.error = Some(format!(
             "slurm job {} was stopped outside agentgate ({})",
