@@ -82,6 +82,9 @@ _agentgate() {
             agentgate__subcmd__help__subcmd__queue,cancel)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__cancel"
                 ;;
+            agentgate__subcmd__help__subcmd__queue,continue)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__continue"
+                ;;
             agentgate__subcmd__help__subcmd__queue,health)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__health"
                 ;;
@@ -108,6 +111,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__queue,cancel)
                 cmd="agentgate__subcmd__queue__subcmd__cancel"
+                ;;
+            agentgate__subcmd__queue,continue)
+                cmd="agentgate__subcmd__queue__subcmd__continue"
                 ;;
             agentgate__subcmd__queue,health)
                 cmd="agentgate__subcmd__queue__subcmd__health"
@@ -138,6 +144,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__queue__subcmd__help,cancel)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__cancel"
+                ;;
+            agentgate__subcmd__queue__subcmd__help,continue)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__continue"
                 ;;
             agentgate__subcmd__queue__subcmd__help,health)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__health"
@@ -527,7 +536,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__queue)
-            opts="list show cancel kill purge health start logs wait"
+            opts="list show cancel kill purge health start logs continue wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -541,6 +550,20 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__queue__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__continue)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -681,7 +704,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue)
-            opts="-h --data-dir --socket --config --help list show cancel kill purge health start logs wait help"
+            opts="-h --data-dir --socket --config --help list show cancel kill purge health start logs continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -732,6 +755,40 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__queue__subcmd__continue)
+            opts="-h --max-time --max-iterations --wait --follow --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-iterations)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__queue__subcmd__health)
             opts="-h --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -759,7 +816,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__help)
-            opts="list show cancel kill purge health start logs wait help"
+            opts="list show cancel kill purge health start logs continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -773,6 +830,20 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__continue)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -981,7 +1052,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__logs)
-            opts="-f -n -h --follow --tail --stderr --data-dir --socket --config --help"
+            opts="-f -n -h --follow --tail --stdout --stderr --run --timestamps --raw --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -992,6 +1063,10 @@ _agentgate() {
                     return 0
                     ;;
                 -n)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --run)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1015,7 +1090,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__purge)
-            opts="-y -h --status --older-than --dry-run --yes --json --data-dir --socket --config --help"
+            opts="-y -h --status --older-than --dry-run --yes --delete-branch --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1131,12 +1206,16 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__submit)
-            opts="-h --agent --path --url --repo --owner --branch --max-time --max-iterations --json --data-dir --socket --config --help"
+            opts="-h --prompt-file --agent --path --url --repo --owner --branch --max-time --max-iterations --env --env-file --worktree --no-worktree --wait --follow --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --prompt-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --agent)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1166,6 +1245,14 @@ _agentgate() {
                     return 0
                     ;;
                 --max-iterations)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-file)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

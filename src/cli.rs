@@ -163,8 +163,15 @@ and work that ended meanwhile gets its real exit."
 
 #[derive(Debug, Args)]
 pub struct SubmitArgs {
-    /// The task prompt (for the `shell` agent: the command to run)
-    pub prompt: String,
+    /// The task prompt (for the `shell` agent: the command to run); `-` reads it from stdin
+    #[arg(
+        required_unless_present = "prompt_file",
+        conflicts_with = "prompt_file"
+    )]
+    pub prompt: Option<String>,
+    /// Read the prompt from this file [default: the PROMPT argument]
+    #[arg(long, value_name = "FILE")]
+    pub prompt_file: Option<PathBuf>,
     /// Agent type: shell, claude-code-subscription, claude-code-api, claude-agent-sdk, or one from the config [default: claude-code-subscription]
     #[arg(long, value_name = "TYPE")]
     pub agent: Option<String>,
@@ -186,12 +193,37 @@ pub struct SubmitArgs {
     /// Time limit of a run, 1s to 7d, e.g. 90s, 30m, 2h [default: 1h]
     #[arg(long, value_name = "DUR")]
     pub max_time: Option<String>,
-    /// Maximum agent iterations [default: 3]
+    /// Maximum agent iterations (Claude's --max-turns) [default: 3]
     #[arg(long, value_name = "N")]
     pub max_iterations: Option<u32>,
+    /// Set a variable for this work order's agent only, KEY=VALUE (repeatable) [default: none]
+    #[arg(long = "env", value_name = "KEY=VALUE")]
+    pub env: Vec<String>,
+    /// Read variables for this work order from a file of KEY=VALUE lines (# comments) [default: none]
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
+    /// Run in a git worktree of its own (branch agentgate/<id>) made from the local repository's HEAD [default: the config's `worktree`, else off]
+    #[arg(long, overrides_with = "no_worktree")]
+    pub worktree: bool,
+    /// Run in the directory itself even if the config's `worktree` is on [default: off]
+    #[arg(long)]
+    pub no_worktree: bool,
+    #[command(flatten)]
+    pub block: BlockArgs,
     /// Print the created work order as JSON instead of its id
     #[arg(long)]
     pub json: bool,
+}
+
+/// Blocking on new work right away (submit, continue).
+#[derive(Debug, Args, Clone, Copy, Default)]
+pub struct BlockArgs {
+    /// Then wait until it ends, like `queue wait` (same exit codes) [default: return at once]
+    #[arg(long, conflicts_with = "follow")]
+    pub wait: bool,
+    /// Then stream its output until it ends, like `queue logs --follow` (same exit codes) [default: return at once]
+    #[arg(long)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -266,6 +298,9 @@ named with --status. Purging more than one asks for confirmation on a TTY; use -
         /// Do not ask for confirmation (needed without a TTY when more than one would go)
         #[arg(long, short)]
         yes: bool,
+        /// Also delete the agentgate/<id> branch of a purged worktree [default: keep it, it holds the agent's work]
+        #[arg(long)]
+        delete_branch: bool,
         /// Print `{deletedCount,deletedIds,wouldDelete?}` as JSON
         #[arg(long)]
         json: bool,
@@ -284,9 +319,12 @@ named with --status. Purging more than one asks for confirmation on a TTY; use -
         #[arg(long)]
         json: bool,
     },
-    /// Print a work order's output (its current run's stdout, or stderr)
+    /// Print a work order's output: stdout and stderr interleaved as they were written
     #[command(
-        long_about = "Print the output of a work order's current run: its stdout, or with --stderr its stderr.\n\n\
+        long_about = "Print the output of a work order's run: its stdout and stderr interleaved in the order \
+they were written (--stdout or --stderr for one of them). An agent with a structured output (Claude's \
+stream-json) is shown as a readable transcript: assistant text, one line per tool call, results shortened; \
+--raw prints the stream as written.\n\n\
 With --follow, keep printing output as the agent writes it (the daemon pushes it over the socket) until \
 the work order ends; a queued work order is followed from its start. Then exit 0 if it succeeded and 1 \
 otherwise, so `agentgate queue logs --follow ID && next-step` works."
@@ -300,9 +338,44 @@ otherwise, so `agentgate queue logs --follow ID && next-step` works."
         /// Start with the last N lines [default: all of it]
         #[arg(long, short = 'n', value_name = "N")]
         tail: Option<u64>,
-        /// The run's stderr instead of its stdout [default: stdout]
+        /// Only the run's stdout [default: stdout and stderr interleaved]
+        #[arg(long, conflicts_with = "stderr")]
+        stdout: bool,
+        /// Only the run's stderr [default: stdout and stderr interleaved]
         #[arg(long)]
         stderr: bool,
+        /// An earlier run: its number (1 = the first) or its run id [default: the current run]
+        #[arg(long, value_name = "N|RUN_ID")]
+        run: Option<String>,
+        /// Prefix each line with the time it was written [default: no timestamps]
+        #[arg(long)]
+        timestamps: bool,
+        /// Print a structured output (stream-json) as written, not as a transcript [default: transcript]
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Follow up a finished work order: resume its agent's session in the same workspace with a new prompt
+    #[command(
+        long_about = "Submit a follow-up work order that resumes the agent session of a finished work order \
+(Claude: `--resume <sessionId>`) in the same workspace (its directory, clone or worktree), linked to it \
+(`parentId`). Refused when the agent type has no resume_command or the work order recorded no session."
+    )]
+    Continue {
+        /// The work order to follow up
+        id: String,
+        /// The new prompt; `-` reads it from stdin
+        prompt: String,
+        /// Time limit of the run [default: the parent's]
+        #[arg(long, value_name = "DUR")]
+        max_time: Option<String>,
+        /// Maximum agent iterations [default: the parent's]
+        #[arg(long, value_name = "N")]
+        max_iterations: Option<u32>,
+        #[command(flatten)]
+        block: BlockArgs,
+        /// Print the created work order as JSON instead of its id
+        #[arg(long)]
+        json: bool,
     },
     /// Block until every listed work order has ended
     #[command(

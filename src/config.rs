@@ -40,6 +40,72 @@ pub struct AgentConfig {
     /// Where this agent type's runs execute, instead of the daemon's default.
     #[serde(default)]
     pub executor: Option<ExecutorKind>,
+    /// How its stdout is read [default: text].
+    #[serde(default)]
+    pub output: OutputFormat,
+    /// The command line that resumes an earlier session (`queue continue`);
+    /// `{session_id}` names it. Without one the type cannot continue.
+    #[serde(default)]
+    pub resume_command: Option<Vec<String>>,
+    /// How the prompt reaches the agent besides placeholders: `stdin` makes
+    /// it the agent's standard input [default: arg].
+    #[serde(default)]
+    pub prompt_via: PromptVia,
+}
+
+/// How an agent's stdout is read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputFormat {
+    /// Plain text, shown as written.
+    #[default]
+    Text,
+    /// Claude Code's `--output-format stream-json`: one JSON event per line,
+    /// shown as a transcript, its `result` recorded on the work order.
+    ClaudeStreamJson,
+}
+
+impl OutputFormat {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutputFormat::Text => "text",
+            OutputFormat::ClaudeStreamJson => "claude-stream-json",
+        }
+    }
+}
+
+/// How the prompt reaches an agent besides `{prompt}`/`{prompt_file}`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PromptVia {
+    #[default]
+    Arg,
+    Stdin,
+}
+
+/// `[[hooks]]`: something to run when a work order ends.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HookConfig {
+    /// Statuses it runs for [default: succeeded, failed, canceled].
+    #[serde(default)]
+    pub on: Vec<crate::model::Status>,
+    /// A command, with the work order's facts in `AGENTGATE_*` variables.
+    #[serde(default)]
+    pub command: Vec<String>,
+    /// A URL the work order JSON is POSTed to.
+    pub webhook: Option<String>,
+    /// Killed after this long [default: 30s].
+    pub timeout: Option<String>,
+}
+
+/// A hook, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hook {
+    pub on: Vec<crate::model::Status>,
+    pub command: Vec<String>,
+    pub webhook: Option<String>,
+    pub timeout: Duration,
 }
 
 /// The `[slurm]` table of the config file.
@@ -104,6 +170,10 @@ pub struct ConfigFile {
     /// Where runs execute by default: "local" or "slurm".
     pub executor: Option<String>,
     pub slurm: Option<SlurmFile>,
+    /// Local git sources get a worktree of their own by default.
+    pub worktree: Option<bool>,
+    #[serde(default)]
+    pub hooks: Vec<HookConfig>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
 }
@@ -222,6 +292,9 @@ pub struct DaemonSettings {
     /// Where runs execute unless their agent type says otherwise.
     pub executor: ExecutorKind,
     pub slurm: SlurmSettings,
+    /// Whether local git sources get a worktree of their own by default.
+    pub worktree: bool,
+    pub hooks: Vec<Hook>,
     pub github_owner: Option<String>,
     pub github_base_url: String,
 }
@@ -452,10 +525,51 @@ impl DaemonSettings {
             extra_args: slurm_file.extra_args,
             binary: slurm_file.binary,
         };
+        let mut hooks = Vec::new();
+        for (i, h) in file.hooks.iter().enumerate() {
+            let name = format!("hooks[{i}]");
+            if h.command.is_empty() && h.webhook.is_none() {
+                return Err(ConfigError::Value {
+                    name,
+                    message: "needs a command or a webhook".into(),
+                });
+            }
+            if let Some(url) = &h.webhook
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return Err(ConfigError::Value {
+                    name: format!("{name}.webhook"),
+                    message: format!("{url:?}: expected an http:// or https:// URL"),
+                });
+            }
+            let timeout = match &h.timeout {
+                Some(t) => dur(t).map_err(|message| ConfigError::Value {
+                    name: format!("{name}.timeout"),
+                    message,
+                })?,
+                None => Duration::from_secs(30),
+            };
+            hooks.push(Hook {
+                on: if h.on.is_empty() {
+                    vec![
+                        crate::model::Status::Succeeded,
+                        crate::model::Status::Failed,
+                        crate::model::Status::Canceled,
+                    ]
+                } else {
+                    h.on.clone()
+                },
+                command: h.command.clone(),
+                webhook: h.webhook.clone(),
+                timeout,
+            });
+        }
         Ok(DaemonSettings {
             cgroups,
             executor,
             slurm,
+            worktree: file.worktree.unwrap_or(false),
+            hooks,
             paths,
             http,
             api_key_file,
@@ -481,29 +595,43 @@ impl DaemonSettings {
 pub fn with_builtin_agents(
     mut configured: BTreeMap<String, AgentConfig>,
 ) -> BTreeMap<String, AgentConfig> {
-    let claude: Vec<String> = [
-        "claude",
-        "-p",
-        "{prompt}",
+    let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<String>>();
+    let stream = [
         "--output-format",
-        "json",
+        "stream-json",
+        "--verbose",
+        "--max-turns",
+        "{max_iterations}",
         "--dangerously-skip-permissions",
-    ]
-    .map(String::from)
-    .to_vec();
-    let builtins = [
+    ];
+    let claude = AgentConfig {
+        command: words(&[&["claude", "-p", "{prompt}"][..], &stream[..]].concat()),
+        env: BTreeMap::new(),
+        memory_max: None,
+        executor: None,
+        output: OutputFormat::ClaudeStreamJson,
+        resume_command: Some(words(
+            &[
+                &["claude", "-p", "{prompt}", "--resume", "{session_id}"][..],
+                &stream[..],
+            ]
+            .concat(),
+        )),
+        prompt_via: PromptVia::Arg,
+    };
+    let shell = AgentConfig {
+        command: words(&["sh", "-c", "{prompt}"]),
+        output: OutputFormat::Text,
+        resume_command: None,
+        ..claude.clone()
+    };
+    for (name, agent) in [
         ("claude-code-subscription", claude.clone()),
         ("claude-code-api", claude.clone()),
         ("claude-agent-sdk", claude),
-        ("shell", vec!["sh".into(), "-c".into(), "{prompt}".into()]),
-    ];
-    for (name, command) in builtins {
-        configured.entry(name.to_string()).or_insert(AgentConfig {
-            command,
-            env: BTreeMap::new(),
-            memory_max: None,
-            executor: None,
-        });
+        ("shell", shell),
+    ] {
+        configured.entry(name.to_string()).or_insert(agent);
     }
     configured
 }

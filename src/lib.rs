@@ -1,12 +1,13 @@
 //! agentgate: queue and supervise long-running coding-agent processes.
 //!
-//! Layout: `cli` (flags), `config` (settings and paths), `model` (work orders,
+//! Layout: `agent` (agents' output formats), `cli` (flags), `config` (settings and paths), `model` (work orders,
 //! statuses, workspace sources), `store` (durable files), `daemon` (queue actor,
 //! health), `executor` (how runs are started, adopted, stopped and probed),
 //! `supervisor` (the per-run supervising process), `sys` (/proc, pidfds,
 //! cgroups), `service` (the one API both doors call), `rpc` (Unix-socket door),
 //! `http` (AgentGate REST door), `client` (commands and rendering).
 
+pub mod agent;
 pub mod cli;
 pub mod client;
 pub mod config;

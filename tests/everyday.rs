@@ -145,7 +145,7 @@ fn logs_follow_a_queued_work_order_from_its_start() {
     args.push("--no-auto-process");
     let d = Daemon::start(&args);
     let id = d.submit_shell("echo one; echo two >&2; echo three", &[]);
-    let follower = Streaming::spawn(&d, &["queue", "logs", "-f", &id]);
+    let follower = Streaming::spawn(&d, &["queue", "logs", "-f", "--stdout", &id]);
     let err_follower = Streaming::spawn(&d, &["queue", "logs", "-f", "--stderr", &id]);
     let out = d.run(&["queue", "start", &id]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -167,10 +167,16 @@ fn logs_prints_output_tail_and_stderr() {
         &[],
     );
     d.wait_terminal(&id, T);
+    // Both streams by default, in order; one with --stdout/--stderr.
     let out = d.run(&["queue", "logs", &id]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "line 1\nline 2\nline 3\nline 4\nline 5\noops\n"
+    );
+    let out = d.run(&["queue", "logs", "--stdout", &id]);
     assert_eq!(stdout(&out), "line 1\nline 2\nline 3\nline 4\nline 5\n");
-    let out = d.run(&["queue", "logs", "--tail", "2", &id]);
+    let out = d.run(&["queue", "logs", "--stdout", "--tail", "2", &id]);
     assert_eq!(stdout(&out), "line 4\nline 5\n");
     let out = d.run(&["queue", "logs", "-n", "0", &id]);
     assert_eq!(stdout(&out), "");
@@ -178,7 +184,7 @@ fn logs_prints_output_tail_and_stderr() {
     assert_eq!(stdout(&out), "oops\n");
     // --follow on a finished work order prints it all and exits by its status.
     let out = d.run(&["queue", "logs", "--follow", "--tail", "1", &id]);
-    assert_eq!((code(&out), stdout(&out)), (0, "line 5\n".to_string()));
+    assert_eq!((code(&out), stdout(&out)), (0, "oops\n".to_string()));
     // Unknown and invalid ids: exit 1 with one error line.
     let out = d.run(&["queue", "logs", "nope"]);
     assert_eq!(code(&out), 1);

@@ -74,7 +74,7 @@ fn with_arg(arg: &str) -> Vec<i32> {
 }
 
 fn logs(d: &Daemon, id: &str) -> String {
-    let out = d.run(&["queue", "logs", id]);
+    let out = d.run(&["queue", "logs", "--stdout", id]);
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 

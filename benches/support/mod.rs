@@ -63,6 +63,22 @@ pub fn work_order(i: usize, all_finished: bool) -> (WorkOrder, Map<String, Value
         },
         signal: None,
         error: (status == Status::Failed).then(|| "exited with code 1".to_string()),
+        env: Default::default(),
+        parent_id: None,
+        resume_session: None,
+        worktree: None,
+        // What a finished Claude run reports about itself.
+        agent_result: finished.then(|| agentgate::model::AgentResult {
+            cost_usd: Some(0.0421 + i as f64 / 1e5),
+            turns: Some(7),
+            session_id: Some(format!("4f8c2d3e-{i:08}-4b1a-9c7e-2a6f1d0b3e5c")),
+            duration_ms: Some(58_000),
+            is_error: status == Status::Failed,
+            summary: Some(
+                "Fixed the flaky payment test by awaiting the ledger write before the assertion; all 214 tests pass."
+                    .into(),
+            ),
+        }),
     };
     let mut extra = Map::new();
     if i.is_multiple_of(4) {
@@ -111,6 +127,9 @@ pub fn populate(root: &Path, n: usize, all_finished: bool, with_runs: bool) {
                 cpu_time_ms: Some(1234),
                 executor_state: None,
                 executor_reason: None,
+                output_format: None,
+                malformed_lines: None,
+                changes: None,
             };
             let rdir = root.join("runs").join(&run.id);
             std::fs::create_dir_all(&rdir).expect("run dir");

@@ -5,6 +5,7 @@ pub mod daemon_ctl;
 pub mod render;
 pub mod stream;
 
+use std::collections::BTreeMap;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
@@ -141,6 +142,60 @@ fn workspace_input(a: &SubmitArgs) -> Result<WorkspaceInput, CliError> {
     Ok(WorkspaceInput::local(dir.to_string_lossy()))
 }
 
+/// The prompt: the argument, `-` for stdin, or `--prompt-file`.
+fn read_prompt(arg: Option<&str>, file: Option<&Path>) -> Result<String, CliError> {
+    let (text, from) = match (arg, file) {
+        (_, Some(f)) => (
+            std::fs::read(f)
+                .map_err(|e| CliError::Usage(format!("--prompt-file {}: {e}", f.display())))?,
+            format!("--prompt-file {}", f.display()),
+        ),
+        (Some("-"), None) => {
+            let mut buf = Vec::new();
+            std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+                .map_err(|e| CliError::Usage(format!("cannot read the prompt from stdin: {e}")))?;
+            (buf, "stdin".to_string())
+        }
+        (Some(p), None) => return Ok(p.to_string()),
+        (None, None) => return Err(CliError::Usage("a prompt is required".into())),
+    };
+    String::from_utf8(text)
+        .map_err(|_| CliError::Usage(format!("the prompt from {from} is not UTF-8 text")))
+}
+
+/// `--env K=V` and `--env-file F` (later ones win).
+fn read_env(pairs: &[String], file: Option<&Path>) -> Result<BTreeMap<String, String>, CliError> {
+    let mut env = BTreeMap::new();
+    let mut add = |line: &str, from: &str| -> Result<(), CliError> {
+        let (k, v) = line
+            .split_once('=')
+            .ok_or_else(|| CliError::Usage(format!("{from}: {line:?} is not KEY=VALUE")))?;
+        let k = k.trim().strip_prefix("export ").unwrap_or(k.trim()).trim();
+        let v = v.trim();
+        // A quoted value (as in .env files) loses its quotes.
+        let v = v
+            .strip_prefix('"')
+            .and_then(|v| v.strip_suffix('"'))
+            .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+            .unwrap_or(v);
+        env.insert(k.to_string(), v.to_string());
+        Ok(())
+    };
+    if let Some(f) = file {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| CliError::Usage(format!("--env-file {}: {e}", f.display())))?;
+        for line in text.lines().map(str::trim) {
+            if !line.is_empty() && !line.starts_with('#') {
+                add(line, &format!("--env-file {}", f.display()))?;
+            }
+        }
+    }
+    for p in pairs {
+        add(p, "--env")?;
+    }
+    Ok(env)
+}
+
 async fn submit(socket: &Path, a: SubmitArgs) -> Result<(), CliError> {
     let max_time = a
         .max_time
@@ -148,23 +203,55 @@ async fn submit(socket: &Path, a: SubmitArgs) -> Result<(), CliError> {
         .map(|s| duration_secs("--max-time", s))
         .transpose()?;
     let req = SubmitRequest {
-        task_prompt: a.prompt.clone(),
+        task_prompt: read_prompt(a.prompt.as_deref(), a.prompt_file.as_deref())?,
         agent_type: a.agent.clone(),
         workspace_source: Some(workspace_input(&a)?),
         max_time,
         max_iterations: a.max_iterations,
+        env: read_env(&a.env, a.env_file.as_deref())?,
+        worktree: match (a.worktree, a.no_worktree) {
+            (true, _) => Some(true),
+            (false, true) => Some(false),
+            _ => None,
+        },
     };
-    match call(socket, Request::Submit(req)).await? {
-        Reply::Submitted(wo) => {
-            if a.json {
-                print_json(&wo.to_json());
-            } else {
-                println!("{}", wo.id);
-            }
-            Ok(())
-        }
-        r => Err(unexpected(r)),
+    let wo = match call(socket, Request::Submit(req)).await? {
+        Reply::Submitted(wo) => wo,
+        r => return Err(unexpected(r)),
+    };
+    created(socket, &wo, a.json, a.block).await
+}
+
+/// A new work order: its id (or JSON), then `--wait`/`--follow` if asked.
+async fn created(
+    socket: &Path,
+    wo: &crate::model::WorkOrder,
+    json: bool,
+    block: crate::cli::BlockArgs,
+) -> Result<(), CliError> {
+    if json {
+        print_json(&wo.to_json());
+    } else if block.follow {
+        eprintln!("{}", wo.id);
+    } else {
+        println!("{}", wo.id);
     }
+    if block.wait {
+        return stream::wait(socket, vec![wo.id.clone()], None, false).await;
+    }
+    if block.follow {
+        let req = LogsRequest {
+            id: wo.id.clone(),
+            streams: LogStreams::Both,
+            tail: None,
+            follow: true,
+            run: None,
+            timestamps: false,
+            raw: false,
+        };
+        return stream::logs(socket, req).await;
+    }
+    Ok(())
 }
 
 async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
@@ -280,6 +367,7 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
             older_than,
             dry_run,
             yes,
+            delete_branch,
             json,
         } => {
             let older_than_ms = older_than
@@ -293,6 +381,7 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                     statuses,
                     older_than_ms,
                     dry_run,
+                    delete_branch,
                 },
                 yes,
                 json,
@@ -325,15 +414,49 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
             id,
             follow,
             tail,
+            stdout,
             stderr,
+            run,
+            timestamps,
+            raw,
         } => {
             let req = LogsRequest {
                 id,
-                stderr,
+                streams: match (stdout, stderr) {
+                    (true, _) => LogStreams::Stdout,
+                    (_, true) => LogStreams::Stderr,
+                    _ => LogStreams::Both,
+                },
                 tail,
                 follow,
+                run,
+                timestamps,
+                raw,
             };
             stream::logs(socket, req).await
+        }
+        QueueCommand::Continue {
+            id,
+            prompt,
+            max_time,
+            max_iterations,
+            block,
+            json,
+        } => {
+            let req = ContinueRequest {
+                id,
+                task_prompt: read_prompt(Some(&prompt), None)?,
+                max_time: max_time
+                    .as_deref()
+                    .map(|s| duration_secs("--max-time", s))
+                    .transpose()?,
+                max_iterations,
+            };
+            let wo = match call(socket, Request::Continue(req)).await? {
+                Reply::Submitted(wo) => wo,
+                r => return Err(unexpected(r)),
+            };
+            created(socket, &wo, json, block).await
         }
         QueueCommand::Wait { ids, timeout, json } => {
             let timeout = timeout

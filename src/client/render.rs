@@ -58,6 +58,28 @@ pub fn run_duration(wo: &WorkOrder, now: Timestamp) -> String {
     }
 }
 
+/// `$0.1234, 5 turns, 12.3s` (and `error` when the agent says so).
+pub fn agent_facts(r: &crate::model::AgentResult) -> String {
+    let mut facts = Vec::new();
+    if let Some(c) = r.cost_usd {
+        facts.push(format!("${c:.4}"));
+    }
+    if let Some(t) = r.turns {
+        facts.push(format!("{t} turn{}", if t == 1 { "" } else { "s" }));
+    }
+    if let Some(ms) = r.duration_ms {
+        facts.push(format_duration(Duration::from_millis(ms)));
+    }
+    if r.is_error {
+        facts.push("reported an error".into());
+    }
+    facts.join(", ")
+}
+
+fn short_sha(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
+}
+
 /// How a work order stands or ended, e.g. `succeeded`, `running`,
 /// `failed: exited with code 1`, `canceled by user`, `failed (timeout)`.
 pub fn outcome(wo: &WorkOrder) -> String {
@@ -193,6 +215,53 @@ pub fn detail(d: &WorkOrderDetail) -> String {
     }
     if let Some(e) = &wo.error {
         lines.push(format!("error:       {e}"));
+    }
+    if let Some(p) = &wo.parent_id {
+        lines.push(format!(
+            "follows up:  {p}{}",
+            wo.resume_session
+                .as_deref()
+                .map(|s| format!(" (session {s})"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(r) = &wo.agent_result {
+        lines.push(format!("agent run:   {}", agent_facts(r)));
+        if let Some(s) = &r.session_id {
+            lines.push(format!("session:     {s}"));
+        }
+        if let Some(s) = &r.summary {
+            let mut first = true;
+            for l in s.lines() {
+                lines.push(format!(
+                    "{}{l}",
+                    if first {
+                        "summary:     "
+                    } else {
+                        "             "
+                    }
+                ));
+                first = false;
+            }
+        }
+    }
+    if let Some(w) = &wo.worktree {
+        lines.push(format!(
+            "worktree:    {} (branch {}, from {})",
+            w.path,
+            w.branch,
+            short_sha(&w.base)
+        ));
+        if let Some(c) = &w.changes {
+            lines.push(format!("changes:     {}", c.describe()));
+        }
+    }
+    if !wo.env.is_empty() {
+        // Names only: values may be secrets (`--json` has them).
+        lines.push(format!(
+            "env:         {}",
+            wo.env.keys().cloned().collect::<Vec<_>>().join(", ")
+        ));
     }
     lines.push(format!("prompt:      {}", wo.task_prompt));
     for run in &d.runs {

@@ -193,6 +193,16 @@ pub async fn wait(
         let width = done.iter().map(|w| w.id.len()).max().unwrap_or(0);
         for wo in &done {
             println!("{:width$}  {}", wo.id, render::outcome(wo));
+            // What the agent itself says it did.
+            if let Some(r) = &wo.agent_result {
+                let facts = render::agent_facts(r);
+                if let Some(summary) = &r.summary {
+                    let first = summary.lines().next().unwrap_or_default();
+                    println!("{:width$}  {} ({facts})", "", render::truncate(first, 200));
+                } else if !facts.is_empty() {
+                    println!("{:width$}  ({facts})", "");
+                }
+            }
         }
     }
     if failed.is_empty() {

@@ -4,6 +4,7 @@
 //! SIGHUP, `daemon stop --keep-running` and `daemon restart` leave it to its
 //! supervisors for the next daemon (`restart` starts that one in place).
 
+pub mod hooks;
 pub mod queue;
 pub mod workspace;
 

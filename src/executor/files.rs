@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ResultKind, Status, Timestamp};
+use crate::model::{AgentResult, Changes, ResultKind, Status, Timestamp};
 use crate::store::atomic::{write_atomic, write_atomic_fast};
 use crate::sys::cgroup::CgroupPlan;
 
@@ -29,6 +29,9 @@ pub const EXIT: &str = "exit.json";
 /// CPU and I/O counters of a run whose processes the daemon cannot see
 /// (a Slurm job on another node), refreshed by its supervisor.
 pub const ACTIVITY: &str = "activity.json";
+/// Which stream wrote how many bytes when (`o|e LEN UNIX_MS` lines): what
+/// lets readers interleave stdout and stderr in writing order.
+pub const OUTPUT_INDEX: &str = "output.idx";
 /// The supervisor's own diagnostics (its stderr).
 pub const SUPERVISOR_LOG: &str = "supervisor.log";
 
@@ -48,6 +51,14 @@ pub enum Workspace {
         branch: Option<String>,
         dir: PathBuf,
     },
+    /// A git worktree of a local repository on a branch of its own: made
+    /// from `base` on the first run, reused by later ones.
+    Worktree {
+        repo: PathBuf,
+        branch: String,
+        base: String,
+        dir: PathBuf,
+    },
 }
 
 impl Workspace {
@@ -55,7 +66,7 @@ impl Workspace {
     pub fn dir(&self) -> &Path {
         match self {
             Workspace::Dir { path } => path,
-            Workspace::Clone { dir, .. } => dir,
+            Workspace::Clone { dir, .. } | Workspace::Worktree { dir, .. } => dir,
         }
     }
 }
@@ -81,6 +92,23 @@ pub struct Spec {
     pub grace_ms: u64,
     pub cgroups: CgroupPlan,
     pub memory_max: Option<u64>,
+    /// How the agent's stdout is read (`claude-stream-json` is scanned for
+    /// the agent's result); `None`: text.
+    #[serde(default)]
+    pub output_format: Option<String>,
+    /// The prompt as a file (for `{prompt_file}`, or the agent's stdin).
+    #[serde(default)]
+    pub prompt: Option<PromptFile>,
+}
+
+/// A prompt handed over as a file, written by the supervisor (0600).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PromptFile {
+    pub path: PathBuf,
+    pub text: String,
+    /// Also the agent's standard input.
+    pub stdin: bool,
 }
 
 /// A stop request, and the outcome the daemon will record for it.
@@ -159,6 +187,15 @@ pub struct RunEnd {
     /// Processes the kernel killed for exceeding the run's memory limit.
     pub oom_kills: u64,
     pub memory_max: Option<u64>,
+    /// The agent's own result (a stream-json `result` event).
+    #[serde(default)]
+    pub agent_result: Option<AgentResult>,
+    /// Lines of a structured output that did not parse.
+    #[serde(default)]
+    pub malformed_lines: u64,
+    /// What the run changed in its worktree against the worktree's base.
+    #[serde(default)]
+    pub changes: Option<Changes>,
 }
 
 impl RunEnd {
@@ -174,6 +211,9 @@ impl RunEnd {
             cpu_time_ms: None,
             oom_kills: 0,
             memory_max: None,
+            agent_result: None,
+            malformed_lines: 0,
+            changes: None,
         }
     }
 }
@@ -266,6 +306,8 @@ mod tests {
             grace_ms: 5000,
             cgroups: CgroupPlan::default(),
             memory_max: Some(1 << 30),
+            output_format: None,
+            prompt: None,
         };
         write_spec(d.path(), &spec).unwrap();
         assert_eq!(read_spec(d.path()).unwrap(), spec);

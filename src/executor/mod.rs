@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 
 use crate::model::Timestamp;
 pub use crate::model::{ExecHandle, ExecutorKind};
-pub use files::{EndReason, RunEnd, RunExit, StopRequest, Workspace};
+pub use files::{EndReason, PromptFile, RunEnd, RunExit, StopRequest, Workspace};
 
 /// Everything needed to start one run.
 #[derive(Debug, Clone)]
@@ -44,6 +44,9 @@ pub struct RunSpec {
     /// Grace period of a timeout (and of a stop without its own).
     pub grace: Duration,
     pub memory_max: Option<u64>,
+    /// `claude-stream-json` etc.; `None`: text.
+    pub output_format: Option<String>,
+    pub prompt: Option<files::PromptFile>,
 }
 
 /// What an executor reports about its runs, in order per run: any number of
@@ -187,5 +190,7 @@ pub fn supervisor_spec(spec: &RunSpec, cgroups: crate::sys::cgroup::CgroupPlan) 
         grace_ms: spec.grace.as_millis().min(u64::MAX as u128) as u64,
         cgroups,
         memory_max: spec.memory_max,
+        output_format: spec.output_format.clone(),
+        prompt: spec.prompt.clone(),
     }
 }

@@ -435,6 +435,7 @@ async fn submit(
             )),
             None => None,
         },
+        ..SubmitRequest::default()
     };
     match st.service.submit(req).await {
         Ok(wo) => ok(&rid, StatusCode::CREATED, wo.to_json()),
@@ -508,6 +509,7 @@ async fn delete_one(
             statuses: vec![],
             older_than_ms: None,
             dry_run: false,
+            ..PurgeRequest::default()
         };
         return match st.service.purge(req).await {
             Ok(p) if p.deleted_ids.contains(&id) => {
@@ -611,6 +613,7 @@ async fn batch_purge(
         statuses,
         older_than_ms,
         dry_run: try_resp!(&rid, opt_bool(&m, "dryRun")).unwrap_or(false),
+        ..PurgeRequest::default()
     };
     match st.service.purge(req).await {
         Ok(p) => ok(&rid, StatusCode::OK, p.to_json()),
@@ -637,6 +640,7 @@ async fn batch_delete(
         statuses,
         older_than_ms: None,
         dry_run: query_true(&pairs, "dryRun"),
+        ..PurgeRequest::default()
     };
     match st.service.purge(req).await {
         Ok(p) => ok(&rid, StatusCode::OK, p.to_json()),

@@ -1,6 +1,7 @@
 //! The domain model: work orders, their statuses and the one checked transition
 //! function, workspace sources, IDs, timestamps and unit parsing.
 
+pub mod agent;
 pub mod executor;
 pub mod id;
 pub mod status;
@@ -9,6 +10,7 @@ pub mod units;
 pub mod work_order;
 pub mod workspace;
 
+pub use agent::{AgentResult, Changes, Worktree};
 pub use executor::{ExecHandle, ExecutorKind};
 pub use id::{new_id, validate_id};
 pub use status::{ResultKind, Status};

@@ -5,7 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::time::rfc3339;
-use super::{ExecHandle, ModelError, ResultKind, Status, Timestamp, WorkspaceSource};
+use std::collections::BTreeMap;
+
+use super::{
+    AgentResult, Changes, ExecHandle, ModelError, ResultKind, Status, Timestamp, WorkspaceSource,
+    Worktree,
+};
 
 /// Default for `maxTime` (seconds) and its accepted range.
 pub const DEFAULT_MAX_TIME: u64 = 3600;
@@ -39,6 +44,15 @@ pub struct WorkOrder {
     pub exit_code: Option<i32>,
     pub signal: Option<i32>,
     pub error: Option<String>,
+    /// Variables set for this work order only (`submit --env`).
+    pub env: BTreeMap<String, String>,
+    /// The work order this one follows up (`queue continue`).
+    pub parent_id: Option<String>,
+    /// The agent session its runs resume (a follow-up's parent's).
+    pub resume_session: Option<String>,
+    pub worktree: Option<Worktree>,
+    /// The agent's own account of its last run.
+    pub agent_result: Option<AgentResult>,
 }
 
 impl WorkOrder {
@@ -75,6 +89,11 @@ impl WorkOrder {
             exit_code: None,
             signal: None,
             error: None,
+            env: BTreeMap::new(),
+            parent_id: None,
+            resume_session: None,
+            worktree: None,
+            agent_result: None,
         }
     }
 
@@ -91,6 +110,7 @@ impl WorkOrder {
             self.exit_code = None;
             self.signal = None;
             self.error = None;
+            self.agent_result = None;
             self.pid = None;
             self.pid_start_time = None;
         }
@@ -215,6 +235,16 @@ struct WorkOrderJson {
     signal: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<Value>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    env: BTreeMap<String, String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    parent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    resume_session: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    worktree: Option<Worktree>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    agent_result: Option<AgentResult>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -234,7 +264,7 @@ fn describe_error(e: serde_json::Error) -> String {
 
 /// Every key `WorkOrderJson` names. Preserved unknown fields never shadow them on
 /// output (a duplicate key would make the file unreadable).
-const KNOWN_KEYS: [&str; 22] = [
+const KNOWN_KEYS: [&str; 27] = [
     "id",
     "taskPrompt",
     "status",
@@ -257,6 +287,11 @@ const KNOWN_KEYS: [&str; 22] = [
     "exitCode",
     "signal",
     "error",
+    "env",
+    "parentId",
+    "resumeSession",
+    "worktree",
+    "agentResult",
 ];
 
 /// Keys under which `extra` carries the verbatim stored value of a known field
@@ -311,6 +346,11 @@ impl WorkOrderJson {
             exit_code: w.exit_code,
             signal: w.signal,
             error,
+            env: w.env.clone(),
+            parent_id: w.parent_id.clone(),
+            resume_session: w.resume_session.clone(),
+            worktree: w.worktree.clone(),
+            agent_result: w.agent_result.clone(),
             extra,
         }
     }
@@ -382,6 +422,11 @@ impl WorkOrderJson {
             exit_code: self.exit_code,
             signal: self.signal,
             error,
+            env: self.env,
+            parent_id: self.parent_id,
+            resume_session: self.resume_session,
+            worktree: self.worktree,
+            agent_result: self.agent_result,
         };
         Ok((wo, self.extra))
     }
@@ -483,6 +528,14 @@ struct WorkOrderRef<'a> {
     signal: Option<i32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    env: &'a BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    parent_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    worktree: Option<&'a Worktree>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agent_result: Option<&'a AgentResult>,
 }
 
 impl Serialize for WorkOrderApi<'_> {
@@ -511,6 +564,10 @@ impl Serialize for WorkOrderApi<'_> {
             exit_code: w.exit_code,
             signal: w.signal,
             error: w.error.as_deref(),
+            env: &w.env,
+            parent_id: w.parent_id.as_deref(),
+            worktree: w.worktree.as_ref(),
+            agent_result: w.agent_result.as_ref(),
         }
         .serialize(s)
     }
@@ -602,6 +659,15 @@ pub struct Run {
     pub executor_state: Option<String>,
     #[serde(default)]
     pub executor_reason: Option<String>,
+    /// How the agent's stdout is read (`claude-stream-json`); `None`: text.
+    #[serde(default)]
+    pub output_format: Option<String>,
+    /// Lines of a structured output that could not be parsed (shown raw).
+    #[serde(default)]
+    pub malformed_lines: Option<u64>,
+    /// What this run changed in its git worktree.
+    #[serde(default)]
+    pub changes: Option<Changes>,
 }
 
 impl Run {
@@ -626,6 +692,9 @@ impl Run {
             cpu_time_ms: None,
             executor_state: None,
             executor_reason: None,
+            output_format: None,
+            malformed_lines: None,
+            changes: None,
         }
     }
 }

@@ -10,15 +10,17 @@
 
 use std::collections::BTreeMap;
 use std::io::SeekFrom;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio::sync::{broadcast, mpsc};
 
 use super::proto::{LOG_CHUNK, Reply};
 use crate::model::{Status, WorkOrder};
-use crate::service::{LogsRequest, Service, ServiceError, StatusChange, WaitItem, WaitRequest};
+use crate::service::logs::{Formatter, LogCursor, Stream, last_lines};
+use crate::service::{
+    LogStreams, LogsRequest, Service, ServiceError, StatusChange, WaitItem, WaitRequest,
+};
 
 /// How often a follower looks for new bytes in the log file.
 const LOG_POLL: Duration = Duration::from_millis(100);
@@ -98,72 +100,6 @@ fn shutting_down() -> ServiceError {
     ServiceError::unavailable("the daemon is shutting down")
 }
 
-/// Reads one run's log file from an offset onwards. A file that does not
-/// exist yet (the run is still preparing its workspace) reads as empty.
-struct LogReader {
-    path: PathBuf,
-    file: Option<tokio::fs::File>,
-    /// `Some(n)`: on first open, start at the last `n` lines.
-    tail: Option<u64>,
-}
-
-impl LogReader {
-    fn new(path: PathBuf, tail: Option<u64>) -> LogReader {
-        LogReader {
-            path,
-            file: None,
-            tail,
-        }
-    }
-
-    async fn open(&mut self) -> Result<bool, ServiceError> {
-        if self.file.is_some() {
-            return Ok(true);
-        }
-        let mut file = match tokio::fs::File::open(&self.path).await {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-            Err(e) => return Err(read_error(&self.path, e)),
-        };
-        if let Some(n) = self.tail.take() {
-            let path = self.path.clone();
-            let start = tokio::task::spawn_blocking(move || tail_offset(&path, n))
-                .await
-                .map_err(|e| ServiceError::internal(e.to_string()))?
-                .map_err(|e| read_error(&self.path, e))?;
-            file.seek(SeekFrom::Start(start))
-                .await
-                .map_err(|e| read_error(&self.path, e))?;
-        }
-        self.file = Some(file);
-        Ok(true)
-    }
-
-    /// Sends everything from the current position to the end of the file.
-    async fn drain(&mut self, tx: &Tx) -> Result<Result<(), Gone>, ServiceError> {
-        if !self.open().await? {
-            return Ok(Ok(()));
-        }
-        let Some(file) = self.file.as_mut() else {
-            return Ok(Ok(()));
-        };
-        loop {
-            let mut buf = vec![0u8; LOG_CHUNK];
-            let n = file
-                .read(&mut buf)
-                .await
-                .map_err(|e| read_error(&self.path, e))?;
-            if n == 0 {
-                return Ok(Ok(()));
-            }
-            buf.truncate(n);
-            if emit(tx, Reply::LogChunk(buf)).await.is_err() {
-                return Ok(Err(Gone));
-            }
-        }
-    }
-}
-
 fn read_error(path: &Path, e: std::io::Error) -> ServiceError {
     ServiceError::internal(format!("cannot read {}: {e}", path.display()))
 }
@@ -206,6 +142,105 @@ pub fn tail_offset(path: &Path, n: u64) -> std::io::Result<u64> {
     Ok(0)
 }
 
+/// One run's output as `queue logs` shows it, read as it grows.
+struct RunLog {
+    run_id: String,
+    cursor: LogCursor,
+    fmt: Formatter,
+}
+
+impl RunLog {
+    async fn open(
+        service: &Service,
+        run_id: &str,
+        req: &LogsRequest,
+    ) -> Result<RunLog, ServiceError> {
+        let run = service.get_run(run_id.to_string()).await?;
+        let render = !req.raw
+            && req.streams != LogStreams::Stderr
+            && run.output_format.as_deref() == Some("claude-stream-json");
+        let only = match req.streams {
+            LogStreams::Both => None,
+            LogStreams::Stdout => Some(Stream::Stdout),
+            LogStreams::Stderr => Some(Stream::Stderr),
+        };
+        Ok(RunLog {
+            run_id: run_id.to_string(),
+            cursor: LogCursor::open(&service.run_dir(run_id)?, only),
+            fmt: Formatter::new(render, req.timestamps),
+        })
+    }
+
+    /// Everything written so far, formatted.
+    fn read_all(&mut self) -> Result<Vec<u8>, ServiceError> {
+        let mut out = Vec::new();
+        loop {
+            let pieces = tokio::task::block_in_place(|| self.cursor.read()).map_err(|e| {
+                ServiceError::internal(format!("cannot read run {}'s output: {e}", self.run_id))
+            })?;
+            if pieces.is_empty() {
+                return Ok(out);
+            }
+            out.extend(self.fmt.format(&pieces));
+        }
+    }
+
+    /// Starts at the last `n` lines: straight from the file for one plain
+    /// stream, else from the formatted whole.
+    fn tail(&mut self, n: u64, plain: bool) -> Result<Vec<u8>, ServiceError> {
+        if plain && let Some(path) = self.cursor.plain_path().map(Path::to_path_buf) {
+            match tail_offset(&path, n) {
+                Ok(at) => self.cursor.seek_plain(at),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(read_error(&path, e)),
+            }
+            return self.read_all();
+        }
+        let all = self.read_all()?;
+        Ok(last_lines(&all, n).to_vec())
+    }
+
+    /// Sends what it has now; `Err(Gone)` when the client went away.
+    async fn send(&mut self, tx: &Tx) -> Result<Result<(), Gone>, ServiceError> {
+        let bytes = self.read_all()?;
+        Ok(send_bytes(tx, bytes).await)
+    }
+
+    /// The end of the run's output (a last line without newline).
+    async fn finish(&mut self, tx: &Tx) -> Result<Result<(), Gone>, ServiceError> {
+        let mut bytes = self.read_all()?;
+        bytes.extend(self.fmt.finish());
+        Ok(send_bytes(tx, bytes).await)
+    }
+}
+
+async fn send_bytes(tx: &Tx, bytes: Vec<u8>) -> Result<(), Gone> {
+    for chunk in bytes.chunks(LOG_CHUNK) {
+        emit(tx, Reply::LogChunk(chunk.to_vec())).await?;
+    }
+    Ok(())
+}
+
+/// The run `--run` names: its number (1 = the first) or its id.
+fn pick_run(wo: &WorkOrder, which: &str) -> Result<String, ServiceError> {
+    let found = match which.parse::<usize>() {
+        Ok(n) if n >= 1 => wo.run_ids.get(n - 1).cloned(),
+        _ => wo.run_ids.iter().find(|r| *r == which).cloned(),
+    };
+    found.ok_or_else(|| {
+        ServiceError::new(
+            crate::service::ErrorCode::NotFound,
+            format!(
+                "work order {} has no run {which:?} (it has {} run{}: 1 to {} or their ids)",
+                wo.id,
+                wo.run_ids.len(),
+                if wo.run_ids.len() == 1 { "" } else { "s" },
+                wo.run_ids.len()
+            ),
+        )
+    })
+}
+
 async fn logs_task(
     service: &Service,
     req: LogsRequest,
@@ -214,17 +249,34 @@ async fn logs_task(
 ) -> Result<(), ServiceError> {
     let wo = service.show(req.id.clone()).await?.work_order;
     let mut status = wo.status;
-    let mut run_id = wo.current_run_id.clone();
-    let mut reader = match &run_id {
-        Some(r) => Some(LogReader::new(service.log_path(r, req.stderr)?, req.tail)),
+    // A run picked with --run is followed alone; else the current one, and
+    // each next one as the work order is retried.
+    let pinned = match &req.run {
+        Some(which) => Some(pick_run(&wo, which)?),
         None => None,
     };
-    if let Some(r) = reader.as_mut()
-        && r.drain(tx).await?.is_err()
-    {
-        return Ok(());
+    let mut run_id = pinned.clone().or(wo.current_run_id.clone());
+    let plain = req.raw || req.streams != LogStreams::Both;
+    let mut log = match &run_id {
+        Some(r) => Some(RunLog::open(service, r, &req).await?),
+        None => None,
+    };
+    if let Some(l) = log.as_mut() {
+        let first = match req.tail {
+            Some(n) => l.tail(n, plain && !req.timestamps)?,
+            None => l.read_all()?,
+        };
+        if send_bytes(tx, first).await.is_err() {
+            return Ok(());
+        }
     }
-    if !req.follow || status.is_terminal() {
+    let done = |status: Status, run_id: &Option<String>, current: &Option<String>| {
+        status.is_terminal() || (pinned.is_some() && run_id != current)
+    };
+    if !req.follow || done(status, &run_id, &wo.current_run_id) {
+        if let Some(l) = log.as_mut() {
+            let _ = l.finish(tx).await?;
+        }
         let _ = emit(tx, Reply::LogEnd(wo)).await;
         return Ok(());
     }
@@ -247,33 +299,35 @@ async fn logs_task(
                 Err(broadcast::error::RecvError::Closed) => return Err(shutting_down()),
             },
             _ = tick.tick() => {
-                if let Some(r) = reader.as_mut()
-                    && r.drain(tx).await?.is_err()
+                if let Some(l) = log.as_mut()
+                    && l.send(tx).await?.is_err()
                 {
                     return Ok(());
                 }
                 continue;
             }
         }
-        if refresh {
+        let mut current = run_id.clone();
+        if refresh || status.is_terminal() {
             let wo = service.show(req.id.clone()).await?.work_order;
             status = wo.status;
-            if wo.current_run_id.is_some() && wo.current_run_id != run_id {
-                // The first run started (or a new one): its log from the start.
-                if let Some(r) = reader.as_mut()
-                    && r.drain(tx).await?.is_err()
+            current = wo.current_run_id.clone();
+            if pinned.is_none() && current.is_some() && current != run_id {
+                // The first run started (or a new one): its output from the start.
+                if let Some(l) = log.as_mut()
+                    && l.finish(tx).await?.is_err()
                 {
                     return Ok(());
                 }
-                run_id = wo.current_run_id.clone();
-                let path = service.log_path(run_id.as_deref().unwrap_or_default(), req.stderr)?;
-                reader = Some(LogReader::new(path, None));
+                run_id = current.clone();
+                let r = run_id.clone().unwrap_or_default();
+                log = Some(RunLog::open(service, &r, &req).await?);
             }
         }
-        if status.is_terminal() {
-            // The agent has exited: the file is complete. Send the rest.
-            if let Some(r) = reader.as_mut()
-                && r.drain(tx).await?.is_err()
+        if done(status, &run_id, &current) {
+            // The agent has exited: the files are complete. Send the rest.
+            if let Some(l) = log.as_mut()
+                && l.finish(tx).await?.is_err()
             {
                 return Ok(());
             }

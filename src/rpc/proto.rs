@@ -17,7 +17,7 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
 pub const LOG_CHUNK: usize = 64 * 1024;
@@ -31,6 +31,7 @@ pub enum ClientFrame {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     Submit(SubmitRequest),
+    Continue(ContinueRequest),
     List(ListQuery),
     Show(String),
     GetRun(String),
@@ -128,6 +129,29 @@ mod tests {
             exit_code: None,
             signal: Some(9),
             error: Some("killed by SIGKILL".into()),
+            env: BTreeMap::from([("FOO".to_string(), "bar".to_string())]),
+            parent_id: Some("parent1".into()),
+            resume_session: Some("sess-1".into()),
+            worktree: Some(crate::model::Worktree {
+                repo: "/src/repo".into(),
+                branch: "agentgate/abcDEF123_-x".into(),
+                base: "0123abcd".into(),
+                path: "/r/workspaces/abcDEF123_-x".into(),
+                changes: Some(crate::model::Changes {
+                    commits: 1,
+                    files_changed: 2,
+                    insertions: 3,
+                    deletions: 4,
+                }),
+            }),
+            agent_result: Some(crate::model::AgentResult {
+                cost_usd: Some(0.0123),
+                turns: Some(7),
+                session_id: Some("sess-1".into()),
+                duration_ms: Some(1234),
+                is_error: false,
+                summary: Some("done".into()),
+            }),
         }
     }
 
@@ -155,6 +179,9 @@ mod tests {
             cpu_time_ms: Some(12),
             executor_state: Some("PENDING".into()),
             executor_reason: Some("Resources".into()),
+            output_format: Some("claude-stream-json".into()),
+            malformed_lines: Some(1),
+            changes: None,
         }
     }
 
@@ -173,6 +200,14 @@ mod tests {
                 workspace_source: Some(WorkspaceInput::local("/tmp")),
                 max_time: Some(5),
                 max_iterations: None,
+                env: BTreeMap::from([("K".to_string(), "v".to_string())]),
+                worktree: Some(true),
+            }),
+            Request::Continue(ContinueRequest {
+                id: "a".into(),
+                task_prompt: "more".into(),
+                max_time: None,
+                max_iterations: Some(7),
             }),
             Request::List(ListQuery {
                 statuses: vec![Status::Queued, Status::WaitingForChildren],
@@ -193,6 +228,7 @@ mod tests {
                 statuses: vec![Status::Failed],
                 older_than_ms: Some(1000),
                 dry_run: true,
+                delete_branch: true,
             }),
             Request::Health,
             Request::Start("a".into()),
@@ -202,15 +238,21 @@ mod tests {
             }),
             Request::Logs(LogsRequest {
                 id: "a".into(),
-                stderr: true,
+                streams: LogStreams::Stderr,
                 tail: Some(10),
                 follow: true,
+                run: Some("2".into()),
+                timestamps: true,
+                raw: true,
             }),
             Request::Logs(LogsRequest {
                 id: "a".into(),
-                stderr: false,
+                streams: LogStreams::Both,
                 tail: None,
                 follow: false,
+                run: None,
+                timestamps: false,
+                raw: false,
             }),
             Request::Wait(WaitRequest {
                 ids: vec!["a".into(), "b".into()],

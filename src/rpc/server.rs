@@ -177,6 +177,7 @@ async fn forward_stream(conn: &mut Conn, mut frames: super::follow::Frames) -> R
 async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError> {
     Ok(match req {
         Request::Submit(r) => Reply::Submitted(service.submit(r).await?),
+        Request::Continue(r) => Reply::Submitted(service.continue_session(r).await?),
         Request::List(q) => Reply::List(service.list(q).await?),
         Request::Show(id) => Reply::Show(service.show(id).await?),
         Request::GetRun(id) => Reply::Run(service.get_run(id).await?),

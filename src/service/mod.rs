@@ -2,6 +2,7 @@
 //! operation is a message to the queue actor, which alone owns the state.
 
 pub mod error;
+pub mod logs;
 pub mod types;
 
 pub use error::{ErrorCode, ServiceError};
@@ -20,6 +21,7 @@ pub type Reply<T> = oneshot::Sender<Result<T, ServiceError>>;
 #[derive(Debug)]
 pub enum Command {
     Submit(SubmitRequest, Reply<WorkOrder>),
+    Continue(ContinueRequest, Reply<WorkOrder>),
     List(ListQuery, Reply<ListPage>),
     Show(String, Reply<WorkOrderDetail>),
     GetRun(String, Reply<Run>),
@@ -27,8 +29,9 @@ pub enum Command {
     Kill(KillRequest, Reply<KillOutcome>),
     /// Resolves a purge request to the ids it covers (no change made).
     PurgePlan(PurgeRequest, Reply<Vec<String>>),
-    /// Deletes these work orders; each must be terminal by now.
-    PurgeDelete(Vec<String>, Reply<Vec<String>>),
+    /// Deletes these work orders; each must be terminal by now (with the
+    /// branches of their worktrees, if asked).
+    PurgeDelete(Vec<String>, bool, Reply<Vec<String>>),
     Health(Reply<Health>),
     Start(String, Reply<StartOutcome>),
     Shutdown(ShutdownRequest, Reply<()>),
@@ -77,6 +80,17 @@ impl Service {
         }
     }
 
+    /// `<root>/runs/<run-id>/`, after checking the run id.
+    pub fn run_dir(&self, run_id: &str) -> Result<PathBuf, ServiceError> {
+        validate_id(run_id).map_err(|e| ServiceError::bad_request("runId", e.to_string()))?;
+        match &self.store {
+            Some(store) => Ok(store.run_dir(run_id)),
+            None => Err(ServiceError::unavailable(
+                "this daemon does not serve run logs",
+            )),
+        }
+    }
+
     /// Status changes from now on. Subscribe before reading the current state,
     /// so no change can fall between the two.
     pub fn subscribe(&self) -> broadcast::Receiver<StatusChange> {
@@ -95,6 +109,9 @@ impl Service {
 
     pub async fn submit(&self, req: SubmitRequest) -> Result<WorkOrder, ServiceError> {
         self.call(|r| Command::Submit(req, r)).await
+    }
+    pub async fn continue_session(&self, req: ContinueRequest) -> Result<WorkOrder, ServiceError> {
+        self.call(|r| Command::Continue(req, r)).await
     }
     pub async fn list(&self, q: ListQuery) -> Result<ListPage, ServiceError> {
         self.call(|r| Command::List(q, r)).await
@@ -124,7 +141,7 @@ impl Service {
     /// Purge: resolve the set, stop whatever is still queued or running (the
     /// actor decides each race), then delete what is terminal.
     pub async fn purge(&self, req: PurgeRequest) -> Result<PurgeOutcome, ServiceError> {
-        let dry_run = req.dry_run;
+        let (dry_run, delete_branch) = (req.dry_run, req.delete_branch);
         let ids = self.call(|r| Command::PurgePlan(req, r)).await?;
         if dry_run {
             return Ok(PurgeOutcome {
@@ -141,7 +158,9 @@ impl Service {
                 Err(e) => return Err(e),
             }
         }
-        let deleted = self.call(|r| Command::PurgeDelete(ids, r)).await?;
+        let deleted = self
+            .call(|r| Command::PurgeDelete(ids, delete_branch, r))
+            .await?;
         Ok(PurgeOutcome {
             deleted_count: deleted.len() as u64,
             deleted_ids: deleted,

@@ -12,12 +12,28 @@ use crate::model::work_order::WorkOrderApi;
 use crate::model::{Run, SharedWorkOrder, Status, Timestamp, WorkOrder, WorkspaceInput};
 use crate::store::StorageReport;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubmitRequest {
     pub task_prompt: String,
     pub agent_type: Option<String>,
     pub workspace_source: Option<WorkspaceInput>,
     /// Seconds.
+    pub max_time: Option<u64>,
+    pub max_iterations: Option<u32>,
+    /// Variables for this work order's agent only.
+    pub env: BTreeMap<String, String>,
+    /// A git worktree of its own: `Some(true)` asks for one (the source must
+    /// be a local git repository), `None` takes the daemon's default.
+    pub worktree: Option<bool>,
+}
+
+/// `queue continue`: a follow-up that resumes a finished work order's agent
+/// session in its workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContinueRequest {
+    /// The work order followed up.
+    pub id: String,
+    pub task_prompt: String,
     pub max_time: Option<u64>,
     pub max_iterations: Option<u32>,
 }
@@ -72,12 +88,14 @@ pub struct KillOutcome {
     pub message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PurgeRequest {
     pub ids: Vec<String>,
     pub statuses: Vec<Status>,
     pub older_than_ms: Option<u64>,
     pub dry_run: bool,
+    /// Also delete purged worktrees' branches.
+    pub delete_branch: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -288,11 +306,24 @@ pub fn run_json(run: &Run) -> Value {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogsRequest {
     pub id: String,
-    /// The run's stderr instead of its stdout.
-    pub stderr: bool,
+    /// Which output: both interleaved, or one of them.
+    pub streams: LogStreams,
     /// Only the last this many lines (of the output present when asked).
     pub tail: Option<u64>,
     pub follow: bool,
+    /// An earlier run: its number (1-based) or id; `None`: the current one.
+    pub run: Option<String>,
+    /// Lines prefixed with the time they were written.
+    pub timestamps: bool,
+    /// A structured output as written, not as a transcript.
+    pub raw: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LogStreams {
+    Both,
+    Stdout,
+    Stderr,
 }
 
 /// `queue wait`: blocks until every listed work order is terminal.

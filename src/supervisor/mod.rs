@@ -16,12 +16,14 @@
 //! SIGTERM) and the agent's output pipes, with the nearest deadline as its
 //! timeout. Nothing is polled on a timer.
 
+mod git;
+mod output;
 mod spawn;
 mod tree;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -37,19 +39,16 @@ use crate::executor::files::{
 };
 use crate::model::Timestamp;
 use crate::sys::cgroup::RunCgroups;
-use spawn::{Leader, Output, Spawned};
+use output::{Output, Stream};
+use spawn::{Leader, Spawned, Stdio};
 use tree::Tree;
 
-/// Largest piece of output copied at once.
-const CHUNK: usize = 64 * 1024;
 /// How long a supervisor inside a Slurm job waits for its spec file: the job
 /// is submitted while the daemon records the start, and the spec is written
 /// once that record is durable. No spec by then: nothing runs.
 const SPEC_FILE_WAIT: Duration = Duration::from_secs(300);
 /// How often a supervisor inside a Slurm job refreshes its run's counters.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(10);
-/// How much of a failed clone's stderr is kept for its error message.
-const CLONE_ERR_KEEP: usize = 8 * 1024;
 
 /// `<run-dir>/supervisor.log`: made only when there is something to say (a
 /// file creation costs a fraction of a millisecond on the way to a start).
@@ -141,6 +140,11 @@ pub fn main(spec_file: Option<&Path>) -> i32 {
     finish(&run_dir, &end)
 }
 
+/// Writes the prompt file (0600): for `{prompt_file}`, or the agent's stdin.
+fn files_write_prompt(p: &files::PromptFile) -> std::io::Result<()> {
+    crate::store::atomic::write_atomic_fast(&p.path, p.text.as_bytes(), 0o600)
+}
+
 /// The run's directory is the executor's to make; the daemon does not wait
 /// for it, and a run abandoned before its start never gets one.
 fn make_run_dir(run_dir: &Path) {
@@ -211,58 +215,6 @@ fn finish(run_dir: &Path, end: &RunEnd) -> i32 {
     }
 }
 
-/// A pipe from the run's processes, copied into a log file.
-struct Sink {
-    pipe: Option<OwnedFd>,
-    file: Option<File>,
-    /// Keep the last bytes (a clone's stderr, for its error message).
-    keep: Option<Vec<u8>>,
-    dropped: u64,
-}
-
-impl Sink {
-    fn new(pipe: OwnedFd, file: Option<File>, keep: bool) -> Sink {
-        let _ = nix::fcntl::fcntl(
-            &pipe,
-            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-        );
-        Sink {
-            pipe: Some(pipe),
-            file,
-            keep: keep.then(Vec::new),
-            dropped: 0,
-        }
-    }
-
-    /// Copies what is there; closes the pipe at end of file.
-    fn drain(&mut self, buf: &mut [u8]) {
-        while let Some(pipe) = &self.pipe {
-            match nix::unistd::read(pipe, buf) {
-                Ok(0) => self.pipe = None,
-                Ok(n) => self.write(&buf[..n]),
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(nix::errno::Errno::EAGAIN) => return,
-                Err(_) => self.pipe = None,
-            }
-        }
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        if let Some(keep) = &mut self.keep {
-            keep.extend_from_slice(bytes);
-            if keep.len() > CLONE_ERR_KEEP {
-                keep.drain(..keep.len() - CLONE_ERR_KEEP);
-            }
-        }
-        // A full disk must never block or kill the agent: count and go on.
-        if let Some(f) = &mut self.file
-            && f.write_all(bytes).is_err()
-        {
-            self.dropped += bytes.len() as u64;
-        }
-    }
-}
-
 /// Why the run is being stopped.
 #[derive(Debug, Clone)]
 enum Stop {
@@ -291,9 +243,7 @@ struct Supervisor {
     /// see this machine's processes: inside a Slurm job).
     next_activity: Option<Instant>,
     killed: bool,
-    out: Option<Sink>,
-    err: Option<Sink>,
-    buf: Vec<u8>,
+    output: Output,
 }
 
 impl Supervisor {
@@ -348,9 +298,7 @@ impl Supervisor {
             kill_at: None,
             next_activity: (!daemon_pipe).then(|| Instant::now() + ACTIVITY_EVERY),
             killed: false,
-            out: None,
-            err: None,
-            buf: vec![0; CHUNK],
+            output: Output::new(),
         };
         Ok(s)
     }
@@ -358,21 +306,6 @@ impl Supervisor {
     fn save_state(&self) {
         if let Err(e) = files::write_state(&self.dir, &self.state) {
             log(format_args!("cannot write {}: {e}", files::STATE));
-        }
-    }
-
-    fn open_log(path: &Path) -> Option<File> {
-        match OpenOptions::new()
-            .create(true)
-            .append(true)
-            .mode(0o600)
-            .open(path)
-        {
-            Ok(f) => Some(f),
-            Err(e) => {
-                log(format_args!("cannot open {}: {e}", path.display()));
-                None
-            }
         }
     }
 
@@ -398,13 +331,27 @@ impl Supervisor {
 
     fn run_started(&mut self) -> RunEnd {
         make_run_dir(&self.dir);
-        if let Workspace::Clone { url, branch, dir } = self.spec.workspace.clone()
-            && let Some(end) = self.clone_workspace(&url, branch.as_deref(), &dir)
-        {
-            return end;
+        let prepared = match self.spec.workspace.clone() {
+            Workspace::Dir { .. } => Ok(()),
+            Workspace::Clone { url, branch, dir } => {
+                self.clone_workspace(&url, branch.as_deref(), &dir)
+            }
+            Workspace::Worktree {
+                repo,
+                branch,
+                base,
+                dir,
+            } => self.make_worktree(&repo, &branch, &base, &dir),
+        };
+        if self.stop.is_some() {
+            // Stopped (or timed out) while preparing: the agent never starts.
+            return self.end_stopped(None);
+        }
+        if let Err(e) = prepared {
+            return self.end(EndReason::PrepareFailed, None, Some(e));
         }
         let dir = self.spec.workspace.dir().to_path_buf();
-        if self.stop.is_none() && !dir.is_dir() {
+        if !dir.is_dir() {
             return self.end(
                 EndReason::PrepareFailed,
                 None,
@@ -414,10 +361,22 @@ impl Supervisor {
                 )),
             );
         }
-        if self.stop.is_some() {
-            // Stopped (or timed out) while preparing: the agent never starts.
-            return self.end_stopped(None);
-        }
+        let stdin = match self.spec.prompt.clone() {
+            Some(p) => match files_write_prompt(&p) {
+                Ok(()) => p.stdin.then_some(p.path),
+                Err(e) => {
+                    return self.end(
+                        EndReason::SpawnFailed,
+                        None,
+                        Some(format!(
+                            "cannot write the prompt to {}: {e}",
+                            p.path.display()
+                        )),
+                    );
+                }
+            },
+            None => None,
+        };
         let argv = self.spec.argv.clone();
         let Some((program, args)) = argv.split_first() else {
             return self.end(
@@ -432,8 +391,9 @@ impl Supervisor {
             args,
             env: &env,
             cwd: &dir,
-            stdout: Output::Pipe,
-            stderr: Output::Pipe,
+            stdin: stdin.as_deref(),
+            stdout: Stdio::Pipe,
+            stderr: Stdio::Pipe,
         };
         let child = match self.spawn(&leader) {
             Ok(c) => c,
@@ -447,11 +407,16 @@ impl Supervisor {
         };
         // The agent runs: what is not on the way to its start comes now (its
         // output waits in the pipes meanwhile).
+        if self.spec.output_format.as_deref() == Some("claude-stream-json") {
+            self.output.scan_stream_json();
+        }
         if let Some(o) = child.stdout {
-            self.out = Some(Sink::new(o, Self::open_log(&self.spec.stdout), false));
+            self.output
+                .attach(Stream::Stdout, o, &self.spec.stdout, &self.dir, false);
         }
         if let Some(e) = child.stderr {
-            self.err = Some(Sink::new(e, Self::open_log(&self.spec.stderr), false));
+            self.output
+                .attach(Stream::Stderr, e, &self.spec.stderr, &self.dir, false);
         }
         let pid = child.pid as u32;
         self.state.agent_pid = Some(pid);
@@ -502,17 +467,17 @@ impl Supervisor {
         Ok(child)
     }
 
-    /// Clones the workspace under supervision. `Some(end)` if the run ends here.
-    fn clone_workspace(&mut self, url: &str, branch: Option<&str>, dir: &Path) -> Option<RunEnd> {
+    /// Clones the workspace under supervision (a hung clone can be stopped).
+    fn clone_workspace(
+        &mut self,
+        url: &str,
+        branch: Option<&str>,
+        dir: &Path,
+    ) -> Result<(), String> {
         // A retry starts from a clean clone.
-        if dir.exists()
-            && let Err(e) = std::fs::remove_dir_all(dir)
-        {
-            return Some(self.end(
-                EndReason::PrepareFailed,
-                None,
-                Some(format!("cannot remove old clone {}: {e}", dir.display())),
-            ));
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)
+                .map_err(|e| format!("cannot remove old clone {}: {e}", dir.display()))?;
         }
         let mut args: Vec<String> = ["clone", "--depth", "1", "--quiet"]
             .map(String::from)
@@ -525,47 +490,80 @@ impl Supervisor {
             url.to_string(),
             dir.to_string_lossy().into_owned(),
         ]);
+        self.git_step(&args, &format!("git clone of {url}"))
+    }
+
+    /// Makes the run's own worktree of a local repository (reused if an
+    /// earlier run of the work order made it), on its own branch.
+    fn make_worktree(
+        &mut self,
+        repo: &Path,
+        branch: &str,
+        base: &str,
+        dir: &Path,
+    ) -> Result<(), String> {
+        if dir.join(".git").exists() {
+            return Ok(()); // a retry continues where the last run left it
+        }
+        let repo_arg = repo.to_string_lossy().into_owned();
+        let dir_arg = dir.to_string_lossy().into_owned();
+        let mut args = vec![
+            "-C".to_string(),
+            repo_arg,
+            "worktree".into(),
+            "add".into(),
+            "--quiet".into(),
+        ];
+        if git::branch_exists(repo, branch) {
+            // Its worktree was removed (purged or lost), its branch kept.
+            args.extend(["--".to_string(), dir_arg, branch.to_string()]);
+        } else {
+            args.extend([
+                "-b".to_string(),
+                branch.to_string(),
+                "--".to_string(),
+                dir_arg,
+                base.to_string(),
+            ]);
+        }
+        self.git_step(&args, &format!("git worktree add for {}", repo.display()))
+    }
+
+    /// Runs one git command as the run's leader (stoppable, in its cgroup),
+    /// its stderr into the run's log; the error names `what` and git's last line.
+    fn git_step(&mut self, args: &[String], what: &str) -> Result<(), String> {
         let env = [("GIT_TERMINAL_PROMPT".to_string(), "0".to_string())];
         let leader = Leader {
             program: "git",
-            args: &args,
+            args,
             env: &env,
             cwd: Path::new("/"),
-            stdout: Output::Null,
-            stderr: Output::Pipe,
+            stdin: None,
+            stdout: Stdio::Null,
+            stderr: Stdio::Pipe,
         };
-        let child = match self.spawn(&leader) {
-            Ok(c) => c,
-            Err(e) => {
-                return Some(self.end(
-                    EndReason::PrepareFailed,
-                    None,
-                    Some(format!("cannot run git to clone {url}: {e}")),
-                ));
-            }
-        };
+        let child = self
+            .spawn(&leader)
+            .map_err(|e| format!("cannot run git for {what}: {e}"))?;
         if let Some(e) = child.stderr {
-            self.err = Some(Sink::new(e, Self::open_log(&self.spec.stderr), true));
+            self.output
+                .attach(Stream::Stderr, e, &self.spec.stderr, &self.dir, true);
         }
         self.save_state();
         self.wait_tree();
-        let kept = self.err.take().and_then(|s| s.keep).unwrap_or_default();
+        let kept = self.output.detach(Stream::Stderr);
         if self.stop.is_some() {
-            return Some(self.end_stopped(None));
+            return Ok(()); // the caller ends the run as stopped
         }
         match self.leader_status {
-            Some(WaitStatus::Exited(_, 0)) => None,
+            Some(WaitStatus::Exited(_, 0)) => Ok(()),
             _ => {
                 let text = String::from_utf8_lossy(&kept);
                 let last = text
                     .lines()
                     .rfind(|l| !l.trim().is_empty() && !l.contains("--depth is ignored"))
                     .unwrap_or("no output");
-                Some(self.end(
-                    EndReason::PrepareFailed,
-                    None,
-                    Some(format!("git clone of {url} failed: {}", last.trim())),
-                ))
+                Err(format!("{what} failed: {}", last.trim()))
             }
         }
     }
@@ -607,17 +605,7 @@ impl Supervisor {
             };
             let sig_fd = self.signals.as_fd();
             let mut fds = vec![PollFd::new(sig_fd, PollFlags::POLLIN)];
-            let out_fd = self
-                .out
-                .as_ref()
-                .and_then(|s| s.pipe.as_ref())
-                .map(|p| p.as_fd());
-            let err_fd = self
-                .err
-                .as_ref()
-                .and_then(|s| s.pipe.as_ref())
-                .map(|p| p.as_fd());
-            for fd in [out_fd, err_fd].into_iter().flatten() {
+            for fd in self.output.fds() {
                 fds.push(PollFd::new(fd, PollFlags::POLLIN));
             }
             match poll(&mut fds, timeout) {
@@ -644,8 +632,6 @@ impl Supervisor {
         }
         // Nothing of the run is left: what is still in the pipes is all there is.
         self.drain_output();
-        self.out = None;
-        self.err = None;
     }
 
     /// CPU time and I/O of the run so far, for a daemon on another machine
@@ -684,10 +670,7 @@ impl Supervisor {
     }
 
     fn drain_output(&mut self) {
-        let buf = &mut self.buf;
-        for sink in [self.out.as_mut(), self.err.as_mut()].into_iter().flatten() {
-            sink.drain(buf);
-        }
+        self.output.drain();
     }
 
     fn read_signals(&mut self) {
@@ -803,14 +786,16 @@ impl Supervisor {
         let peak = stats
             .peak_memory
             .or_else(|| usage.map(|u| u.max_rss() as u64 * 1024).filter(|b| *b > 0));
-        for sink in [&self.out, &self.err].into_iter().flatten() {
-            if sink.dropped > 0 {
-                log(format_args!(
-                    "{} bytes of output lost (log not writable)",
-                    sink.dropped
-                ));
+        self.output.detach(Stream::Stdout);
+        self.output.detach(Stream::Stderr);
+        let (agent_result, malformed_lines) = self.output.findings();
+        // What the run changed in its worktree (nothing of it runs any more).
+        let changes = match &self.spec.workspace {
+            Workspace::Worktree { base, dir, .. } if dir.join(".git").exists() => {
+                git::changes(dir, base)
             }
-        }
+            _ => None,
+        };
         RunEnd {
             reason,
             exit,
@@ -821,6 +806,9 @@ impl Supervisor {
             cpu_time_ms: cpu_ms,
             oom_kills: stats.oom_kills,
             memory_max: self.spec.memory_max,
+            agent_result,
+            malformed_lines,
+            changes,
         }
     }
 }

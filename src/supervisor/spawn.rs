@@ -15,13 +15,13 @@ use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use crate::sys::cgroup::RunCgroups;
 
 /// What the leader's stdout/stderr are.
 #[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Output {
+pub enum Stdio {
     Null,
     Pipe,
 }
@@ -32,8 +32,10 @@ pub struct Leader<'a> {
     /// Added to (or replacing in) this process's environment.
     pub env: &'a [(String, String)],
     pub cwd: &'a Path,
-    pub stdout: Output,
-    pub stderr: Output,
+    /// A file to read as stdin [default: /dev/null].
+    pub stdin: Option<&'a Path>,
+    pub stdout: Stdio,
+    pub stderr: Stdio,
 }
 
 pub struct Spawned {
@@ -159,16 +161,21 @@ fn spawn_clone3(
         .read(true)
         .write(true)
         .open("/dev/null")?;
+    let input = match leader.stdin {
+        Some(p) => Some(std::fs::File::open(p)?),
+        None => None,
+    };
     let out = match leader.stdout {
-        Output::Pipe => Some(pipe()?),
-        Output::Null => None,
+        Stdio::Pipe => Some(pipe()?),
+        Stdio::Null => None,
     };
     let err = match leader.stderr {
-        Output::Pipe => Some(pipe()?),
-        Output::Null => None,
+        Stdio::Pipe => Some(pipe()?),
+        Stdio::Null => None,
     };
     let (report_r, report_w) = pipe()?;
     let null_fd = null.as_raw_fd();
+    let in_fd = input.as_ref().map_or(null_fd, |f| f.as_raw_fd());
     let out_w = out.as_ref().map_or(null_fd, |(_, w)| w.as_raw_fd());
     let err_w = err.as_ref().map_or(null_fd, |(_, w)| w.as_raw_fd());
     let report_fd = report_w.as_raw_fd();
@@ -195,7 +202,7 @@ fn spawn_clone3(
         // SAFETY: the child: system calls only, then exec or _exit.
         unsafe {
             child(
-                null_fd,
+                in_fd,
                 out_w,
                 err_w,
                 report_fd,
@@ -236,7 +243,7 @@ fn spawn_clone3(
 /// pointer valid (they point into the parent's memory, copied).
 #[allow(clippy::too_many_arguments)]
 unsafe fn child(
-    null_fd: RawFd,
+    in_fd: RawFd,
     out_w: RawFd,
     err_w: RawFd,
     report_fd: RawFd,
@@ -253,7 +260,7 @@ unsafe fn child(
             libc::_exit(127)
         };
         if libc::setpgid(0, 0) != 0
-            || libc::dup2(null_fd, 0) < 0
+            || libc::dup2(in_fd, 0) < 0
             || libc::dup2(out_w, 1) < 0
             || libc::dup2(err_w, 2) < 0
             || libc::chdir(cwd) != 0
@@ -314,14 +321,18 @@ unsafe fn reset_signals() {
 /// Fork and exec through std, joining the cgroups between them.
 fn spawn_std(leader: &Leader<'_>, join: Vec<RawFd>) -> io::Result<Spawned> {
     let mut cmd = Command::new(leader.program);
-    let stdio = |o: Output| match o {
-        Output::Null => Stdio::null(),
-        Output::Pipe => Stdio::piped(),
+    let stdio = |o: Stdio| match o {
+        Stdio::Null => std::process::Stdio::null(),
+        Stdio::Pipe => std::process::Stdio::piped(),
+    };
+    let stdin = match leader.stdin {
+        Some(p) => std::process::Stdio::from(std::fs::File::open(p)?),
+        None => std::process::Stdio::null(),
     };
     cmd.args(leader.args)
         .current_dir(leader.cwd)
         .envs(leader.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+        .stdin(stdin)
         .stdout(stdio(leader.stdout))
         .stderr(stdio(leader.stderr))
         .process_group(0);

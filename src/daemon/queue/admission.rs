@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::Actor;
+use super::{Actor, io_block};
+use crate::daemon::workspace;
 use crate::model::work_order::{DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_TIME, MAX_TIME_RANGE};
-use crate::model::{ExecutorKind, Status, WorkOrder, WorkspaceInput, WorkspaceSource, new_id};
+use crate::model::{
+    ExecutorKind, Status, WorkOrder, WorkspaceInput, WorkspaceSource, Worktree, new_id,
+};
 use crate::service::*;
 use crate::sys::proc;
 
@@ -37,7 +40,7 @@ impl Actor {
             ));
         }
         let agent_type = req.agent_type.unwrap_or_else(|| DEFAULT_AGENT.to_string());
-        if !self.settings.agents.contains_key(&agent_type) {
+        let Some(agent) = self.settings.agents.get(&agent_type) else {
             let known: Vec<&str> = self.settings.agents.keys().map(String::as_str).collect();
             return Err(ServiceError::bad_request(
                 "agentType",
@@ -46,7 +49,11 @@ impl Actor {
                     known.join(", ")
                 ),
             ));
+        };
+        if let Some(problem) = workspace::prompt_problem(&agent_type, agent, &req.task_prompt) {
+            return Err(ServiceError::bad_request("taskPrompt", problem));
         }
+        check_env(&req.env)?;
         let input = req.workspace_source.ok_or_else(|| {
             ServiceError::bad_request(
                 "workspaceSource",
@@ -79,7 +86,8 @@ impl Actor {
         while self.entries.contains_key(&id) {
             id = new_id();
         }
-        let wo = WorkOrder::new_queued(
+        let worktree = self.worktree_for(&id, &source, req.worktree)?;
+        let mut wo = WorkOrder::new_queued(
             id,
             req.task_prompt,
             agent_type,
@@ -88,7 +96,14 @@ impl Actor {
             max_iterations,
             self.next_created_at(),
         );
-        tracing::info!(work_order = %wo.id, agent = %wo.agent_type, "submitted");
+        wo.env = req.env;
+        wo.worktree = worktree;
+        self.enqueue(wo)
+    }
+
+    /// A new work order goes to the queue, or straight to a free slot.
+    fn enqueue(&mut self, wo: WorkOrder) -> Result<WorkOrder, ServiceError> {
+        tracing::info!(work_order = %wo.id, agent = %wo.agent_type, parent = ?wo.parent_id, "submitted");
         // A free slot and nobody ahead: store it already running, one durable
         // write on the submit-to-running path instead of two.
         let kind = self.executor_of(&wo);
@@ -99,6 +114,151 @@ impl Actor {
         }
         self.commit(wo.clone())?;
         Ok(wo)
+    }
+
+    /// A git worktree of its own for work order `id`, if asked for (or the
+    /// daemon's default for local git sources).
+    fn worktree_for(
+        &self,
+        id: &str,
+        source: &WorkspaceSource,
+        asked: Option<bool>,
+    ) -> Result<Option<Worktree>, ServiceError> {
+        let explicit = asked == Some(true);
+        if !asked.unwrap_or(self.settings.worktree) {
+            return Ok(None);
+        }
+        let refuse = |why: String| {
+            if explicit {
+                Err(ServiceError::bad_request("worktree", why))
+            } else {
+                Ok(None) // the default only applies where it can
+            }
+        };
+        let WorkspaceSource::Local { path } = source else {
+            return refuse(
+                "a worktree needs a local git repository (--path); a clone is already private to its work order"
+                    .into(),
+            );
+        };
+        match io_block(|| workspace::git_repo_head(std::path::Path::new(path))) {
+            Ok((repo, head)) => Ok(Some(Worktree {
+                repo,
+                branch: format!("agentgate/{id}"),
+                base: head,
+                path: self.store.workspace_clone_dir(id).display().to_string(),
+                changes: None,
+            })),
+            Err(e) => refuse(format!(
+                "--worktree needs a local git repository with a commit: {path} is not one ({e})"
+            )),
+        }
+    }
+
+    /// `queue continue`: a new work order resuming `req.id`'s agent session,
+    /// in the same workspace, linked to it.
+    pub(super) fn continue_session(
+        &mut self,
+        req: ContinueRequest,
+    ) -> Result<WorkOrder, ServiceError> {
+        if !self.accepting {
+            return Err(ServiceError::unavailable(
+                "the daemon is shutting down and not accepting work",
+            ));
+        }
+        let parent = self.get(&req.id)?.clone();
+        if req.task_prompt.trim().is_empty() {
+            return Err(ServiceError::bad_request(
+                "taskPrompt",
+                "the follow-up prompt must not be empty",
+            ));
+        }
+        let Some(agent) = self.settings.agents.get(&parent.agent_type) else {
+            return Err(ServiceError::invalid_state(format!(
+                "agent type {:?} of work order {} is not configured any more",
+                parent.agent_type, parent.id
+            )));
+        };
+        if agent.resume_command.is_none() {
+            return Err(ServiceError::bad_request(
+                "id",
+                format!(
+                    "agent type {} cannot resume a session: give [agents.{}] a resume_command (with {{session_id}})",
+                    parent.agent_type, parent.agent_type
+                ),
+            ));
+        }
+        if !parent.status.is_terminal() {
+            return Err(ServiceError::invalid_state(format!(
+                "work order {} is {}; continue it once it has ended",
+                parent.id, parent.status
+            )));
+        }
+        let Some(session) = parent
+            .agent_result
+            .as_ref()
+            .and_then(|r| r.session_id.clone())
+        else {
+            return Err(ServiceError::invalid_state(format!(
+                "no session id is known for work order {}: its agent reported no result to resume",
+                parent.id
+            )));
+        };
+        if let Some(problem) =
+            workspace::prompt_problem(&parent.agent_type, agent, &req.task_prompt)
+        {
+            return Err(ServiceError::bad_request("taskPrompt", problem));
+        }
+        // The same workspace: its worktree, its clone, or its directory.
+        let dir = match (&parent.worktree, parent.workspace_source.is_cloned()) {
+            (Some(w), _) => w.path.clone(),
+            (None, true) => self
+                .store
+                .workspace_clone_dir(&parent.id)
+                .display()
+                .to_string(),
+            (None, false) => match &parent.workspace_source {
+                WorkspaceSource::Local { path } => path.clone(),
+                other => {
+                    return Err(ServiceError::invalid_state(format!(
+                        "work order {} has no workspace to continue in ({})",
+                        parent.id,
+                        other.describe()
+                    )));
+                }
+            },
+        };
+        if !std::path::Path::new(&dir).is_dir() {
+            return Err(ServiceError::invalid_state(format!(
+                "the workspace of work order {} ({dir}) is gone (purged?)",
+                parent.id
+            )));
+        }
+        let max_time = req.max_time.unwrap_or(parent.max_time);
+        let max_iterations = req.max_iterations.unwrap_or(parent.max_iterations);
+        if !MAX_TIME_RANGE.contains(&max_time) || !(1..=10_000).contains(&max_iterations) {
+            return Err(ServiceError::bad_request(
+                "maxTime",
+                "maxTime or maxIterations out of range",
+            ));
+        }
+        let mut id = new_id();
+        while self.entries.contains_key(&id) {
+            id = new_id();
+        }
+        let mut wo = WorkOrder::new_queued(
+            id,
+            req.task_prompt,
+            parent.agent_type.clone(),
+            WorkspaceSource::Local { path: dir },
+            max_time,
+            max_iterations,
+            self.next_created_at(),
+        );
+        wo.env = parent.env.clone();
+        wo.parent_id = Some(parent.id.clone());
+        wo.resume_session = Some(session);
+        self.enqueue(wo)
     }
 
     /// Live runs on `kind`.
@@ -217,6 +377,54 @@ impl Actor {
         }
         self.begin_run(wo, manual)
     }
+}
+
+/// Per-work-order variables: names a shell can set, none of ours, no NUL.
+fn check_env(env: &std::collections::BTreeMap<String, String>) -> Result<(), ServiceError> {
+    const MAX_VARS: usize = 256;
+    const MAX_BYTES: usize = 128 * 1024;
+    if env.len() > MAX_VARS {
+        return Err(ServiceError::bad_request(
+            "env",
+            format!("too many variables: at most {MAX_VARS}"),
+        ));
+    }
+    let mut total = 0;
+    for (k, v) in env {
+        let valid = k
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !valid {
+            return Err(ServiceError::bad_request(
+                "env",
+                format!(
+                    "{k:?} is not a variable name (letters, digits and _, not starting with a digit)"
+                ),
+            ));
+        }
+        if k.starts_with("AGENTGATE_") {
+            return Err(ServiceError::bad_request(
+                "env",
+                format!("{k} is set by agentgate itself; pick another name"),
+            ));
+        }
+        if v.contains('\0') {
+            return Err(ServiceError::bad_request(
+                "env",
+                format!("the value of {k} contains a NUL byte"),
+            ));
+        }
+        total += k.len() + v.len();
+    }
+    if total > MAX_BYTES {
+        return Err(ServiceError::bad_request(
+            "env",
+            format!("the variables take more than {} KiB", MAX_BYTES / 1024),
+        ));
+    }
+    Ok(())
 }
 
 fn normalise_source(

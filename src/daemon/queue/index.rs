@@ -31,6 +31,9 @@ impl Actor {
                 id: wo.id.clone(),
                 status: Some(wo.status),
             });
+            if wo.status.is_terminal() && !self.settings.hooks.is_empty() {
+                crate::daemon::hooks::fire(&self.settings.hooks, &wo);
+            }
         }
         if wo.status == Status::Queued {
             let kind = self.executor_of(&wo);

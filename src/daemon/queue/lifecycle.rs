@@ -7,8 +7,9 @@ use futures::FutureExt;
 use tokio::time::Instant;
 
 use super::{Actor, Event, Live, Started, StopIntent, Waiter, internal};
+use crate::config::{OutputFormat, PromptVia};
 use crate::daemon::workspace;
-use crate::executor::{EndReason, ExecHandle, RunEnd, RunExit, RunSpec, StopRequest};
+use crate::executor::{EndReason, ExecHandle, PromptFile, RunEnd, RunExit, RunSpec, StopRequest};
 use crate::model::units::format_size;
 use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder, new_id};
 use crate::service::*;
@@ -42,6 +43,7 @@ impl Actor {
         let (gate, gate_rx) = tokio::sync::oneshot::channel();
         let launch = spec.map(|spec| {
             run.workspace = Some(spec.workspace.dir().to_string_lossy().into_owned());
+            run.output_format = spec.output_format.clone();
             let mut start = self.executor.start(spec, gate_rx, self.exec_tx.clone());
             match (&mut start).now_or_never() {
                 Some(result) => Ok(result.map_err(|e| e.to_string())),
@@ -107,9 +109,19 @@ impl Actor {
             &self.store.workspace_clone_dir(&wo.id),
             &self.settings.github_base_url,
         )?;
-        let argv = workspace::command_line(agent, wo, ws.dir(), run_id);
+        let run_dir = self.store.run_dir(run_id);
+        let prompt_path = run_dir.join(workspace::PROMPT_FILE);
+        let argv = workspace::command_line(agent, wo, ws.dir(), run_id, &prompt_path);
+        let stdin = agent.prompt_via == PromptVia::Stdin;
+        let prompt = (stdin || workspace::uses_prompt_file(agent)).then(|| PromptFile {
+            path: prompt_path,
+            text: wo.task_prompt.clone(),
+            stdin,
+        });
         let heartbeat = self.store.heartbeat_path(run_id);
+        // The agent type's variables, then the work order's own, then ours.
         let mut env: Vec<(String, String)> = agent.env.clone().into_iter().collect();
+        env.extend(wo.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         env.push(("AGENTGATE_WORK_ORDER_ID".into(), wo.id.clone()));
         env.push(("AGENTGATE_RUN_ID".into(), run_id.to_string()));
         env.push((
@@ -124,7 +136,7 @@ impl Actor {
             executor,
             work_order_id: wo.id.clone(),
             run_id: run_id.to_string(),
-            run_dir: self.store.run_dir(run_id),
+            run_dir,
             argv,
             env,
             workspace: ws,
@@ -136,6 +148,9 @@ impl Actor {
             max_time_s: wo.max_time,
             grace: self.settings.grace_period,
             memory_max: agent.memory_max,
+            output_format: (agent.output != OutputFormat::Text)
+                .then(|| agent.output.as_str().to_string()),
+            prompt,
         })
     }
 
@@ -244,6 +259,12 @@ impl Actor {
         let had_process = live.run.pid.is_some();
         if let Some(mut wo) = self.copy_of(id) {
             let pid = wo.pid;
+            if end.agent_result.is_some() {
+                wo.agent_result = end.agent_result.clone();
+            }
+            if let (Some(w), Some(c)) = (wo.worktree.as_mut(), end.changes) {
+                w.changes = Some(c);
+            }
             match wo.finish(status, result, exit_code, signal, error.clone(), now) {
                 Ok(()) => {
                     tracing::info!(work_order = %id, run = %live.run.id, pid = ?pid, status = %status, result = result.as_str(), exit_code = ?exit_code, signal = ?signal, error = ?error, peak_memory = ?end.peak_memory_bytes, cpu_ms = ?end.cpu_time_ms, "run ended");
@@ -260,6 +281,8 @@ impl Actor {
         live.run.error = error;
         live.run.peak_memory_bytes = end.peak_memory_bytes.or(live.run.peak_memory_bytes);
         live.run.cpu_time_ms = end.cpu_time_ms.or(live.run.cpu_time_ms);
+        live.run.malformed_lines = (end.malformed_lines > 0).then_some(end.malformed_lines);
+        live.run.changes = end.changes;
         self.save_run(&live.run);
         if let Some(intent) = live.stop {
             let duration_ms = intent.requested.elapsed().as_millis() as u64;

@@ -238,6 +238,11 @@ impl Actor {
                 let _ = r.send(out);
                 self.schedule();
             }
+            Command::Continue(req, r) => {
+                let out = self.continue_session(req);
+                let _ = r.send(out);
+                self.schedule();
+            }
             Command::List(q, r) => {
                 let _ = r.send(Ok(self.list(q)));
             }
@@ -252,8 +257,8 @@ impl Actor {
             Command::PurgePlan(req, r) => {
                 let _ = r.send(self.purge_plan(req));
             }
-            Command::PurgeDelete(ids, r) => {
-                let _ = r.send(self.purge_delete(ids));
+            Command::PurgeDelete(ids, delete_branch, r) => {
+                let _ = r.send(self.purge_delete(ids, delete_branch));
             }
             Command::Health(r) => {
                 let _ = r.send(Ok(self.health()));

@@ -2,6 +2,7 @@
 //! (file, runs and logs, a clone the daemon made) once they are terminal.
 
 use super::{Actor, internal, io_block};
+use crate::daemon::workspace;
 use crate::model::Timestamp;
 use crate::service::*;
 
@@ -33,7 +34,11 @@ impl Actor {
             .collect())
     }
 
-    pub(super) fn purge_delete(&mut self, ids: Vec<String>) -> Result<Vec<String>, ServiceError> {
+    pub(super) fn purge_delete(
+        &mut self,
+        ids: Vec<String>,
+        delete_branch: bool,
+    ) -> Result<Vec<String>, ServiceError> {
         let mut deleted = Vec::new();
         let mut failure = None;
         for id in ids {
@@ -43,6 +48,13 @@ impl Actor {
             if self.live.contains_key(&id) || !e.wo.status.is_terminal() {
                 tracing::warn!(work_order = %id, status = %e.wo.status, "not purged: still in progress");
                 continue;
+            }
+            // A worktree is pruned from its repository; its branch is the
+            // user's work and stays unless asked.
+            if let Some(w) = &e.wo.worktree
+                && let Err(err) = io_block(|| workspace::remove_worktree(w, delete_branch))
+            {
+                tracing::warn!(work_order = %id, error = %err, "cannot remove worktree");
             }
             match io_block(|| self.store.delete_work_order(&e.wo)) {
                 Ok(()) => {

@@ -221,7 +221,9 @@ impl Executor for SlurmExecutor {
             // clone is made inside the job, from the run's directory).
             let chdir = match &spec.workspace {
                 super::Workspace::Dir { path } => path.clone(),
-                super::Workspace::Clone { .. } => spec.run_dir.clone(),
+                super::Workspace::Clone { .. } | super::Workspace::Worktree { .. } => {
+                    spec.run_dir.clone()
+                }
             };
             let mut args = vec![
                 "--parsable".to_string(),
