@@ -217,7 +217,7 @@ fn worktrees_isolate_parallel_agents_and_purge_keeps_their_branches() {
         .iter()
         .map(|name| {
             let script = format!(
-                "while [ ! -e {} ]; do sleep 0.05; done; echo {name} > {name}.txt; git add {name}.txt; git commit -qm 'add {name}'; pwd",
+                "while [ ! -e {} ]; do sleep 0.05; done; echo {name} > {name}.txt; git add {name}.txt; git commit -qm 'add {name}'; [ {name} = a ] || echo wip > wip.txt; pwd",
                 gate.display()
             );
             let mut a = vec!["--agent", "shell", "--path", &path, "--worktree"];
@@ -239,6 +239,9 @@ fn worktrees_isolate_parallel_agents_and_purge_keeps_their_branches() {
         assert_eq!(w["branch"], format!("agentgate/{id}"));
         assert_eq!(w["changes"]["commits"], 1, "{wo}");
         assert_eq!(w["changes"]["filesChanged"], 1, "{wo}");
+        // b left a file it did not commit: counted, not added to its index.
+        let left = if id == &ids[0] { 0 } else { 1 };
+        assert_eq!(w["changes"]["uncommitted"], left, "{wo}");
         let dir = w["path"].as_str().unwrap().to_string();
         assert_eq!(d.read_log_of(&wo).trim(), dir);
         let text = out(&d.run(&["queue", "show", id]));

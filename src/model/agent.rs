@@ -44,12 +44,15 @@ pub struct Changes {
     pub files_changed: u32,
     pub insertions: u32,
     pub deletions: u32,
+    /// Paths left modified or untracked, not committed (as `git status`).
+    #[serde(default)]
+    pub uncommitted: u32,
 }
 
 impl Changes {
-    /// For people: `1 commit, 2 files changed, +10 -3`.
+    /// For people: `1 commit, 2 files changed, +10 -3, 1 uncommitted`.
     pub fn describe(&self) -> String {
-        format!(
+        let mut text = format!(
             "{} commit{}, {} file{} changed, +{} -{}",
             self.commits,
             if self.commits == 1 { "" } else { "s" },
@@ -57,7 +60,11 @@ impl Changes {
             if self.files_changed == 1 { "" } else { "s" },
             self.insertions,
             self.deletions
-        )
+        );
+        if self.uncommitted > 0 {
+            text.push_str(&format!(", {} uncommitted", self.uncommitted));
+        }
+        text
     }
 }
 

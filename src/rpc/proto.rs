@@ -142,6 +142,7 @@ mod tests {
                     files_changed: 2,
                     insertions: 3,
                     deletions: 4,
+                    uncommitted: 5,
                 }),
             }),
             agent_result: Some(crate::model::AgentResult {

@@ -35,18 +35,19 @@ pub fn branch_exists(repo: &Path, branch: &str) -> bool {
     .is_some()
 }
 
-/// Commits on HEAD since `base`, and the diff of the working tree against
-/// `base` (committed or not).
+/// Commits on HEAD since `base`, the diff of the tracked files against
+/// `base` (committed or not), and how many paths are left uncommitted. Read
+/// only: the agent's index and working tree are the user's work.
 pub fn changes(dir: &Path, base: &str) -> Option<Changes> {
     let commits = git(dir, &["rev-list", "--count", &format!("{base}..HEAD")])?
         .trim()
         .parse()
         .ok()?;
-    // Files the agent created but did not commit count as changed too.
-    let _ = git(dir, &["add", "--intent-to-add", "--all"]);
     let stat = git(dir, &["diff", "--shortstat", base])?;
+    let status = git(dir, &["status", "--porcelain", "--untracked-files=all"])?;
     let mut c = parse_shortstat(&stat);
     c.commits = commits;
+    c.uncommitted = status.lines().filter(|l| !l.trim().is_empty()).count() as u32;
     Some(c)
 }
 
