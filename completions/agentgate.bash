@@ -16,6 +16,9 @@ _agentgate() {
             ",$1")
                 cmd="agentgate"
                 ;;
+            agentgate,__complete)
+                cmd="agentgate__subcmd____complete"
+                ;;
             agentgate,__supervise)
                 cmd="agentgate__subcmd____supervise"
                 ;;
@@ -55,6 +58,9 @@ _agentgate() {
             agentgate__subcmd__daemon__subcmd__help,stop)
                 cmd="agentgate__subcmd__daemon__subcmd__help__subcmd__stop"
                 ;;
+            agentgate__subcmd__help,__complete)
+                cmd="agentgate__subcmd__help__subcmd____complete"
+                ;;
             agentgate__subcmd__help,__supervise)
                 cmd="agentgate__subcmd__help__subcmd____supervise"
                 ;;
@@ -82,6 +88,9 @@ _agentgate() {
             agentgate__subcmd__help__subcmd__queue,cancel)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__cancel"
                 ;;
+            agentgate__subcmd__help__subcmd__queue,config)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__config"
+                ;;
             agentgate__subcmd__help__subcmd__queue,continue)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__continue"
                 ;;
@@ -97,8 +106,20 @@ _agentgate() {
             agentgate__subcmd__help__subcmd__queue,logs)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__logs"
                 ;;
+            agentgate__subcmd__help__subcmd__queue,pause)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__pause"
+                ;;
             agentgate__subcmd__help__subcmd__queue,purge)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__purge"
+                ;;
+            agentgate__subcmd__help__subcmd__queue,restart)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__restart"
+                ;;
+            agentgate__subcmd__help__subcmd__queue,resume)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__resume"
+                ;;
+            agentgate__subcmd__help__subcmd__queue,set-priority)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__set__subcmd__priority"
                 ;;
             agentgate__subcmd__help__subcmd__queue,show)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__show"
@@ -111,6 +132,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__queue,cancel)
                 cmd="agentgate__subcmd__queue__subcmd__cancel"
+                ;;
+            agentgate__subcmd__queue,config)
+                cmd="agentgate__subcmd__queue__subcmd__config"
                 ;;
             agentgate__subcmd__queue,continue)
                 cmd="agentgate__subcmd__queue__subcmd__continue"
@@ -130,8 +154,20 @@ _agentgate() {
             agentgate__subcmd__queue,logs)
                 cmd="agentgate__subcmd__queue__subcmd__logs"
                 ;;
+            agentgate__subcmd__queue,pause)
+                cmd="agentgate__subcmd__queue__subcmd__pause"
+                ;;
             agentgate__subcmd__queue,purge)
                 cmd="agentgate__subcmd__queue__subcmd__purge"
+                ;;
+            agentgate__subcmd__queue,restart)
+                cmd="agentgate__subcmd__queue__subcmd__restart"
+                ;;
+            agentgate__subcmd__queue,resume)
+                cmd="agentgate__subcmd__queue__subcmd__resume"
+                ;;
+            agentgate__subcmd__queue,set-priority)
+                cmd="agentgate__subcmd__queue__subcmd__set__subcmd__priority"
                 ;;
             agentgate__subcmd__queue,show)
                 cmd="agentgate__subcmd__queue__subcmd__show"
@@ -144,6 +180,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__queue__subcmd__help,cancel)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__cancel"
+                ;;
+            agentgate__subcmd__queue__subcmd__help,config)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__config"
                 ;;
             agentgate__subcmd__queue__subcmd__help,continue)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__continue"
@@ -163,8 +202,20 @@ _agentgate() {
             agentgate__subcmd__queue__subcmd__help,logs)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__logs"
                 ;;
+            agentgate__subcmd__queue__subcmd__help,pause)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__pause"
+                ;;
             agentgate__subcmd__queue__subcmd__help,purge)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__purge"
+                ;;
+            agentgate__subcmd__queue__subcmd__help,restart)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__restart"
+                ;;
+            agentgate__subcmd__queue__subcmd__help,resume)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__resume"
+                ;;
+            agentgate__subcmd__queue__subcmd__help,set-priority)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__set__subcmd__priority"
                 ;;
             agentgate__subcmd__queue__subcmd__help,show)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__show"
@@ -182,8 +233,34 @@ _agentgate() {
 
     case "${cmd}" in
         agentgate)
-            opts="-h -V --data-dir --socket --config --help --version daemon serve submit queue completions __supervise help"
+            opts="-h -V --data-dir --socket --config --help --version daemon serve submit queue completions __complete __supervise help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd____complete)
+            opts="-h --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -438,8 +515,22 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help)
-            opts="daemon submit queue completions __supervise help"
+            opts="daemon submit queue completions __complete __supervise help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd____complete)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -536,7 +627,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__queue)
-            opts="list show cancel kill purge health start logs continue wait"
+            opts="list show cancel kill purge health start restart set-priority pause resume config logs continue wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -550,6 +641,20 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__queue__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -633,7 +738,63 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__help__subcmd__queue__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__restart)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__set__subcmd__priority)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -704,7 +865,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue)
-            opts="-h --data-dir --socket --config --help list show cancel kill purge health start logs continue wait help"
+            opts="-h --data-dir --socket --config --help list show cancel kill purge health start restart set-priority pause resume config logs continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -730,12 +891,50 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__cancel)
-            opts="-h --json --data-dir --socket --config --help"
+            opts="-h --last --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__config)
+            opts="-h --max-concurrent --stagger-delay --min-memory --reset --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --max-concurrent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stagger-delay)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-memory)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -816,7 +1015,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__help)
-            opts="list show cancel kill purge health start logs continue wait help"
+            opts="list show cancel kill purge health start restart set-priority pause resume config logs continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -830,6 +1029,20 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__help__subcmd__cancel)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__config)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -927,7 +1140,63 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__queue__subcmd__help__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__restart)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__set__subcmd__priority)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -984,7 +1253,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__kill)
-            opts="-h --force --grace --reason --json --data-dir --socket --config --help"
+            opts="-h --last --force --grace --reason --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1018,13 +1287,17 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__list)
-            opts="-h --status --limit --all --json --data-dir --socket --config --help"
+            opts="-h --status --label --limit --all --wide --no-truncate --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1052,7 +1325,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__logs)
-            opts="-f -n -h --follow --tail --stdout --stderr --run --timestamps --raw --data-dir --socket --config --help"
+            opts="-f -n -h --last --follow --tail --stdout --stderr --run --timestamps --raw --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1089,8 +1362,34 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__queue__subcmd__pause)
+            opts="-h --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__queue__subcmd__purge)
-            opts="-y -h --status --older-than --dry-run --yes --delete-branch --json --data-dir --socket --config --help"
+            opts="-y -h --last --status --older-than --dry-run --yes --delete-branch --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1123,8 +1422,122 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
-        agentgate__subcmd__queue__subcmd__show)
+        agentgate__subcmd__queue__subcmd__restart)
+            opts="-h --last --prompt --prompt-file --edit-prompt --agent --max-time --max-iterations --env --after --no-after --priority --label --wait --follow --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --prompt)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prompt-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --agent)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-time)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-iterations)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --priority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__resume)
             opts="-h --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__set__subcmd__priority)
+            opts="-h --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__show)
+            opts="-h --last --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1150,7 +1563,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__start)
-            opts="-h --json --data-dir --socket --config --help"
+            opts="-h --last --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1176,7 +1589,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__wait)
-            opts="-h --timeout --json --data-dir --socket --config --help"
+            opts="-h --last --timeout --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1206,7 +1619,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__submit)
-            opts="-h --prompt-file --agent --path --url --repo --owner --branch --max-time --max-iterations --env --env-file --worktree --no-worktree --wait --follow --json --data-dir --socket --config --help"
+            opts="-h --prompt-file --agent --path --url --repo --owner --branch --max-time --max-iterations --env --env-file --worktree --no-worktree --after --priority --label --wait --follow --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1256,6 +1669,18 @@ _agentgate() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --priority)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1278,8 +1703,20 @@ _agentgate() {
     esac
 }
 
+# Live work-order ids (agentgate): where an id is expected, ask
+# `agentgate __complete`; anywhere else, the completion above.
+_agentgate_live() {
+    local out
+    if out=$("${COMP_WORDS[0]}" __complete bash "$COMP_CWORD" "${COMP_WORDS[@]}" 2>/dev/null); then
+        local cur="${COMP_WORDS[COMP_CWORD]}"
+        COMPREPLY=($(compgen -W "$out" -- "$cur"))
+        return 0
+    fi
+    _agentgate "$@"
+}
+
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _agentgate -o nosort -o bashdefault -o default agentgate
+    complete -F _agentgate_live -o nosort -o bashdefault -o default agentgate
 else
-    complete -F _agentgate -o bashdefault -o default agentgate
+    complete -F _agentgate_live -o bashdefault -o default agentgate
 fi

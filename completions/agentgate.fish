@@ -34,6 +34,7 @@ complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "serve" -d 'Run 
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "submit" -d 'Submit a work order; prints its id'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "queue" -d 'Inspect and control the queue'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "__complete" -d 'Candidates for shell completion (called by the scripts of `completions`)'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "__supervise" -d 'The per-run supervisor (started by the daemon or a Slurm job)'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop restart help" -l http -d 'HTTP shim address, or `off` [env: AGENTGATE_HTTP] [default: 127.0.0.1:3001]' -r
@@ -111,6 +112,9 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l max-time 
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l max-iterations -d 'Maximum agent iterations (Claude\'s --max-turns) [default: 3]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l env -d 'Set a variable for this work order\'s agent only, KEY=VALUE (repeatable) [default: none]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l env-file -d 'Read variables for this work order from a file of KEY=VALUE lines (# comments) [default: none]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l after -d 'Start only after this work order succeeded; if it fails or is canceled, this one is canceled (result dependency_failed). Repeatable; an ID or a unique prefix [default: no dependencies]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l priority -d 'Higher starts first; FIFO within a priority; may be negative [default: 0]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l label -d 'Tag it; `queue list --label L` finds it (repeatable; letters, digits and . _ : / = + @ -) [default: no labels]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
@@ -120,52 +124,64 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l wait -d '
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l follow -d 'Then stream its output until it ends, like `queue logs --follow` (same exit codes) [default: return at once]'
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l json -d 'Print the created work order as JSON instead of its id'
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -s h -l help -d 'Print help'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -s h -l help -d 'Print help'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "list" -d 'List work orders, newest first: id, status, agent, age, run duration, prompt'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "show" -d 'Show one work order with its runs'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "cancel" -d 'Cancel a work order: a queued one never starts, a running one has its process tree stopped'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "kill" -d 'Stop a running work order\'s process tree (SIGTERM, grace period, SIGKILL)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "purge" -d 'Delete work orders permanently (file, runs, logs, daemon-made clone)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "health" -d 'Queue health: counts, limits, memory, alerts'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "start" -d 'Start a queued (or retry a failed) work order now; bypasses the stagger delay, not the concurrency limit'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "logs" -d 'Print a work order\'s output: stdout and stderr interleaved as they were written'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "continue" -d 'Follow up a finished work order: resume its agent\'s session in the same workspace with a new prompt'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "wait" -d 'Block until every listed work order has ended'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start logs continue wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "list" -d 'List work orders, newest first: id, status, agent, age, run duration, why it waits, prompt'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "show" -d 'Show work orders with their runs, dependencies and why they wait'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "cancel" -d 'Cancel work orders: a queued one never starts, a running one has its process tree stopped'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "kill" -d 'Stop running work orders\' process trees (SIGTERM, grace period, SIGKILL)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "purge" -d 'Delete work orders permanently (file, runs, logs, daemon-made clone)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "health" -d 'Queue health: counts, limits, memory, why work waits, alerts'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "start" -d 'Start queued (or retry failed) work orders now; bypasses the stagger delay, not the concurrency limit'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "restart" -d 'Queue a copy of finished work orders (any end: succeeded, failed, canceled), linked to the original'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "set-priority" -d 'Change the priority of a queued work order (higher starts first)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "pause" -d 'Stop starting queued work (running work goes on); kept across daemon restarts'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "resume" -d 'Start queued work again after `queue pause`'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "config" -d 'Show or change the running daemon\'s admission settings, without a restart'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "logs" -d 'Print a work order\'s output: stdout and stderr interleaved as they were written'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "continue" -d 'Follow up a finished work order: resume its agent\'s session in the same workspace with a new prompt'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "wait" -d 'Block until every listed work order has ended'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health start restart set-priority pause resume config logs continue wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l status -d 'Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l label -d 'Only work orders with this label (repeatable: all of them) [default: any labels]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l limit -d 'At most this many [default: 20]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l all -d 'All of them (lifts --limit) [default: the newest 20]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l wide -d 'Every column, in full (full agent names, reasons, labels); only the prompt is cut to fit'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l no-truncate -d 'Cut nothing, even if lines get wider than the terminal'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l json -d 'Print `{items,total,limit,offset,hasMore}` as JSON instead of a table'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -l json -d 'Print the work order object (with a `runs` array) as JSON instead of text'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -l last -d 'The newest work order (as well as any IDs given)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -l json -d 'Print the work order object (with a `runs` array) as JSON instead of text; an array for several'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -l json -d 'Print `{id,status,wasRunning,killed}` as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -l last -d 'The newest work order (as well as any IDs given)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -l json -d 'Print `{id,status,wasRunning,killed}` as JSON; an array for several'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from cancel" -s h -l help -d 'Print help'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l grace -d 'Grace period before SIGKILL [default: the daemon\'s, 5s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l grace -d 'Grace period before SIGKILL, at most 1h [default: the daemon\'s, 5s]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l reason -d 'Why; recorded in the work order\'s error [default: "killed by user"]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l last -d 'The newest work order (as well as any IDs given)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l force -d 'SIGKILL at once, no grace period [default: SIGTERM first]'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l json -d 'Print `{id,success,forcedKill,durationMs,status,message}` as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l json -d 'Print `{id,success,forcedKill,durationMs,status,message}` as JSON; an array for several'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l status -d 'Purge work orders with this status (repeatable) [default: succeeded, failed, canceled]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l older-than -d 'Only those created longer ago than this, e.g. 7d, 12h [default: any age]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l last -d 'The newest work order (as well as any IDs given)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l dry-run -d 'List what would be purged; delete nothing'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -s y -l yes -d 'Do not ask for confirmation (needed without a TTY when more than one would go)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l delete-branch -d 'Also delete the agentgate/<id> branch of a purged worktree [default: keep it, it holds the agent\'s work]'
@@ -179,13 +195,58 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_se
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -l json -d 'Print `{id,runId,status,startedAt}` as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -l last -d 'The newest work order (as well as any IDs given)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -l json -d 'Print `{id,runId,status,startedAt}` as JSON; an array for several'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from start" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l prompt -d 'A new prompt; `-` reads it from stdin [default: the original\'s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l prompt-file -d 'Read the new prompt from this file [default: the original\'s]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l agent -d 'Agent type [default: the original\'s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l max-time -d 'Time limit of a run, 1s to 7d [default: the original\'s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l max-iterations -d 'Maximum agent iterations [default: the original\'s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l env -d 'Add or replace a variable, KEY=VALUE (repeatable) [default: the original\'s variables]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l after -d 'Wait for these work orders instead of the original\'s dependencies (repeatable) [default: the original\'s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l priority -d 'Priority [default: the original\'s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l label -d 'Labels instead of the original\'s (repeatable) [default: the original\'s]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l last -d 'The newest work order (as well as any IDs given)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l edit-prompt -d 'Edit the original prompt in $VISUAL or $EDITOR first [default: reuse it as it is]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l no-after -d 'Drop the original\'s dependencies [default: keep them]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l wait -d 'Then wait until it ends, like `queue wait` (same exit codes) [default: return at once]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l follow -d 'Then stream its output until it ends, like `queue logs --follow` (same exit codes) [default: return at once]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -l json -d 'Print the created work order as JSON instead of its id; an array for several'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from restart" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from set-priority" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from set-priority" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from set-priority" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from set-priority" -l json -d 'Print the work order as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from set-priority" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from pause" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from pause" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from pause" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from pause" -l json -d 'Print the queue settings (as GET /api/v1/queue/config) as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from pause" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from resume" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from resume" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from resume" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from resume" -l json -d 'Print the queue settings (as GET /api/v1/queue/config) as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from resume" -s h -l help -d 'Print help'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from config" -l max-concurrent -d 'Work orders running at once [default: unchanged]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from config" -l stagger-delay -d 'Minimum time between automatic starts, e.g. 0, 10s, 1m [default: unchanged]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from config" -l min-memory -d 'Start work only while MemAvailable is at least this, e.g. 0, 2GiB [default: unchanged]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from config" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from config" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from config" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from config" -l reset -d 'Drop every run-time change: back to the configured values [default: keep them]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from config" -l json -d 'Print the settings (as GET /api/v1/queue/config) as JSON'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from config" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -s n -l tail -d 'Start with the last N lines [default: all of it]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l run -d 'An earlier run: its number (1 = the first) or its run id [default: the current run]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l last -d 'The newest work order'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -s f -l follow -d 'Keep printing new output until the work order ends; exit 0 if it succeeded, 1 otherwise [default: print what is there and exit]'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l stdout -d 'Only the run\'s stdout [default: stdout and stderr interleaved]'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from logs" -l stderr -d 'Only the run\'s stderr [default: stdout and stderr interleaved]'
@@ -205,15 +266,21 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_se
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l json -d 'Print `{items,allSucceeded}` (items: the final work orders) as JSON instead of lines'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l last -d 'The newest work order (as well as any IDs given)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -l json -d 'Print `{items,allSucceeded}` (items: the work orders) as JSON instead of lines'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from wait" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "list" -d 'List work orders, newest first: id, status, agent, age, run duration, prompt'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show one work order with its runs'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel a work order: a queued one never starts, a running one has its process tree stopped'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "kill" -d 'Stop a running work order\'s process tree (SIGTERM, grace period, SIGKILL)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "list" -d 'List work orders, newest first: id, status, agent, age, run duration, why it waits, prompt'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "show" -d 'Show work orders with their runs, dependencies and why they wait'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "cancel" -d 'Cancel work orders: a queued one never starts, a running one has its process tree stopped'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "kill" -d 'Stop running work orders\' process trees (SIGTERM, grace period, SIGKILL)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "purge" -d 'Delete work orders permanently (file, runs, logs, daemon-made clone)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "health" -d 'Queue health: counts, limits, memory, alerts'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start a queued (or retry a failed) work order now; bypasses the stagger delay, not the concurrency limit'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "health" -d 'Queue health: counts, limits, memory, why work waits, alerts'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "start" -d 'Start queued (or retry failed) work orders now; bypasses the stagger delay, not the concurrency limit'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Queue a copy of finished work orders (any end: succeeded, failed, canceled), linked to the original'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "set-priority" -d 'Change the priority of a queued work order (higher starts first)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "pause" -d 'Stop starting queued work (running work goes on); kept across daemon restarts'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "resume" -d 'Start queued work again after `queue pause`'
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "config" -d 'Show or change the running daemon\'s admission settings, without a restart'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "logs" -d 'Print a work order\'s output: stdout and stderr interleaved as they were written'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "continue" -d 'Follow up a finished work order: resume its agent\'s session in the same workspace with a new prompt'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Block until every listed work order has ended'
@@ -222,26 +289,50 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -l data
 complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c agentgate -n "__fish_agentgate_using_subcommand __complete" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand __complete" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand __complete" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand __complete" -s h -l help -d 'Print help'
 complete -c agentgate -n "__fish_agentgate_using_subcommand __supervise" -l spec-file -d 'Read the run\'s spec from this file (waiting for it to appear) [default: one line on stdin, then "go"]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand __supervise" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand __supervise" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand __supervise" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand __supervise" -s h -l help -d 'Print help'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "daemon" -d 'Run the daemon (in the foreground, or in the background with --detach); `daemon stop` stops it'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "submit" -d 'Submit a work order; prints its id'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "queue" -d 'Inspect and control the queue'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "__supervise" -d 'The per-run supervisor (started by the daemon or a Slurm job)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __supervise help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "daemon" -d 'Run the daemon (in the foreground, or in the background with --detach); `daemon stop` stops it'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "submit" -d 'Submit a work order; prints its id'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "queue" -d 'Inspect and control the queue'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "__complete" -d 'Candidates for shell completion (called by the scripts of `completions`)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "__supervise" -d 'The per-run supervisor (started by the daemon or a Slurm job)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "stop" -d 'Stop the running daemon gracefully and wait until its process is gone; running work is stopped and marked interrupted unless --keep-running'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "restart" -d 'Restart the daemon in place, keeping running work: same process, same arguments (a new binary at the same path is picked up); waits until it serves again'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "list" -d 'List work orders, newest first: id, status, agent, age, run duration, prompt'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "show" -d 'Show one work order with its runs'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "cancel" -d 'Cancel a work order: a queued one never starts, a running one has its process tree stopped'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "kill" -d 'Stop a running work order\'s process tree (SIGTERM, grace period, SIGKILL)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "list" -d 'List work orders, newest first: id, status, agent, age, run duration, why it waits, prompt'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "show" -d 'Show work orders with their runs, dependencies and why they wait'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "cancel" -d 'Cancel work orders: a queued one never starts, a running one has its process tree stopped'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "kill" -d 'Stop running work orders\' process trees (SIGTERM, grace period, SIGKILL)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "purge" -d 'Delete work orders permanently (file, runs, logs, daemon-made clone)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "health" -d 'Queue health: counts, limits, memory, alerts'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "start" -d 'Start a queued (or retry a failed) work order now; bypasses the stagger delay, not the concurrency limit'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "health" -d 'Queue health: counts, limits, memory, why work waits, alerts'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "start" -d 'Start queued (or retry failed) work orders now; bypasses the stagger delay, not the concurrency limit'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "restart" -d 'Queue a copy of finished work orders (any end: succeeded, failed, canceled), linked to the original'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "set-priority" -d 'Change the priority of a queued work order (higher starts first)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "pause" -d 'Stop starting queued work (running work goes on); kept across daemon restarts'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "resume" -d 'Start queued work again after `queue pause`'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "config" -d 'Show or change the running daemon\'s admission settings, without a restart'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "logs" -d 'Print a work order\'s output: stdout and stderr interleaved as they were written'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "continue" -d 'Follow up a finished work order: resume its agent\'s session in the same workspace with a new prompt'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "wait" -d 'Block until every listed work order has ended'
+
+# Live work-order ids (agentgate): where an id is expected, ask
+# `agentgate __complete` (status and prompt as the description).
+function __agentgate_live_ids
+    set -l words (commandline -opc) (commandline -ct)
+    command -q $words[1]; or return 1
+    $words[1] __complete fish (math (count $words) - 1) $words 2>/dev/null
+end
+function __agentgate_wants_id
+    set -l words (commandline -opc) (commandline -ct)
+    command -q $words[1]; or return 1
+    $words[1] __complete fish (math (count $words) - 1) $words >/dev/null 2>/dev/null
+end
+complete -c agentgate -n __agentgate_wants_id -f -a "(__agentgate_live_ids)"

@@ -88,6 +88,17 @@ The same scripts are kept in the repository's completions/ directory.")]
         #[arg(value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
+    /// Candidates for shell completion (called by the scripts of `completions`)
+    #[command(name = "__complete", hide = true)]
+    Complete {
+        /// bash, zsh or fish
+        shell: String,
+        /// Index in WORDS of the word being completed
+        index: usize,
+        /// The command line so far, program name first
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        words: Vec<String>,
+    },
     /// The per-run supervisor (started by the daemon or a Slurm job)
     #[command(name = "__supervise", hide = true)]
     Supervise {
@@ -208,11 +219,38 @@ pub struct SubmitArgs {
     /// Run in the directory itself even if the config's `worktree` is on [default: off]
     #[arg(long)]
     pub no_worktree: bool,
+    /// Start only after this work order succeeded; if it fails or is canceled, this one is canceled (result dependency_failed). Repeatable; an ID or a unique prefix [default: no dependencies]
+    #[arg(long = "after", value_name = "ID")]
+    pub after: Vec<String>,
+    #[command(flatten)]
+    pub order: OrderArgs,
     #[command(flatten)]
     pub block: BlockArgs,
     /// Print the created work order as JSON instead of its id
     #[arg(long)]
     pub json: bool,
+}
+
+/// Where new work goes in the queue, and its tags (submit, restart).
+#[derive(Debug, Args, Clone, Default)]
+pub struct OrderArgs {
+    /// Higher starts first; FIFO within a priority; may be negative [default: 0]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub priority: Option<i32>,
+    /// Tag it; `queue list --label L` finds it (repeatable; letters, digits and . _ : / = + @ -) [default: no labels]
+    #[arg(long = "label", value_name = "LABEL")]
+    pub labels: Vec<String>,
+}
+
+/// Work orders a command acts on.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Targets {
+    /// Work order IDs, or unique prefixes of them (at least 4 characters)
+    #[arg(value_name = "ID", required_unless_present = "last")]
+    pub ids: Vec<String>,
+    /// The newest work order (as well as any IDs given)
+    #[arg(long)]
+    pub last: bool,
 }
 
 /// Blocking on new work right away (submit, continue).
@@ -228,51 +266,69 @@ pub struct BlockArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum QueueCommand {
-    /// List work orders, newest first: id, status, agent, age, run duration, prompt
+    /// List work orders, newest first: id, status, agent, age, run duration, why it waits, prompt
+    #[command(
+        long_about = "List work orders, newest first: id, status, agent, priority and labels (when any \
+has them), age, run duration, why a queued one waits, and the prompt.\n\n\
+On a terminal the table fits its width: the prompt is cut with …, narrow terminals drop the less \
+important columns; --wide shows every column in full (full agent names), --no-truncate cuts nothing. \
+Piped, it prints one work order per line, tab-separated, nothing cut: id, status, agent, priority, \
+labels, age, duration, queued reason, prompt (`-` for none). Notes such as \"showing 20 of 44\" go to \
+stderr."
+    )]
     List {
         /// Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]
         #[arg(long = "status", value_name = "STATUS", value_parser = parse_status)]
         statuses: Vec<Status>,
+        /// Only work orders with this label (repeatable: all of them) [default: any labels]
+        #[arg(long = "label", value_name = "LABEL")]
+        labels: Vec<String>,
         /// At most this many [default: 20]
         #[arg(long, value_name = "N", conflicts_with = "all")]
         limit: Option<u32>,
         /// All of them (lifts --limit) [default: the newest 20]
         #[arg(long)]
         all: bool,
+        /// Every column, in full (full agent names, reasons, labels); only the prompt is cut to fit
+        #[arg(long)]
+        wide: bool,
+        /// Cut nothing, even if lines get wider than the terminal
+        #[arg(long)]
+        no_truncate: bool,
         /// Print `{items,total,limit,offset,hasMore}` as JSON instead of a table
         #[arg(long)]
         json: bool,
     },
-    /// Show one work order with its runs
+    /// Show work orders with their runs, dependencies and why they wait
     Show {
-        /// Work order ID
-        id: String,
-        /// Print the work order object (with a `runs` array) as JSON instead of text
+        #[command(flatten)]
+        targets: Targets,
+        /// Print the work order object (with a `runs` array) as JSON instead of text; an array for several
         #[arg(long)]
         json: bool,
     },
-    /// Cancel a work order: a queued one never starts, a running one has its process tree stopped
+    /// Cancel work orders: a queued one never starts, a running one has its process tree stopped
     Cancel {
-        /// Work order ID
-        id: String,
-        /// Print `{id,status,wasRunning,killed}` as JSON
+        #[command(flatten)]
+        targets: Targets,
+        /// Print `{id,status,wasRunning,killed}` as JSON; an array for several
         #[arg(long)]
         json: bool,
     },
-    /// Stop a running work order's process tree (SIGTERM, grace period, SIGKILL)
+    /// Stop running work orders' process trees (SIGTERM, grace period, SIGKILL)
     Kill {
-        /// Work order ID
-        id: String,
+        #[command(flatten)]
+        targets: Targets,
         /// SIGKILL at once, no grace period [default: SIGTERM first]
         #[arg(long)]
         force: bool,
-        /// Grace period before SIGKILL [default: the daemon's, 5s]
+        /// Grace period before SIGKILL, at most 1h [default: the daemon's, 5s]
         #[arg(long, value_name = "DUR")]
         grace: Option<String>,
         /// Why; recorded in the work order's error [default: "killed by user"]
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
-        /// Print `{id,success,forcedKill,durationMs,status,message}` as JSON
+        /// Print `{id,success,forcedKill,durationMs,status,message}` as JSON; an array for several
         #[arg(long)]
         json: bool,
     },
@@ -284,8 +340,12 @@ With no ID and no filter, purges every terminal work order; non-terminal ones on
 named with --status. Purging more than one asks for confirmation on a TTY; use --yes in scripts."
     )]
     Purge {
-        /// Work order IDs [default: every terminal work order, or those matching the filters]
+        /// Work order IDs or unique prefixes (at least 4 characters) [default: every terminal work order, or those matching the filters]
+        #[arg(value_name = "ID")]
         ids: Vec<String>,
+        /// The newest work order (as well as any IDs given)
+        #[arg(long)]
+        last: bool,
         /// Purge work orders with this status (repeatable) [default: succeeded, failed, canceled]
         #[arg(long = "status", value_name = "STATUS", value_parser = parse_status)]
         statuses: Vec<Status>,
@@ -305,17 +365,116 @@ named with --status. Purging more than one asks for confirmation on a TTY; use -
         #[arg(long)]
         json: bool,
     },
-    /// Queue health: counts, limits, memory, alerts
+    /// Queue health: counts, limits, memory, why work waits, alerts
     Health {
         /// Print the health object (as GET /api/v1/queue/health) as JSON
         #[arg(long)]
         json: bool,
     },
-    /// Start a queued (or retry a failed) work order now; bypasses the stagger delay, not the concurrency limit
+    /// Start queued (or retry failed) work orders now; bypasses the stagger delay, not the concurrency limit
     Start {
-        /// Work order ID
+        #[command(flatten)]
+        targets: Targets,
+        /// Print `{id,runId,status,startedAt}` as JSON; an array for several
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue a copy of finished work orders (any end: succeeded, failed, canceled), linked to the original
+    #[command(
+        long_about = "Queue a copy of each work order named (it must have ended: succeeded, failed or \
+canceled): same prompt, agent, workspace, limits, variables, labels, priority and dependencies, linked to \
+the original (`restartedFrom`). Flags override what is copied: --prompt or --edit-prompt for a new \
+prompt, --env adds or replaces variables, --label replaces the labels, --after replaces the dependencies \
+(--no-after drops them). Prints the new ids. `queue start` keeps its meaning: it starts a queued work order, \
+or retries a failed one in place."
+    )]
+    Restart {
+        #[command(flatten)]
+        targets: Targets,
+        /// A new prompt; `-` reads it from stdin [default: the original's]
+        #[arg(long, value_name = "TEXT", conflicts_with_all = ["prompt_file", "edit_prompt"])]
+        prompt: Option<String>,
+        /// Read the new prompt from this file [default: the original's]
+        #[arg(long, value_name = "FILE", conflicts_with = "edit_prompt")]
+        prompt_file: Option<PathBuf>,
+        /// Edit the original prompt in $VISUAL or $EDITOR first [default: reuse it as it is]
+        #[arg(long)]
+        edit_prompt: bool,
+        /// Agent type [default: the original's]
+        #[arg(long, value_name = "TYPE")]
+        agent: Option<String>,
+        /// Time limit of a run, 1s to 7d [default: the original's]
+        #[arg(long, value_name = "DUR")]
+        max_time: Option<String>,
+        /// Maximum agent iterations [default: the original's]
+        #[arg(long, value_name = "N")]
+        max_iterations: Option<u32>,
+        /// Add or replace a variable, KEY=VALUE (repeatable) [default: the original's variables]
+        #[arg(long = "env", value_name = "KEY=VALUE")]
+        env: Vec<String>,
+        /// Wait for these work orders instead of the original's dependencies (repeatable) [default: the original's]
+        #[arg(long = "after", value_name = "ID", conflicts_with = "no_after")]
+        after: Vec<String>,
+        /// Drop the original's dependencies [default: keep them]
+        #[arg(long)]
+        no_after: bool,
+        /// Priority [default: the original's]
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
+        priority: Option<i32>,
+        /// Labels instead of the original's (repeatable) [default: the original's]
+        #[arg(long = "label", value_name = "LABEL")]
+        labels: Vec<String>,
+        #[command(flatten)]
+        block: BlockArgs,
+        /// Print the created work order as JSON instead of its id; an array for several
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change the priority of a queued work order (higher starts first)
+    SetPriority {
+        /// Work order ID or unique prefix
+        #[arg(value_name = "ID")]
         id: String,
-        /// Print `{id,runId,status,startedAt}` as JSON
+        /// The new priority; may be negative
+        #[arg(value_name = "N", allow_negative_numbers = true)]
+        priority: i32,
+        /// Print the work order as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Stop starting queued work (running work goes on); kept across daemon restarts
+    Pause {
+        /// Print the queue settings (as GET /api/v1/queue/config) as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start queued work again after `queue pause`
+    Resume {
+        /// Print the queue settings (as GET /api/v1/queue/config) as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show or change the running daemon's admission settings, without a restart
+    #[command(
+        long_about = "Show the admission settings in force, or change them in the running daemon: \
+nothing restarts and running work is not touched. A change is kept in <root>/queue-settings.json and \
+wins over the flags, environment and config file the daemon was started with, across restarts, until \
+--reset (which goes back to the configured values). `queue health` shows both."
+    )]
+    Config {
+        /// Work orders running at once [default: unchanged]
+        #[arg(long, value_name = "N")]
+        max_concurrent: Option<u64>,
+        /// Minimum time between automatic starts, e.g. 0, 10s, 1m [default: unchanged]
+        #[arg(long, value_name = "DUR")]
+        stagger_delay: Option<String>,
+        /// Start work only while MemAvailable is at least this, e.g. 0, 2GiB [default: unchanged]
+        #[arg(long, value_name = "SIZE")]
+        min_memory: Option<String>,
+        /// Drop every run-time change: back to the configured values [default: keep them]
+        #[arg(long)]
+        reset: bool,
+        /// Print the settings (as GET /api/v1/queue/config) as JSON
         #[arg(long)]
         json: bool,
     },
@@ -327,11 +486,19 @@ stream-json) is shown as a readable transcript: assistant text, one line per too
 --raw prints the stream as written.\n\n\
 With --follow, keep printing output as the agent writes it (the daemon pushes it over the socket) until \
 the work order ends; a queued work order is followed from its start. Then exit 0 if it succeeded and 1 \
-otherwise, so `agentgate queue logs --follow ID && next-step` works."
+otherwise (3 if the daemon went away), so `agentgate queue logs --follow ID && next-step` works."
     )]
     Logs {
-        /// Work order ID
-        id: String,
+        /// Work order ID or unique prefix (at least 4 characters)
+        #[arg(
+            value_name = "ID",
+            required_unless_present = "last",
+            conflicts_with = "last"
+        )]
+        id: Option<String>,
+        /// The newest work order
+        #[arg(long)]
+        last: bool,
         /// Keep printing new output until the work order ends; exit 0 if it succeeded, 1 otherwise [default: print what is there and exit]
         #[arg(long, short)]
         follow: bool,
@@ -361,7 +528,7 @@ otherwise, so `agentgate queue logs --follow ID && next-step` works."
 (`parentId`). Refused when the agent type has no resume_command or the work order recorded no session."
     )]
     Continue {
-        /// The work order to follow up
+        /// The work order to follow up (ID or unique prefix)
         id: String,
         /// The new prompt; `-` reads it from stdin
         prompt: String,
@@ -381,19 +548,19 @@ otherwise, so `agentgate queue logs --follow ID && next-step` works."
     #[command(
         long_about = "Block until every listed work order has ended (succeeded, failed or canceled), then \
 print one line per work order: ID, status and why it ended.\n\n\
-On a terminal, a one-line progress display (counts per status, elapsed time) is shown on stderr; when \
-stderr is not a terminal nothing else is printed.\n\n\
+On a terminal, a one-line progress display (counts per status, elapsed time) is shown on stderr and \
+erased at the end (or on Ctrl-C); when stderr is not a terminal nothing else is printed.\n\n\
 Exit status: 0 if every one succeeded; 1 if any failed or was canceled (or an ID is unknown); 4 if \
---timeout expired first; 3 if the daemon is unreachable."
+--timeout expired first (with --json, what is known is printed all the same); 3 if the daemon is \
+unreachable or goes away; 130 on Ctrl-C."
     )]
     Wait {
-        /// Work order IDs
-        #[arg(required = true, value_name = "ID")]
-        ids: Vec<String>,
+        #[command(flatten)]
+        targets: Targets,
         /// Give up after this long and exit 4, e.g. 90s, 10m, 1h30m [default: wait forever]
         #[arg(long, value_name = "DUR")]
         timeout: Option<String>,
-        /// Print `{items,allSucceeded}` (items: the final work orders) as JSON instead of lines
+        /// Print `{items,allSucceeded}` (items: the work orders) as JSON instead of lines
         #[arg(long)]
         json: bool,
     },
@@ -416,24 +583,13 @@ pub fn generated_files() -> Vec<(String, Vec<u8>)> {
         (Shell::Zsh, "_agentgate"),
         (Shell::Fish, "agentgate.fish"),
     ] {
-        let mut cmd = Cli::command();
-        let mut out = Vec::new();
-        clap_complete::generate(shell, &mut cmd, "agentgate", &mut out);
-        files.push((format!("completions/{name}"), out));
+        files.push((
+            format!("completions/{name}"),
+            crate::client::complete::script(shell),
+        ));
     }
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
-    man_pages(&cmd, &mut files);
+    files.extend(crate::man::pages(&cmd));
     files
-}
-
-fn man_pages(cmd: &clap::Command, files: &mut Vec<(String, Vec<u8>)>) {
-    let man = clap_mangen::Man::new(cmd.clone());
-    let mut out = Vec::new();
-    // Rendering into memory cannot fail.
-    let _ = man.render(&mut out);
-    files.push((format!("man/{}", man.get_filename()), out));
-    for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
-        man_pages(sub, files);
-    }
 }

@@ -141,7 +141,7 @@ fn size_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Er
     s.map(|s| match parse_size(&s) {
         Ok(0) => Err(format!("memory_max {s:?} must be more than 0")),
         Ok(n) => Ok(n),
-        Err(e) => Err(e.to_string()),
+        Err(e) => Err(format!("memory_max {s:?}: {e}")),
     })
     .transpose()
     .map_err(serde::de::Error::custom)
@@ -318,7 +318,7 @@ fn pick<T>(
 }
 
 fn dur(s: &str) -> Result<Duration, String> {
-    parse_duration(s).map_err(|e| e.to_string())
+    parse_duration(s).map_err(|e| format!("{s:?}: {e}"))
 }
 
 fn flag_bool(flag: bool, env_name: &str) -> Option<bool> {
@@ -333,14 +333,6 @@ impl DaemonSettings {
     /// Where runs of `agent` execute.
     pub fn executor_for(&self, agent: &AgentConfig) -> ExecutorKind {
         agent.executor.unwrap_or(self.executor)
-    }
-
-    /// How many runs may be in flight on `executor` at once.
-    pub fn max_concurrent_for(&self, executor: ExecutorKind) -> usize {
-        match executor {
-            ExecutorKind::Local => self.max_concurrent,
-            ExecutorKind::Slurm => self.slurm.max_concurrent,
-        }
     }
 
     /// Whether some run may execute on Slurm.
@@ -395,7 +387,7 @@ impl DaemonSettings {
             args.min_memory.clone(),
             "AGENTGATE_MIN_MEMORY",
             file.min_memory.clone(),
-            |s| parse_size(s).map_err(|e| e.to_string()),
+            |s| parse_size(s).map_err(|e| format!("{s:?}: {e}")),
             2 << 30,
         )?;
         let no_auto = flag_bool(args.no_auto_process, "AGENTGATE_NO_AUTO_PROCESS");

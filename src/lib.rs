@@ -5,7 +5,8 @@
 //! health), `executor` (how runs are started, adopted, stopped and probed),
 //! `supervisor` (the per-run supervising process), `sys` (/proc, pidfds,
 //! cgroups), `service` (the one API both doors call), `rpc` (Unix-socket door),
-//! `http` (AgentGate REST door), `client` (commands and rendering).
+//! `http` (AgentGate REST door), `client` (commands and rendering), `man`
+//! (man pages).
 
 pub mod agent;
 pub mod cli;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod daemon;
 pub mod executor;
 pub mod http;
+pub mod man;
 pub mod model;
 pub mod rpc;
 pub mod service;

@@ -35,7 +35,10 @@ fn main() -> ExitCode {
     if let Some(code) = agentgate::supervisor::from_args() {
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => usage_failure(e),
+    };
     if let Command::Supervise { spec_file } = &cli.command {
         // The per-run supervisor: no runtime, no logging setup, no config.
         let code = agentgate::supervisor::main(spec_file.as_deref());
@@ -58,18 +61,68 @@ fn main() -> ExitCode {
         Command::Queue(q) => client::run(&cli.global, ClientCommand::Queue(q)),
         Command::Supervise { .. } => Ok(()),
         Command::Completions { shell } => {
-            let mut cmd = <Cli as clap::CommandFactory>::command();
-            clap_complete::generate(shell, &mut cmd, "agentgate", &mut std::io::stdout());
+            let script = client::complete::script(shell);
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
             Ok(())
         }
+        Command::Complete {
+            shell,
+            index,
+            words,
+        } => return client::complete::run(&cli.global, &shell, index, &words),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            if !matches!(e, CliError::Reported(_)) {
+                eprintln!("error: {}", client::table::one_line(&e.to_string()));
+                if json_requested() && !client::json_printed() {
+                    client::print_json(&serde_json::json!({"error": client::ids::error_json(&e)}));
+                }
+            }
             e.exit_code()
         }
     }
+}
+
+/// `--json` on the command line (before a `--`): errors are JSON on stdout too.
+fn json_requested() -> bool {
+    std::env::args()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
+
+/// A command line clap refused: exit 2 with clap's message (help and
+/// version exit 0), suggesting only subcommands that are close to what was
+/// typed, and as JSON too with `--json`.
+fn usage_failure(mut e: clap::Error) -> ! {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() == ErrorKind::InvalidSubcommand
+        && let Some(ContextValue::String(typed)) = e.get(ContextKind::InvalidSubcommand).cloned()
+        && let Some(ContextValue::Strings(suggested)) =
+            e.get(ContextKind::SuggestedSubcommand).cloned()
+    {
+        let close: Vec<String> = suggested
+            .into_iter()
+            .filter(|s| client::suggest::close(&typed, s))
+            .collect();
+        if close.is_empty() {
+            e.remove(ContextKind::SuggestedSubcommand);
+        } else {
+            e.insert(
+                ContextKind::SuggestedSubcommand,
+                ContextValue::Strings(close),
+            );
+        }
+    }
+    if e.use_stderr() && json_requested() {
+        let rendered = e.render().to_string();
+        let line = rendered.lines().next().unwrap_or("");
+        let message = line.trim_start_matches("error: ");
+        client::print_json(&serde_json::json!({"error": {"code": "usage", "message": message}}));
+    }
+    e.exit()
 }
 
 fn run_daemon(global: &cli::GlobalArgs, args: &cli::DaemonArgs) -> Result<(), CliError> {

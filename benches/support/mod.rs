@@ -79,6 +79,10 @@ pub fn work_order(i: usize, all_finished: bool) -> (WorkOrder, Map<String, Value
                     .into(),
             ),
         }),
+        depends_on: vec![],
+        priority: 0,
+        labels: vec![],
+        restarted_from: None,
     };
     let mut extra = Map::new();
     if i.is_multiple_of(4) {

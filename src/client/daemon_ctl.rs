@@ -13,7 +13,7 @@ use super::{CliError, unexpected};
 use crate::cli::{DaemonArgs, GlobalArgs};
 use crate::config::{ConfigFile, DaemonSettings, Paths};
 use crate::daemon::DaemonInfo;
-use crate::rpc::client::Client;
+use crate::rpc::client::{Client, ClientError};
 use crate::rpc::proto::{Reply, Request};
 use crate::service::ShutdownRequest;
 
@@ -142,7 +142,18 @@ fn process_start(pid: u32) -> Option<u64> {
 /// `agentgate daemon stop [--keep-running]`: graceful shutdown over RPC, then
 /// wait until the socket is gone and the daemon's process has exited.
 pub async fn stop_daemon(paths: &Paths, keep_running: bool) -> Result<(), CliError> {
-    let mut client = Client::connect(&paths.socket).await?;
+    let mut client = match Client::connect(&paths.socket).await {
+        Ok(c) => c,
+        // Already what was asked for.
+        Err(ClientError::Unreachable { socket }) => {
+            eprintln!(
+                "agentgate daemon is not running (no daemon at {})",
+                socket.display()
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     // The process at the other end of the socket (SO_PEERCRED), else daemon.json.
     let pid = client.peer_pid().or_else(|| {
         DaemonInfo::read(&paths.root)

@@ -1,42 +1,26 @@
-//! Human output: tables (comfy-table), colours only on a TTY without NO_COLOR,
-//! short durations, prompts truncated to the terminal width.
+//! Human output: tables fitted to the terminal (see `table`), colours only
+//! on a TTY without NO_COLOR, short durations, user data escaped.
 
-use comfy_table::presets::NOTHING;
-use comfy_table::{Cell, Color, ContentArrangement, Table};
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use crate::model::units::format_duration;
+use super::table::{self, Column, Fit, Lines, escape, one_line};
+use crate::model::units::{format_duration, format_size};
 use crate::model::{Status, Timestamp, WorkOrder};
-use crate::service::{Health, ListPage, WorkOrderDetail};
+use crate::service::{Health, ListPage, QueueConfig, WorkOrderDetail};
 
 pub fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }
 
-pub fn terminal_width() -> usize {
-    if let Some(cols) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
-        return cols;
-    }
-    Table::new().width().map(usize::from).unwrap_or(120)
-}
-
-fn status_color(s: Status) -> Color {
+/// The SGR colour of a status.
+fn status_color(s: Status) -> &'static str {
     match s {
-        Status::Queued => Color::Blue,
-        Status::Running | Status::WaitingForChildren | Status::Integrating => Color::Yellow,
-        Status::Succeeded => Color::Green,
-        Status::Failed => Color::Red,
-        Status::Canceled => Color::DarkGrey,
-    }
-}
-
-pub fn status_cell(s: Status, color: bool) -> Cell {
-    let cell = Cell::new(s.as_str());
-    if color {
-        cell.fg(status_color(s))
-    } else {
-        cell
+        Status::Queued => "34",
+        Status::Running | Status::WaitingForChildren | Status::Integrating => "33",
+        Status::Succeeded => "32",
+        Status::Failed => "31",
+        Status::Canceled => "90",
     }
 }
 
@@ -55,6 +39,15 @@ pub fn run_duration(wo: &WorkOrder, now: Timestamp) -> String {
             format_duration(since(start, end))
         }
         None => "-".into(),
+    }
+}
+
+/// A delay for people: `0s`, `250ms`, `30s`, `5m`.
+fn delay(ms: u64) -> String {
+    if ms == 0 {
+        "0s".into()
+    } else {
+        format_duration(Duration::from_millis(ms))
     }
 }
 
@@ -81,215 +74,317 @@ fn short_sha(sha: &str) -> &str {
 }
 
 /// How a work order stands or ended, e.g. `succeeded`, `running`,
-/// `failed: exited with code 1`, `canceled by user`, `failed (timeout)`.
+/// `failed: exited with code 1`, `canceled by user`, `failed (timeout)`
+/// (escaped: the error may hold anything).
 pub fn outcome(wo: &WorkOrder) -> String {
-    match (&wo.error, wo.result) {
+    let text = match (&wo.error, wo.result) {
         (Some(e), _) if e.starts_with(wo.status.as_str()) => e.clone(),
         (Some(e), _) => format!("{}: {e}", wo.status),
         (None, Some(r)) if wo.status != Status::Succeeded => {
             format!("{} ({})", wo.status, r.as_str())
         }
         _ => wo.status.to_string(),
-    }
+    };
+    one_line(&text).into_owned()
 }
 
-/// One line, at most `width` characters, with an ellipsis when cut.
+/// One line of at most `width` columns, escaped, with `…` when cut.
 pub fn truncate(s: &str, width: usize) -> String {
-    let line: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    if line.chars().count() <= width {
-        return line;
-    }
-    let mut out: String = line.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
+    table::cut(&one_line(s), width).into_owned()
 }
 
-/// Spaces between table columns.
-const GAP: usize = 2;
+/// The agent type as a table shows it: `claude` for the Claude Code types.
+pub fn short_agent(agent: &str) -> &str {
+    match agent {
+        "claude-code-subscription" | "claude-code-api" => "claude",
+        "claude-agent-sdk" => "claude-sdk",
+        other => other,
+    }
+}
 
-pub fn list_table(page: &ListPage) -> String {
+/// How `queue list` lays out its table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListStyle {
+    /// Every column, full agent names, nothing cut but the prompt.
+    pub wide: bool,
+    /// Nothing cut at all.
+    pub no_truncate: bool,
+}
+
+/// `queue list` for a terminal: lines no wider than it (unless asked), and
+/// the "showing N of M" note (for stderr) when the page is not everything.
+pub fn list_table(page: &ListPage, style: ListStyle) -> (Vec<String>, Option<String>) {
     if page.items.is_empty() {
-        return if page.total == 0 {
-            "no work orders".into()
+        let note = if page.total == 0 {
+            "no work orders".to_string()
         } else {
             format!("no work orders on this page ({} in all)", page.total)
         };
+        return (vec![], Some(note));
     }
-    let color = use_color();
     let now = Timestamp::now();
-    let rows: Vec<[String; 5]> = page
-        .items
-        .iter()
-        .map(|wo| {
-            [
-                wo.id.clone(),
-                wo.status.as_str().to_string(),
-                wo.agent_type.clone(),
-                age(wo, now),
-                run_duration(wo, now),
-            ]
-        })
-        .collect();
-    let header = ["ID", "STATUS", "AGENT", "AGE", "DURATION", "PROMPT"];
-    // Every column but the prompt is as wide as its widest cell plus a gap of 2;
-    // the prompt gets what is left of the terminal's width.
-    let used: usize = (0..5)
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].len()])
-                .max()
-                .unwrap_or(0)
-                + GAP
-        })
-        .sum();
-    let prompt_width = terminal_width().saturating_sub(used).max(16);
-    let mut table = Table::new();
-    table
-        .load_style(NOTHING)
-        .set_content_arrangement(ContentArrangement::Disabled)
-        .set_header(header);
-    for (wo, row) in page.items.iter().zip(rows) {
-        let [id, _, agent, age, duration] = row;
-        table.add_row(vec![
-            Cell::new(id),
-            status_cell(wo.status, color),
-            Cell::new(agent),
-            Cell::new(age),
-            Cell::new(duration),
-            Cell::new(truncate(&wo.task_prompt, prompt_width)),
-        ]);
-    }
-    for (i, column) in table.column_iter_mut().enumerate() {
-        column.set_padding((0, if i == 5 { 0 } else { GAP as u16 }));
-    }
-    let mut out = table
-        .lines()
-        .map(|l| l.trim_end().to_string())
-        .collect::<Vec<_>>()
-        .join("\n");
-    if page.has_more || page.offset > 0 {
-        out.push_str(&format!(
-            "\nshowing {} of {} (use --all or --limit N for more)",
-            page.items.len(),
-            page.total
+    let items = &page.items;
+    let cells = |f: &dyn Fn(usize, &WorkOrder) -> String| -> Vec<String> {
+        items.iter().enumerate().map(|(i, w)| f(i, w)).collect()
+    };
+    let mut columns = vec![
+        Column::new("ID", u8::MAX, cells(&|_, w| one_line(&w.id).into_owned())),
+        Column::new("STATUS", u8::MAX, cells(&|_, w| w.status.to_string()))
+            .colored(items.iter().map(|w| Some(status_color(w.status))).collect()),
+        Column::new(
+            "AGENT",
+            60,
+            cells(&|_, w| {
+                let a = if style.wide {
+                    &w.agent_type
+                } else {
+                    short_agent(&w.agent_type)
+                };
+                one_line(a).into_owned()
+            }),
+        )
+        .shrinks_to(6),
+    ];
+    if items.iter().any(|w| w.priority != 0) {
+        columns.push(Column::new(
+            "PRI",
+            20,
+            cells(&|_, w| w.priority.to_string()),
         ));
     }
-    out
+    if items.iter().any(|w| !w.labels.is_empty()) {
+        columns.push(
+            Column::new(
+                "LABELS",
+                30,
+                cells(&|_, w| one_line(&w.labels.join(",")).into_owned()),
+            )
+            .shrinks_to(8),
+        );
+    }
+    columns.push(Column::new("AGE", 40, cells(&|_, w| age(w, now))));
+    columns.push(Column::new(
+        "DURATION",
+        50,
+        cells(&|_, w| run_duration(w, now)),
+    ));
+    if page.reasons.iter().any(Option::is_some) {
+        columns.push(
+            Column::new(
+                "REASON",
+                70,
+                cells(&|i, _| {
+                    page.reason(i)
+                        .map(|r| one_line(r).into_owned())
+                        .unwrap_or_default()
+                }),
+            )
+            .shrinks_to(12),
+        );
+    }
+    columns.push(Column::new(
+        "PROMPT",
+        u8::MAX,
+        cells(&|_, w| one_line(&w.task_prompt).into_owned()),
+    ));
+    let width = table::terminal_width();
+    let fit = match (style.no_truncate, style.wide) {
+        (true, _) => Fit::Natural,
+        (false, true) => Fit::Wide(width),
+        (false, false) => Fit::Width(width),
+    };
+    let lines = table::render(&columns, fit, use_color());
+    (lines, page_note(page))
+}
+
+/// "showing 20 of 44" when the page is not everything.
+pub fn page_note(page: &ListPage) -> Option<String> {
+    (page.has_more || page.offset > 0).then(|| {
+        format!(
+            "showing {} of {} (use --all or --limit N for more)",
+            page.items.len(),
+            page.total
+        )
+    })
+}
+
+/// `queue list` for a pipe: one work order per line, tab-separated, nothing
+/// cut, always the same columns: id, status, agent, priority, labels, age,
+/// duration, queued reason, prompt (`-` for none).
+pub fn list_tsv(page: &ListPage) -> Vec<String> {
+    let now = Timestamp::now();
+    let dash = |s: String| if s.is_empty() { "-".to_string() } else { s };
+    page.items
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            [
+                one_line(&w.id).into_owned(),
+                w.status.to_string(),
+                one_line(&w.agent_type).into_owned(),
+                w.priority.to_string(),
+                dash(one_line(&w.labels.join(",")).into_owned()),
+                age(w, now),
+                run_duration(w, now),
+                dash(
+                    page.reason(i)
+                        .map(|r| one_line(r).into_owned())
+                        .unwrap_or_default(),
+                ),
+                one_line(&w.task_prompt).into_owned(),
+            ]
+            .join("\t")
+        })
+        .collect()
+}
+
+/// `label:       value`, with the value's further lines indented under it.
+fn field(lines: &mut Vec<String>, label: &str, value: &str) {
+    const INDENT: usize = 13;
+    let mut first = true;
+    for l in value.split('\n') {
+        if first {
+            lines.push(format!("{:<INDENT$}{l}", format!("{label}:")));
+            first = false;
+        } else {
+            lines.push(format!("{:INDENT$}{l}", ""));
+        }
+    }
 }
 
 pub fn detail(d: &WorkOrderDetail) -> String {
     let wo = &d.work_order;
     let now = Timestamp::now();
-    let mut lines = vec![
-        format!("id:          {}", wo.id),
-        format!("status:      {}", wo.status),
-        format!("agent:       {}", wo.agent_type),
-        format!("workspace:   {}", wo.workspace_source.describe()),
-        format!("created:     {} ({} ago)", wo.created_at, age(wo, now)),
-    ];
+    let mut lines = Vec::new();
+    let mut add = |label: &str, value: &str| field(&mut lines, label, &escape(value, Lines::Keep));
+    add("id", &wo.id);
+    add("status", wo.status.as_str());
+    if let Some(r) = &d.queued_reason {
+        add("waiting", r);
+    }
+    add("agent", &wo.agent_type);
+    add("workspace", &wo.workspace_source.describe());
+    if wo.priority != 0 {
+        add("priority", &wo.priority.to_string());
+    }
+    if !wo.labels.is_empty() {
+        add("labels", &wo.labels.join(", "));
+    }
+    if !d.dependencies.is_empty() {
+        let deps: Vec<String> = d
+            .dependencies
+            .iter()
+            .map(|(id, s)| format!("{id} ({})", s.map_or("purged", Status::as_str)))
+            .collect();
+        add("after", &deps.join(", "));
+    }
+    if let Some(r) = &wo.restarted_from {
+        add("restart of", r);
+    }
+    add(
+        "created",
+        &format!("{} ({} ago)", wo.created_at, age(wo, now)),
+    );
     if let Some(t) = wo.started_at {
-        lines.push(format!("started:     {t}"));
+        add("started", &t.to_string());
     }
     if let Some(t) = wo.completed_at {
-        lines.push(format!("completed:   {t}"));
+        add("completed", &t.to_string());
     }
-    lines.push(format!("duration:    {}", run_duration(wo, now)));
-    lines.push(format!("max time:    {}s", wo.max_time));
+    add("duration", &run_duration(wo, now));
+    add("max time", &format!("{}s", wo.max_time));
     if let Some(t) = wo.timeout_at
         && !wo.status.is_terminal()
     {
-        lines.push(format!("timeout at:  {t}"));
+        add("timeout at", &t.to_string());
     }
     if let Some(pid) = wo.pid {
-        lines.push(format!("pid:         {pid}"));
+        add("pid", &pid.to_string());
     }
     if let Some(r) = wo.result {
-        lines.push(format!("result:      {}", r.as_str()));
+        add("result", r.as_str());
     }
     if let Some(c) = wo.exit_code {
-        lines.push(format!("exit code:   {c}"));
+        add("exit code", &c.to_string());
     }
     if let Some(s) = wo.signal {
-        lines.push(format!("signal:      {s}"));
+        add("signal", &s.to_string());
     }
     if let Some(e) = &wo.error {
-        lines.push(format!("error:       {e}"));
+        add("error", e);
     }
     if let Some(p) = &wo.parent_id {
-        lines.push(format!(
-            "follows up:  {p}{}",
-            wo.resume_session
-                .as_deref()
-                .map(|s| format!(" (session {s})"))
-                .unwrap_or_default()
-        ));
+        add(
+            "follows up",
+            &format!(
+                "{p}{}",
+                wo.resume_session
+                    .as_deref()
+                    .map(|s| format!(" (session {s})"))
+                    .unwrap_or_default()
+            ),
+        );
     }
     if let Some(r) = &wo.agent_result {
-        lines.push(format!("agent run:   {}", agent_facts(r)));
+        add("agent run", &agent_facts(r));
         if let Some(s) = &r.session_id {
-            lines.push(format!("session:     {s}"));
+            add("session", s);
         }
         if let Some(s) = &r.summary {
-            let mut first = true;
-            for l in s.lines() {
-                lines.push(format!(
-                    "{}{l}",
-                    if first {
-                        "summary:     "
-                    } else {
-                        "             "
-                    }
-                ));
-                first = false;
-            }
+            add("summary", s);
         }
     }
     if let Some(w) = &wo.worktree {
-        lines.push(format!(
-            "worktree:    {} (branch {}, from {})",
-            w.path,
-            w.branch,
-            short_sha(&w.base)
-        ));
+        add(
+            "worktree",
+            &format!(
+                "{} (branch {}, from {})",
+                w.path,
+                w.branch,
+                short_sha(&w.base)
+            ),
+        );
         if let Some(c) = &w.changes {
-            lines.push(format!("changes:     {}", c.describe()));
+            add("changes", &c.describe());
         }
     }
     if !wo.env.is_empty() {
         // Names only: values may be secrets (`--json` has them).
-        lines.push(format!(
-            "env:         {}",
-            wo.env.keys().cloned().collect::<Vec<_>>().join(", ")
-        ));
+        add(
+            "env",
+            &wo.env.keys().cloned().collect::<Vec<_>>().join(", "),
+        );
     }
-    lines.push(format!("prompt:      {}", wo.task_prompt));
+    add("prompt", &wo.task_prompt);
     for run in &d.runs {
-        lines.push(format!(
-            "run {}: {} started {}{}",
-            run.id,
-            run.status,
-            run.started_at,
-            run.result
-                .map(|r| format!(" ({})", r.as_str()))
-                .unwrap_or_default()
-        ));
+        lines.push(
+            one_line(&format!(
+                "run {}: {} started {}{}",
+                run.id,
+                run.status,
+                run.started_at,
+                run.result
+                    .map(|r| format!(" ({})", r.as_str()))
+                    .unwrap_or_default()
+            ))
+            .into_owned(),
+        );
         if let Some(h) = &run.executor {
             let state = match (&run.executor_state, &run.executor_reason) {
                 (Some(s), Some(r)) if run.status == Status::Running => format!(", {s}: {r}"),
                 (Some(s), None) if run.status == Status::Running => format!(", {s}"),
                 _ => String::new(),
             };
-            lines.push(format!("  supervised by: {}{state}", h.describe()));
+            lines.push(one_line(&format!("  supervised by: {}{state}", h.describe())).into_owned());
         }
         if let Some(c) = &run.cgroup {
-            lines.push(format!("  cgroup:        {c}"));
+            lines.push(one_line(&format!("  cgroup:        {c}")).into_owned());
         }
         if run.peak_memory_bytes.is_some() || run.cpu_time_ms.is_some() {
             lines.push(format!(
                 "  usage:         peak memory {}, CPU time {}",
                 run.peak_memory_bytes
-                    .map(crate::model::units::format_size)
+                    .map(format_size)
                     .unwrap_or_else(|| "-".into()),
                 run.cpu_time_ms
                     .map(|ms| format_duration(Duration::from_millis(ms)))
@@ -300,7 +395,58 @@ pub fn detail(d: &WorkOrderDetail) -> String {
     lines.join("\n")
 }
 
+/// `3 (set at run time; configured 2)` when a run-time change is in force.
+fn setting(value: String, configured: String, overridden: bool) -> String {
+    if overridden {
+        format!("{value} (set at run time; configured {configured})")
+    } else {
+        value
+    }
+}
+
+/// The admission settings in force, one per line (`queue config`, `pause`).
+pub fn queue_config(c: &QueueConfig) -> String {
+    let over = |name: &str| c.overrides.iter().any(|o| o == name);
+    let lines = [
+        format!(
+            "paused:          {}",
+            if c.paused {
+                "yes (queued work stays queued; `agentgate queue resume` resumes)"
+            } else {
+                "no"
+            }
+        ),
+        format!(
+            "max concurrent:  {}",
+            setting(
+                c.max_concurrent.to_string(),
+                c.configured_max_concurrent.to_string(),
+                over("maxConcurrent")
+            )
+        ),
+        format!(
+            "stagger delay:   {}",
+            setting(
+                delay(c.stagger_delay_ms),
+                delay(c.configured_stagger_delay_ms),
+                over("staggerDelayMs")
+            )
+        ),
+        format!(
+            "min memory:      {}",
+            setting(
+                format_size(c.min_memory_bytes),
+                format_size(c.configured_min_memory_bytes),
+                over("minMemoryBytes")
+            )
+        ),
+    ];
+    lines.join("\n")
+}
+
 pub fn health(h: &Health) -> String {
+    let c = &h.config;
+    let over = |name: &str| c.overrides.iter().any(|o| o == name);
     let mut lines = vec![
         format!("status:       {}", h.status),
         format!(
@@ -311,7 +457,14 @@ pub fn health(h: &Health) -> String {
                 .map(|ms| format_duration(Duration::from_millis(ms)))
                 .unwrap_or_else(|| "-".into())
         ),
-        format!("queued:       {}", h.queued_count),
+        format!(
+            "queued:       {}{}",
+            h.queued_count,
+            h.queued_reason
+                .as_deref()
+                .map(|r| format!(" (next: {})", one_line(r)))
+                .unwrap_or_default()
+        ),
         format!(
             "finished:     {} succeeded, {} failed, {} canceled",
             h.completed_count, h.failed_count, h.canceled_count
@@ -324,9 +477,28 @@ pub fn health(h: &Health) -> String {
             h.min_memory_mb
         ),
         format!(
-            "auto-process: {}, accepting: {}",
+            "admission:    {}, auto-process: {}, accepting: {}",
+            if h.paused { "PAUSED" } else { "on" },
             if h.auto_process { "on" } else { "off" },
             if h.accepting { "yes" } else { "no" }
+        ),
+        format!(
+            "limits:       max concurrent {}, stagger delay {}, min memory {}",
+            setting(
+                c.max_concurrent.to_string(),
+                c.configured_max_concurrent.to_string(),
+                over("maxConcurrent")
+            ),
+            setting(
+                delay(c.stagger_delay_ms),
+                delay(c.configured_stagger_delay_ms),
+                over("staggerDelayMs")
+            ),
+            setting(
+                format_size(c.min_memory_bytes),
+                format_size(c.configured_min_memory_bytes),
+                over("minMemoryBytes")
+            )
         ),
         format!(
             "storage:      {} quarantined, {} orphan runs removed, {} dangling run refs",
@@ -334,21 +506,24 @@ pub fn health(h: &Health) -> String {
         ),
     ];
     for e in &h.executors {
-        lines.push(format!(
-            "{:<13} {} of {} running; {}{}",
-            format!("{}:", e.name),
-            e.running,
-            e.max_concurrent,
-            if e.healthy { "" } else { "UNHEALTHY: " },
-            e.detail
-        ));
+        lines.push(
+            one_line(&format!(
+                "{:<13} {} of {} running; {}{}",
+                format!("{}:", e.name),
+                e.running,
+                e.max_concurrent,
+                if e.healthy { "" } else { "UNHEALTHY: " },
+                e.detail
+            ))
+            .into_owned(),
+        );
     }
     if h.alerts.is_empty() {
         lines.push("alerts:       none".into());
     } else {
         lines.push("alerts:".into());
         for a in &h.alerts {
-            lines.push(format!("  [{}] {}", a.kind, a.message));
+            lines.push(one_line(&format!("  [{}] {}", a.kind, a.message)).into_owned());
         }
     }
     lines.join("\n")

@@ -9,7 +9,7 @@ use std::time::Duration;
 use serde_json::json;
 use tokio::time::Instant;
 
-use super::{CliError, print_json, render, unexpected};
+use super::{CliError, print_json, render, table, unexpected};
 use crate::model::units::format_duration;
 use crate::model::{Status, WorkOrder};
 use crate::rpc::client::Client;
@@ -39,7 +39,8 @@ pub async fn logs(socket: &Path, req: LogsRequest) -> Result<(), CliError> {
                     if wo.current_run_id.is_none() {
                         eprintln!(
                             "note: work order {} is {} and has no output yet; use --follow to wait for it",
-                            wo.id, wo.status
+                            table::one_line(&wo.id),
+                            wo.status
                         );
                     }
                     return Ok(());
@@ -49,7 +50,7 @@ pub async fn logs(socket: &Path, req: LogsRequest) -> Result<(), CliError> {
                 } else {
                     Err(CliError::Failed(format!(
                         "work order {} {}",
-                        wo.id,
+                        table::one_line(&wo.id),
                         render::outcome(&wo)
                     )))
                 };
@@ -72,7 +73,7 @@ impl Progress {
             return;
         }
         let line = progress_line(items, self.started.elapsed());
-        let width = render::terminal_width().saturating_sub(1).max(20);
+        let width = table::stderr_width().saturating_sub(1).max(20);
         let mut err = std::io::stderr().lock();
         let _ = write!(err, "\r\x1b[2K{}", render::truncate(&line, width));
         let _ = err.flush();
@@ -124,6 +125,12 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
+/// Why `queue wait` stopped before the end.
+enum Cut {
+    Timeout,
+    Interrupted,
+}
+
 /// `queue wait ID... [--timeout DUR] [--json]`.
 pub async fn wait(
     socket: &Path,
@@ -135,7 +142,7 @@ pub async fn wait(
     let deadline = timeout.map(|t| started + t);
     let mut client = Client::connect(socket).await?;
     client
-        .start_stream(Request::Wait(WaitRequest { ids }))
+        .start_stream(Request::Wait(WaitRequest { ids: ids.clone() }))
         .await?;
     let mut progress = Progress {
         enabled: std::io::stderr().is_terminal(),
@@ -144,14 +151,17 @@ pub async fn wait(
     };
     let mut redraw = tokio::time::interval(Duration::from_secs(1));
     let mut last: Vec<WaitItem> = Vec::new();
-    let done: Vec<WorkOrder> = loop {
+    // Ctrl-C is caught only while waiting: the progress line is erased first.
+    let interrupt = tokio::signal::ctrl_c();
+    tokio::pin!(interrupt);
+    let outcome: Result<Vec<WorkOrder>, Cut> = loop {
         tokio::select! {
             reply = client.next_reply() => match reply {
                 Ok(Reply::WaitProgress(items)) => {
                     last = items;
                     progress.draw(&last);
                 }
-                Ok(Reply::WaitDone(wos)) => break wos,
+                Ok(Reply::WaitDone(wos)) => break Ok(wos),
                 Ok(r) => {
                     progress.clear();
                     return Err(unexpected(r));
@@ -162,24 +172,18 @@ pub async fn wait(
                 }
             },
             _ = redraw.tick(), if progress.enabled => progress.draw(&last),
-            _ = sleep_until(deadline) => {
-                progress.clear();
-                let pending: Vec<String> = last
-                    .iter()
-                    .filter(|i| !i.status.is_terminal())
-                    .map(|i| format!("{} ({})", i.id, i.status))
-                    .collect();
-                return Err(CliError::Timeout(format!(
-                    "timed out after {}: still waiting for {} of {}: {}; they keep going (cancel with `agentgate queue cancel ID`)",
-                    format_duration(timeout.unwrap_or_default()),
-                    pending.len(),
-                    last.len(),
-                    pending.join(", ")
-                )));
-            }
+            _ = sleep_until(deadline) => break Err(Cut::Timeout),
+            _ = &mut interrupt => break Err(Cut::Interrupted),
         }
     };
     progress.clear();
+    let done = match outcome {
+        Ok(done) => done,
+        Err(cut) => {
+            drop(client);
+            return cut_short(socket, &ids, &last, cut, timeout, json).await;
+        }
+    };
     let failed: Vec<&WorkOrder> = done
         .iter()
         .filter(|w| w.status != Status::Succeeded)
@@ -190,9 +194,17 @@ pub async fn wait(
             "allSucceeded": failed.is_empty(),
         }));
     } else {
-        let width = done.iter().map(|w| w.id.len()).max().unwrap_or(0);
-        for wo in &done {
-            println!("{:width$}  {}", wo.id, render::outcome(wo));
+        let ids: Vec<String> = done
+            .iter()
+            .map(|w| table::one_line(&w.id).into_owned())
+            .collect();
+        let width = ids.iter().map(|i| table::width(i)).max().unwrap_or(0);
+        for (wo, id) in done.iter().zip(&ids) {
+            println!(
+                "{id}{}  {}",
+                " ".repeat(width - table::width(id)),
+                render::outcome(wo)
+            );
             // What the agent itself says it did.
             if let Some(r) = &wo.agent_result {
                 let facts = render::agent_facts(r);
@@ -218,6 +230,55 @@ pub async fn wait(
                 .collect::<Vec<_>>()
                 .join(", ")
         )))
+    }
+}
+
+/// A wait that ended early (timeout, Ctrl-C): what is known is printed with
+/// `--json` (the work orders as they stand), and the error says what goes on.
+async fn cut_short(
+    socket: &Path,
+    ids: &[String],
+    last: &[WaitItem],
+    cut: Cut,
+    timeout: Option<Duration>,
+    json: bool,
+) -> Result<(), CliError> {
+    if json {
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            let known = match Client::connect(socket).await {
+                Ok(mut c) => match c.call(Request::Show(id.clone())).await {
+                    Ok(Reply::Show(d)) => Some(d.to_json()),
+                    _ => None,
+                },
+                Err(_) => None,
+            };
+            items.push(known.unwrap_or_else(|| {
+                let status = last.iter().find(|i| &i.id == id).map(|i| i.status);
+                json!({"id": id, "status": status})
+            }));
+        }
+        let mut v = json!({"items": items, "allSucceeded": false});
+        match cut {
+            Cut::Timeout => v["timedOut"] = json!(true),
+            Cut::Interrupted => v["interrupted"] = json!(true),
+        }
+        print_json(&v);
+    }
+    let pending: Vec<String> = last
+        .iter()
+        .filter(|i| !i.status.is_terminal())
+        .map(|i| format!("{} ({})", i.id, i.status))
+        .collect();
+    match cut {
+        Cut::Interrupted => Err(CliError::Interrupted),
+        Cut::Timeout => Err(CliError::Timeout(format!(
+            "timed out after {}: still waiting for {} of {}: {}; they keep going (cancel with `agentgate queue cancel ID`)",
+            format_duration(timeout.unwrap_or_default()),
+            pending.len(),
+            last.len(),
+            pending.join(", ")
+        ))),
     }
 }
 

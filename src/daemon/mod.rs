@@ -65,6 +65,8 @@ pub enum DaemonError {
     Http(String),
     #[error("{0}")]
     Slurm(String),
+    #[error(transparent)]
+    Tuning(#[from] queue::tuning::TuningError),
 }
 
 /// `<root>/daemon.json`: who holds the root, for clients and a refused second daemon.
@@ -169,6 +171,8 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
         source,
     })?;
     let _lock = take_lock(&root)?;
+    // Run-time changes (pause, limits) win over the configured values.
+    let overrides = queue::tuning::Overrides::load(&root)?;
     let started = std::time::Instant::now();
     let store = Store::open(&root)?;
     let loaded = store.load()?;
@@ -200,7 +204,7 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    let outcome = runtime.block_on(serve(settings, store, loaded, cgroups));
+    let outcome = runtime.block_on(serve(settings, store, loaded, overrides, cgroups));
     // Whatever is still running is its supervisors' business now.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     drop(_lock);
@@ -239,6 +243,7 @@ async fn serve(
     settings: DaemonSettings,
     store: Store,
     loaded: crate::store::Loaded,
+    overrides: queue::tuning::Overrides,
     cgroups: CgroupPlan,
 ) -> Result<Ending, DaemonError> {
     // Signal handlers first: a SIGTERM at any point from here on is a graceful
@@ -268,8 +273,8 @@ async fn serve(
                 SlurmExecutor::new(settings.slurm.clone(), binary)
             }),
         }),
-        loaded.orders,
-        loaded.report,
+        (loaded.orders, loaded.report),
+        overrides,
         changes.clone(),
     );
     actor.recover().await;
@@ -322,6 +327,14 @@ async fn serve(
         auto_process = settings.auto_process,
         "daemon serving"
     );
+    let queue = service
+        .config(crate::service::ConfigChange::default())
+        .await;
+    if let Ok(q) = queue
+        && (q.paused || !q.overrides.is_empty())
+    {
+        tracing::info!(paused = q.paused, overrides = ?q.overrides, max_concurrent = q.max_concurrent, stagger_delay_ms = q.stagger_delay_ms, min_memory = q.min_memory_bytes, "run-time queue settings in force (queue-settings.json)");
+    }
 
     let stop = ShutdownRequest {
         keep_running: false,

@@ -52,6 +52,9 @@ pub struct RunSpec {
 /// What an executor reports about its runs, in order per run: any number of
 /// `Status`, at most one `Started`, then exactly one `Ended` (whose reason may
 /// be `Lost`).
+// A handful of events per run, moved once through a channel: the size of
+// `Ended` costs nothing worth a box (newer clippy flags it).
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum ExecEvent {
     /// The run's state in the executor changed (a Slurm job's PENDING and

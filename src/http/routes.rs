@@ -50,6 +50,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/work-orders/{id}/runs", post(start))
         .route("/api/v1/runs/{id}", get(get_run))
         .route("/api/v1/queue/health", get(queue_health))
+        .route("/api/v1/queue/pause", post(queue_pause))
+        .route("/api/v1/queue/resume", post(queue_resume))
+        .route(
+            "/api/v1/queue/config",
+            get(queue_config).patch(queue_config_patch),
+        )
         .route("/health", get(health_root))
         .route("/health/live", get(health_live))
         .route("/health/ready", get(health_ready))
@@ -307,6 +313,41 @@ fn opt_bool(m: &Map<String, Value>, field: &str) -> Result<Option<bool>, ApiErro
     }
 }
 
+fn opt_strings(m: &Map<String, Value>, field: &str) -> Result<Vec<String>, ApiError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(vec![]),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| {
+                i.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| bad(field, format!("{field} must be an array of strings")))
+            })
+            .collect(),
+        Some(_) => Err(bad(field, format!("{field} must be an array of strings"))),
+    }
+}
+
+fn opt_i32(m: &Map<String, Value>, field: &str) -> Result<Option<i32>, ApiError> {
+    match m.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok())
+            .map(Some)
+            .ok_or_else(|| {
+                bad(
+                    field,
+                    format!(
+                        "{field} must be a whole number from {} to {}",
+                        i32::MIN,
+                        i32::MAX
+                    ),
+                )
+            }),
+    }
+}
+
 fn query_pairs(q: &Option<String>) -> Result<Vec<(String, String)>, ApiError> {
     match q.as_deref() {
         None | Some("") => Ok(vec![]),
@@ -435,6 +476,9 @@ async fn submit(
             )),
             None => None,
         },
+        depends_on: try_resp!(&rid, opt_strings(&m, "dependsOn")),
+        priority: try_resp!(&rid, opt_i32(&m, "priority")).unwrap_or(0),
+        labels: try_resp!(&rid, opt_strings(&m, "labels")),
         ..SubmitRequest::default()
     };
     match st.service.submit(req).await {
@@ -450,6 +494,12 @@ async fn list(
 ) -> Response {
     let pairs = try_resp!(&rid, query_pairs(&q));
     let statuses = try_resp!(&rid, query_statuses(&pairs));
+    // `label=a,b` or `label=a&label=b`: every one must be carried.
+    let labels: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "label")
+        .flat_map(|(_, v)| v.split(',').filter(|s| !s.is_empty()).map(str::to_string))
+        .collect();
     let limit = match query_get(&pairs, "limit") {
         None => 20,
         Some(s) => match s.parse::<u32>() {
@@ -473,6 +523,7 @@ async fn list(
         .service
         .list(ListQuery {
             statuses,
+            labels,
             limit: Some(limit),
             offset,
         })
@@ -665,6 +716,66 @@ async fn queue_health(State(st): State<AppState>, RequestId(rid): RequestId) -> 
         Ok(h) => ok(&rid, StatusCode::OK, h.to_json()),
         Err(e) => service_error(&rid, e),
     }
+}
+
+async fn queue_change(st: &AppState, rid: &str, change: ConfigChange) -> Response {
+    match st.service.config(change).await {
+        Ok(c) => ok(rid, StatusCode::OK, c.to_json()),
+        Err(e) => service_error(rid, e),
+    }
+}
+
+async fn queue_pause(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
+    let change = ConfigChange {
+        paused: Some(true),
+        ..ConfigChange::default()
+    };
+    queue_change(&st, &rid, change).await
+}
+
+async fn queue_resume(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
+    let change = ConfigChange {
+        paused: Some(false),
+        ..ConfigChange::default()
+    };
+    queue_change(&st, &rid, change).await
+}
+
+async fn queue_config(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
+    queue_change(&st, &rid, ConfigChange::default()).await
+}
+
+/// `PATCH /api/v1/queue/config`: `{maxConcurrent?, staggerDelayMs?,
+/// minMemoryBytes?, paused?, reset?}`; answers the settings now in force.
+async fn queue_config_patch(
+    State(st): State<AppState>,
+    RequestId(rid): RequestId,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    const FIELDS: [&str; 5] = [
+        "maxConcurrent",
+        "staggerDelayMs",
+        "minMemoryBytes",
+        "paused",
+        "reset",
+    ];
+    let body = try_resp!(&rid, body_or_error(body));
+    let m = try_resp!(&rid, json_object(&body, false));
+    if let Some(k) = m.keys().find(|k| !FIELDS.contains(&k.as_str())) {
+        return bad(
+            k,
+            format!("unknown setting {k:?}; known: {}", FIELDS.join(", ")),
+        )
+        .respond(&rid);
+    }
+    let change = ConfigChange {
+        paused: try_resp!(&rid, opt_bool(&m, "paused")),
+        max_concurrent: try_resp!(&rid, opt_u64(&m, "maxConcurrent")),
+        stagger_delay_ms: try_resp!(&rid, opt_u64(&m, "staggerDelayMs")),
+        min_memory_bytes: try_resp!(&rid, opt_u64(&m, "minMemoryBytes")),
+        reset: try_resp!(&rid, opt_bool(&m, "reset")).unwrap_or(false),
+    };
+    queue_change(&st, &rid, change).await
 }
 
 async fn health_root(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {

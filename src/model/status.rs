@@ -96,6 +96,9 @@ pub enum ResultKind {
     Stale,
     Interrupted,
     SpawnFailed,
+    /// Canceled before it ran: a work order it waited for (`--after`) failed
+    /// or was canceled.
+    DependencyFailed,
 }
 
 impl ResultKind {
@@ -109,6 +112,7 @@ impl ResultKind {
             ResultKind::Stale => "stale",
             ResultKind::Interrupted => "interrupted",
             ResultKind::SpawnFailed => "spawn_failed",
+            ResultKind::DependencyFailed => "dependency_failed",
         }
     }
 }

@@ -4,19 +4,26 @@
 use super::ModelError;
 use std::time::Duration;
 
-/// Parses `90s`, `5m`, `1h30m`, `1.5h`, `250ms`, `2d`; a bare number means seconds.
+/// Parses `90s`, `5m`, `1h30m`, `1.5h`, `250ms`, `2d`, and `0`. A bare number
+/// is refused: `30` could mean seconds or minutes, and a guess is a bug. The
+/// error does not repeat the input (callers name the flag and value).
 pub fn parse_duration(input: &str) -> Result<Duration, ModelError> {
     let err = || {
-        ModelError::Unit(format!(
-            "invalid duration {input:?}: use a number with a unit, e.g. 90s, 5m, 1h30m, 250ms"
-        ))
+        ModelError::Unit(
+            "not a duration: use a number with a unit, e.g. 90s, 5m, 1h30m, 250ms".into(),
+        )
     };
     let s = input.trim();
     if s.is_empty() {
         return Err(err());
     }
-    if let Ok(secs) = s.parse::<f64>() {
-        return secs_to_duration(secs).ok_or_else(err);
+    if let Ok(n) = s.parse::<f64>() {
+        if n == 0.0 {
+            return Ok(Duration::ZERO);
+        }
+        return Err(ModelError::Unit(format!(
+            "a duration needs a unit: {s}s, {s}m or {s}h (or ms, d)"
+        )));
     }
     let mut total = 0f64;
     let mut rest = s;
@@ -54,13 +61,10 @@ fn secs_to_duration(secs: f64) -> Option<Duration> {
     }
 }
 
-/// Parses `512MiB`, `2GiB`, `100MB`, `1024` (bytes), `0`.
+/// Parses `512MiB`, `2GiB`, `100MB`, `1024` (bytes), `0`. The error does not
+/// repeat the input (callers name the flag and value).
 pub fn parse_size(input: &str) -> Result<u64, ModelError> {
-    let err = || {
-        ModelError::Unit(format!(
-            "invalid size {input:?}: use a number with a unit, e.g. 512MiB, 2GiB"
-        ))
-    };
+    let err = || ModelError::Unit("not a size: use a number with a unit, e.g. 512MiB, 2GiB".into());
     let s = input.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
@@ -137,10 +141,12 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("1.5h").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
-        assert_eq!(parse_duration("30").unwrap(), Duration::from_secs(30));
-        for bad in ["", "abc", "5x", "-3s", "m", "1h30"] {
+        assert_eq!(parse_duration("0").unwrap(), Duration::ZERO);
+        for bad in ["", "abc", "5x", "-3s", "m", "1h30", "30", "1.5"] {
             assert!(parse_duration(bad).is_err(), "{bad:?}");
         }
+        let e = parse_duration("30").unwrap_err().to_string();
+        assert_eq!(e, "a duration needs a unit: 30s, 30m or 30h (or ms, d)");
     }
 
     #[test]

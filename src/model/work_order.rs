@@ -53,6 +53,14 @@ pub struct WorkOrder {
     pub worktree: Option<Worktree>,
     /// The agent's own account of its last run.
     pub agent_result: Option<AgentResult>,
+    /// Work orders that must all succeed before this one starts (`--after`).
+    pub depends_on: Vec<String>,
+    /// Higher starts first; FIFO among equals.
+    pub priority: i32,
+    /// Free-form tags for filtering (`--label`).
+    pub labels: Vec<String>,
+    /// The work order this one re-queues a copy of (`queue restart`).
+    pub restarted_from: Option<String>,
 }
 
 impl WorkOrder {
@@ -94,6 +102,10 @@ impl WorkOrder {
             resume_session: None,
             worktree: None,
             agent_result: None,
+            depends_on: vec![],
+            priority: 0,
+            labels: vec![],
+            restarted_from: None,
         }
     }
 
@@ -245,8 +257,20 @@ struct WorkOrderJson {
     worktree: Option<Worktree>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     agent_result: Option<AgentResult>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    depends_on: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    priority: i32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    labels: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    restarted_from: Option<String>,
     #[serde(flatten)]
     extra: Map<String, Value>,
+}
+
+fn is_zero(n: &i32) -> bool {
+    *n == 0
 }
 
 fn default_agent() -> String {
@@ -264,7 +288,7 @@ fn describe_error(e: serde_json::Error) -> String {
 
 /// Every key `WorkOrderJson` names. Preserved unknown fields never shadow them on
 /// output (a duplicate key would make the file unreadable).
-const KNOWN_KEYS: [&str; 27] = [
+const KNOWN_KEYS: [&str; 31] = [
     "id",
     "taskPrompt",
     "status",
@@ -292,6 +316,10 @@ const KNOWN_KEYS: [&str; 27] = [
     "resumeSession",
     "worktree",
     "agentResult",
+    "dependsOn",
+    "priority",
+    "labels",
+    "restartedFrom",
 ];
 
 /// Keys under which `extra` carries the verbatim stored value of a known field
@@ -351,6 +379,10 @@ impl WorkOrderJson {
             resume_session: w.resume_session.clone(),
             worktree: w.worktree.clone(),
             agent_result: w.agent_result.clone(),
+            depends_on: w.depends_on.clone(),
+            priority: w.priority,
+            labels: w.labels.clone(),
+            restarted_from: w.restarted_from.clone(),
             extra,
         }
     }
@@ -427,6 +459,10 @@ impl WorkOrderJson {
             resume_session: self.resume_session,
             worktree: self.worktree,
             agent_result: self.agent_result,
+            depends_on: self.depends_on,
+            priority: self.priority,
+            labels: self.labels,
+            restarted_from: self.restarted_from,
         };
         Ok((wo, self.extra))
     }
@@ -457,6 +493,19 @@ impl SharedWorkOrder {
                 .unwrap_or_default()
                 .into_boxed_str()
         })
+    }
+
+    /// The cached API JSON with a `queuedReason` appended: the reason changes
+    /// by the second, so it is never part of the cache.
+    pub fn api_json_with_reason(&self, reason: Option<&str>) -> std::borrow::Cow<'_, str> {
+        let json = self.api_json();
+        match (reason, json.strip_suffix('}')) {
+            (Some(r), Some(head)) => {
+                let r = serde_json::to_string(r).unwrap_or_else(|_| "\"\"".into());
+                std::borrow::Cow::Owned(format!("{head},\"queuedReason\":{r}}}"))
+            }
+            _ => std::borrow::Cow::Borrowed(json),
+        }
     }
 }
 
@@ -536,9 +585,28 @@ struct WorkOrderRef<'a> {
     worktree: Option<&'a Worktree>,
     #[serde(skip_serializing_if = "Option::is_none")]
     agent_result: Option<&'a AgentResult>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    depends_on: &'a [String],
+    priority: i32,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    labels: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    restarted_from: Option<&'a str>,
+    /// Why a queued work order waits; computed by the queue, never stored.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queued_reason: Option<&'a str>,
 }
 
 impl Serialize for WorkOrderApi<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        WorkOrderWithReason(self.0, None).serialize(s)
+    }
+}
+
+/// A work order's API JSON object with its `queuedReason` (when it waits).
+pub struct WorkOrderWithReason<'a>(pub &'a WorkOrder, pub Option<&'a str>);
+
+impl Serialize for WorkOrderWithReason<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let w = self.0;
         WorkOrderRef {
@@ -568,6 +636,11 @@ impl Serialize for WorkOrderApi<'_> {
             parent_id: w.parent_id.as_deref(),
             worktree: w.worktree.as_ref(),
             agent_result: w.agent_result.as_ref(),
+            depends_on: &w.depends_on,
+            priority: w.priority,
+            labels: &w.labels,
+            restarted_from: w.restarted_from.as_deref(),
+            queued_reason: self.1,
         }
         .serialize(s)
     }

@@ -23,6 +23,18 @@ pub enum ClientError {
     Service(ServiceError),
     #[error("protocol error talking to the daemon: {0}")]
     Protocol(String),
+    /// The daemon went away mid-conversation (stopped, crashed, restarted).
+    #[error("the daemon closed the connection{0} (stopped or restarted?)")]
+    Disconnected(String),
+}
+
+/// A broken connection, or a garbled one.
+fn io_failure(what: &str, e: std::io::Error) -> ClientError {
+    if e.kind() == std::io::ErrorKind::InvalidData {
+        ClientError::Protocol(format!("{what}: {e}"))
+    } else {
+        ClientError::Disconnected(format!(": {e}"))
+    }
 }
 
 pub struct Client {
@@ -63,7 +75,7 @@ impl Client {
         self.conn
             .send(bytes)
             .await
-            .map_err(|e| ClientError::Protocol(format!("send failed: {e}")))
+            .map_err(|e| io_failure("send failed", e))
     }
 
     async fn receive(&mut self) -> Result<ServerFrame, ClientError> {
@@ -83,10 +95,8 @@ impl Client {
     async fn receive_one(&mut self) -> Result<ServerFrame, ClientError> {
         match self.conn.next().await {
             Some(Ok(f)) => codec::decode(&f).map_err(|e| ClientError::Protocol(e.to_string())),
-            Some(Err(e)) => Err(ClientError::Protocol(format!("receive failed: {e}"))),
-            None => Err(ClientError::Protocol(
-                "the daemon closed the connection".into(),
-            )),
+            Some(Err(e)) => Err(io_failure("receive failed", e)),
+            None => Err(ClientError::Disconnected(String::new())),
         }
     }
 

@@ -17,7 +17,7 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
 pub const LOG_CHUNK: usize = 64 * 1024;
@@ -49,6 +49,14 @@ pub enum Request {
     /// offset,hasMore}`) in `JsonChunk` frames: what `queue list --json` prints
     /// to a pipe, assembled from each work order's cached JSON.
     ListJson(ListQuery),
+    /// Typed ids (prefixes, `--last`) to full ids: `Resolved`.
+    Resolve(ResolveRequest),
+    /// `queue restart`: `Submitted`.
+    Restart(RestartRequest),
+    /// `queue set-priority`: `Submitted` (the updated work order).
+    SetPriority(SetPriorityRequest),
+    /// `queue pause|resume|config`: `QueueConfig`.
+    Config(ConfigChange),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +86,8 @@ pub enum Reply {
         text: String,
         last: bool,
     },
+    Resolved(Vec<String>),
+    QueueConfig(QueueConfig),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -153,6 +163,10 @@ mod tests {
                 is_error: false,
                 summary: Some("done".into()),
             }),
+            depends_on: vec!["dep1".into(), "dep2".into()],
+            priority: 5,
+            labels: vec!["nightly".into()],
+            restarted_from: Some("orig1".into()),
         }
     }
 
@@ -186,6 +200,19 @@ mod tests {
         }
     }
 
+    fn queue_config() -> QueueConfig {
+        QueueConfig {
+            paused: true,
+            max_concurrent: 3,
+            stagger_delay_ms: 0,
+            min_memory_bytes: 1 << 30,
+            configured_max_concurrent: 2,
+            configured_stagger_delay_ms: 30_000,
+            configured_min_memory_bytes: 2 << 30,
+            overrides: vec!["maxConcurrent".into(), "staggerDelayMs".into()],
+        }
+    }
+
     fn round_trip<T: Serialize + serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(v: T) {
         let bytes = encode(&v).unwrap();
         let back: T = decode(&bytes).unwrap();
@@ -203,6 +230,9 @@ mod tests {
                 max_iterations: None,
                 env: BTreeMap::from([("K".to_string(), "v".to_string())]),
                 worktree: Some(true),
+                depends_on: vec!["dep1".into()],
+                priority: -2,
+                labels: vec!["l1".into(), "l2".into()],
             }),
             Request::Continue(ContinueRequest {
                 id: "a".into(),
@@ -212,6 +242,7 @@ mod tests {
             }),
             Request::List(ListQuery {
                 statuses: vec![Status::Queued, Status::WaitingForChildren],
+                labels: vec![],
                 limit: None,
                 offset: 3,
             }),
@@ -260,8 +291,35 @@ mod tests {
             }),
             Request::ListJson(ListQuery {
                 statuses: vec![Status::Failed],
+                labels: vec!["nightly".into()],
                 limit: Some(5),
                 offset: 0,
+            }),
+            Request::Resolve(ResolveRequest {
+                ids: vec!["abcd".into()],
+                last: true,
+            }),
+            Request::Restart(RestartRequest {
+                id: "a".into(),
+                task_prompt: Some("again".into()),
+                agent_type: None,
+                max_time: Some(60),
+                max_iterations: None,
+                priority: Some(-3),
+                labels: Some(vec!["x".into()]),
+                env: BTreeMap::from([("K".to_string(), "v".to_string())]),
+                depends_on: Some(vec![]),
+            }),
+            Request::SetPriority(SetPriorityRequest {
+                id: "a".into(),
+                priority: 7,
+            }),
+            Request::Config(ConfigChange {
+                paused: Some(true),
+                max_concurrent: Some(3),
+                stagger_delay_ms: None,
+                min_memory_bytes: Some(0),
+                reset: true,
             }),
         ];
         for r in requests {
@@ -276,6 +334,7 @@ mod tests {
             Reply::Submitted(work_order()),
             Reply::List(ListPage {
                 items: vec![Arc::new(SharedWorkOrder::new(work_order()))],
+                reasons: vec![Some("paused".into())],
                 total: 1,
                 limit: 20,
                 offset: 0,
@@ -284,6 +343,11 @@ mod tests {
             Reply::Show(WorkOrderDetail {
                 work_order: work_order(),
                 runs: vec![run()],
+                queued_reason: Some("waiting for dep1".into()),
+                dependencies: vec![
+                    ("dep1".into(), Some(Status::Running)),
+                    ("dep2".into(), None),
+                ],
             }),
             Reply::Run(run()),
             Reply::Canceled(CancelOutcome {
@@ -335,6 +399,9 @@ mod tests {
                     max_concurrent: 64,
                 }],
                 timestamp: Timestamp(9),
+                paused: true,
+                queued_reason: Some("paused".into()),
+                config: queue_config(),
             }),
             Reply::Started(StartOutcome {
                 id: "a".into(),
@@ -361,6 +428,8 @@ mod tests {
                 text: "{\"items\":[]}".into(),
                 last: true,
             },
+            Reply::Resolved(vec!["a".into(), "b".into()]),
+            Reply::QueueConfig(queue_config()),
         ];
         for r in replies {
             round_trip(ServerFrame::Ok(Box::new(r)));
@@ -408,6 +477,7 @@ mod tests {
                 Arc::new(SharedWorkOrder::new(work_order())),
                 Arc::new(SharedWorkOrder::new(other)),
             ],
+            reasons: vec![None, Some("stagger (next start in \"27s\")".into())],
             total: 7,
             limit: 2,
             offset: 1,
@@ -418,9 +488,15 @@ mod tests {
             assert!(chunk > 100 || pieces.len() > 1, "{pieces:?}");
             let compact: serde_json::Value = serde_json::from_str(&pieces.concat()).unwrap();
             assert_eq!(compact, page.to_json());
+            assert_eq!(
+                compact["items"][1]["queuedReason"],
+                "stagger (next start in \"27s\")"
+            );
+            assert!(compact["items"][0].get("queuedReason").is_none());
         }
         let empty = ListPage {
             items: vec![],
+            reasons: vec![],
             total: 0,
             limit: 20,
             offset: 0,

@@ -186,6 +186,10 @@ async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError
         Request::Purge(r) => Reply::Purged(service.purge(r).await?),
         Request::Health => Reply::Health(service.health().await?),
         Request::Start(id) => Reply::Started(service.start(id).await?),
+        Request::Resolve(r) => Reply::Resolved(service.resolve(r).await?),
+        Request::Restart(r) => Reply::Submitted(service.restart(r).await?),
+        Request::SetPriority(r) => Reply::Submitted(service.set_priority(r).await?),
+        Request::Config(c) => Reply::QueueConfig(service.config(c).await?),
         Request::Shutdown(r) => {
             service.shutdown(r).await?;
             Reply::ShuttingDown

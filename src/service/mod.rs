@@ -2,6 +2,7 @@
 //! operation is a message to the queue actor, which alone owns the state.
 
 pub mod error;
+pub mod ids;
 pub mod logs;
 pub mod types;
 
@@ -35,6 +36,12 @@ pub enum Command {
     Health(Reply<Health>),
     Start(String, Reply<StartOutcome>),
     Shutdown(ShutdownRequest, Reply<()>),
+    /// Typed ids (prefixes, `--last`) to full ids, all or none.
+    Resolve(ResolveRequest, Reply<Vec<String>>),
+    Restart(RestartRequest, Reply<WorkOrder>),
+    SetPriority(SetPriorityRequest, Reply<WorkOrder>),
+    /// Pause, resume, change live settings (an empty change reads them).
+    Config(ConfigChange, Reply<QueueConfig>),
 }
 
 /// Published by the actor whenever a work order's status changes (or it is
@@ -136,6 +143,18 @@ impl Service {
     }
     pub async fn shutdown(&self, req: ShutdownRequest) -> Result<(), ServiceError> {
         self.call(|r| Command::Shutdown(req, r)).await
+    }
+    pub async fn resolve(&self, req: ResolveRequest) -> Result<Vec<String>, ServiceError> {
+        self.call(|r| Command::Resolve(req, r)).await
+    }
+    pub async fn restart(&self, req: RestartRequest) -> Result<WorkOrder, ServiceError> {
+        self.call(|r| Command::Restart(req, r)).await
+    }
+    pub async fn set_priority(&self, req: SetPriorityRequest) -> Result<WorkOrder, ServiceError> {
+        self.call(|r| Command::SetPriority(req, r)).await
+    }
+    pub async fn config(&self, change: ConfigChange) -> Result<QueueConfig, ServiceError> {
+        self.call(|r| Command::Config(change, r)).await
     }
 
     /// Purge: resolve the set, stop whatever is still queued or running (the

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::model::work_order::WorkOrderApi;
+use crate::model::work_order::WorkOrderWithReason;
 use crate::model::{Run, SharedWorkOrder, Status, Timestamp, WorkOrder, WorkspaceInput};
 use crate::store::StorageReport;
 
@@ -25,6 +25,71 @@ pub struct SubmitRequest {
     /// A git worktree of its own: `Some(true)` asks for one (the source must
     /// be a local git repository), `None` takes the daemon's default.
     pub worktree: Option<bool>,
+    /// Full ids of work orders that must succeed before this one starts.
+    pub depends_on: Vec<String>,
+    /// Higher starts first (default 0); FIFO within a priority.
+    pub priority: i32,
+    pub labels: Vec<String>,
+}
+
+/// `queue restart`: a copy of a finished work order, queued again; each
+/// `Some` (and every `env` entry) overrides what is copied.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RestartRequest {
+    pub id: String,
+    pub task_prompt: Option<String>,
+    pub agent_type: Option<String>,
+    pub max_time: Option<u64>,
+    pub max_iterations: Option<u32>,
+    pub priority: Option<i32>,
+    /// Replaces the copied labels.
+    pub labels: Option<Vec<String>>,
+    /// Added to (or replacing values of) the copied variables.
+    pub env: BTreeMap<String, String>,
+    /// Replaces the copied dependencies (`Some(vec![])` drops them).
+    pub depends_on: Option<Vec<String>>,
+}
+
+/// Ids as a person types them: full ids, unique prefixes (4+ characters),
+/// and `last` for the newest work order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolveRequest {
+    pub ids: Vec<String>,
+    pub last: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetPriorityRequest {
+    pub id: String,
+    pub priority: i32,
+}
+
+/// A change to the running daemon's admission (`queue pause|resume|config`);
+/// `None` leaves a setting as it is. Changes are persisted in the root.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConfigChange {
+    pub paused: Option<bool>,
+    pub max_concurrent: Option<u64>,
+    pub stagger_delay_ms: Option<u64>,
+    pub min_memory_bytes: Option<u64>,
+    /// Drop the persisted overrides (back to flags, env and config file).
+    pub reset: bool,
+}
+
+/// Admission settings as the daemon applies them now, and as configured at
+/// start (flags > env > config file > default); `overrides` names those
+/// changed at run time (persisted, they win over the configured value).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueConfig {
+    pub paused: bool,
+    pub max_concurrent: u64,
+    pub stagger_delay_ms: u64,
+    pub min_memory_bytes: u64,
+    pub configured_max_concurrent: u64,
+    pub configured_stagger_delay_ms: u64,
+    pub configured_min_memory_bytes: u64,
+    /// API names (`maxConcurrent`, `staggerDelayMs`, `minMemoryBytes`).
+    pub overrides: Vec<String>,
 }
 
 /// `queue continue`: a follow-up that resumes a finished work order's agent
@@ -38,9 +103,11 @@ pub struct ContinueRequest {
     pub max_iterations: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListQuery {
     pub statuses: Vec<Status>,
+    /// Only work orders carrying every one of these labels.
+    pub labels: Vec<String>,
     /// `None` = all.
     pub limit: Option<u32>,
     pub offset: u32,
@@ -50,6 +117,8 @@ pub struct ListQuery {
 pub struct ListPage {
     /// Shared with the actor's state: a listing copies pointers.
     pub items: Vec<Arc<SharedWorkOrder>>,
+    /// Why each item waits (queued ones only), by position in `items`.
+    pub reasons: Vec<Option<String>>,
     pub total: u64,
     pub limit: u32,
     pub offset: u32,
@@ -60,6 +129,10 @@ pub struct ListPage {
 pub struct WorkOrderDetail {
     pub work_order: WorkOrder,
     pub runs: Vec<Run>,
+    /// Why it waits, while queued.
+    pub queued_reason: Option<String>,
+    /// Its dependencies as they stand (`None`: purged).
+    pub dependencies: Vec<(String, Option<Status>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -143,6 +216,11 @@ pub struct Health {
     /// Where runs execute: each executor's health and load.
     pub executors: Vec<ExecutorHealth>,
     pub timestamp: Timestamp,
+    /// Admission is paused (`queue pause`).
+    pub paused: bool,
+    /// Why the next queued work order waits.
+    pub queued_reason: Option<String>,
+    pub config: QueueConfig,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -192,7 +270,7 @@ impl ListPage {
                 if next > 0 {
                     out.push(',');
                 }
-                out.push_str(self.items[next].api_json());
+                out.push_str(&self.items[next].api_json_with_reason(self.reason(next)));
                 next += 1;
             }
             if next == self.items.len() {
@@ -207,6 +285,13 @@ impl ListPage {
     }
 }
 
+impl ListPage {
+    /// Why item `i` waits, if it does.
+    pub fn reason(&self, i: usize) -> Option<&str> {
+        self.reasons.get(i).and_then(|r| r.as_deref())
+    }
+}
+
 /// `{items,total,limit,offset,hasMore}` serialised straight from a borrow.
 pub struct ListPageJson<'a>(pub &'a ListPage);
 
@@ -214,7 +299,12 @@ impl Serialize for ListPageJson<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let p = self.0;
-        let items: Vec<WorkOrderApi<'_>> = p.items.iter().map(|w| WorkOrderApi(w)).collect();
+        let items: Vec<WorkOrderWithReason<'_>> = p
+            .items
+            .iter()
+            .enumerate()
+            .map(|(i, w)| WorkOrderWithReason(w, p.reason(i)))
+            .collect();
         let mut m = s.serialize_map(Some(5))?;
         m.serialize_entry("items", &items)?;
         m.serialize_entry("total", &p.total)?;
@@ -227,7 +317,11 @@ impl Serialize for ListPageJson<'_> {
 
 impl WorkOrderDetail {
     pub fn to_json(&self) -> Value {
-        let mut v = self.work_order.to_json();
+        let mut v = serde_json::to_value(WorkOrderWithReason(
+            &self.work_order,
+            self.queued_reason.as_deref(),
+        ))
+        .unwrap_or(Value::Null);
         if let Value::Object(m) = &mut v {
             m.insert(
                 "runs".into(),
@@ -235,6 +329,23 @@ impl WorkOrderDetail {
             );
         }
         v
+    }
+}
+
+impl QueueConfig {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "paused": self.paused,
+            "maxConcurrent": self.max_concurrent,
+            "staggerDelayMs": self.stagger_delay_ms,
+            "minMemoryBytes": self.min_memory_bytes,
+            "configured": {
+                "maxConcurrent": self.configured_max_concurrent,
+                "staggerDelayMs": self.configured_stagger_delay_ms,
+                "minMemoryBytes": self.configured_min_memory_bytes,
+            },
+            "overrides": self.overrides,
+        })
     }
 }
 
@@ -293,6 +404,9 @@ impl Health {
                 "running": e.running, "maxConcurrent": e.max_concurrent,
             })).collect::<Vec<_>>(),
             "timestamp": self.timestamp.to_rfc3339(),
+            "paused": self.paused,
+            "queuedReason": self.queued_reason,
+            "config": self.config.to_json(),
         })
     }
 }

@@ -1,338 +1,220 @@
-//! Admission: what a submit is checked against, and when queued work starts
-//! (event-driven: after a submit, an exit, a cancel, a tick, or exactly when
-//! the stagger delay ends).
+//! Admission: when queued work starts (event-driven: after a submit, an exit,
+//! a cancel, a tick, or exactly when the stagger delay ends), and why queued
+//! work waits. `gate` is the one place that decides whether an automatic start
+//! may happen on an executor; the reasons shown for queued work
+//! (`queuedReason`) are read from it and from the queue's order.
 
+use std::collections::HashMap;
+use std::fmt;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::{Actor, io_block};
-use crate::daemon::workspace;
-use crate::model::work_order::{DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_TIME, MAX_TIME_RANGE};
-use crate::model::{
-    ExecutorKind, Status, WorkOrder, WorkspaceInput, WorkspaceSource, Worktree, new_id,
-};
+use super::{Actor, queue_key};
+use crate::model::units::{format_duration, format_size};
+use crate::model::{ExecutorKind, Status, WorkOrder};
 use crate::service::*;
 use crate::sys::proc;
 
-const DEFAULT_AGENT: &str = "claude-code-subscription";
-const MAX_PROMPT_BYTES: usize = 512 * 1024;
 /// Wait after a failed automatic start (a full or read-only disk) before the next.
 const START_RETRY: Duration = Duration::from_secs(10);
 
+/// Why a queued work order is not starting now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Hold {
+    ShuttingDown,
+    Paused,
+    /// Auto-processing is off: only `queue start` starts work.
+    Manual,
+    /// A dependency has not succeeded yet (`more` others neither).
+    Waiting {
+        id: String,
+        more: usize,
+    },
+    Concurrency {
+        running: usize,
+        max: usize,
+        executor: ExecutorKind,
+    },
+    /// After a failed automatic start.
+    Backoff {
+        left: Duration,
+    },
+    Stagger {
+        left: Duration,
+    },
+    Memory {
+        available: u64,
+        needed: u64,
+    },
+    /// Others start first: higher priority, or earlier in the same one.
+    Behind {
+        ahead: usize,
+    },
+    /// Nothing holds it: it starts with the next admission pass.
+    Starting,
+}
+
+impl fmt::Display for Hold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Hold::ShuttingDown => write!(f, "shutting down"),
+            Hold::Paused => write!(f, "paused"),
+            Hold::Manual => write!(f, "auto-process off"),
+            Hold::Waiting { id, more: 0 } => write!(f, "waiting for {id}"),
+            Hold::Waiting { id, more } => write!(f, "waiting for {id} (+{more} more)"),
+            Hold::Concurrency {
+                running,
+                max,
+                executor: ExecutorKind::Local,
+            } => write!(f, "concurrency ({running} of {max} running)"),
+            Hold::Concurrency {
+                running,
+                max,
+                executor,
+            } => write!(
+                f,
+                "concurrency ({running} of {max} running on {})",
+                executor.as_str()
+            ),
+            Hold::Backoff { left } => write!(f, "start failed (retry in {})", seconds(*left)),
+            Hold::Stagger { left } => write!(f, "stagger (next start in {})", seconds(*left)),
+            Hold::Memory { available, needed } => write!(
+                f,
+                "memory ({} available, {} needed)",
+                spaced(format_size(*available)),
+                spaced(format_size(*needed))
+            ),
+            Hold::Behind { ahead } => write!(f, "priority ({ahead} ahead)"),
+            Hold::Starting => write!(f, "starting"),
+        }
+    }
+}
+
+/// A wait, rounded up to whole seconds: `27s`, `3m`.
+fn seconds(d: Duration) -> String {
+    let secs = d.as_millis().div_ceil(1000) as u64;
+    if secs < 60 {
+        format!("{secs}s")
+    } else {
+        format_duration(Duration::from_secs(secs))
+    }
+}
+
+/// `1.2GiB` -> `1.2 GiB`.
+fn spaced(size: String) -> String {
+    match size.find(|c: char| c.is_ascii_alphabetic()) {
+        Some(i) => format!("{} {}", &size[..i], &size[i..]),
+        None => size,
+    }
+}
+
 impl Actor {
-    pub(super) fn submit(&mut self, req: SubmitRequest) -> Result<WorkOrder, ServiceError> {
-        if !self.accepting {
-            return Err(ServiceError::unavailable(
-                "the daemon is shutting down and not accepting work",
-            ));
-        }
-        if req.task_prompt.trim().is_empty() {
-            return Err(ServiceError::bad_request(
-                "taskPrompt",
-                "taskPrompt is too short: it must not be empty",
-            ));
-        }
-        if req.task_prompt.len() > MAX_PROMPT_BYTES {
-            return Err(ServiceError::bad_request(
-                "taskPrompt",
-                format!("taskPrompt is too long: at most {MAX_PROMPT_BYTES} bytes"),
-            ));
-        }
-        let agent_type = req.agent_type.unwrap_or_else(|| DEFAULT_AGENT.to_string());
-        let Some(agent) = self.settings.agents.get(&agent_type) else {
-            let known: Vec<&str> = self.settings.agents.keys().map(String::as_str).collect();
-            return Err(ServiceError::bad_request(
-                "agentType",
-                format!(
-                    "unknown agent type {agent_type:?}; known: {} (add more under [agents.NAME] in the config file)",
-                    known.join(", ")
-                ),
-            ));
-        };
-        if let Some(problem) = workspace::prompt_problem(&agent_type, agent, &req.task_prompt) {
-            return Err(ServiceError::bad_request("taskPrompt", problem));
-        }
-        check_env(&req.env)?;
-        let input = req.workspace_source.ok_or_else(|| {
-            ServiceError::bad_request(
-                "workspaceSource",
-                format!(
-                    "workspaceSource is required; {}",
-                    crate::model::workspace::ACCEPTED_FORMS
-                ),
-            )
-        })?;
-        let source = normalise_source(&input, self.settings.github_owner.as_deref())?;
-        let max_time = req.max_time.unwrap_or(DEFAULT_MAX_TIME);
-        if !MAX_TIME_RANGE.contains(&max_time) {
-            return Err(ServiceError::bad_request(
-                "maxTime",
-                format!(
-                    "maxTime {max_time} is out of range: {}-{} seconds",
-                    MAX_TIME_RANGE.start(),
-                    MAX_TIME_RANGE.end()
-                ),
-            ));
-        }
-        let max_iterations = req.max_iterations.unwrap_or(DEFAULT_MAX_ITERATIONS);
-        if !(1..=10_000).contains(&max_iterations) {
-            return Err(ServiceError::bad_request(
-                "maxIterations",
-                "maxIterations must be between 1 and 10000",
-            ));
-        }
-        let mut id = new_id();
-        while self.entries.contains_key(&id) {
-            id = new_id();
-        }
-        let worktree = self.worktree_for(&id, &source, req.worktree)?;
-        let mut wo = WorkOrder::new_queued(
-            id,
-            req.task_prompt,
-            agent_type,
-            source,
-            max_time,
-            max_iterations,
-            self.next_created_at(),
-        );
-        wo.env = req.env;
-        wo.worktree = worktree;
-        self.enqueue(wo)
-    }
-
-    /// A new work order goes to the queue, or straight to a free slot.
-    fn enqueue(&mut self, wo: WorkOrder) -> Result<WorkOrder, ServiceError> {
-        tracing::info!(work_order = %wo.id, agent = %wo.agent_type, parent = ?wo.parent_id, "submitted");
-        // A free slot and nobody ahead: store it already running, one durable
-        // write on the submit-to-running path instead of two.
-        let kind = self.executor_of(&wo);
-        if self.queued.get(&kind).is_none_or(|q| q.is_empty()) && self.admission_open(kind) {
-            let id = wo.id.clone();
-            self.begin_run(wo, false)?;
-            return self.get(&id).cloned();
-        }
-        self.commit(wo.clone())?;
-        Ok(wo)
-    }
-
-    /// A git worktree of its own for work order `id`, if asked for (or the
-    /// daemon's default for local git sources).
-    fn worktree_for(
-        &self,
-        id: &str,
-        source: &WorkspaceSource,
-        asked: Option<bool>,
-    ) -> Result<Option<Worktree>, ServiceError> {
-        let explicit = asked == Some(true);
-        if !asked.unwrap_or(self.settings.worktree) {
-            return Ok(None);
-        }
-        let refuse = |why: String| {
-            if explicit {
-                Err(ServiceError::bad_request("worktree", why))
-            } else {
-                Ok(None) // the default only applies where it can
-            }
-        };
-        let WorkspaceSource::Local { path } = source else {
-            return refuse(
-                "a worktree needs a local git repository (--path); a clone is already private to its work order"
-                    .into(),
-            );
-        };
-        match io_block(|| workspace::git_repo_head(std::path::Path::new(path))) {
-            Ok((repo, head)) => Ok(Some(Worktree {
-                repo,
-                branch: format!("agentgate/{id}"),
-                base: head,
-                path: self.store.workspace_clone_dir(id).display().to_string(),
-                changes: None,
-            })),
-            Err(e) => refuse(format!(
-                "--worktree needs a local git repository with a commit: {path} is not one ({e})"
-            )),
-        }
-    }
-
-    /// `queue continue`: a new work order resuming `req.id`'s agent session,
-    /// in the same workspace, linked to it.
-    pub(super) fn continue_session(
-        &mut self,
-        req: ContinueRequest,
-    ) -> Result<WorkOrder, ServiceError> {
-        if !self.accepting {
-            return Err(ServiceError::unavailable(
-                "the daemon is shutting down and not accepting work",
-            ));
-        }
-        let parent = self.get(&req.id)?.clone();
-        if req.task_prompt.trim().is_empty() {
-            return Err(ServiceError::bad_request(
-                "taskPrompt",
-                "the follow-up prompt must not be empty",
-            ));
-        }
-        let Some(agent) = self.settings.agents.get(&parent.agent_type) else {
-            return Err(ServiceError::invalid_state(format!(
-                "agent type {:?} of work order {} is not configured any more",
-                parent.agent_type, parent.id
-            )));
-        };
-        if agent.resume_command.is_none() {
-            return Err(ServiceError::bad_request(
-                "id",
-                format!(
-                    "agent type {} cannot resume a session: give [agents.{}] a resume_command (with {{session_id}})",
-                    parent.agent_type, parent.agent_type
-                ),
-            ));
-        }
-        if !parent.status.is_terminal() {
-            return Err(ServiceError::invalid_state(format!(
-                "work order {} is {}; continue it once it has ended",
-                parent.id, parent.status
-            )));
-        }
-        let Some(session) = parent
-            .agent_result
-            .as_ref()
-            .and_then(|r| r.session_id.clone())
-        else {
-            return Err(ServiceError::invalid_state(format!(
-                "no session id is known for work order {}: its agent reported no result to resume",
-                parent.id
-            )));
-        };
-        if let Some(problem) =
-            workspace::prompt_problem(&parent.agent_type, agent, &req.task_prompt)
-        {
-            return Err(ServiceError::bad_request("taskPrompt", problem));
-        }
-        // The same workspace: its worktree, its clone, or its directory.
-        let dir = match (&parent.worktree, parent.workspace_source.is_cloned()) {
-            (Some(w), _) => w.path.clone(),
-            (None, true) => self
-                .store
-                .workspace_clone_dir(&parent.id)
-                .display()
-                .to_string(),
-            (None, false) => match &parent.workspace_source {
-                WorkspaceSource::Local { path } => path.clone(),
-                other => {
-                    return Err(ServiceError::invalid_state(format!(
-                        "work order {} has no workspace to continue in ({})",
-                        parent.id,
-                        other.describe()
-                    )));
-                }
-            },
-        };
-        if !std::path::Path::new(&dir).is_dir() {
-            return Err(ServiceError::invalid_state(format!(
-                "the workspace of work order {} ({dir}) is gone (purged?)",
-                parent.id
-            )));
-        }
-        let max_time = req.max_time.unwrap_or(parent.max_time);
-        let max_iterations = req.max_iterations.unwrap_or(parent.max_iterations);
-        if !MAX_TIME_RANGE.contains(&max_time) || !(1..=10_000).contains(&max_iterations) {
-            return Err(ServiceError::bad_request(
-                "maxTime",
-                "maxTime or maxIterations out of range",
-            ));
-        }
-        let mut id = new_id();
-        while self.entries.contains_key(&id) {
-            id = new_id();
-        }
-        let mut wo = WorkOrder::new_queued(
-            id,
-            req.task_prompt,
-            parent.agent_type.clone(),
-            WorkspaceSource::Local { path: dir },
-            max_time,
-            max_iterations,
-            self.next_created_at(),
-        );
-        wo.env = parent.env.clone();
-        wo.parent_id = Some(parent.id.clone());
-        wo.resume_session = Some(session);
-        self.enqueue(wo)
-    }
-
     /// Live runs on `kind`.
     pub(super) fn running_on(&self, kind: ExecutorKind) -> usize {
         self.live.values().filter(|l| l.executor == kind).count()
     }
 
+    /// How many runs may be in flight on `kind` now.
+    pub(super) fn max_concurrent_for(&self, kind: ExecutorKind) -> usize {
+        match kind {
+            ExecutorKind::Local => self.local_max_concurrent(),
+            ExecutorKind::Slurm => self.settings.slurm.max_concurrent,
+        }
+    }
+
     fn slot_free(&self, kind: ExecutorKind) -> bool {
-        self.running_on(kind) < self.settings.max_concurrent_for(kind)
+        self.running_on(kind) < self.max_concurrent_for(kind)
     }
 
-    /// Executors with queued work and a free slot.
-    fn startable(&self) -> impl Iterator<Item = ExecutorKind> + '_ {
-        self.queued
-            .iter()
-            .filter(|(_, q)| !q.is_empty())
-            .map(|(k, _)| *k)
-            .filter(|k| self.slot_free(*k))
+    /// What holds every queued work order, whatever its executor.
+    fn global_hold(&self) -> Option<Hold> {
+        if !self.accepting {
+            Some(Hold::ShuttingDown)
+        } else if self.paused() {
+            Some(Hold::Paused)
+        } else if !self.settings.auto_process {
+            Some(Hold::Manual)
+        } else {
+            None
+        }
     }
 
+    /// Whether an automatic start on `kind` may happen now, and if not, why:
+    /// admission on, a free slot there, no back-off after a failed start, the
+    /// stagger delay elapsed, enough memory (for work that runs on this machine).
+    pub(super) fn gate(&self, kind: ExecutorKind) -> Option<Hold> {
+        if let Some(h) = self.global_hold() {
+            return Some(h);
+        }
+        let running = self.running_on(kind);
+        let max = self.max_concurrent_for(kind);
+        if running >= max {
+            return Some(Hold::Concurrency {
+                running,
+                max,
+                executor: kind,
+            });
+        }
+        let now = Instant::now();
+        if let Some(at) = self.start_retry_at.filter(|at| now < *at) {
+            return Some(Hold::Backoff { left: at - now });
+        }
+        if let Some(last) = self.last_start {
+            let at = last + self.stagger_delay();
+            if now < at {
+                return Some(Hold::Stagger { left: at - now });
+            }
+        }
+        let needed = self.min_memory();
+        if kind == ExecutorKind::Local
+            && let Some(available) = proc::mem_available()
+            && available < needed
+        {
+            return Some(Hold::Memory { available, needed });
+        }
+        None
+    }
+
+    /// A new work order may skip the queue: nothing to wait for, nobody
+    /// ahead on its executor, and the gate open.
+    pub(super) fn may_start_at_once(&self, wo: &WorkOrder) -> bool {
+        let kind = self.executor_of(wo);
+        self.unmet_dependencies(wo).is_empty()
+            && self.ready.get(&kind).is_none_or(|q| q.is_empty())
+            && self.gate(kind).is_none()
+    }
+
+    /// When the stagger delay will let the next start happen, if that is
+    /// what holds it.
     pub(super) fn stagger_wake(&self) -> Option<Instant> {
-        if !self.settings.auto_process || !self.accepting {
+        if self.global_hold().is_some() {
             return None;
         }
-        self.startable().next()?;
-        let at = self.last_start? + self.settings.stagger_delay;
-        (at > Instant::now()).then_some(at)
-    }
-
-    /// Whether an automatic start on `kind` may happen now: a free slot there,
-    /// the stagger delay elapsed, enough memory (for work that runs on this
-    /// machine), auto-processing on.
-    fn admission_open(&self, kind: ExecutorKind) -> bool {
-        if !self.settings.auto_process || !self.accepting {
-            return false;
-        }
-        if !self.slot_free(kind) {
-            return false;
-        }
-        if self.start_retry_at.is_some_and(|at| Instant::now() < at) {
-            return false;
-        }
-        if let Some(last) = self.last_start
-            && last.elapsed() < self.settings.stagger_delay
-        {
-            return false;
-        }
-        if kind == ExecutorKind::Local
-            && let Some(avail) = proc::mem_available()
-            && avail < self.settings.min_memory
-        {
-            tracing::debug!(
-                available = avail,
-                minimum = self.settings.min_memory,
-                "not starting work: low memory"
-            );
-            return false;
-        }
-        true
+        self.ready
+            .iter()
+            .filter(|(k, q)| !q.is_empty() && self.slot_free(**k))
+            .find_map(|_| {
+                let at = self.last_start? + self.stagger_delay();
+                (at > Instant::now()).then_some(at)
+            })
     }
 
     /// Event-driven admission: runs after submit, exit, cancel, and on the
-    /// tick. FIFO per executor; among executors, the oldest waiting first.
+    /// tick. Highest priority first, FIFO within one, per executor; among
+    /// executors, the one whose next work order comes first.
     pub(super) fn schedule(&mut self) {
-        if !self.settings.auto_process || !self.accepting {
+        if self.global_hold().is_some() {
             return;
         }
         loop {
             let next = self
-                .startable()
-                .filter(|k| self.admission_open(*k))
-                .filter_map(|k| self.queued.get(&k)?.first().cloned())
+                .ready
+                .iter()
+                .filter(|(k, q)| !q.is_empty() && self.gate(**k).is_none())
+                .filter_map(|(_, q)| q.first().cloned())
                 .min();
-            let Some((_, id)) = next else {
+            let Some((_, _, id)) = next else {
                 return;
             };
             if let Err(e) = self.start_run(&id, false) {
@@ -358,89 +240,143 @@ impl Actor {
         }
         if self.live.contains_key(id) || !matches!(wo.status, Status::Queued | Status::Failed) {
             return Err(ServiceError::invalid_state(format!(
-                "work order {id} is {}; only queued or failed work orders can be started",
+                "work order {id} is {}; only queued or failed work orders can be started (`agentgate queue restart {id}` queues a copy of any that ended)",
                 wo.status
+            )));
+        }
+        if let Some(dep) = self.unmet_dependencies(&wo).first() {
+            let status = self.entries.get(*dep).map(|e| e.wo.status);
+            return Err(ServiceError::invalid_state(format!(
+                "work order {id} waits for {dep} ({}); it starts once that has succeeded",
+                status.map_or("gone", Status::as_str)
             )));
         }
         let kind = self.executor_of(&wo);
         if !self.slot_free(kind) {
             let hint = match kind {
-                ExecutorKind::Local => "raise --max-concurrent",
+                ExecutorKind::Local => "raise it with `agentgate queue config --max-concurrent N`",
                 ExecutorKind::Slurm => "raise max_concurrent under [slurm]",
             };
             return Err(ServiceError::invalid_state(format!(
                 "concurrency limit reached ({} of {} running on the {} executor); wait for one to finish or {hint}",
                 self.running_on(kind),
-                self.settings.max_concurrent_for(kind),
+                self.max_concurrent_for(kind),
                 kind.as_str()
             )));
         }
         self.begin_run(wo, manual)
     }
+
+    /// Why each queued work order waits, by id, in one pass over the queue.
+    pub(super) fn queued_reasons(&self) -> HashMap<&str, Hold> {
+        let mut out = HashMap::new();
+        let global = self.global_hold();
+        for (kind, q) in &self.ready {
+            let gate = match &global {
+                Some(_) => None,
+                None => self.gate(*kind),
+            };
+            for (ahead, (_, _, id)) in q.iter().enumerate() {
+                let hold = match (&global, ahead) {
+                    (Some(g), _) => g.clone(),
+                    (None, 0) => gate.clone().unwrap_or(Hold::Starting),
+                    (None, ahead) => Hold::Behind { ahead },
+                };
+                out.insert(id.as_str(), hold);
+            }
+        }
+        for (_, _, id) in &self.blocked {
+            let hold = match (&global, self.entries.get(id)) {
+                (Some(g), _) => g.clone(),
+                (None, Some(e)) => self.waiting_hold(&e.wo),
+                (None, None) => continue,
+            };
+            out.insert(id.as_str(), hold);
+        }
+        out
+    }
+
+    /// Why one queued work order waits (`None` if it is not queued); costs
+    /// its place in the queue.
+    pub(super) fn queued_reason(&self, wo: &WorkOrder) -> Option<Hold> {
+        if wo.status != Status::Queued {
+            return None;
+        }
+        if let Some(g) = self.global_hold() {
+            return Some(g);
+        }
+        let key = queue_key(wo);
+        if self.blocked.contains(&key) {
+            return Some(self.waiting_hold(wo));
+        }
+        let kind = self.executor_of(wo);
+        let ahead = self.ready.get(&kind)?.range(..key).count();
+        Some(match ahead {
+            0 => self.gate(kind).unwrap_or(Hold::Starting),
+            ahead => Hold::Behind { ahead },
+        })
+    }
+
+    fn waiting_hold(&self, wo: &WorkOrder) -> Hold {
+        let unmet = self.unmet_dependencies(wo);
+        Hold::Waiting {
+            id: unmet.first().map_or_else(String::new, |d| d.to_string()),
+            more: unmet.len().saturating_sub(1),
+        }
+    }
+
+    /// Why the queued work order that would start next waits (health).
+    pub(super) fn next_queued_reason(&self) -> Option<Hold> {
+        let head = self
+            .ready
+            .values()
+            .filter_map(|q| q.first())
+            .min()
+            .or_else(|| self.blocked.first())?;
+        self.queued_reason(&self.entries.get(&head.2)?.wo)
+    }
 }
 
-/// Per-work-order variables: names a shell can set, none of ours, no NUL.
-fn check_env(env: &std::collections::BTreeMap<String, String>) -> Result<(), ServiceError> {
-    const MAX_VARS: usize = 256;
-    const MAX_BYTES: usize = 128 * 1024;
-    if env.len() > MAX_VARS {
-        return Err(ServiceError::bad_request(
-            "env",
-            format!("too many variables: at most {MAX_VARS}"),
-        ));
-    }
-    let mut total = 0;
-    for (k, v) in env {
-        let valid = k
-            .chars()
-            .next()
-            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(ServiceError::bad_request(
-                "env",
-                format!(
-                    "{k:?} is not a variable name (letters, digits and _, not starting with a digit)"
-                ),
-            ));
-        }
-        if k.starts_with("AGENTGATE_") {
-            return Err(ServiceError::bad_request(
-                "env",
-                format!("{k} is set by agentgate itself; pick another name"),
-            ));
-        }
-        if v.contains('\0') {
-            return Err(ServiceError::bad_request(
-                "env",
-                format!("the value of {k} contains a NUL byte"),
-            ));
-        }
-        total += k.len() + v.len();
-    }
-    if total > MAX_BYTES {
-        return Err(ServiceError::bad_request(
-            "env",
-            format!("the variables take more than {} KiB", MAX_BYTES / 1024),
-        ));
-    }
-    Ok(())
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn normalise_source(
-    input: &WorkspaceInput,
-    default_owner: Option<&str>,
-) -> Result<WorkspaceSource, ServiceError> {
-    let source = input
-        .normalise(default_owner)
-        .map_err(|e| ServiceError::bad_request("workspaceSource", e.to_string()))?;
-    if let WorkspaceSource::Local { path } = &source
-        && !std::path::Path::new(path).is_dir()
-    {
-        return Err(ServiceError::bad_request(
-            "workspaceSource.path",
-            format!("local workspace directory {path} does not exist"),
-        ));
+    #[test]
+    fn reasons_read_as_documented() {
+        let cases = [
+            (Hold::Paused, "paused"),
+            (
+                Hold::Concurrency {
+                    running: 2,
+                    max: 2,
+                    executor: ExecutorKind::Local,
+                },
+                "concurrency (2 of 2 running)",
+            ),
+            (
+                Hold::Stagger {
+                    left: Duration::from_millis(26_100),
+                },
+                "stagger (next start in 27s)",
+            ),
+            (
+                Hold::Memory {
+                    available: 1_288_490_189,
+                    needed: 2 << 30,
+                },
+                "memory (1.2 GiB available, 2 GiB needed)",
+            ),
+            (
+                Hold::Waiting {
+                    id: "abcDEF123456".into(),
+                    more: 0,
+                },
+                "waiting for abcDEF123456",
+            ),
+            (Hold::Behind { ahead: 3 }, "priority (3 ahead)"),
+        ];
+        for (hold, text) in cases {
+            assert_eq!(hold.to_string(), text);
+        }
     }
-    Ok(source)
 }

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::config::DaemonSettings;
 use crate::model::{Status, Timestamp};
-use crate::service::{Alert, ExecutorHealth, Health};
+use crate::service::{Alert, ExecutorHealth, Health, QueueConfig};
 use crate::store::StorageReport;
 
 /// Queue depth above which an alert is raised.
@@ -22,6 +22,10 @@ pub struct Inputs<'a> {
     pub available_memory: Option<u64>,
     /// Each executor: its health, and its runs in flight.
     pub executors: Vec<ExecutorHealth>,
+    /// Admission settings in force (live changes included).
+    pub config: QueueConfig,
+    /// Why the next queued work order waits.
+    pub queued_reason: Option<String>,
 }
 
 pub fn compute(i: Inputs<'_>) -> Health {
@@ -34,7 +38,8 @@ pub fn compute(i: Inputs<'_>) -> Health {
     let queued_count = count(Status::Queued);
     let stuck_ms = i.settings.stuck_threshold.as_millis() as u64;
     let available = i.available_memory;
-    let min_memory_mb = i.settings.min_memory / (1024 * 1024);
+    let min_memory = i.config.min_memory_bytes;
+    let min_memory_mb = min_memory / (1024 * 1024);
     let mut alerts = Vec::new();
     for (id, age) in &i.running_ages {
         if *age > stuck_ms {
@@ -56,7 +61,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
             work_order_id: None,
         });
     }
-    let low_memory = available.is_some_and(|a| a < i.settings.min_memory);
+    let low_memory = available.is_some_and(|a| a < min_memory);
     if low_memory {
         alerts.push(Alert {
             kind: "low_memory".into(),
@@ -95,7 +100,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
         status: status.into(),
         counts,
         running_count,
-        max_concurrent: i.settings.max_concurrent as u64,
+        max_concurrent: i.config.max_concurrent,
         queued_count,
         completed_count: count(Status::Succeeded),
         failed_count: count(Status::Failed),
@@ -111,6 +116,9 @@ pub fn compute(i: Inputs<'_>) -> Health {
         storage: i.storage,
         executors: i.executors,
         timestamp: Timestamp::now(),
+        paused: i.config.paused,
+        queued_reason: i.queued_reason,
+        config: i.config,
     }
 }
 
@@ -138,9 +146,11 @@ impl super::Actor {
                     healthy: s.healthy,
                     detail: s.detail,
                     running: self.running_on(s.kind) as u64,
-                    max_concurrent: self.settings.max_concurrent_for(s.kind) as u64,
+                    max_concurrent: self.max_concurrent_for(s.kind) as u64,
                 })
                 .collect(),
+            config: self.queue_config(),
+            queued_reason: self.next_queued_reason().map(|h| h.to_string()),
         })
     }
 }

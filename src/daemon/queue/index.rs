@@ -1,13 +1,15 @@
-//! Work orders in memory: the indexes (by id, by creation time, queued,
-//! counts per status), the one way a change gets there (`commit`: disk first;
-//! `commit_event`: memory follows facts), and the read-only queries.
+//! Work orders in memory: the indexes (by id, by creation time, queued in
+//! start order, counts per status), the one way a change gets there
+//! (`commit`: disk first; `commit_event`: memory follows facts), and the
+//! read-only queries (list, show, ids as typed).
 
 use std::sync::Arc;
 
 use serde_json::Map;
 
-use super::{Actor, Entry, internal, io_block};
+use super::{Actor, Entry, QueueKey, internal, io_block, queue_key};
 use crate::model::{ExecutorKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder, validate_id};
+use crate::service::ids::{Candidate, resolve_one};
 use crate::service::*;
 
 impl Actor {
@@ -15,18 +17,19 @@ impl Actor {
     pub(super) fn apply(&mut self, wo: WorkOrder, extra: Option<Map<String, serde_json::Value>>) {
         let wo = Arc::new(SharedWorkOrder::new(wo));
         let key = (wo.created_at, wo.id.clone());
-        let old = self.entries.get(&wo.id).map(|e| e.wo.status);
-        if let Some(old) = old {
-            if let Some(c) = self.counts.get_mut(&old) {
+        let old = self.entries.get(&wo.id).map(|e| e.wo.clone());
+        if let Some(old) = &old {
+            if let Some(c) = self.counts.get_mut(&old.status) {
                 *c = c.saturating_sub(1);
             }
-            if old == Status::Queued {
-                self.dequeue(&key);
+            if old.status == Status::Queued {
+                self.unqueue(&queue_key(old));
             }
         }
-        self.by_created.insert(key.clone(), wo.clone());
+        self.by_created.insert(key, wo.clone());
         *self.counts.entry(wo.status).or_default() += 1;
-        if old.is_some_and(|o| o != wo.status) {
+        let changed = old.as_ref().is_some_and(|o| o.status != wo.status);
+        if changed {
             let _ = self.changes.send(StatusChange {
                 id: wo.id.clone(),
                 status: Some(wo.status),
@@ -36,9 +39,9 @@ impl Actor {
             }
         }
         if wo.status == Status::Queued {
-            let kind = self.executor_of(&wo);
-            self.queued.entry(kind).or_default().insert(key);
+            self.enqueue_index(&wo);
         }
+        let settled = changed.then(|| wo.clone());
         match self.entries.get_mut(&wo.id) {
             Some(e) => {
                 e.wo = wo;
@@ -56,13 +59,20 @@ impl Actor {
                 );
             }
         }
+        // Dependents look the new status up: only once it is in place.
+        if let Some(wo) = settled {
+            self.dependency_settled(&wo);
+        }
     }
 
     pub(super) fn remove(&mut self, id: &str) {
         if let Some(e) = self.entries.remove(id) {
             let key = (e.wo.created_at, e.wo.id.clone());
             self.by_created.remove(&key);
-            self.dequeue(&key);
+            if e.wo.status == Status::Queued {
+                self.unqueue(&queue_key(&e.wo));
+            }
+            self.dependents.remove(id);
             if let Some(c) = self.counts.get_mut(&e.wo.status) {
                 *c = c.saturating_sub(1);
             }
@@ -73,11 +83,50 @@ impl Actor {
         }
     }
 
-    fn dequeue(&mut self, key: &(Timestamp, String)) {
-        for q in self.queued.values_mut() {
+    /// A queued work order takes its place: ready to start, or waiting for
+    /// a dependency (and registered with it).
+    fn enqueue_index(&mut self, wo: &WorkOrder) {
+        let key = queue_key(wo);
+        let unmet = self.unmet_dependencies(wo);
+        if unmet.is_empty() {
+            let kind = self.executor_of(wo);
+            self.ready.entry(kind).or_default().insert(key);
+        } else {
+            for dep in unmet {
+                self.dependents
+                    .entry(dep.to_string())
+                    .or_default()
+                    .push(wo.id.clone());
+            }
+            self.blocked.insert(key);
+        }
+    }
+
+    fn unqueue(&mut self, key: &QueueKey) {
+        if self.blocked.remove(key) {
+            return;
+        }
+        for q in self.ready.values_mut() {
             if q.remove(key) {
                 return;
             }
+        }
+    }
+
+    /// Rebuilds the queue indexes from scratch (after loading, when
+    /// dependencies may have been read after their dependents).
+    pub(super) fn reindex_queued(&mut self) {
+        self.ready.clear();
+        self.blocked.clear();
+        self.dependents.clear();
+        let queued: Vec<Arc<SharedWorkOrder>> = self
+            .by_created
+            .values()
+            .filter(|w| w.status == Status::Queued)
+            .cloned()
+            .collect();
+        for wo in queued {
+            self.enqueue_index(&wo);
         }
     }
 
@@ -104,6 +153,7 @@ impl Actor {
     pub(super) fn commit(&mut self, wo: WorkOrder) -> Result<(), ServiceError> {
         self.persist(&wo)?;
         self.apply(wo, None);
+        self.cancel_doomed_dependents();
         Ok(())
     }
 
@@ -112,6 +162,7 @@ impl Actor {
     pub(super) fn commit_event(&mut self, wo: WorkOrder) {
         let _ = self.persist(&wo);
         self.apply(wo, None);
+        self.cancel_doomed_dependents();
     }
 
     /// A run record, written durably (failures logged: the record follows
@@ -144,8 +195,13 @@ impl Actor {
     }
 
     pub(super) fn list(&self, q: ListQuery) -> ListPage {
-        let filter = |wo: &WorkOrder| q.statuses.is_empty() || q.statuses.contains(&wo.status);
-        let total: u64 = if q.statuses.is_empty() {
+        let filter = |wo: &WorkOrder| {
+            (q.statuses.is_empty() || q.statuses.contains(&wo.status))
+                && q.labels.iter().all(|l| wo.labels.contains(l))
+        };
+        let total: u64 = if !q.labels.is_empty() {
+            self.by_created.values().filter(|wo| filter(wo)).count() as u64
+        } else if q.statuses.is_empty() {
             self.entries.len() as u64
         } else {
             let mut wanted = q.statuses.clone();
@@ -167,9 +223,20 @@ impl Actor {
             .cloned()
             .collect();
         let has_more = (q.offset as u64 + items.len() as u64) < total;
+        // Reasons only when the page shows queued work: one pass over the queue.
+        let reasons = if items.iter().any(|w| w.status == Status::Queued) {
+            let all = self.queued_reasons();
+            items
+                .iter()
+                .map(|w| all.get(w.id.as_str()).map(ToString::to_string))
+                .collect()
+        } else {
+            vec![None; items.len()]
+        };
         ListPage {
             limit: q.limit.unwrap_or(total.min(u32::MAX as u64) as u32),
             items,
+            reasons,
             total,
             offset: q.offset,
             has_more,
@@ -191,10 +258,48 @@ impl Actor {
             .iter()
             .filter_map(|r| self.run_record(r))
             .collect();
+        let dependencies = wo
+            .depends_on
+            .iter()
+            .map(|d| (d.clone(), self.entries.get(d).map(|e| e.wo.status)))
+            .collect();
         Ok(WorkOrderDetail {
+            queued_reason: self.queued_reason(&wo).map(|h| h.to_string()),
+            dependencies,
             work_order: wo,
             runs,
         })
+    }
+
+    /// Typed ids (full, unique prefixes, `last`) to full ids, in order,
+    /// without duplicates; one that names nothing (or too much) fails all.
+    pub(super) fn resolve(&self, req: &ResolveRequest) -> Result<Vec<String>, ServiceError> {
+        let mut out: Vec<String> = Vec::with_capacity(req.ids.len() + 1);
+        for r in &req.ids {
+            let exact = self.entries.contains_key(r.as_str());
+            let matches = self
+                .entries
+                .iter()
+                .filter(|(id, _)| !exact && id.starts_with(r.as_str()))
+                .map(|(id, e)| Candidate {
+                    id,
+                    status: e.wo.status,
+                    prompt: &e.wo.task_prompt,
+                });
+            let id = resolve_one(r, exact, matches)?;
+            if !out.contains(&id) {
+                out.push(id);
+            }
+        }
+        if req.last {
+            let newest = self.by_created.values().next_back().ok_or_else(|| {
+                ServiceError::new(ErrorCode::NotFound, "--last: there are no work orders")
+            })?;
+            if !out.contains(&newest.id) {
+                out.push(newest.id.clone());
+            }
+        }
+        Ok(out)
     }
 
     pub(super) fn get_run(&self, run_id: &str) -> Result<Run, ServiceError> {

@@ -3,19 +3,26 @@
 //! so cancel-vs-exit, double start and purge-vs-timeout cannot race: each work
 //! order ends in exactly one terminal state, written once.
 //!
-//! One file per reason to change: `index` (memory, indexes, commits),
-//! `admission` (submit, scheduling, starts), `lifecycle` (runs from launch to
-//! end, stops), `stale` (the stale detector), `purge`, `recovery` (adoption
-//! after a restart), `health`.
+//! One file per reason to change: `index` (memory, indexes, commits, ids),
+//! `submit` (new work orders: submit, continue, restart, priority),
+//! `deps` (`--after`: waiting, releasing, cancelling dependents),
+//! `admission` (when queued work starts, and why it waits), `tuning` (pause
+//! and live settings), `lifecycle` (runs from launch to end, stops), `stale`
+//! (the stale detector), `purge`, `recovery` (adoption after a restart),
+//! `health`.
 
 mod admission;
+mod deps;
 pub mod health;
 mod index;
 mod lifecycle;
 mod purge;
 mod recovery;
 mod stale;
+mod submit;
+pub mod tuning;
 
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +37,17 @@ use crate::model::{ExecutorKind, ResultKind, Run, SharedWorkOrder, Status, Times
 use crate::service::*;
 use crate::store::{StorageReport, Store};
 use crate::sys::proc;
+
+/// Work orders read at start, with the fields this daemon does not know,
+/// and what reading them found.
+pub type Loaded = (Vec<(WorkOrder, Map<String, Value>)>, StorageReport);
+
+/// A queued work order's place: higher priority first, then FIFO.
+type QueueKey = (Reverse<i32>, Timestamp, String);
+
+fn queue_key(wo: &WorkOrder) -> QueueKey {
+    (Reverse(wo.priority), wo.created_at, wo.id.clone())
+}
 
 struct Entry {
     wo: Arc<SharedWorkOrder>,
@@ -100,9 +118,21 @@ pub struct Actor {
     /// Every work order by creation time; shares the `Arc` with `entries`, so a
     /// listing walks one map and copies pointers, not work orders.
     by_created: BTreeMap<(Timestamp, String), Arc<SharedWorkOrder>>,
-    /// Queued work orders in start order, one queue per executor (each has
-    /// its own concurrency limit, so one full executor never holds up another).
-    queued: HashMap<ExecutorKind, BTreeSet<(Timestamp, String)>>,
+    /// Queued work orders free to start, in start order, one queue per
+    /// executor (each has its own concurrency limit, so one full executor
+    /// never holds up another).
+    ready: HashMap<ExecutorKind, BTreeSet<QueueKey>>,
+    /// Queued work orders waiting for a dependency to succeed.
+    blocked: BTreeSet<QueueKey>,
+    /// Work orders waited for -> the queued ones waiting (may hold stale
+    /// entries: checked when used).
+    dependents: HashMap<String, Vec<String>>,
+    /// Work orders that failed or were canceled with dependents still to cancel.
+    doomed: VecDeque<String>,
+    /// A cascade of dependency cancellations is being worked off.
+    cascading: bool,
+    /// Admission settings changed at run time (pause, limits), persisted.
+    overrides: tuning::Overrides,
     counts: HashMap<Status, u64>,
     live: HashMap<String, Live>,
     last_start: Option<Instant>,
@@ -153,10 +183,11 @@ impl Actor {
         settings: Arc<DaemonSettings>,
         store: Store,
         executor: Arc<dyn Executor>,
-        orders: Vec<(WorkOrder, Map<String, Value>)>,
-        report: StorageReport,
+        loaded: Loaded,
+        overrides: tuning::Overrides,
         changes: broadcast::Sender<StatusChange>,
     ) -> Actor {
+        let (orders, report) = loaded;
         let (exec_tx, exec_rx) = mpsc::unbounded_channel();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let mut actor = Actor {
@@ -166,7 +197,12 @@ impl Actor {
             executor,
             entries: HashMap::with_capacity(orders.len()),
             by_created: BTreeMap::new(),
-            queued: HashMap::new(),
+            ready: HashMap::new(),
+            blocked: BTreeSet::new(),
+            dependents: HashMap::new(),
+            doomed: VecDeque::new(),
+            cascading: false,
+            overrides,
             counts: HashMap::new(),
             live: HashMap::new(),
             last_start: None,
@@ -190,6 +226,8 @@ impl Actor {
             actor.last_created = actor.last_created.max(wo.created_at);
             actor.apply(wo, Some(extra));
         }
+        // Loaded in any order: who waits for whom is known only now.
+        actor.reindex_queued();
         actor
     }
 
@@ -268,6 +306,22 @@ impl Actor {
                 let _ = r.send(out);
             }
             Command::Shutdown(req, r) => self.shutdown(req, r),
+            Command::Resolve(req, r) => {
+                let _ = r.send(self.resolve(&req));
+            }
+            Command::Restart(req, r) => {
+                let out = self.restart(req);
+                let _ = r.send(out);
+                self.schedule();
+            }
+            Command::SetPriority(req, r) => {
+                let out = self.set_priority(req);
+                let _ = r.send(out);
+                self.schedule();
+            }
+            Command::Config(change, r) => {
+                let _ = r.send(self.configure(change));
+            }
         }
     }
 

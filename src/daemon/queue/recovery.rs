@@ -15,6 +15,9 @@ use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder};
 
 impl Actor {
     pub async fn recover(&mut self) {
+        // Dependents of work that ended while no daemon ran, and cycles
+        // written by hand, are settled before anything starts.
+        self.repair_dependencies();
         let started = Instant::now();
         let running: Vec<WorkOrder> = self
             .entries

@@ -1,0 +1,381 @@
+//! Text for people that fits the terminal and cannot drive it: widths in
+//! terminal columns (unicode-width, so CJK and emoji count double), control
+//! characters from user data escaped (no `\e[31m` reaches the screen raw),
+//! cells cut with `…`, and table columns shrunk or dropped by importance
+//! when the terminal is narrow.
+
+use std::borrow::Cow;
+use std::io::IsTerminal;
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Spaces between table columns.
+pub const GAP: usize = 2;
+/// The last (flexible) column is not squeezed below this while other
+/// columns can still give way.
+const FLEX_MIN: usize = 12;
+
+/// Display width in terminal columns (of text already escaped).
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// How escaped text shows a line break.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    /// `⏎`, and a tab as a space: the text stays on one line.
+    OneLine,
+    /// Kept as they are (multi-line fields of `queue show`).
+    Keep,
+}
+
+/// Characters that reorder or hide text (bidirectional overrides and the
+/// like): shown escaped so what is on screen is what is stored.
+fn is_invisible_control(c: char) -> bool {
+    matches!(c, '\u{061c}' | '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{2028}' | '\u{2029}')
+}
+
+/// User data made safe to print: every control character is shown as an
+/// escape (`\e`, `\x07`, `\u{202e}`), never sent to the terminal.
+pub fn escape(s: &str, lines: Lines) -> Cow<'_, str> {
+    let clean = s.chars().all(|c| {
+        !(c.is_control() || is_invisible_control(c)) || (lines == Lines::Keep && c == '\n')
+    });
+    if clean {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\n' if lines == Lines::Keep => out.push('\n'),
+            '\n' => out.push('⏎'),
+            // CRLF is one line break.
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\t' if lines == Lines::OneLine => out.push(' '),
+            '\t' => out.push('\t'),
+            '\x1b' => out.push_str("\\e"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x80 && c.is_control() => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c if c.is_control() || is_invisible_control(c) => {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// One line of user data for a table cell or a one-line message.
+pub fn one_line(s: &str) -> Cow<'_, str> {
+    escape(s, Lines::OneLine)
+}
+
+/// At most `max` columns wide, ending in `…` when cut.
+pub fn cut(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max {
+        return Cow::Borrowed(s);
+    }
+    if max == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w > max - 1 {
+            break;
+        }
+        used += w;
+        out.push(c);
+    }
+    out.push('…');
+    Cow::Owned(out)
+}
+
+fn pad(out: &mut String, s: &str, to: usize) {
+    out.push_str(s);
+    for _ in width(s)..to {
+        out.push(' ');
+    }
+}
+
+/// The width of the terminal stdout goes to: `COLUMNS` if set, else the
+/// terminal's own, else 80.
+pub fn terminal_width() -> usize {
+    width_of(libc::STDOUT_FILENO, std::io::stdout().is_terminal())
+}
+
+/// The same for stderr (progress lines).
+pub fn stderr_width() -> usize {
+    width_of(libc::STDERR_FILENO, std::io::stderr().is_terminal())
+}
+
+fn width_of(fd: libc::c_int, tty: bool) -> usize {
+    if let Some(cols) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+    {
+        return cols;
+    }
+    if tty {
+        let mut ws = libc::winsize {
+            ws_row: 0,
+            ws_col: 0,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCGWINSZ writes a winsize into the pointed-to struct.
+        let rc = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
+        if rc == 0 && ws.ws_col > 0 {
+            return ws.ws_col as usize;
+        }
+    }
+    80
+}
+
+/// A table column: escaped one-line cells, and how it gives way.
+pub struct Column {
+    pub header: &'static str,
+    pub cells: Vec<String>,
+    /// Columns with a lower `keep` are dropped first when space runs out.
+    pub keep: u8,
+    /// How narrow it may be cut (with `…`) before anything is dropped.
+    pub min: Option<usize>,
+    /// An SGR colour per cell (`"32"`), used only when colour is on.
+    pub colors: Vec<Option<&'static str>>,
+}
+
+impl Column {
+    pub fn new(header: &'static str, keep: u8, cells: Vec<String>) -> Column {
+        Column {
+            header,
+            cells,
+            keep,
+            min: None,
+            colors: vec![],
+        }
+    }
+
+    pub fn shrinks_to(mut self, min: usize) -> Column {
+        self.min = Some(min);
+        self
+    }
+
+    pub fn colored(mut self, colors: Vec<Option<&'static str>>) -> Column {
+        self.colors = colors;
+        self
+    }
+
+    fn natural(&self) -> usize {
+        self.cells
+            .iter()
+            .map(|c| width(c))
+            .chain([width(self.header)])
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// How a table meets the terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fit {
+    /// Every line at most this wide: narrow columns cut, then unimportant
+    /// ones dropped; the last column takes what is left.
+    Width(usize),
+    /// No column dropped or cut except the last, which takes what is left
+    /// of this width (at least a little: lines may then be wider).
+    Wide(usize),
+    /// Nothing cut; lines as long as their content.
+    Natural,
+}
+
+/// Renders `columns` (the last one flexible) as lines, header first.
+pub fn render(columns: &[Column], fit: Fit, color: bool) -> Vec<String> {
+    let n = columns.len();
+    if n == 0 {
+        return vec![];
+    }
+    let natural: Vec<usize> = columns.iter().map(Column::natural).collect();
+    let (widths, active) = match fit {
+        Fit::Natural => (natural.clone(), vec![true; n]),
+        Fit::Wide(total) => {
+            let mut w = natural.clone();
+            let fixed: usize = w[..n - 1].iter().map(|w| w + GAP).sum();
+            w[n - 1] = natural[n - 1].min(total.saturating_sub(fixed).max(FLEX_MIN));
+            (w, vec![true; n])
+        }
+        Fit::Width(total) => fit_width(columns, &natural, total),
+    };
+    let rows = columns[0].cells.len();
+    let shown: Vec<usize> = (0..n).filter(|i| active[*i] && widths[*i] > 0).collect();
+    let mut lines = Vec::with_capacity(rows + 1);
+    let line = |cell: &dyn Fn(usize) -> (String, Option<&'static str>)| {
+        let mut out = String::new();
+        for (k, &i) in shown.iter().enumerate() {
+            let (text, sgr) = cell(i);
+            let text = cut(&text, widths[i]).into_owned();
+            let last = k + 1 == shown.len();
+            if let (true, Some(sgr)) = (color, sgr) {
+                out.push_str(&format!("\x1b[{sgr}m{text}\x1b[0m"));
+                if !last {
+                    pad(&mut out, "", widths[i] - width(&text));
+                }
+            } else if last {
+                out.push_str(&text);
+            } else {
+                pad(&mut out, &text, widths[i]);
+            }
+            if !last {
+                out.push_str(&" ".repeat(GAP));
+            }
+        }
+        out.trim_end().to_string()
+    };
+    lines.push(line(&|i| (columns[i].header.to_string(), None)));
+    for r in 0..rows {
+        lines.push(line(&|i| {
+            let c = &columns[i];
+            (
+                c.cells.get(r).cloned().unwrap_or_default(),
+                c.colors.get(r).copied().flatten(),
+            )
+        }));
+    }
+    lines
+}
+
+/// Column widths (and which columns stay) for lines of at most `total`:
+/// columns give way least important first, each cut to its minimum (if it
+/// may be cut) and then dropped, until the last column has room.
+fn fit_width(columns: &[Column], natural: &[usize], total: usize) -> (Vec<usize>, Vec<bool>) {
+    let n = columns.len();
+    let flex = n - 1;
+    let want = natural[flex].min(FLEX_MIN) as isize;
+    let mut w = natural.to_vec();
+    let mut active = vec![true; n];
+    let avail = |w: &[usize], active: &[bool]| -> isize {
+        let fixed: usize = (0..flex).filter(|i| active[*i]).map(|i| w[i] + GAP).sum();
+        total as isize - fixed as isize
+    };
+    let mut order: Vec<usize> = (0..flex).filter(|i| columns[*i].keep < u8::MAX).collect();
+    order.sort_by_key(|i| columns[*i].keep);
+    for i in order {
+        let short = want - avail(&w, &active);
+        if short <= 0 {
+            break;
+        }
+        if let Some(min) = columns[i].min {
+            w[i] -= (short as usize).min(w[i].saturating_sub(min));
+        }
+        if avail(&w, &active) < want {
+            active[i] = false;
+        }
+    }
+    // Only the essential columns are left and still too wide: cut them
+    // too, the widest first, so that every line fits.
+    let mut over = want.min(1) - avail(&w, &active);
+    while over > 0 {
+        let Some(i) = (0..flex)
+            .filter(|i| active[*i] && w[*i] > 1)
+            .max_by_key(|i| w[*i])
+        else {
+            break;
+        };
+        w[i] -= 1;
+        over -= 1;
+    }
+    w[flex] = natural[flex].min(avail(&w, &active).max(0) as usize);
+    (w, active)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_and_keeps_text() {
+        assert_eq!(one_line("plain ünïcode 漢字 🚀"), "plain ünïcode 漢字 🚀");
+        assert_eq!(one_line("red \x1b[31mtext"), "red \\e[31mtext");
+        assert_eq!(one_line("a\nb\r\nc\td"), "a⏎b⏎c d");
+        assert_eq!(one_line("bell\x07 del\x7f"), "bell\\x07 del\\x7f");
+        assert_eq!(one_line("csi\u{9b}31m"), "csi\\u{9b}31m");
+        assert_eq!(one_line("rtl \u{202e}evil"), "rtl \\u{202e}evil");
+        assert_eq!(escape("two\nlines\x1b", Lines::Keep), "two\nlines\\e");
+        assert_eq!(one_line("cr\ronly"), "cr\\ronly");
+    }
+
+    #[test]
+    fn cuts_by_display_width() {
+        assert_eq!(cut("hello", 5), "hello");
+        assert_eq!(cut("hello world", 6), "hello…");
+        assert_eq!(cut("漢字漢字", 5), "漢字…");
+        assert_eq!(width(&cut("漢字漢字", 4)), 3);
+        assert_eq!(cut("🚀🚀🚀", 4), "🚀…");
+        assert_eq!(cut("abc", 0), "");
+        assert_eq!(cut("abc", 1), "…");
+    }
+
+    fn table() -> Vec<Column> {
+        vec![
+            Column::new("ID", u8::MAX, vec!["abcDEF123456".into(); 2]),
+            Column::new("STATUS", u8::MAX, vec!["succeeded".into(), "queued".into()]),
+            Column::new("AGENT", 60, vec!["claude".into(), "shell".into()]).shrinks_to(6),
+            Column::new("AGE", 40, vec!["3s".into(), "12m".into()]),
+            Column::new("DURATION", 50, vec!["1.5h".into(), "-".into()]),
+            Column::new(
+                "REASON",
+                70,
+                vec!["".into(), "concurrency (2 of 2 running)".into()],
+            )
+            .shrinks_to(12),
+            Column::new(
+                "PROMPT",
+                u8::MAX,
+                vec!["漢字のテスト ".repeat(20), "🚀 launch ".repeat(30)],
+            ),
+        ]
+    }
+
+    #[test]
+    fn every_line_fits_at_every_width() {
+        for total in [20, 40, 60, 80, 120, 200] {
+            let lines = render(&table(), Fit::Width(total), false);
+            for l in &lines {
+                assert!(width(l) <= total, "{total}: {l:?} is {} wide", width(l));
+            }
+            assert!(lines[0].starts_with("ID"), "{lines:?}");
+        }
+        // At 60 the less important columns made room for the prompt.
+        let lines = render(&table(), Fit::Width(60), false);
+        let header: Vec<&str> = lines[0].split_whitespace().collect();
+        assert_eq!(header, ["ID", "STATUS", "REASON", "PROMPT"]);
+        assert!(lines[0].ends_with("PROMPT"), "{lines:?}");
+        // At 200 nothing is dropped or cut but the prompt.
+        let lines = render(&table(), Fit::Width(200), false);
+        assert!(
+            lines[2].contains("concurrency (2 of 2 running)"),
+            "{lines:?}"
+        );
+        assert!(lines[1].ends_with('…'), "{lines:?}");
+    }
+
+    #[test]
+    fn colour_codes_do_not_count_as_width() {
+        let mut cols = table();
+        cols[1] = Column::new("STATUS", u8::MAX, vec!["succeeded".into(), "queued".into()])
+            .colored(vec![Some("32"), Some("34")]);
+        let plain = render(&cols, Fit::Width(80), false);
+        let colored = render(&cols, Fit::Width(80), true);
+        for (p, c) in plain.iter().zip(&colored) {
+            let stripped = c
+                .replace("\x1b[32m", "")
+                .replace("\x1b[34m", "")
+                .replace("\x1b[0m", "");
+            assert_eq!(&stripped, p);
+        }
+    }
+}
