@@ -276,7 +276,8 @@ fn worktrees_isolate_parallel_agents_and_purge_keeps_their_branches() {
         &plain.path().display().to_string(),
         "true",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    // A flag the daemon cannot honour: a usage error.
+    assert_eq!(o.status.code(), Some(2));
     assert!(
         err(&o).contains("needs a local git repository"),
         "{}",
@@ -369,7 +370,7 @@ fn prompts_from_stdin_and_files_env_per_job_and_long_prompts_refused() {
         "--prompt-file",
         &f.display().to_string(),
     ]);
-    assert_eq!(o.status.code(), Some(1), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
     assert!(
         err(&o).contains("--prompt-file") && err(&o).contains("prompt_via"),
         "{}",
@@ -410,7 +411,7 @@ fn prompts_from_stdin_and_files_env_per_job_and_long_prompts_refused() {
         "AGENTGATE_RUN_ID=x",
         "true",
     ]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     assert!(err(&o).contains("set by agentgate itself"), "{}", err(&o));
 }
 

@@ -342,13 +342,20 @@ fn git_and_github_sources_are_cloned_and_the_agent_runs_in_them() {
 
 #[test]
 fn submit_rejects_bad_input_with_clear_errors() {
-    let d = Daemon::start(FAST);
+    let d = Daemon::start_env(FAST, &[("AGENTGATE_GITHUB_OWNER", "")]);
+    // Bad flag values are usage errors (exit 2) naming the flag as typed.
     let cases: &[(&[&str], &str)] = &[
-        (&["submit", "--agent", "nope", "x"], "unknown agent type"),
-        (&["submit", "--agent", "shell", "   "], "taskPrompt"),
+        (
+            &["submit", "--agent", "nope", "x"],
+            "--agent nope: unknown agent type",
+        ),
+        (
+            &["submit", "--agent", "shell", "   "],
+            "the prompt is empty",
+        ),
         (
             &["submit", "--agent", "shell", "--max-time", "30d", "x"],
-            "maxTime",
+            "--max-time 30d: at most 7d",
         ),
         (
             &[
@@ -359,24 +366,26 @@ fn submit_rejects_bad_input_with_clear_errors() {
                 "https://github.com/only-owner",
                 "x",
             ],
-            "accepted workspace sources",
+            "is not a GitHub repository URL",
         ),
         (
             &["submit", "--agent", "shell", "--repo", "lonely", "x"],
             "AGENTGATE_GITHUB_OWNER",
         ),
+        (
+            &["submit", "--agent", "shell", "--max-time", "soon", "x"],
+            "--max-time soon",
+        ),
     ];
     for (args, needle) in cases {
         let out = d.run(args);
-        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(
             err.starts_with("error: ") && err.contains(needle),
             "{args:?}: {err}"
         );
     }
-    let out = d.run(&["submit", "--agent", "shell", "--max-time", "soon", "x"]);
-    assert_eq!(out.status.code(), Some(2));
     let list: Value = d.json(&["queue", "list", "--json"]);
     assert_eq!(list["total"], 0);
 }

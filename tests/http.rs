@@ -467,8 +467,11 @@ fn submit_show_and_list() {
     // Show: the object plus `runs`.
     let shown = api.show(&id);
     assert_eq!(shown["runs"], json!([]));
+    // ... and, while it is queued, why it waits.
+    assert_eq!(shown["queuedReason"], "auto-process off");
     let mut without_runs = shown.clone();
     without_runs.as_object_mut().unwrap().remove("runs");
+    without_runs.as_object_mut().unwrap().remove("queuedReason");
     assert_eq!(without_runs, first);
 
     // List: newest first, paging.
@@ -1105,6 +1108,121 @@ fn manual_start_and_run_records() {
         (v["status"] == "failed" && v["runCount"] == 2).then_some(v)
     });
     assert_eq!(again["runs"].as_array().unwrap().len(), 2);
+}
+
+/// Issue 13 over HTTP: `dependsOn`, `priority` and `labels` in the create
+/// body, `?label=`, why work waits, pause/resume and live settings.
+#[test]
+fn queue_order_and_control_routes() {
+    let d = daemon(&["--max-concurrent", "1"]);
+    let api = Api::of(&d);
+    let dir = workdir(&d);
+    let a = api.submit_shell("sleep 1000", &dir);
+    let a_id = a["id"].as_str().unwrap().to_string();
+    api.wait_status(&a_id, "running");
+    let b = api
+        .post(
+            "/api/v1/work-orders",
+            json!({"taskPrompt": "echo b", "agentType": "shell",
+                "workspaceSource": {"type": "local", "path": dir},
+                "dependsOn": [a_id], "priority": -4, "labels": ["nightly", "team=infra"]}),
+        )
+        .ok(201)
+        .clone();
+    assert_eq!(b["dependsOn"], json!([a_id]));
+    assert_eq!(b["priority"], -4);
+    assert_eq!(b["labels"], json!(["nightly", "team=infra"]));
+    let b_id = b["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        api.show(&b_id)["queuedReason"],
+        format!("waiting for {a_id}")
+    );
+    assert!(api.show(&a_id).get("queuedReason").is_none());
+    let waiting = api.submit_shell("echo c", &dir);
+    let waiting = waiting["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        api.show(&waiting)["queuedReason"],
+        "concurrency (1 of 1 running)"
+    );
+    // Filtered by label; the listing carries the reasons too.
+    let page = api.get("/api/v1/work-orders?label=nightly").ok(200).clone();
+    assert_eq!(page["total"], 1);
+    assert_eq!(
+        page["items"][0]["queuedReason"],
+        format!("waiting for {a_id}")
+    );
+    assert_eq!(
+        api.get("/api/v1/work-orders?label=nightly,team%3Dinfra")
+            .ok(200)["total"],
+        1
+    );
+    assert_eq!(
+        api.get("/api/v1/work-orders?label=other").ok(200)["total"],
+        0
+    );
+    // Bad create fields name themselves.
+    let base = || json!({"taskPrompt": "x", "agentType": "shell", "workspaceSource": {"type": "local", "path": dir}});
+    for (field, value) in [
+        ("dependsOn", json!(["nosuchid0000"])),
+        ("dependsOn", json!("abc")),
+        ("dependsOn", json!(["../x"])),
+        ("priority", json!("high")),
+        ("priority", json!(1u64 << 40)),
+        ("labels", json!([1])),
+        ("labels", json!(["has space"])),
+    ] {
+        let mut body = base();
+        body[field] = value;
+        api.post("/api/v1/work-orders", body).bad(field);
+    }
+    // Pause and resume; live settings.
+    let p = api.post_empty("/api/v1/queue/pause").ok(200).clone();
+    assert_eq!(p["paused"], true);
+    let h = api.get("/api/v1/queue/health").ok(200).clone();
+    assert_eq!(h["paused"], true);
+    assert_eq!(h["queuedReason"], "paused");
+    assert_eq!(api.get("/api/v1/queue/config").ok(200)["paused"], true);
+    let c = api
+        .call(
+            "PATCH",
+            "/api/v1/queue/config",
+            Some(
+                json!({"maxConcurrent": 3, "staggerDelayMs": 0})
+                    .to_string()
+                    .into_bytes(),
+            ),
+        )
+        .ok(200)
+        .clone();
+    assert_eq!(c["maxConcurrent"], 3);
+    assert_eq!(c["configured"]["maxConcurrent"], 1);
+    assert_eq!(c["overrides"], json!(["maxConcurrent", "staggerDelayMs"]));
+    for (body, field) in [
+        (json!({"maxConcurrent": 0}), "maxConcurrent"),
+        (json!({"maxConcurent": 2}), "maxConcurent"),
+        (json!({"staggerDelayMs": "soon"}), "staggerDelayMs"),
+        (json!({"paused": "yes"}), "paused"),
+    ] {
+        api.call(
+            "PATCH",
+            "/api/v1/queue/config",
+            Some(body.to_string().into_bytes()),
+        )
+        .bad(field);
+    }
+    // Paused: nothing new starts, even with slots free; resumed, it does.
+    assert_eq!(api.show(&waiting)["queuedReason"], "paused");
+    let r = api.post_empty("/api/v1/queue/resume").ok(200).clone();
+    assert_eq!(r["paused"], false);
+    api.wait_status(&waiting, "succeeded");
+    // The key guards them like every /api/v1 route.
+    let open = Api::with_key(&http_addr(&d), "wrong");
+    open.post_empty("/api/v1/queue/pause")
+        .err(401, "UNAUTHORIZED");
+    api.post_empty(&format!("/api/v1/work-orders/{a_id}/kill?force=true"))
+        .ok(200);
+    let b_done = api.wait_status(&b_id, "canceled");
+    assert_eq!(b_done["result"], "dependency_failed");
 }
 
 #[test]

@@ -412,8 +412,8 @@ fn kill_with_an_absurd_grace_period_is_refused_not_a_crash() {
     expect_fail(
         &d,
         &["queue", "kill", &id, "--grace", "1000d"],
-        1,
-        "too long",
+        2,
+        "--grace 1000d: at most 1h",
     );
     assert_eq!(d.status(&id), "running");
     d.json(&["queue", "kill", &id, "--force", "--json"]);
