@@ -131,6 +131,26 @@ fn main() {
     );
     drop(big);
 
+    // A tenth of them queued: every listing says why each one waits.
+    let mut mixed = Daemon::start(&idle);
+    mixed.crash();
+    support::populate(&mixed.root, 10_000, false, false);
+    mixed.spawn();
+    let json = median(
+        (0..30)
+            .map(|_| ms(timed(&mixed, &["queue", "list", "--all", "--json"])))
+            .collect(),
+    );
+    let lines = median(
+        (0..30)
+            .map(|_| ms(timed(&mixed, &["queue", "list", "--all"])))
+            .collect(),
+    );
+    println!(
+        "queue list --all, 10,000 work orders, 1,000 of them queued (with reasons): --json median {json:.1} ms, tab-separated median {lines:.1} ms"
+    );
+    drop(mixed);
+
     // Start and end latency: see benches/supervision.rs.
     let d = Daemon::start(&fast);
 

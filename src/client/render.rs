@@ -148,7 +148,7 @@ pub fn list_table(page: &ListPage, style: ListStyle) -> (Vec<String>, Option<Str
     if items.iter().any(|w| w.priority != 0) {
         columns.push(Column::new(
             "PRI",
-            20,
+            45,
             cells(&|_, w| w.priority.to_string()),
         ));
     }

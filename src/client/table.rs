@@ -13,7 +13,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 pub const GAP: usize = 2;
 /// The last (flexible) column is not squeezed below this while other
 /// columns can still give way.
-const FLEX_MIN: usize = 12;
+const FLEX_MIN: usize = 20;
 
 /// Display width in terminal columns (of text already escaped).
 pub fn width(s: &str) -> usize {
