@@ -133,6 +133,12 @@ pub struct DaemonArgs {
     /// Grace period between SIGTERM and SIGKILL [env: AGENTGATE_GRACE_PERIOD] [default: 5s]
     #[arg(long, value_name = "DUR")]
     pub grace_period: Option<String>,
+    /// Most work orders waiting at once; submits beyond are refused, 0 = no limit [env: AGENTGATE_MAX_QUEUE_SIZE] [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub max_queue_size: Option<u64>,
+    /// Browser origins allowed to call the HTTP API, comma-separated (`*` = any; `http://host:*` = any port) [env: AGENTGATE_CORS_ORIGINS] [default: http://localhost:*,http://127.0.0.1:*]
+    #[arg(long, value_name = "ORIGINS")]
+    pub cors_origin: Option<String>,
 }
 
 #[derive(Debug, Subcommand, Clone)]

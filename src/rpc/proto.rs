@@ -17,10 +17,10 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
-pub const LOG_CHUNK: usize = 64 * 1024;
+pub const LOG_CHUNK: usize = crate::service::follow::LOG_CHUNK;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClientFrame {
@@ -38,6 +38,10 @@ pub enum Request {
     Kill(KillRequest),
     Purge(PurgeRequest),
     Health,
+    /// Runs, newest first (`GET /api/v1/runs`).
+    ListRuns(RunQuery),
+    /// Where a work order stands in the queue.
+    Position(String),
     Start(String),
     Shutdown(ShutdownRequest),
     /// Streaming: see the module documentation.
@@ -60,6 +64,8 @@ pub enum Reply {
     Killed(KillOutcome),
     Purged(PurgeOutcome),
     Health(Health),
+    Runs(RunPage),
+    Position(QueuePosition),
     Started(StartOutcome),
     ShuttingDown,
     /// Raw bytes of a run's output, in order.
@@ -153,6 +159,7 @@ mod tests {
             cgroup: Some("/sys/fs/cgroup/agentgate-run1".into()),
             peak_memory_bytes: Some(1 << 20),
             cpu_time_ms: Some(12),
+            iterations: Some(2),
         }
     }
 
@@ -193,6 +200,13 @@ mod tests {
                 dry_run: true,
             }),
             Request::Health,
+            Request::ListRuns(RunQuery {
+                work_order_id: Some("a".into()),
+                statuses: vec![Status::Failed],
+                limit: Some(3),
+                offset: 1,
+            }),
+            Request::Position("a".into()),
             Request::Start("a".into()),
             Request::Shutdown(ShutdownRequest {
                 keep_running: true,
@@ -254,6 +268,7 @@ mod tests {
                 duration_ms: 3,
                 status: Status::Canceled,
                 message: "m".into(),
+                already_ended: true,
             }),
             Reply::Purged(PurgeOutcome {
                 deleted_count: 1,
@@ -284,6 +299,24 @@ mod tests {
                 storage: StorageReport::default(),
                 executor: "local".into(),
                 timestamp: Timestamp(9),
+                max_queue_size: 100,
+                average_wait_ms: 12,
+                can_start_immediately: false,
+            }),
+            Reply::Runs(RunPage {
+                items: vec![run(), run()],
+                total: 9,
+                limit: 2,
+                offset: 0,
+                has_more: true,
+            }),
+            Reply::Position(QueuePosition {
+                id: "a".into(),
+                position: 2,
+                ahead: 1,
+                running: false,
+                estimated_wait_ms: None,
+                enqueued_at: Timestamp(5),
             }),
             Reply::Started(StartOutcome {
                 id: "a".into(),

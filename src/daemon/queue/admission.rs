@@ -68,6 +68,13 @@ impl Actor {
                 ),
             ));
         }
+        let max_queue = self.settings.max_queue_size;
+        if max_queue > 0 && self.queued.len() as u64 >= max_queue {
+            return Err(ServiceError::unavailable(format!(
+                "the queue is full: {} work orders waiting (max_queue_size {max_queue}); wait for some to start, cancel some, or raise --max-queue-size",
+                self.queued.len()
+            )));
+        }
         let max_iterations = req.max_iterations.unwrap_or(DEFAULT_MAX_ITERATIONS);
         if !(1..=10_000).contains(&max_iterations) {
             return Err(ServiceError::bad_request(
@@ -114,6 +121,16 @@ impl Actor {
     /// Whether an automatic start may happen now: a free slot, the stagger delay
     /// elapsed, enough memory, auto-processing on.
     fn admission_open(&self) -> bool {
+        self.admission_open_with(proc::mem_available())
+    }
+
+    /// `admission_open` with the memory sampled on the last tick (for health,
+    /// which must not read /proc per request).
+    pub(super) fn admission_open_cached(&self) -> bool {
+        self.admission_open_with(self.mem_available)
+    }
+
+    fn admission_open_with(&self, mem_available: Option<u64>) -> bool {
         if !self.settings.auto_process || !self.accepting {
             return false;
         }
@@ -128,7 +145,7 @@ impl Actor {
         {
             return false;
         }
-        if let Some(avail) = proc::mem_available()
+        if let Some(avail) = mem_available
             && avail < self.settings.min_memory
         {
             tracing::debug!(
@@ -185,6 +202,53 @@ impl Actor {
             )));
         }
         self.begin_run(wo, manual)
+    }
+}
+
+impl Actor {
+    /// Where a work order stands, in the order `schedule` starts queued work
+    /// (FIFO by creation). The estimate (AgentGate's): as many rounds of
+    /// `max_concurrent` starts as it takes to reach it, at the mean recent wait.
+    pub(super) fn position(&self, id: &str) -> Result<QueuePosition, ServiceError> {
+        let wo = self.get(id)?;
+        if let Some(live) = self.live.get(id) {
+            return Ok(QueuePosition {
+                id: id.to_string(),
+                position: 0,
+                ahead: 0,
+                running: true,
+                estimated_wait_ms: Some(0),
+                enqueued_at: live.run.started_at,
+            });
+        }
+        let key = (wo.created_at, wo.id.clone());
+        if !self.queued.contains(&key) {
+            return Err(ServiceError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "work order {id} is not in the queue: it is {}",
+                    wo.status.api()
+                ),
+            ));
+        }
+        let ahead = self.queued.range(..key).count() as u64;
+        let estimated_wait_ms = if ahead == 0 && self.admission_open_cached() {
+            Some(0)
+        } else if self.waits.is_empty() {
+            None
+        } else {
+            let mean = self.waits.iter().sum::<u64>() as f64 / self.waits.len() as f64;
+            let rounds = (ahead + 1).div_ceil(self.settings.max_concurrent.max(1) as u64);
+            Some((rounds as f64 * mean).round() as u64)
+        };
+        Ok(QueuePosition {
+            id: id.to_string(),
+            position: ahead + 1,
+            ahead,
+            running: false,
+            estimated_wait_ms,
+            enqueued_at: wo.created_at,
+        })
     }
 }
 
