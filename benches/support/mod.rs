@@ -109,6 +109,7 @@ pub fn populate(root: &Path, n: usize, all_finished: bool, with_runs: bool) {
                 cgroup: None,
                 peak_memory_bytes: Some(48 << 20),
                 cpu_time_ms: Some(1234),
+                recorded_iterations: None,
             };
             let rdir = root.join("runs").join(&run.id);
             std::fs::create_dir_all(&rdir).expect("run dir");

@@ -666,16 +666,17 @@ pub struct Run {
     /// Iterations the run recorded (AgentGate's runs count theirs); `None`:
     /// the run is one iteration.
     #[serde(default)]
-    pub iterations: Option<u32>,
+    pub recorded_iterations: Option<u32>,
 }
 
 /// How an executor finds a run again after a daemon restart: opaque to
 /// everything but the executor that made it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[serde(rename_all = "camelCase")]
 pub enum ExecHandle {
     /// A local supervisor process: its pid and start time (together they
     /// never name a reused PID) and the run directory it works in.
+    #[serde(rename_all = "camelCase")]
     Local {
         pid: u32,
         start_time: u64,
@@ -712,14 +713,14 @@ impl Run {
             cgroup: None,
             peak_memory_bytes: None,
             cpu_time_ms: None,
-            iterations: None,
+            recorded_iterations: None,
         }
     }
 
     /// Iterations as AgentGate's clients count them: one per run unless the
     /// run recorded more.
     pub fn iteration_count(&self) -> u32 {
-        self.iterations.unwrap_or(1).max(1)
+        self.recorded_iterations.unwrap_or(1).max(1)
     }
 }
 
@@ -748,7 +749,7 @@ impl Run {
         Ok(Run {
             completed_at: time("completedAt"),
             error: text("error").map(str::to_string),
-            iterations: v
+            recorded_iterations: v
                 .get("iteration")
                 .and_then(Value::as_u64)
                 .and_then(|n| u32::try_from(n).ok()),

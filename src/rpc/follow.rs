@@ -37,7 +37,7 @@ pub fn logs(service: Service, req: LogsRequest) -> Frames {
         };
         let result = follow_log(&service, spec, changes, &tx, |item| match item {
             LogItem::Chunk { bytes, .. } => Reply::LogChunk(bytes),
-            LogItem::End(wo) => Reply::LogEnd(wo),
+            LogItem::End(wo) => Reply::LogEnd(*wo),
         })
         .await;
         if let Err(e) = result {

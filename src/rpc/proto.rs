@@ -159,7 +159,7 @@ mod tests {
             cgroup: Some("/sys/fs/cgroup/agentgate-run1".into()),
             peak_memory_bytes: Some(1 << 20),
             cpu_time_ms: Some(12),
-            iterations: Some(2),
+            recorded_iterations: Some(2),
         }
     }
 
@@ -302,6 +302,7 @@ mod tests {
                 max_queue_size: 100,
                 average_wait_ms: 12,
                 can_start_immediately: false,
+                shutting_down: true,
             }),
             Reply::Runs(RunPage {
                 items: vec![run(), run()],

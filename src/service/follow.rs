@@ -51,7 +51,7 @@ pub enum LogItem {
     Chunk { run_id: String, bytes: Vec<u8> },
     /// The end: the work order as it stands (with `follow`: its final state,
     /// or as it left the followed run).
-    End(WorkOrder),
+    End(Box<WorkOrder>),
 }
 
 /// The receiver went away: not an error, just stop.
@@ -80,7 +80,7 @@ pub async fn follow_log<T>(
         // An earlier run: its log is complete.
         let mut reader = LogReader::new(service.log_path(pinned, spec.stderr)?, spec.start);
         if reader.drain(pinned, &emit).await?.is_ok() {
-            let _ = emit(LogItem::End(wo)).await;
+            let _ = emit(LogItem::End(Box::new(wo))).await;
         }
         return Ok(());
     }
@@ -96,7 +96,7 @@ pub async fn follow_log<T>(
         return Ok(());
     }
     if !spec.follow || status.is_terminal() {
-        let _ = emit(LogItem::End(wo)).await;
+        let _ = emit(LogItem::End(Box::new(wo))).await;
         return Ok(());
     }
     let mut tick = tokio::time::interval(LOG_POLL);
@@ -133,7 +133,7 @@ pub async fn follow_log<T>(
                     return Ok(());
                 }
                 if spec.run.is_some() {
-                    let _ = emit(LogItem::End(wo)).await;
+                    let _ = emit(LogItem::End(Box::new(wo))).await;
                     return Ok(());
                 }
                 run_id = wo.current_run_id.clone();
@@ -147,7 +147,7 @@ pub async fn follow_log<T>(
                 return Ok(());
             }
             let wo = service.show(spec.id.clone()).await?.work_order;
-            let _ = emit(LogItem::End(wo)).await;
+            let _ = emit(LogItem::End(Box::new(wo))).await;
             return Ok(());
         }
     }

@@ -132,6 +132,8 @@ pub struct Health {
     pub average_wait_ms: u64,
     /// A work order submitted now would start at once.
     pub can_start_immediately: bool,
+    /// The daemon is shutting down (it accepts no work, whatever the queue).
+    pub shutting_down: bool,
 }
 
 /// `GET /api/v1/runs`: runs newest first (by their work order's creation,

@@ -134,6 +134,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
             (i.waits.iter().sum::<u64>() as f64 / i.waits.len() as f64).round() as u64
         },
         can_start_immediately: accepting && i.can_start_now,
+        shutting_down: !i.accepting,
     }
 }
 
