@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod web;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_agentgate");
 
 /// Polls `cond` every 10 ms until it returns `Some`, or panics after `timeout`.
