@@ -822,6 +822,7 @@ fn failed_writes_fail_the_request_and_leave_memory_unchanged() {
             .map(|s| s.to_string())
             .collect(),
         env: Vec::new(),
+        nofile: None,
     };
     d.spawn();
     let queued = d.submit_shell("true", &[]);
