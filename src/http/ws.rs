@@ -84,12 +84,14 @@ pub async fn upgrade(
         }
     };
     let token = st.sessions.token();
+    // Subscribed before the handshake is answered: every change after it is seen.
+    let changes = st.service.subscribe();
     ws.max_message_size(MAX_MESSAGE)
         .max_frame_size(MAX_MESSAGE)
         .write_buffer_size(0)
         .max_write_buffer_size(MAX_WRITE_BUFFER)
         .on_upgrade(move |socket| async move {
-            session(st, socket).await;
+            session(st, socket, changes).await;
             drop(slot);
             drop(token);
         })
@@ -177,8 +179,15 @@ fn invalid(message: &str) -> Outgoing {
 
 /// What a session's log followers hand it.
 enum FromFollower {
-    Log { id: String, item: LogItem },
-    Ended { id: String },
+    Log {
+        id: String,
+        item: LogItem,
+    },
+    /// The follower of this generation is done.
+    Ended {
+        id: String,
+        generation: u64,
+    },
 }
 
 /// Aborts the follower when its subscription goes.
@@ -193,7 +202,10 @@ impl Drop for Follower {
 struct Session {
     service: Service,
     subscriptions: HashMap<String, Filters>,
-    followers: HashMap<String, Follower>,
+    /// One per subscription with output; a generation tells a follower that
+    /// ended from its successor (a retry's run).
+    followers: HashMap<String, (u64, Follower)>,
+    generation: u64,
     text: HashMap<String, Utf8Pieces>,
     log_tx: mpsc::Sender<Result<FromFollower, ServiceError>>,
 }
@@ -209,6 +221,8 @@ impl Session {
             run: None,
         };
         let changes = self.service.subscribe();
+        self.generation += 1;
+        let generation = self.generation;
         let task = tokio::spawn(async move {
             let map_id = wid.clone();
             let _ = follow_log(&service, spec, changes, &tx, move |item| {
@@ -218,9 +232,14 @@ impl Session {
                 }
             })
             .await;
-            let _ = tx.send(Ok(FromFollower::Ended { id: wid })).await;
+            let ended = FromFollower::Ended {
+                id: wid,
+                generation,
+            };
+            let _ = tx.send(Ok(ended)).await;
         });
-        self.followers.insert(id.to_string(), Follower(task));
+        self.followers
+            .insert(id.to_string(), (generation, Follower(task)));
     }
 
     /// A client message; the replies to send.
@@ -302,9 +321,11 @@ impl Session {
                     timestamp: now(),
                 }),
                 QueueEvent::RunStarted { run_id, run_number } => {
-                    // A new run after the follower ended (a retry): follow it.
+                    // A retry: the follower of the failed run ends (or has
+                    // ended) there; the new run is followed from its start.
+                    let retry = change.previous == Some(Status::Failed);
                     if subscribed.is_some_and(|f| f.include_output)
-                        && !self.followers.contains_key(&id)
+                        && (retry || !self.followers.contains_key(&id))
                     {
                         self.follow(&id, LogStart::Beginning);
                     }
@@ -358,8 +379,14 @@ impl Session {
                 item: LogItem::End(_),
                 ..
             } => None,
-            FromFollower::Ended { id } => {
-                self.followers.remove(&id);
+            FromFollower::Ended { id, generation } => {
+                if self
+                    .followers
+                    .get(&id)
+                    .is_some_and(|(g, _)| *g == generation)
+                {
+                    self.followers.remove(&id);
+                }
                 None
             }
         }
@@ -409,14 +436,14 @@ where
     )
 }
 
-async fn session(st: AppState, socket: WebSocket) {
-    let mut changes = st.service.subscribe();
+async fn session(st: AppState, socket: WebSocket, mut changes: broadcast::Receiver<StatusChange>) {
     let (mut sink, mut stream) = socket.split();
     let (log_tx, mut log_rx) = mpsc::channel(LOG_BUFFER);
     let mut s = Session {
         service: st.service.clone(),
         subscriptions: HashMap::new(),
         followers: HashMap::new(),
+        generation: 0,
         text: HashMap::new(),
         log_tx,
     };

@@ -174,6 +174,7 @@ impl Ws {
 
     /// Reads until a message satisfies `pred` (others are skipped); panics
     /// after `timeout`.
+    #[track_caller]
     pub fn wait_for(&mut self, timeout: Duration, mut pred: impl FnMut(&Value) -> bool) -> Value {
         let deadline = Instant::now() + timeout;
         let mut seen = Vec::new();
