@@ -202,10 +202,14 @@ impl Drop for Follower {
 struct Session {
     service: Service,
     subscriptions: HashMap<String, Filters>,
-    /// One per subscription with output; a generation tells a follower that
-    /// ended from its successor (a retry's run).
+    /// One per subscription with output to a work order that is running;
+    /// a generation tells a follower that ended from its successor (the next
+    /// run's). Queued work orders cost no follower: their run's start is an
+    /// event this session sees anyway.
     followers: HashMap<String, (u64, Follower)>,
     generation: u64,
+    /// New subscriptions to follow if their work order is running.
+    to_check: Vec<String>,
     text: HashMap<String, Utf8Pieces>,
     log_tx: mpsc::Sender<Result<FromFollower, ServiceError>>,
 }
@@ -273,7 +277,8 @@ impl Session {
                 if !filters.include_output {
                     self.followers.remove(&id);
                 } else if !self.followers.contains_key(&id) {
-                    self.follow(&id, LogStart::Now);
+                    // Followed once it is known to be running (see `session`).
+                    self.to_check.push(id.clone());
                 }
                 Outgoing::SubscriptionConfirmed {
                     work_order_id: id,
@@ -300,6 +305,8 @@ impl Session {
     /// The messages a status change means for this session.
     fn on_change(&mut self, change: &StatusChange) -> Vec<Outgoing> {
         let subscribed = self.subscriptions.get(&change.id).copied();
+        // Lifecycle events carry the time of the change itself.
+        let at = change.at.to_rfc3339();
         let mut out = Vec::new();
         for ev in change.events() {
             let id = change.id.clone();
@@ -311,42 +318,39 @@ impl Session {
                     work_order_id: id,
                     task_prompt,
                     status: status.api(),
-                    timestamp: now(),
+                    timestamp: at.clone(),
                 }),
                 _ if subscribed.is_none() => {}
                 QueueEvent::Updated { status, previous } => out.push(Outgoing::WorkOrderUpdated {
                     work_order_id: id,
                     status: status.api(),
                     previous_status: previous.api(),
-                    timestamp: now(),
+                    timestamp: at.clone(),
                 }),
                 QueueEvent::RunStarted { run_id, run_number } => {
-                    // A retry: the follower of the failed run ends (or has
-                    // ended) there; the new run is followed from its start.
-                    let retry = change.previous == Some(Status::Failed);
-                    if subscribed.is_some_and(|f| f.include_output)
-                        && (retry || !self.followers.contains_key(&id))
-                    {
+                    // Every run is followed from its start; a follower still
+                    // there belongs to an earlier run (ended or ending).
+                    if subscribed.is_some_and(|f| f.include_output) {
                         self.follow(&id, LogStart::Beginning);
                     }
                     out.push(Outgoing::RunStarted {
                         work_order_id: id,
                         run_id,
                         run_number,
-                        timestamp: now(),
+                        timestamp: at.clone(),
                     })
                 }
                 QueueEvent::RunCompleted { run_id } => out.push(Outgoing::RunCompleted {
                     work_order_id: id,
                     run_id,
-                    timestamp: now(),
+                    timestamp: at.clone(),
                 }),
                 QueueEvent::RunFailed { run_id, error } => out.push(Outgoing::RunFailed {
                     work_order_id: id,
                     run_id,
                     error,
                     iteration_number: 1,
-                    timestamp: now(),
+                    timestamp: at.clone(),
                 }),
                 QueueEvent::Purged => {}
             }
@@ -444,6 +448,7 @@ async fn session(st: AppState, socket: WebSocket, mut changes: broadcast::Receiv
         subscriptions: HashMap::new(),
         followers: HashMap::new(),
         generation: 0,
+        to_check: Vec::new(),
         text: HashMap::new(),
         log_tx,
     };
@@ -492,6 +497,17 @@ async fn session(st: AppState, socket: WebSocket, mut changes: broadcast::Receiv
             if !send(&mut sink, msg).await {
                 tracing::info!("WebSocket client too slow or gone; dropped");
                 return;
+            }
+        }
+        // A run that started before this subscription: its output from now
+        // on (one that starts later is followed on its `run_started`).
+        for id in std::mem::take(&mut s.to_check) {
+            let running = s.service.show(id.clone()).await.is_ok_and(|d| {
+                d.work_order.status.api() == Status::Running
+                    && d.work_order.current_run_id.is_some()
+            });
+            if running && !s.followers.contains_key(&id) && s.subscriptions.contains_key(&id) {
+                s.follow(&id, LogStart::Now);
             }
         }
     }

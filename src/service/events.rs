@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use crate::model::{SharedWorkOrder, Status};
+use crate::model::{SharedWorkOrder, Status, Timestamp};
 
 /// Published by the actor whenever a work order's status changes, it is
 /// created, or purged, so followers need no polling.
@@ -19,6 +19,8 @@ pub struct StatusChange {
     pub previous: Option<Status>,
     /// The work order as the change left it (`None`: purged).
     pub work_order: Option<Arc<SharedWorkOrder>>,
+    /// When the change took effect.
+    pub at: Timestamp,
 }
 
 /// What a change means to a subscriber.
@@ -88,7 +90,7 @@ impl StatusChange {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Timestamp, WorkOrder, WorkspaceSource};
+    use crate::model::{WorkOrder, WorkspaceSource};
 
     fn change(previous: Option<Status>, status: Status) -> StatusChange {
         let mut wo = WorkOrder::new_queued(
@@ -109,6 +111,7 @@ mod tests {
             status: Some(status),
             previous,
             work_order: Some(Arc::new(SharedWorkOrder::new(wo))),
+            at: Timestamp(2),
         }
     }
 
@@ -159,6 +162,7 @@ mod tests {
             status: None,
             previous: Some(Status::Failed),
             work_order: None,
+            at: Timestamp(3),
         };
         assert_eq!(purged.events(), [Purged]);
     }

@@ -117,7 +117,8 @@ pub async fn follow_log<T>(
                 Err(broadcast::error::RecvError::Lagged(_)) => refresh = true,
                 Err(broadcast::error::RecvError::Closed) => return Err(shutting_down()),
             },
-            _ = tick.tick() => {
+            // Nothing to read before a run starts: no wakeups meanwhile.
+            _ = tick.tick(), if reader.is_some() => {
                 if drain(&mut reader, &run_id, &emit).await?.is_err() {
                     return Ok(());
                 }

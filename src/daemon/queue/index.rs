@@ -33,6 +33,7 @@ impl Actor {
                 status: Some(wo.status),
                 previous: old,
                 work_order: Some(wo.clone()),
+                at: Timestamp::now(),
             });
         }
         if wo.status == Status::Queued {
@@ -70,6 +71,7 @@ impl Actor {
                 status: None,
                 previous: Some(e.wo.status),
                 work_order: None,
+                at: Timestamp::now(),
             });
         }
     }
