@@ -197,15 +197,24 @@ fn parked_unauthenticated_bodies_cost_little_memory() {
         .data(200);
     }
     let before = rss(d.pid());
-    let head = format!(
-        "POST /api/v1/work-orders HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {MIB}\r\n\r\n"
-    );
+    // Half to the API (401 without the key), half to a public path (404; no
+    // public route takes a body).
+    let head = |i: usize| {
+        let path = if i % 2 == 0 {
+            "/api/v1/work-orders"
+        } else {
+            "/no-such-route"
+        };
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {MIB}\r\n\r\n"
+        )
+    };
     let body = vec![b'x'; MIB - 1];
     let mut peak = before;
     let mut conns = Vec::with_capacity(CONNECTIONS);
     for i in 0..CONNECTIONS {
         let mut s = TcpStream::connect(&addr).unwrap();
-        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(head(i).as_bytes()).unwrap();
         s.write_all(&body).unwrap();
         conns.push(s);
         if i % 50 == 0 {
@@ -224,9 +233,15 @@ fn parked_unauthenticated_bodies_cost_little_memory() {
         before / MIB as u64,
         peak / MIB as u64
     );
-    // Each got its 401 without the daemon reading the body into memory.
-    let mut first = conns.swap_remove(0);
-    assert_eq!(read_status(&mut first, Duration::from_secs(10)), Some(401));
+    // Each got its answer without the daemon reading the body into memory.
+    assert_eq!(
+        read_status(&mut conns[0], Duration::from_secs(10)),
+        Some(401)
+    );
+    assert_eq!(
+        read_status(&mut conns[1], Duration::from_secs(10)),
+        Some(404)
+    );
     // And the daemon serves on.
     request(
         &addr,

@@ -1,7 +1,8 @@
 //! What every request goes through before a route sees it, in this order:
 //! its id; CORS (preflights answered here, without the key); the API key,
 //! checked on the headers alone, before a byte of the body is read; then the
-//! body, read within the size limit and the read timeout. An answer that
+//! body, read within the size limit and the read timeout (only for the key's
+//! routes: no public route takes one). An answer that
 //! leaves body bytes unread (401, 413) is sent at once while the rest is read
 //! and thrown away in the background, bounded in size and time, so ordinary
 //! clients that send the whole body before reading get the answer instead of
@@ -95,6 +96,12 @@ async fn handle(st: &AppState, rid: &str, req: Request, next: Next) -> Response 
         }
     }
     let (mut parts, body) = req.into_parts();
+    parts.extensions.insert(RequestId(rid.to_string()));
+    if !needs_key(parts.uri.path()) {
+        // No public route takes a body: one sent anyway is never held.
+        discard(&parts.headers, body, st.timeout);
+        return next.run(Request::from_parts(parts, Body::empty())).await;
+    }
     let body = match read_body(&parts.headers, body, st.timeout).await {
         Ok(bytes) => bytes,
         Err(BodyError::TooLarge(rest)) => {
@@ -106,7 +113,6 @@ async fn handle(st: &AppState, rid: &str, req: Request, next: Next) -> Response 
             return closing(bad("body", format!("cannot read request body: {e}")).respond(rid));
         }
     };
-    parts.extensions.insert(RequestId(rid.to_string()));
     next.run(Request::from_parts(parts, Body::from(body))).await
 }
 
