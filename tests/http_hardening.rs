@@ -200,7 +200,7 @@ fn parked_unauthenticated_bodies_cost_little_memory() {
     // Half to the API (401 without the key), half to a public path (404; no
     // public route takes a body).
     let head = |i: usize| {
-        let path = if i % 2 == 0 {
+        let path = if i.is_multiple_of(2) {
             "/api/v1/work-orders"
         } else {
             "/no-such-route"
