@@ -162,6 +162,9 @@ fn stop_is_not_held_open_by_any_client() {
         took < grace + Duration::from_secs(2),
         "`daemon stop` took {took:?} (grace {grace:?})"
     );
+    eprintln!(
+        "`daemon stop` with 100 half-sent requests and live streams: {took:?} (grace {grace:?})"
+    );
     assert!(ws.closed_within(Duration::from_secs(5)));
     assert!(closed_by_peer(&mut sse, Duration::from_secs(5)));
     // The lock is free: a new daemon starts on the same root at once.

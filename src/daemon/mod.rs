@@ -201,7 +201,7 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
 
 /// How long in-flight HTTP requests may take to finish once the queue has
 /// stopped (they need no more than writing their answer by then).
-const HTTP_DRAIN: std::time::Duration = std::time::Duration::from_secs(1);
+const HTTP_DRAIN: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// How the daemon's serving ended.
 enum Ending {
