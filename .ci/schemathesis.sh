@@ -83,6 +83,7 @@ fuzz() { # EXAMPLES [options before `run`] -- [options after]
         --request-timeout 10 \
         --workers 1 \
         --suppress-health-check all \
+        --generation-database none \
         --no-color --report har --report-dir "$tmp/report" "$@"
 }
 
