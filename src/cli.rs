@@ -140,6 +140,12 @@ pub struct DaemonArgs {
     /// Where runs execute: `local` (a supervisor process on this machine) or `slurm` (a job on the Slurm cluster, settings under [slurm] in the config file); an agent type may override it [env: AGENTGATE_EXECUTOR] [default: local]
     #[arg(long, value_name = "local|slurm")]
     pub executor: Option<String>,
+    /// Most work orders waiting at once; submits beyond are refused, 0 = no limit [env: AGENTGATE_MAX_QUEUE_SIZE] [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub max_queue_size: Option<u64>,
+    /// Browser origins allowed to call the HTTP API, comma-separated (`*` = any; `http://host:*` = any port) [env: AGENTGATE_CORS_ORIGINS] [default: http://localhost:*,http://127.0.0.1:*]
+    #[arg(long, value_name = "ORIGINS")]
+    pub cors_origin: Option<String>,
 }
 
 #[derive(Debug, Subcommand, Clone)]

@@ -174,6 +174,11 @@ pub struct ConfigFile {
     pub worktree: Option<bool>,
     #[serde(default)]
     pub hooks: Vec<HookConfig>,
+    pub max_queue_size: Option<u64>,
+    /// Browser origins allowed to call the HTTP API (CORS).
+    pub cors_origins: Option<Vec<String>>,
+    pub http_max_connections: Option<usize>,
+    pub http_timeout: Option<String>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
 }
@@ -297,7 +302,19 @@ pub struct DaemonSettings {
     pub hooks: Vec<Hook>,
     pub github_owner: Option<String>,
     pub github_base_url: String,
+    /// Most work orders waiting at once; a submit beyond is refused (0 = no limit).
+    pub max_queue_size: u64,
+    /// Origins a browser may call the HTTP API from: exact origins, `*`, or
+    /// `scheme://host:*` for any port.
+    pub cors_origins: Vec<String>,
+    /// Most HTTP connections open at once (further ones are refused at once).
+    pub http_max_connections: usize,
+    /// How long a client may take to send a request's headers, and its body.
+    pub http_timeout: Duration,
 }
+
+/// Browser origins allowed by default: a dashboard on a local dev server.
+pub const DEFAULT_CORS_ORIGINS: [&str; 2] = ["http://localhost:*", "http://127.0.0.1:*"];
 
 /// flag > env > file, parsed with `parse`, else the default.
 fn pick<T>(
@@ -564,7 +581,59 @@ impl DaemonSettings {
                 timeout,
             });
         }
+        let max_queue_size = pick(
+            "--max-queue-size",
+            args.max_queue_size.map(|n| n.to_string()),
+            "AGENTGATE_MAX_QUEUE_SIZE",
+            file.max_queue_size.map(|n| n.to_string()),
+            |s| {
+                s.parse::<u64>()
+                    .map_err(|_| format!("{s:?}: expected a whole number (0 = no limit)"))
+            },
+            1000,
+        )?;
+        let cors_origins = match args
+            .cors_origin
+            .clone()
+            .or_else(|| env("AGENTGATE_CORS_ORIGINS"))
+        {
+            Some(list) => split_list(&list),
+            None => file
+                .cors_origins
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CORS_ORIGINS.iter().map(|s| s.to_string()).collect()),
+        };
+        let http_max_connections = pick(
+            "http_max_connections",
+            None,
+            "AGENTGATE_HTTP_MAX_CONNECTIONS",
+            file.http_max_connections.map(|n| n.to_string()),
+            |s| match s.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(format!("{s:?}: expected a whole number of at least 1")),
+            },
+            1024,
+        )?;
+        let http_timeout = pick(
+            "http_timeout",
+            None,
+            "AGENTGATE_HTTP_TIMEOUT",
+            file.http_timeout.clone(),
+            |s| {
+                let d = dur(s)?;
+                if d < Duration::from_millis(100) {
+                    Err(format!("{s:?}: must be at least 100ms"))
+                } else {
+                    Ok(d)
+                }
+            },
+            Duration::from_secs(10),
+        )?;
         Ok(DaemonSettings {
+            max_queue_size,
+            cors_origins,
+            http_max_connections,
+            http_timeout,
             cgroups,
             executor,
             slurm,
@@ -589,6 +658,15 @@ impl DaemonSettings {
                 .unwrap_or_else(|| "https://github.com/".to_string()),
         })
     }
+}
+
+/// `a, b,c` → `["a", "b", "c"]` (empty items dropped).
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The built-in agents, overridden by any of the same name in the config.

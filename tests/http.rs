@@ -801,15 +801,26 @@ fn wrong_state_is_409() {
     for r in [
         api.delete(&format!("/api/v1/work-orders/{id}")),
         api.post_empty(&format!("/api/v1/work-orders/{id}/cancel")),
+        api.post_empty(&format!("/api/v1/work-orders/{id}/runs")),
+    ] {
+        r.err(409, "CONFLICT");
+    }
+    // A kill of an ended work order is AgentGate's 200 that stopped nothing.
+    for r in [
         api.post(&format!("/api/v1/work-orders/{id}/kill"), json!({})),
         api.post(
             &format!("/api/v1/work-orders/{id}/kill?force=true"),
             json!({}),
         ),
-        api.post_empty(&format!("/api/v1/work-orders/{id}/runs")),
     ] {
-        r.err(409, "CONFLICT");
+        let k = r.ok(200);
+        assert_eq!(k["success"], true, "{k}");
+        assert_eq!(k["forcedKill"], false);
+        assert_eq!(k["durationMs"], 0);
+        assert_eq!(k["status"], "succeeded");
+        assert!(k["message"].as_str().unwrap().contains("already succeeded"));
     }
+    assert_eq!(api.show(id)["status"], "succeeded");
     // Starting one that runs already.
     let long = api.submit_shell("sleep 60", &dir);
     let lid = long["id"].as_str().unwrap();
@@ -967,8 +978,12 @@ fn cancel_routes() {
     let a = api.submit_shell("echo a", &dir);
     let aid = a["id"].as_str().unwrap();
     let r = api.delete(&format!("/api/v1/work-orders/{aid}"));
+    let mut c = r.ok(200).clone();
+    // AgentGate's clients read `message` too.
+    assert!(c["message"].as_str().is_some_and(|m| !m.is_empty()), "{c}");
+    c.as_object_mut().unwrap().remove("message");
     assert_eq!(
-        *r.ok(200),
+        c,
         json!({"id": aid, "status": "canceled", "wasRunning": false, "killed": false})
     );
     // POST /:id/cancel on a running one stops its tree.
@@ -977,8 +992,11 @@ fn cancel_routes() {
     let running = api.start_running(bid);
     let pid = running["pid"].as_u64().unwrap() as i32;
     let r = api.post_empty(&format!("/api/v1/work-orders/{bid}/cancel"));
+    let mut c = r.ok(200).clone();
+    assert!(c["message"].as_str().is_some_and(|m| !m.is_empty()), "{c}");
+    c.as_object_mut().unwrap().remove("message");
     assert_eq!(
-        *r.ok(200),
+        c,
         json!({"id": bid, "status": "canceled", "wasRunning": true, "killed": true})
     );
     assert!(common::group_alive(pid).is_empty());
@@ -1220,7 +1238,22 @@ fn not_accepting_is_503() {
         let r = api.get("/health/ready");
         (r.status == 503).then_some(r)
     });
-    r.err(503, "SERVICE_UNAVAILABLE");
+    // AgentGate's shape: the success envelope, `ready: false`.
+    let ready = r.ok(503);
+    assert_eq!(ready["ready"], false, "{ready}");
+    assert_eq!(ready["status"], "not_ready");
+    assert!(
+        ready["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["healthy"] == false)
+    );
+    // Queue health too: unhealthy, 503, the same envelope.
+    let h = api.get("/api/v1/queue/health");
+    let data = h.ok(503);
+    assert_eq!(data["status"], "unhealthy");
+    assert_eq!(data["stats"]["accepting"], false);
     assert_eq!(
         api.get("/health").ok(200)["status"],
         "shutting_down",

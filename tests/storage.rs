@@ -187,7 +187,8 @@ fn bad_files_are_quarantined_and_the_rest_is_served() {
         listed_ids(&d),
         BTreeSet::from([good.clone(), "handmade0001".to_string()])
     );
-    assert_eq!(d.status("handmade0001"), "integrating");
+    assert_eq!(d.status("handmade0001"), "running");
+    assert_eq!(d.show("handmade0001")["legacyStatus"], "integrating");
     for (name, bytes, why) in &bad {
         assert!(
             !dir.join(format!("{name}.json")).exists(),
@@ -626,7 +627,15 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
         ("agCanceled000001", "canceled"),
     ];
     for (id, status) in expect_status {
-        assert_eq!(by_id[id]["status"], status, "{id}");
+        // Legacy running-like statuses are kept, and shown as `running` (the
+        // five AgentGate's clients can render) with the stored one beside.
+        if matches!(status, "waiting_for_children" | "integrating") {
+            assert_eq!(by_id[id]["status"], "running", "{id}");
+            assert_eq!(by_id[id]["legacyStatus"], status, "{id}");
+        } else {
+            assert_eq!(by_id[id]["status"], status, "{id}");
+            assert!(by_id[id].get("legacyStatus").is_none(), "{id}");
+        }
         assert_eq!(
             by_id[id]["workspaceSource"], fixtures[id].1["workspaceSource"],
             "{id}"
@@ -822,6 +831,7 @@ fn failed_writes_fail_the_request_and_leave_memory_unchanged() {
             .map(|s| s.to_string())
             .collect(),
         env: Vec::new(),
+        nofile: None,
     };
     d.spawn();
     let queued = d.submit_shell("true", &[]);

@@ -344,6 +344,8 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                 reason,
             };
             match call(socket, Request::Kill(req)).await? {
+                // Nothing was stopped: for a person (and a script) that failed.
+                Reply::Killed(k) if k.already_ended => Err(CliError::Failed(k.message)),
                 Reply::Killed(k) => {
                     if json {
                         print_json(&k.to_json());

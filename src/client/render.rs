@@ -311,7 +311,23 @@ pub fn health(h: &Health) -> String {
                 .map(|ms| format_duration(Duration::from_millis(ms)))
                 .unwrap_or_else(|| "-".into())
         ),
-        format!("queued:       {}", h.queued_count),
+        format!(
+            "queued:       {} (limit {}{})",
+            h.queued_count,
+            if h.max_queue_size == 0 {
+                "none".to_string()
+            } else {
+                h.max_queue_size.to_string()
+            },
+            if h.average_wait_ms > 0 {
+                format!(
+                    ", recent wait {}",
+                    format_duration(Duration::from_millis(h.average_wait_ms))
+                )
+            } else {
+                String::new()
+            }
+        ),
         format!(
             "finished:     {} succeeded, {} failed, {} canceled",
             h.completed_count, h.failed_count, h.canceled_count

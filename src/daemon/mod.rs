@@ -211,6 +211,10 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
     }
 }
 
+/// How long in-flight HTTP requests may take to finish once the queue has
+/// stopped (they need no more than writing their answer by then).
+const HTTP_DRAIN: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// How the daemon's serving ended.
 enum Ending {
     Stop,
@@ -307,7 +311,7 @@ async fn serve(
         Ok(l) => l,
         Err(e) => {
             if let Some(h) = http {
-                h.stop().await;
+                h.stop(tokio::time::Instant::now()).await;
             }
             let _ = fs::remove_file(&info_path);
             return Err(e);
@@ -352,8 +356,11 @@ async fn serve(
         }
     };
     rpc_task.abort();
+    // The HTTP shim served (readiness 503 included) while running work was
+    // stopped; now in-flight requests get a short deadline, whatever their
+    // clients do, so the daemon exits within the grace period plus this.
     if let Some(h) = http {
-        h.stop().await;
+        h.stop(tokio::time::Instant::now() + HTTP_DRAIN).await;
     }
     let _ = fs::remove_file(&socket);
     let _ = fs::remove_file(&info_path);

@@ -211,7 +211,7 @@ async fn watch(
     let _ = events.send(ExecEvent::Ended {
         work_order_id: run.work_order_id.clone(),
         run_id: run.run_id.clone(),
-        end,
+        end: Box::new(end),
     });
 }
 

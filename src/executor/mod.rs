@@ -76,7 +76,7 @@ pub enum ExecEvent {
     Ended {
         work_order_id: String,
         run_id: String,
-        end: RunEnd,
+        end: Box<RunEnd>,
     },
 }
 

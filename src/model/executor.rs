@@ -35,7 +35,7 @@ impl std::str::FromStr for ExecutorKind {
 
 /// How an executor finds a run again after a daemon restart: opaque to
 /// everything but the executor that made it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum ExecHandle {
     /// A local supervisor process: its pid and start time (together they

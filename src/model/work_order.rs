@@ -489,27 +489,42 @@ impl<'de> Deserialize<'de> for SharedWorkOrder {
 /// intermediate `Value`, so listing 10,000 work orders stays cheap.
 pub struct WorkOrderApi<'a>(pub &'a WorkOrder);
 
-#[derive(Serialize)]
+/// The API form of a work order. Its OpenAPI schema is derived from this
+/// very struct, so the document and the bodies cannot drift apart.
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = WorkOrder)]
 struct WorkOrderRef<'a> {
     id: &'a str,
     task_prompt: &'a str,
+    /// One of the five statuses AgentGate's clients render.
     status: Status,
+    /// The stored status when `status` shows a legacy running-like one
+    /// (`waiting_for_children`, `integrating`) as `running`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    legacy_status: Option<Status>,
     agent_type: &'a str,
     workspace_source: WorkspaceApi<'a>,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     updated_at: Timestamp,
     #[serde(with = "rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
     started_at: Option<Timestamp>,
     #[serde(with = "rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
     completed_at: Option<Timestamp>,
+    /// Seconds.
     max_time: u64,
     max_iterations: u32,
     #[serde(with = "rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
     timeout_at: Option<Timestamp>,
     #[serde(with = "rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
     last_activity_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pid: Option<u32>,
@@ -519,6 +534,7 @@ struct WorkOrderRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     current_run_id: Option<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    #[schema(value_type = Vec<String>)]
     run_ids: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     result: Option<ResultKind>,
@@ -538,13 +554,34 @@ struct WorkOrderRef<'a> {
     agent_result: Option<&'a AgentResult>,
 }
 
+impl utoipa::PartialSchema for WorkOrderApi<'_> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <WorkOrderRef<'_> as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for WorkOrderApi<'_> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        <WorkOrderRef<'_> as utoipa::ToSchema>::name()
+    }
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <WorkOrderRef<'_> as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 impl Serialize for WorkOrderApi<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let w = self.0;
         WorkOrderRef {
             id: &w.id,
             task_prompt: &w.task_prompt,
-            status: w.status,
+            status: w.status.api(),
+            legacy_status: (w.status.api() != w.status).then_some(w.status),
             agent_type: &w.agent_type,
             workspace_source: WorkspaceApi(&w.workspace_source),
             created_at: w.created_at,
@@ -574,6 +611,34 @@ impl Serialize for WorkOrderApi<'_> {
 }
 
 struct WorkspaceApi<'a>(&'a WorkspaceSource);
+
+/// Written by hand because the serialiser is: every form this daemon stores,
+/// plus legacy sources with fields of their own.
+impl utoipa::PartialSchema for WorkspaceApi<'_> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "local {type, path}; github {type, owner, repo, branch?}; git {type, url, branch?}; legacy types verbatim",
+            ))
+            .property("type", text())
+            .required("type")
+            .property("path", text())
+            .property("owner", text())
+            .property("repo", text())
+            .property("url", text())
+            .property("branch", text())
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for WorkspaceApi<'_> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "WorkspaceSource".into()
+    }
+}
 
 impl Serialize for WorkspaceApi<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -617,15 +682,17 @@ impl Serialize for WorkspaceApi<'_> {
 }
 
 /// One run (an attempt) of a work order: `runs/<run-id>/run.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Run {
     pub id: String,
     pub work_order_id: String,
     pub status: Status,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: Timestamp,
     #[serde(default, with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<Timestamp>,
     #[serde(default)]
     pub pid: Option<u32>,
@@ -668,6 +735,10 @@ pub struct Run {
     /// What this run changed in its git worktree.
     #[serde(default)]
     pub changes: Option<Changes>,
+    /// Iterations the run recorded (AgentGate's runs count theirs); `None`:
+    /// the run is one iteration.
+    #[serde(default)]
+    pub recorded_iterations: Option<u32>,
 }
 
 impl Run {
@@ -695,7 +766,14 @@ impl Run {
             output_format: None,
             malformed_lines: None,
             changes: None,
+            recorded_iterations: None,
         }
+    }
+
+    /// Iterations as AgentGate's clients count them: one per run unless the
+    /// run recorded more.
+    pub fn iteration_count(&self) -> u32 {
+        self.recorded_iterations.unwrap_or(1).max(1)
     }
 }
 
@@ -724,6 +802,10 @@ impl Run {
         Ok(Run {
             completed_at: time("completedAt"),
             error: text("error").map(str::to_string),
+            recorded_iterations: v
+                .get("iteration")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok()),
             ..Run::begun(
                 id.to_string(),
                 work_order_id.to_string(),

@@ -17,7 +17,7 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
 pub const LOG_CHUNK: usize = 64 * 1024;
@@ -39,6 +39,10 @@ pub enum Request {
     Kill(KillRequest),
     Purge(PurgeRequest),
     Health,
+    /// Runs, newest first (`GET /api/v1/runs`).
+    ListRuns(RunQuery),
+    /// Where a work order stands in the queue.
+    Position(String),
     Start(String),
     Shutdown(ShutdownRequest),
     /// Streaming: see the module documentation.
@@ -61,6 +65,8 @@ pub enum Reply {
     Killed(KillOutcome),
     Purged(PurgeOutcome),
     Health(Health),
+    Runs(RunPage),
+    Position(QueuePosition),
     Started(StartOutcome),
     ShuttingDown,
     /// Raw bytes of a run's output, in order.
@@ -183,6 +189,7 @@ mod tests {
             output_format: Some("claude-stream-json".into()),
             malformed_lines: Some(1),
             changes: None,
+            recorded_iterations: Some(2),
         }
     }
 
@@ -232,6 +239,13 @@ mod tests {
                 delete_branch: true,
             }),
             Request::Health,
+            Request::ListRuns(RunQuery {
+                work_order_id: Some("a".into()),
+                statuses: vec![Status::Failed],
+                limit: Some(3),
+                offset: 1,
+            }),
+            Request::Position("a".into()),
             Request::Start("a".into()),
             Request::Shutdown(ShutdownRequest {
                 keep_running: true,
@@ -299,6 +313,7 @@ mod tests {
                 duration_ms: 3,
                 status: Status::Canceled,
                 message: "m".into(),
+                already_ended: true,
             }),
             Reply::Purged(PurgeOutcome {
                 deleted_count: 1,
@@ -335,6 +350,25 @@ mod tests {
                     max_concurrent: 64,
                 }],
                 timestamp: Timestamp(9),
+                max_queue_size: 100,
+                average_wait_ms: 12,
+                can_start_immediately: false,
+                shutting_down: true,
+            }),
+            Reply::Runs(RunPage {
+                items: vec![run(), run()],
+                total: 9,
+                limit: 2,
+                offset: 0,
+                has_more: true,
+            }),
+            Reply::Position(QueuePosition {
+                id: "a".into(),
+                position: 2,
+                ahead: 1,
+                running: false,
+                estimated_wait_ms: None,
+                enqueued_at: Timestamp(5),
             }),
             Reply::Started(StartOutcome {
                 id: "a".into(),

@@ -185,6 +185,8 @@ async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError
         Request::Kill(r) => Reply::Killed(service.kill(r).await?),
         Request::Purge(r) => Reply::Purged(service.purge(r).await?),
         Request::Health => Reply::Health(service.health().await?),
+        Request::ListRuns(q) => Reply::Runs(service.list_runs(q).await?),
+        Request::Position(id) => Reply::Position(service.position(id).await?),
         Request::Start(id) => Reply::Started(service.start(id).await?),
         Request::Shutdown(r) => {
             service.shutdown(r).await?;

@@ -1,18 +1,24 @@
 //! The one service both front doors (RPC server, HTTP shim) call. Every
 //! operation is a message to the queue actor, which alone owns the state.
 
+pub mod agent_events;
+pub mod api;
 pub mod error;
+pub mod events;
+pub mod follow;
 pub mod logs;
 pub mod types;
 
+pub use api::{ListPageJson, run_json};
 pub use error::{ErrorCode, ServiceError};
+pub use events::{QueueEvent, StatusChange};
 pub use types::*;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use std::path::PathBuf;
 
-use crate::model::{Run, Status, WorkOrder, validate_id};
+use crate::model::{Run, WorkOrder, validate_id};
 use crate::store::Store;
 
 pub type Reply<T> = oneshot::Sender<Result<T, ServiceError>>;
@@ -33,16 +39,11 @@ pub enum Command {
     /// branches of their worktrees, if asked).
     PurgeDelete(Vec<String>, bool, Reply<Vec<String>>),
     Health(Reply<Health>),
+    /// The page's runs (live ones as held; the rest for the service to read).
+    ListRuns(RunQuery, Reply<(Vec<RunRef>, RunPage)>),
+    Position(String, Reply<QueuePosition>),
     Start(String, Reply<StartOutcome>),
     Shutdown(ShutdownRequest, Reply<()>),
-}
-
-/// Published by the actor whenever a work order's status changes (or it is
-/// purged: `status` None), so followers (`logs --follow`, `wait`) need no polling.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusChange {
-    pub id: String,
-    pub status: Option<Status>,
 }
 
 #[derive(Clone)]
@@ -130,6 +131,31 @@ impl Service {
     }
     pub async fn health(&self) -> Result<Health, ServiceError> {
         self.call(Command::Health).await
+    }
+    pub async fn position(&self, id: String) -> Result<QueuePosition, ServiceError> {
+        self.call(|r| Command::Position(id, r)).await
+    }
+
+    /// Runs, newest first; records of runs that are not live are read from
+    /// disk here, off the actor.
+    pub async fn list_runs(&self, q: RunQuery) -> Result<RunPage, ServiceError> {
+        let (refs, mut page) = self.call(|r| Command::ListRuns(q, r)).await?;
+        let store = self.store.clone();
+        page.items = tokio::task::spawn_blocking(move || {
+            refs.into_iter()
+                .map(|r| match r {
+                    RunRef::Live(run) => run,
+                    // The record, else what the work order says of it.
+                    RunRef::Stored(known) => store
+                        .as_ref()
+                        .and_then(|s| s.load_run(&known.id))
+                        .unwrap_or(known),
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| ServiceError::internal(format!("reading run records: {e}")))?;
+        Ok(page)
     }
     pub async fn start(&self, id: String) -> Result<StartOutcome, ServiceError> {
         self.call(|r| Command::Start(id, r)).await

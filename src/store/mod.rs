@@ -29,7 +29,7 @@ pub enum StoreError {
 }
 
 /// What startup validation found; shown in the log and in `queue health`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageReport {
     pub quarantined: u32,

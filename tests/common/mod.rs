@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod web;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_agentgate");
 
 /// Polls `cond` every 10 ms until it returns `Some`, or panics after `timeout`.
@@ -34,6 +36,8 @@ pub struct Daemon {
     pub log: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// `RLIMIT_NOFILE` (soft and hard) for the daemon process, if set.
+    pub nofile: Option<u64>,
 }
 
 /// Fields of `queue health --json` / `GET /api/v1/queue/health` (DESIGN §4).
@@ -64,6 +68,11 @@ impl Daemon {
     }
 
     pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        Daemon::start_limited(args, env, None)
+    }
+
+    /// Starts with the daemon's file-descriptor limit set to `nofile`.
+    pub fn start_limited(args: &[&str], env: &[(&str, &str)], nofile: Option<u64>) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("root");
         let socket = dir.path().join("run").join("agentgate.sock");
@@ -79,6 +88,7 @@ impl Daemon {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            nofile,
         };
         d.spawn();
         d
@@ -91,15 +101,23 @@ impl Daemon {
             .append(true)
             .open(&self.log)
             .expect("log file");
-        let child = self
-            .command()
-            .arg("daemon")
+        let mut cmd = self.command();
+        cmd.arg("daemon")
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn daemon");
+            .stderr(log);
+        if let Some(n) = self.nofile {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs here.
+            unsafe {
+                cmd.pre_exec(move || {
+                    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, n, n)
+                        .map_err(std::io::Error::from)
+                });
+            }
+        }
+        let child = cmd.spawn().expect("spawn daemon");
         self.child = Some(child);
         self.wait_ready();
     }

@@ -75,6 +75,13 @@ impl Actor {
                 ),
             ));
         }
+        let max_queue = self.settings.max_queue_size;
+        let waiting: usize = self.queued.values().map(|q| q.len()).sum();
+        if max_queue > 0 && waiting as u64 >= max_queue {
+            return Err(ServiceError::unavailable(format!(
+                "the queue is full: {waiting} work orders waiting (max_queue_size {max_queue}); wait for some to start, cancel some, or raise --max-queue-size"
+            )));
+        }
         let max_iterations = req.max_iterations.unwrap_or(DEFAULT_MAX_ITERATIONS);
         if !(1..=10_000).contains(&max_iterations) {
             return Err(ServiceError::bad_request(
@@ -292,6 +299,23 @@ impl Actor {
     /// the stagger delay elapsed, enough memory (for work that runs on this
     /// machine), auto-processing on.
     fn admission_open(&self, kind: ExecutorKind) -> bool {
+        self.admission_open_with(kind, proc::mem_available())
+    }
+
+    /// Whether a work order submitted now for the default executor would start
+    /// at once (health's `canStartImmediately`).
+    pub(super) fn can_start_now(&self) -> bool {
+        let kind = self.settings.executor;
+        self.queued.get(&kind).is_none_or(|q| q.is_empty()) && self.admission_open_cached(kind)
+    }
+
+    /// `admission_open` with the memory sampled on the last tick (for health,
+    /// which must not read /proc per request).
+    pub(super) fn admission_open_cached(&self, kind: ExecutorKind) -> bool {
+        self.admission_open_with(kind, self.mem_available)
+    }
+
+    fn admission_open_with(&self, kind: ExecutorKind, mem_available: Option<u64>) -> bool {
         if !self.settings.auto_process || !self.accepting {
             return false;
         }
@@ -307,7 +331,7 @@ impl Actor {
             return false;
         }
         if kind == ExecutorKind::Local
-            && let Some(avail) = proc::mem_available()
+            && let Some(avail) = mem_available
             && avail < self.settings.min_memory
         {
             tracing::debug!(
@@ -425,6 +449,56 @@ fn check_env(env: &std::collections::BTreeMap<String, String>) -> Result<(), Ser
         ));
     }
     Ok(())
+}
+
+impl Actor {
+    /// Where a work order stands, in the order `schedule` starts queued work
+    /// (FIFO by creation). The estimate (AgentGate's): as many rounds of
+    /// `max_concurrent` starts as it takes to reach it, at the mean recent wait.
+    pub(super) fn position(&self, id: &str) -> Result<QueuePosition, ServiceError> {
+        let wo = self.get(id)?;
+        if let Some(live) = self.live.get(id) {
+            return Ok(QueuePosition {
+                id: id.to_string(),
+                position: 0,
+                ahead: 0,
+                running: true,
+                estimated_wait_ms: Some(0),
+                enqueued_at: live.run.started_at,
+            });
+        }
+        let kind = self.executor_of(wo);
+        let key = (wo.created_at, wo.id.clone());
+        let queue = self.queued.get(&kind);
+        if !queue.is_some_and(|q| q.contains(&key)) {
+            return Err(ServiceError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "work order {id} is not in the queue: it is {}",
+                    wo.status.api()
+                ),
+            ));
+        }
+        // Work on another executor does not wait in this line.
+        let ahead = queue.map_or(0, |q| q.range(..key).count()) as u64;
+        let estimated_wait_ms = if ahead == 0 && self.admission_open_cached(kind) {
+            Some(0)
+        } else if self.waits.is_empty() {
+            None
+        } else {
+            let mean = self.waits.iter().sum::<u64>() as f64 / self.waits.len() as f64;
+            let rounds = (ahead + 1).div_ceil(self.settings.max_concurrent_for(kind).max(1) as u64);
+            Some((rounds as f64 * mean).round() as u64)
+        };
+        Ok(QueuePosition {
+            id: id.to_string(),
+            position: ahead + 1,
+            ahead,
+            running: false,
+            estimated_wait_ms,
+            enqueued_at: wo.created_at,
+        })
+    }
 }
 
 fn normalise_source(

@@ -22,6 +22,9 @@ pub struct Inputs<'a> {
     pub available_memory: Option<u64>,
     /// Each executor: its health, and its runs in flight.
     pub executors: Vec<ExecutorHealth>,
+    /// Recent waits from submit to start, in ms.
+    pub waits: Vec<u64>,
+    pub can_start_now: bool,
 }
 
 pub fn compute(i: Inputs<'_>) -> Health {
@@ -84,7 +87,27 @@ pub fn compute(i: Inputs<'_>) -> Health {
             work_order_id: None,
         });
     }
-    let status = if !i.accepting || (low_memory && queued_count > 0 && running_count == 0) {
+    let max_queue = i.settings.max_queue_size;
+    let queue_full = max_queue > 0 && queued_count >= max_queue;
+    if queue_full {
+        alerts.push(Alert {
+            kind: "queue_full".into(),
+            message: format!(
+                "the queue is full: {queued_count} waiting (max_queue_size {max_queue}); submits are refused"
+            ),
+            work_order_id: None,
+        });
+    } else if max_queue > 0 && queued_count * 10 > max_queue * 8 {
+        alerts.push(Alert {
+            kind: "queue_nearly_full".into(),
+            message: format!(
+                "the queue is over 80% full: {queued_count} waiting (max_queue_size {max_queue})"
+            ),
+            work_order_id: None,
+        });
+    }
+    let accepting = i.accepting && !queue_full;
+    let status = if !accepting || (low_memory && queued_count > 0 && running_count == 0) {
         "unhealthy"
     } else if !alerts.is_empty() {
         "degraded"
@@ -105,12 +128,20 @@ pub fn compute(i: Inputs<'_>) -> Health {
         available_mb: available.map(|a| a / (1024 * 1024)),
         min_memory_mb,
         auto_process: i.settings.auto_process,
-        accepting: i.accepting,
+        accepting,
         stale_detections_last_hour: i.stale_detections,
         alerts,
         storage: i.storage,
         executors: i.executors,
         timestamp: Timestamp::now(),
+        max_queue_size: max_queue,
+        average_wait_ms: if i.waits.is_empty() {
+            0
+        } else {
+            (i.waits.iter().sum::<u64>() as f64 / i.waits.len() as f64).round() as u64
+        },
+        can_start_immediately: accepting && i.can_start_now,
+        shutting_down: !i.accepting,
     }
 }
 
@@ -141,6 +172,8 @@ impl super::Actor {
                     max_concurrent: self.settings.max_concurrent_for(s.kind) as u64,
                 })
                 .collect(),
+            waits: self.waits.iter().copied().collect(),
+            can_start_now: self.can_start_now(),
         })
     }
 }

@@ -26,10 +26,14 @@ impl Actor {
         }
         self.by_created.insert(key.clone(), wo.clone());
         *self.counts.entry(wo.status).or_default() += 1;
-        if old.is_some_and(|o| o != wo.status) {
+        // A creation or a status change (no receiver while loading: ignored).
+        if old != Some(wo.status) {
             let _ = self.changes.send(StatusChange {
                 id: wo.id.clone(),
                 status: Some(wo.status),
+                previous: old,
+                work_order: Some(wo.clone()),
+                at: Timestamp::now(),
             });
             if wo.status.is_terminal() && !self.settings.hooks.is_empty() {
                 crate::daemon::hooks::fire(&self.settings.hooks, &wo);
@@ -69,6 +73,9 @@ impl Actor {
             let _ = self.changes.send(StatusChange {
                 id: id.to_string(),
                 status: None,
+                previous: Some(e.wo.status),
+                work_order: None,
+                at: Timestamp::now(),
             });
         }
     }
@@ -195,6 +202,56 @@ impl Actor {
             work_order: wo,
             runs,
         })
+    }
+
+    /// A page of runs, newest work order first and each one's runs newest
+    /// first. A run's status is known without its record: only failed work
+    /// orders run again, so every run but the current one failed, and the
+    /// current one has the work order's status.
+    pub(super) fn list_runs(&self, q: RunQuery) -> Result<(Vec<RunRef>, RunPage), ServiceError> {
+        let orders: Vec<&WorkOrder> = match &q.work_order_id {
+            Some(id) => vec![self.get(id)?],
+            None => self.by_created.values().rev().map(|w| &***w).collect(),
+        };
+        let runs = orders.into_iter().flat_map(|wo| {
+            wo.run_ids.iter().rev().map(move |run_id| {
+                let current = wo.current_run_id.as_ref() == Some(run_id);
+                let status = if current { wo.status } else { Status::Failed };
+                (wo, run_id, status)
+            })
+        });
+        let wanted = |s: Status| q.statuses.is_empty() || q.statuses.contains(&s.api());
+        let limit = q.limit.map_or(usize::MAX, |l| l as usize);
+        let mut total = 0u64;
+        let mut refs = Vec::new();
+        for (wo, run_id, status) in runs.filter(|(_, _, s)| wanted(*s)) {
+            if total >= q.offset as u64 && refs.len() < limit {
+                refs.push(
+                    match self.live.get(&wo.id).filter(|l| &l.run.id == run_id) {
+                        Some(l) => RunRef::Live(l.run.clone()),
+                        None => RunRef::Stored(Run {
+                            completed_at: wo.completed_at.filter(|_| status.is_terminal()),
+                            ..Run::begun(
+                                run_id.clone(),
+                                wo.id.clone(),
+                                status,
+                                wo.started_at.unwrap_or(wo.created_at),
+                            )
+                        }),
+                    },
+                );
+            }
+            total += 1;
+        }
+        let has_more = (q.offset as u64 + refs.len() as u64) < total;
+        let page = RunPage {
+            items: vec![],
+            total,
+            limit: q.limit.unwrap_or(total.min(u32::MAX as u64) as u32),
+            offset: q.offset,
+            has_more,
+        };
+        Ok((refs, page))
     }
 
     pub(super) fn get_run(&self, run_id: &str) -> Result<Run, ServiceError> {

@@ -17,6 +17,8 @@ use crate::sys::proc;
 
 /// Longest grace period a kill may ask for.
 const MAX_GRACE_MS: u64 = 3_600_000;
+/// Waits from submit to start kept for the mean (AgentGate keeps 100).
+const WAIT_SAMPLES: usize = 100;
 
 impl Actor {
     /// Moves a work order (as held, or just built by submit and not yet stored)
@@ -29,6 +31,8 @@ impl Actor {
         let id = wo.id.clone();
         let now = Timestamp::now();
         let run_id = new_id();
+        let waited = (wo.status == Status::Queued)
+            .then(|| (now.millis() - wo.created_at.millis()).max(0) as u64);
         wo.transition(Status::Running, now).map_err(internal)?;
         wo.run_count += 1;
         wo.current_run_id = Some(run_id.clone());
@@ -56,6 +60,12 @@ impl Actor {
             return Err(e);
         }
         let _ = gate.send(());
+        if let Some(ms) = waited {
+            if self.waits.len() >= WAIT_SAMPLES {
+                self.waits.pop_front();
+            }
+            self.waits.push_back(ms);
+        }
         tracing::info!(work_order = %id, run = %run_id, manual, "starting run");
         let started = Instant::now();
         self.last_start = Some(started);
@@ -308,6 +318,7 @@ impl Actor {
                             } else {
                                 "stopped before its process started".into()
                             },
+                            already_ended: false,
                         }));
                     }
                 }
@@ -414,10 +425,16 @@ impl Actor {
             return;
         }
         if status.is_terminal() {
-            let _ = reply.send(Err(ServiceError::invalid_state(format!(
-                "work order {} already {status}; nothing to kill",
-                req.id
-            ))));
+            // AgentGate answers this as a success that stopped nothing.
+            let _ = reply.send(Ok(KillOutcome {
+                id: req.id.clone(),
+                success: true,
+                forced_kill: false,
+                duration_ms: 0,
+                status,
+                message: format!("work order {} already {status}; nothing to kill", req.id),
+                already_ended: true,
+            }));
             return;
         }
         let out = self
@@ -429,6 +446,7 @@ impl Actor {
                 duration_ms: 0,
                 status: wo.status,
                 message: "no process was running; canceled before it started".into(),
+                already_ended: false,
             });
         let _ = reply.send(out);
         self.schedule();

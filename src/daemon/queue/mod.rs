@@ -128,6 +128,8 @@ pub struct Actor {
     last_created: Timestamp,
     /// After a failed automatic start, none is tried before this.
     start_retry_at: Option<Instant>,
+    /// The latest waits from submit to start (ms), for health and positions.
+    waits: VecDeque<u64>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -185,6 +187,7 @@ impl Actor {
             mem_available: proc::mem_available(),
             last_created: Timestamp(0),
             start_retry_at: None,
+            waits: VecDeque::new(),
         };
         for (wo, extra) in orders {
             actor.last_created = actor.last_created.max(wo.created_at);
@@ -263,6 +266,12 @@ impl Actor {
             Command::Health(r) => {
                 let _ = r.send(Ok(self.health()));
             }
+            Command::ListRuns(q, r) => {
+                let _ = r.send(self.list_runs(q));
+            }
+            Command::Position(id, r) => {
+                let _ = r.send(self.position(&id));
+            }
             Command::Start(id, r) => {
                 let out = self.start_run(&id, true);
                 let _ = r.send(out);
@@ -316,7 +325,7 @@ impl Actor {
                     tracing::warn!(work_order = %work_order_id, run = %run_id, "end of an unknown run ignored");
                     return;
                 }
-                self.end_live(&work_order_id, end);
+                self.end_live(&work_order_id, *end);
             }
         }
     }
