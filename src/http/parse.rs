@@ -122,16 +122,23 @@ pub fn query_statuses(pairs: &[(String, String)]) -> Result<Vec<Status>, ApiErro
     Ok(out)
 }
 
-/// `limit` (1-1000, default 20) and `offset` (default 0) of a listing.
+/// `limit` (1-1000, default 20) and `offset` (default 0) of a listing. A
+/// number given empty (`?limit=`) is not a number: refused, not defaulted.
 pub fn query_page(pairs: &[(String, String)]) -> Result<(u32, u32), ApiError> {
-    let limit = match query_get(pairs, "limit") {
+    let given = |key: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    };
+    let limit = match given("limit") {
         None => 20,
         Some(s) => match s.parse::<u32>() {
             Ok(n) if (1..=1000).contains(&n) => n,
             _ => return Err(bad("limit", format!("limit {s:?} is out of range: 1-1000"))),
         },
     };
-    let offset = match query_get(pairs, "offset") {
+    let offset = match given("offset") {
         None => 0,
         Some(s) => match s.parse::<u32>() {
             Ok(n) if n <= i32::MAX as u32 => n,
