@@ -81,6 +81,10 @@ pub struct Spec {
     pub grace_ms: u64,
     pub cgroups: CgroupPlan,
     pub memory_max: Option<u64>,
+    /// The daemon's variables the run's processes do not get (besides its
+    /// secrets, which they never get); see `executor::env`.
+    #[serde(default)]
+    pub env_remove: Vec<String>,
 }
 
 /// A stop request, and the outcome the daemon will record for it.
@@ -266,6 +270,7 @@ mod tests {
             grace_ms: 5000,
             cgroups: CgroupPlan::default(),
             memory_max: Some(1 << 30),
+            env_remove: vec!["AWS_*".into()],
         };
         write_spec(d.path(), &spec).unwrap();
         assert_eq!(read_spec(d.path()).unwrap(), spec);

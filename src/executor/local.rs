@@ -31,6 +31,8 @@ pub const SUPERVISE: &str = "__supervise";
 pub const GO: &[u8] = b"go\n";
 
 pub struct LocalExecutor {
+    /// The daemon's variables its supervisors (and so its runs) do not get.
+    env_remove: Arc<Vec<String>>,
     /// This very binary (even if replaced on disk since): supervisor and
     /// daemon always speak the same version of the run-directory files.
     exe: PathBuf,
@@ -63,12 +65,14 @@ impl AsRawFd for Watched {
 }
 
 impl LocalExecutor {
-    pub fn new(cgroups: CgroupPlan) -> LocalExecutor {
+    pub fn new(cgroups: CgroupPlan, env_remove: Vec<String>) -> LocalExecutor {
         let exe = PathBuf::from("/proc/self/exe");
-        let standby = spawn_supervisor(&exe)
+        let env_remove = Arc::new(env_remove);
+        let standby = spawn_supervisor(&exe, &env_remove)
             .map_err(|e| tracing::warn!(error = %e, "cannot start a standby supervisor"))
             .ok();
         LocalExecutor {
+            env_remove,
             exe,
             cgroups,
             runs: Arc::new(Mutex::new(HashMap::new())),
@@ -88,7 +92,7 @@ impl LocalExecutor {
                 "standby supervisor had exited; starting another"
             );
         }
-        spawn_supervisor(&self.exe)
+        spawn_supervisor(&self.exe, &self.env_remove)
     }
 
     fn run(&self, run_id: &str) -> Option<Arc<LocalRun>> {
@@ -114,9 +118,11 @@ impl LocalExecutor {
 /// page tables are not copied. The supervisor makes itself a session of its
 /// own first thing, and writes its own log (supervisor.log in the run's
 /// directory) only when it has something to say.
-fn spawn_supervisor(exe: &Path) -> std::io::Result<std::process::Child> {
+fn spawn_supervisor(exe: &Path, env_remove: &[String]) -> std::io::Result<std::process::Child> {
     std::process::Command::new(exe)
         .arg(SUPERVISE)
+        .env_clear()
+        .envs(super::env::passed_on(env_remove))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -341,6 +347,7 @@ impl Executor for LocalExecutor {
                 .take()
                 .and_then(|s| tokio::process::ChildStdin::from_std(s).ok());
             let (exe, standby) = (self.exe.clone(), self.standby.clone());
+            let env_remove = self.env_remove.clone();
             tokio::spawn(async move {
                 use tokio::io::AsyncWriteExt;
                 if let Some(mut stdin) = stdin
@@ -349,7 +356,8 @@ impl Executor for LocalExecutor {
                 {
                     let _ = stdin.write_all(GO).await;
                 }
-                let next = tokio::task::spawn_blocking(move || spawn_supervisor(&exe)).await;
+                let next =
+                    tokio::task::spawn_blocking(move || spawn_supervisor(&exe, &env_remove)).await;
                 if let (Ok(Ok(next)), Ok(mut slot)) = (next, standby.lock())
                     && let Some(mut spare) = slot.replace(next)
                 {

@@ -6,6 +6,7 @@
 //! - `local`: a per-run supervisor process on this machine (see `supervisor`).
 //! - `legacy`: what is left of runs started by versions without supervisors.
 
+pub mod env;
 pub mod files;
 pub mod legacy;
 pub mod local;
@@ -44,6 +45,8 @@ pub struct RunSpec {
     /// Grace period of a timeout (and of a stop without its own).
     pub grace: Duration,
     pub memory_max: Option<u64>,
+    /// Variables of the daemon's environment the run does not get (see `env`).
+    pub env_remove: Vec<String>,
 }
 
 /// What an executor reports about its runs, in order per run: any number of
@@ -187,5 +190,6 @@ pub fn supervisor_spec(spec: &RunSpec, cgroups: crate::sys::cgroup::CgroupPlan) 
         grace_ms: spec.grace.as_millis().min(u64::MAX as u128) as u64,
         cgroups,
         memory_max: spec.memory_max,
+        env_remove: spec.env_remove.clone(),
     }
 }

@@ -4,6 +4,7 @@
 //! files instead of refusing to start, and cleans orphans.
 
 pub mod atomic;
+pub mod private;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::{Run, Status, WorkOrder, validate_id};
 use atomic::{TEMP_PREFIX, sync_dir, write_atomic};
+use private::FILE_MODE;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -60,7 +62,7 @@ impl Store {
             store.runs_dir(),
             store.workspaces_dir(),
         ] {
-            fs::create_dir_all(&dir)
+            private::ensure_dir(&dir)
                 .map_err(|source| StoreError::CreateDir { path: dir, source })?;
         }
         Ok(store)
@@ -102,7 +104,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let path = self.work_order_path(&wo.id);
         let bytes = wo.to_json_pretty_with(extra);
-        write_atomic(&path, &bytes, 0o644).map_err(|source| StoreError::Write { path, source })
+        write_atomic(&path, &bytes, FILE_MODE).map_err(|source| StoreError::Write { path, source })
     }
 
     /// Writes `run.json`, keeping fields of the record it replaces that this
@@ -110,16 +112,20 @@ impl Store {
     pub fn save_run(&self, run: &Run) -> Result<(), StoreError> {
         // The run's executor may not have made its directory yet.
         let dir = self.run_dir(&run.id);
-        fs::create_dir_all(&dir).map_err(|source| StoreError::CreateDir {
-            path: dir.clone(),
-            source,
-        })?;
+        if !dir.is_dir() {
+            private::ensure_dir(&dir).map_err(|source| StoreError::CreateDir {
+                path: dir.clone(),
+                source,
+            })?;
+            // A new directory entry is durable only once its parent is synced.
+            let _ = sync_dir(&self.runs_dir());
+        }
         let path = dir.join("run.json");
         let previous = fs::read(&path)
             .ok()
             .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok());
         let bytes = run.to_stored_json(previous);
-        write_atomic(&path, &bytes, 0o644).map_err(|source| StoreError::Write { path, source })
+        write_atomic(&path, &bytes, FILE_MODE).map_err(|source| StoreError::Write { path, source })
     }
 
     /// A run record (this daemon's or an AgentGate one), if it exists and parses.
@@ -248,7 +254,7 @@ impl Store {
     /// `<name>.reason` file saying why.
     fn quarantine(&self, path: &Path, reason: &str) -> Result<(), StoreError> {
         let qdir = self.quarantine_dir();
-        fs::create_dir_all(&qdir).map_err(|source| StoreError::CreateDir {
+        private::ensure_dir(&qdir).map_err(|source| StoreError::CreateDir {
             path: qdir.clone(),
             source,
         })?;
@@ -269,9 +275,11 @@ impl Store {
             path.display(),
             crate::model::Timestamp::now()
         );
-        write_atomic(&reason_path, text.as_bytes(), 0o644).map_err(|source| StoreError::Write {
-            path: reason_path.clone(),
-            source,
+        write_atomic(&reason_path, text.as_bytes(), FILE_MODE).map_err(|source| {
+            StoreError::Write {
+                path: reason_path.clone(),
+                source,
+            }
         })?;
         fs::rename(path, &target).map_err(|source| StoreError::Write {
             path: target.clone(),

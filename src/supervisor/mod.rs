@@ -427,10 +427,12 @@ impl Supervisor {
             );
         };
         let env = self.spec.env.clone();
+        let env_remove = self.spec.env_remove.clone();
         let leader = Leader {
             program,
             args,
             env: &env,
+            env_remove: &env_remove,
             cwd: &dir,
             stdout: Output::Pipe,
             stderr: Output::Pipe,
@@ -526,10 +528,12 @@ impl Supervisor {
             dir.to_string_lossy().into_owned(),
         ]);
         let env = [("GIT_TERMINAL_PROMPT".to_string(), "0".to_string())];
+        let env_remove = self.spec.env_remove.clone();
         let leader = Leader {
             program: "git",
             args: &args,
             env: &env,
+            env_remove: &env_remove,
             cwd: Path::new("/"),
             stdout: Output::Null,
             stderr: Output::Pipe,

@@ -136,6 +136,7 @@ impl Actor {
             max_time_s: wo.max_time,
             grace: self.settings.grace_period,
             memory_max: agent.memory_max,
+            env_remove: self.settings.env_remove.clone(),
         })
     }
 
