@@ -69,7 +69,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
 #[test]
 fn a_fresh_root_is_private_whatever_the_umask() {
     let home = open_tempdir();
-    let mut d = Daemon::unstarted(&FAST);
+    let mut d = Daemon::unstarted(FAST);
     d.root = home.path().join("root");
     d.args = vec![
         "--stagger-delay".into(),
@@ -130,7 +130,7 @@ fn a_fresh_root_is_private_whatever_the_umask() {
 #[test]
 fn an_existing_open_root_is_tightened_at_start() {
     let home = open_tempdir();
-    let mut d = Daemon::unstarted(&FAST);
+    let mut d = Daemon::unstarted(FAST);
     d.root = home.path().join("root");
     std::fs::create_dir_all(d.root.join("work-orders")).expect("mkdir");
     std::fs::set_permissions(&d.root, std::fs::Permissions::from_mode(0o755)).expect("chmod");
@@ -146,7 +146,7 @@ fn an_existing_open_root_is_tightened_at_start() {
 
 #[test]
 fn agents_get_the_environment_without_the_daemons_secrets() {
-    let mut d = Daemon::unstarted(&FAST);
+    let mut d = Daemon::unstarted(FAST);
     d.env = vec![
         ("AGENTGATE_API_KEY".into(), "sekrit-key-123".into()),
         ("AGENTGATE_API_KEY_FILE".into(), "/nonexistent/key".into()),
@@ -179,7 +179,7 @@ fn a_socket_in_an_existing_directory_keeps_its_mode_and_stays_private() {
     let dir = home.path().join("dir");
     std::fs::create_dir(&dir).expect("mkdir");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-    let mut d = Daemon::unstarted(&FAST);
+    let mut d = Daemon::unstarted(FAST);
     d.socket = dir.join("s.sock");
     d.spawn();
     d.json(&["queue", "health", "--json"]);
@@ -218,7 +218,7 @@ fn a_socket_directory_others_can_write_is_refused() {
     let dir = home.path().join("shared");
     std::fs::create_dir(&dir).expect("mkdir");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).expect("chmod");
-    let d = Daemon::unstarted(&FAST);
+    let d = Daemon::unstarted(FAST);
     let out = d
         .command()
         .env("AGENTGATE_SOCKET", dir.join("s.sock"))
@@ -257,7 +257,7 @@ fn refused_start(d: &Daemon, extra: &[&str]) -> String {
 
 #[test]
 fn api_key_files_others_could_read_or_swap_are_refused() {
-    let d = Daemon::unstarted(&FAST);
+    let d = Daemon::unstarted(FAST);
     let key = d.dir.path().join("key");
     std::fs::write(&key, "k-123\n").expect("key");
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).expect("chmod");
@@ -304,7 +304,7 @@ fn api_key_files_others_could_read_or_swap_are_refused() {
 
     // A private key file is used.
     std::os::unix::fs::chown(&key, Some(0), Some(0)).expect("chown");
-    let mut ok = Daemon::unstarted(&FAST);
+    let mut ok = Daemon::unstarted(FAST);
     ok.args = [
         "--stagger-delay",
         "0",
@@ -320,4 +320,240 @@ fn api_key_files_others_could_read_or_swap_are_refused() {
     .collect();
     ok.spawn();
     ok.json(&["queue", "health", "--json"]);
+}
+
+// ---- the RPC door's limits ---------------------------------------------------------------
+
+/// Resident memory of a process, in bytes.
+fn rss(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .expect("VmRSS")
+        * 1024
+}
+
+const MIB: u64 = 1024 * 1024;
+
+/// A length header declaring `len` bytes.
+fn header(len: usize) -> [u8; 4] {
+    (len as u32).to_be_bytes()
+}
+
+#[test]
+fn declared_frames_reserve_nothing_and_big_frames_give_memory_back() {
+    use std::io::{Read, Write};
+    let d = Daemon::start(FAST);
+    for _ in 0..3 {
+        d.json(&["queue", "health", "--json"]);
+    }
+    let base = rss(d.pid());
+
+    // 60 connections each declaring a 15 MiB frame and sending one byte.
+    let mut held = Vec::new();
+    for _ in 0..60 {
+        let mut s = std::os::unix::net::UnixStream::connect(&d.socket).expect("connect");
+        s.write_all(&header(15 << 20)).expect("header");
+        s.write_all(&[0]).expect("byte");
+        held.push(s);
+    }
+    // Served (a request after them is answered), and memory stays flat.
+    d.json(&["queue", "health", "--json"]);
+    let mut peak = 0;
+    for _ in 0..50 {
+        peak = peak.max(rss(d.pid()));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        peak < base + 32 * MIB,
+        "RSS grew from {} MiB to {} MiB",
+        base / MIB,
+        peak / MIB
+    );
+    drop(held);
+
+    // A burst of real 15 MiB frames (after a proper handshake): the daemon
+    // reads each whole, refuses it, and gives the memory back afterwards.
+    let hello = agentgate::rpc::codec::encode(&agentgate::rpc::proto::ClientFrame::Hello {
+        version: agentgate::rpc::proto::PROTOCOL_VERSION,
+    })
+    .expect("hello");
+    let junk = vec![0xffu8; 15 << 20];
+    let threads: Vec<_> = (0..60)
+        .map(|_| {
+            let (socket, hello, junk) = (d.socket.clone(), hello.clone(), junk.clone());
+            std::thread::spawn(move || {
+                let mut s = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+                s.set_read_timeout(Some(Duration::from_secs(30)))
+                    .expect("timeout");
+                s.write_all(&header(hello.len())).expect("write");
+                s.write_all(&hello).expect("write");
+                s.write_all(&header(junk.len())).expect("write");
+                s.write_all(&junk).expect("write");
+                let mut answer = Vec::new();
+                let _ = s.read_to_end(&mut answer);
+                answer
+            })
+        })
+        .collect();
+    for t in threads {
+        let answer = t.join().expect("thread");
+        // The Hello answer, then an error frame for the junk.
+        assert!(answer.len() > 8, "no answer: {answer:?}");
+    }
+    drop(junk);
+    let after = common::wait_for(
+        "RSS back near its baseline",
+        Duration::from_secs(10),
+        || {
+            let now = rss(d.pid());
+            (now < base + 32 * MIB).then_some(now)
+        },
+    );
+    println!(
+        "RSS: baseline {} MiB, peak with 60 declared frames {} MiB, after 60 x 15 MiB frames {} MiB",
+        base / MIB,
+        peak / MIB,
+        after / MIB
+    );
+    d.json(&["queue", "health", "--json"]);
+}
+
+#[test]
+fn a_refused_user_is_told_why() {
+    let home = open_tempdir();
+    let dir = home.path().join("dir");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let mut d = Daemon::unstarted(FAST);
+    d.socket = dir.join("s.sock");
+    d.spawn();
+    // Opened up by hand: only the peer-uid check stands in the way now.
+    std::fs::set_permissions(&d.socket, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let bin = nobody_binary(home.path());
+    let out = as_nobody(
+        &bin,
+        &["--config", "/dev/null", "queue", "health"],
+        &[("AGENTGATE_SOCKET", &d.socket)],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let me = nix::unistd::getuid().as_raw();
+    assert!(
+        stderr.contains(&format!("runs as uid {me}")) && stderr.contains("you are uid 65534"),
+        "{stderr}"
+    );
+    // A submit (a request written after the refusal) is told the same.
+    let out = as_nobody(
+        &bin,
+        &[
+            "--config",
+            "/dev/null",
+            "submit",
+            "--agent",
+            "shell",
+            "--path",
+            "/",
+            "true",
+        ],
+        &[("AGENTGATE_SOCKET", &d.socket)],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("you are uid 65534"), "{stderr}");
+}
+
+#[test]
+fn connections_beyond_the_cap_are_refused_with_a_reason() {
+    let mut args = FAST.to_vec();
+    args.extend(["--max-connections", "2"]);
+    let d = Daemon::start(&args);
+    let held: Vec<_> = (0..2)
+        .map(|_| std::os::unix::net::UnixStream::connect(&d.socket).expect("connect"))
+        .collect();
+    let out = common::wait_for("a refusal", T, || {
+        let out = d.run(&["queue", "health", "--json"]);
+        (!out.status.success()).then_some(out)
+    });
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("too many connections"), "{stderr}");
+    drop(held);
+    common::wait_for("served again", T, || {
+        d.run(&["queue", "health", "--json"])
+            .status
+            .success()
+            .then_some(())
+    });
+}
+
+#[test]
+fn a_wedged_daemon_gives_exit_3_not_a_hang() {
+    let d = Daemon::start(FAST);
+    let pid = nix::unistd::Pid::from_raw(d.pid() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).expect("stop");
+    let started = std::time::Instant::now();
+    let out = d
+        .command()
+        .args(["queue", "health"])
+        .env("AGENTGATE_TIMEOUT", "1s")
+        .stdin(Stdio::null())
+        .output()
+        .expect("client");
+    let took = started.elapsed();
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGCONT).expect("cont");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("did not answer"), "{stderr}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    d.json(&["queue", "health", "--json"]);
+}
+
+#[test]
+fn a_listing_larger_than_a_frame_streams() {
+    use agentgate::model::{Timestamp, WorkOrder, WorkspaceSource};
+    let d0 = Daemon::unstarted(FAST);
+    let dir = d0.root.join("work-orders");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    // 10,000 work orders with 4 KB prompts: 40 MB, past the 16 MiB frame.
+    let n = 10_000;
+    for i in 0..n {
+        let mut prompt = format!("task {i}: ");
+        while prompt.len() < 4096 {
+            prompt.push_str("refactor the module and keep every test green; ");
+        }
+        let wo = WorkOrder::new_queued(
+            format!("big{i:07}"),
+            prompt,
+            "shell".into(),
+            WorkspaceSource::Local {
+                path: "/tmp".into(),
+            },
+            3600,
+            3,
+            Timestamp(1_767_323_045_678 + i as i64),
+        );
+        std::fs::write(
+            dir.join(format!("{}.json", wo.id)),
+            wo.to_json_pretty_with(&Default::default()),
+        )
+        .expect("write");
+    }
+    let mut d = d0;
+    d.args.push("--no-auto-process".into());
+    d.spawn();
+    let out = d.run(&["queue", "list", "--all"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.lines().count(), n + 1, "header and one line each");
+    assert!(text.contains("big0000000") && text.contains("big0009999"));
+    let v = d.json(&["queue", "list", "--all", "--json"]);
+    assert_eq!(v["items"].as_array().map(Vec::len), Some(n));
+    assert!(v["items"][0]["taskPrompt"].as_str().map_or(0, str::len) >= 4096);
 }

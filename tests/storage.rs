@@ -905,3 +905,141 @@ fn failed_writes_fail_the_request_and_leave_memory_unchanged() {
     assert_eq!(d.status(&later), "canceled");
     drop(d);
 }
+
+/// A daemon whose root is on `fs`; its socket and log elsewhere.
+fn daemon_on(fs: &Tmpfs, extra: &[&'static str]) -> Daemon {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut d = Daemon {
+        root: fs.path().join("root"),
+        socket: home.path().join("run").join("agentgate.sock"),
+        log: home.path().join("daemon.log"),
+        dir: home,
+        child: None,
+        args: args(extra).iter().map(|s| s.to_string()).collect(),
+        env: Vec::new(),
+    };
+    d.spawn();
+    d
+}
+
+fn status_on_disk(d: &Daemon, id: &str) -> String {
+    let v: Value = std::fs::read(wo_file(d, id))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    v["status"].as_str().unwrap_or("").to_string()
+}
+
+/// Submits an agent that exits 0 once `go` exists; returns its id, running.
+fn waiting_agent(d: &Daemon, go: &Path) -> String {
+    let script = format!(
+        "while [ ! -e {} ]; do sleep 0.02; done; exit 0",
+        go.display()
+    );
+    let id = d.submit_shell(&script, &[]);
+    // Its start recorded (pid and all), so nothing else is left to write.
+    common::wait_for("the agent's start on disk", T, || {
+        let v: Value = serde_json::from_slice(&std::fs::read(wo_file(d, &id)).ok()?).ok()?;
+        v["pid"].is_u64().then_some(())
+    });
+    id
+}
+
+#[test]
+fn an_exit_on_a_full_disk_is_kept_pending_and_written_once_space_is_back() {
+    let fs = match Tmpfs::mount("2m") {
+        Ok(fs) => fs,
+        Err(why) => {
+            println!("SKIPPED an_exit_on_a_full_disk_is_kept_pending: {why}");
+            return;
+        }
+    };
+    let mut d = daemon_on(&fs, &[]);
+    let go = d.dir.path().join("go");
+    let id = waiting_agent(&d, &go);
+
+    // The agent exits 0 while the disk is full.
+    let filler = fill(fs.path());
+    std::fs::write(&go, "").expect("go");
+    let health = common::wait_for("the exit, pending", T, || {
+        let h = d.json(&["queue", "health", "--json"]);
+        (h["counts"]["succeeded"] == 1).then_some(h)
+    });
+    assert_eq!(health["unpersisted"], 1, "{health}");
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert!(
+        health["alerts"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["kind"] == "unpersisted")),
+        "{health}"
+    );
+    // The supervisor could not write exit.json either, and told the daemon.
+    assert!(
+        d.log_text().contains("cannot record it yet"),
+        "{}",
+        d.log_text()
+    );
+    // Served from memory as it happened; the file still says running.
+    assert_eq!(d.status(&id), "succeeded");
+    assert_eq!(status_on_disk(&d, &id), "running");
+
+    // Space again: the file catches up within a tick, no restart.
+    std::fs::remove_file(&filler).expect("free");
+    common::wait_for("the pending exit on disk", Duration::from_secs(3), || {
+        (status_on_disk(&d, &id) == "succeeded").then_some(())
+    });
+    let h = d.json(&["queue", "health", "--json"]);
+    assert_eq!(h["unpersisted"], 0, "{h}");
+    let wo = read_json(&wo_file(&d, &id));
+    assert_eq!(wo["exitCode"], 0, "{wo}");
+    let run = wo["currentRunId"].as_str().expect("run").to_string();
+    // The supervisor wrote its exit file too, and the run record caught up.
+    common::wait_for("exit.json and run.json", T, || {
+        let r = read_json(&d.root.join("runs").join(&run).join("run.json"));
+        (d.root.join("runs").join(&run).join("exit.json").exists() && r["status"] == "succeeded")
+            .then_some(())
+    });
+
+    // Again, but the daemon is killed (-9) while the exit is pending.
+    let go2 = d.dir.path().join("go2");
+    let id2 = waiting_agent(&d, &go2);
+    let filler = fill(fs.path());
+    std::fs::write(&go2, "").expect("go");
+    common::wait_for("the second exit, pending", T, || {
+        let h = d.json(&["queue", "health", "--json"]);
+        (h["counts"]["succeeded"] == 2 && h["unpersisted"] == 1).then_some(())
+    });
+    d.crash();
+    assert_eq!(status_on_disk(&d, &id2), "running");
+    std::fs::remove_file(&filler).expect("free");
+    d.spawn();
+    let wo = d.wait_status(&id2, "succeeded", T);
+    assert_eq!(wo["exitCode"], 0, "{wo}");
+    assert_eq!(wo["result"], "exited", "{wo}");
+    assert_eq!(status_on_disk(&d, &id2), "succeeded");
+
+    // A cancel whose result cannot be written says so in its reply.
+    let go3 = d.dir.path().join("go3");
+    let id3 = waiting_agent(&d, &go3);
+    let filler = fill(fs.path());
+    let out = d.run(&["queue", "cancel", &id3, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reply: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(reply["status"], "canceled", "{reply}");
+    assert_eq!(reply["durable"], false, "{reply}");
+    assert!(
+        reply["warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("not saved")),
+        "{reply}"
+    );
+    std::fs::remove_file(&filler).expect("free");
+    common::wait_for("the cancel on disk", Duration::from_secs(3), || {
+        (status_on_disk(&d, &id3) == "canceled").then_some(())
+    });
+    drop(d);
+}

@@ -161,9 +161,13 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
     let root = settings.paths.root.clone();
     prepare_root(&root)?;
     let _lock = take_lock(&root)?;
+    crate::sys::mem::tune_allocator();
     let started = std::time::Instant::now();
     let store = Store::open(&root)?;
     let loaded = store.load()?;
+    // Loading read and parsed every file on many threads: give back what
+    // their buffers held.
+    crate::sys::mem::return_freed_memory();
     tracing::info!(
         root = %root.display(),
         work_orders = loaded.orders.len(),
@@ -305,7 +309,11 @@ async fn serve(
             return Err(e);
         }
     };
-    let rpc_task = tokio::spawn(crate::rpc::server::serve(listener, service.clone()));
+    let limits = crate::rpc::server::Limits {
+        max_connections: settings.max_connections,
+        grace_ms: settings.grace_period.as_millis().min(u64::MAX as u128) as u64,
+    };
+    let rpc_task = tokio::spawn(crate::rpc::server::serve(listener, service.clone(), limits));
     tracing::info!(
         socket = %socket.display(),
         http = ?info.http_addr,

@@ -165,6 +165,15 @@ pub struct RunEnd {
     pub memory_max: Option<u64>,
 }
 
+/// The line a local supervisor writes to its daemon's pipe when it cannot
+/// write `exit.json` (a full disk): the daemon learns the end at once while
+/// the supervisor keeps trying to record it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndNotice {
+    pub end: RunEnd,
+}
+
 impl RunEnd {
     /// An end recorded by the daemon side: the run left no exit of its own.
     pub fn lost(error: String) -> RunEnd {

@@ -149,6 +149,8 @@ async fn watch(
     registry: Arc<Mutex<HashMap<String, Arc<LocalRun>>>>,
 ) {
     let mut started = false;
+    // The end came through the pipe already (see `files::EndNotice`).
+    let mut ended = false;
     let started_event = |state: &State| ExecEvent::Started {
         work_order_id: run.work_order_id.clone(),
         run_id: run.run_id.clone(),
@@ -178,13 +180,27 @@ async fn watch(
                         }
                     }
                     line = async { lines.as_mut()?.next_line().await.ok().flatten() }, if lines.is_some() => {
-                        match line.and_then(|l| serde_json::from_str::<State>(&l).ok()) {
-                            Some(state) if state.agent_pid.is_some() && !started => {
+                        let Some(line) = line else {
+                            lines = None;
+                            continue;
+                        };
+                        if let Ok(state) = serde_json::from_str::<State>(&line) {
+                            if state.agent_pid.is_some() && !started {
                                 started = true;
                                 let _ = events.send(started_event(&state));
                             }
-                            Some(_) => {}
-                            None => lines = None,
+                        } else if let Ok(notice) = serde_json::from_str::<files::EndNotice>(&line) {
+                            // The supervisor cannot write exit.json (a full
+                            // disk) and lives on retrying: the end is known now.
+                            tracing::warn!(run = %run.run_id, "the run ended but its supervisor cannot record it yet; taking its end from the pipe");
+                            if !ended {
+                                ended = true;
+                                let _ = events.send(ExecEvent::Ended {
+                                    work_order_id: run.work_order_id.clone(),
+                                    run_id: run.run_id.clone(),
+                                    end: notice.end,
+                                });
+                            }
                         }
                     }
                     _ = fd.readable() => break,
@@ -200,6 +216,12 @@ async fn watch(
         }
     }
     run.pidfd.reap();
+    if ended {
+        if let Ok(mut runs) = registry.lock() {
+            runs.remove(&run.run_id);
+        }
+        return;
+    }
     if !started
         && let Some(state) = files::read_state(&run.run_dir)
         && state.agent_pid.is_some()

@@ -52,6 +52,9 @@ pub struct CancelOutcome {
     pub status: Status,
     pub was_running: bool,
     pub killed: bool,
+    /// False: the new state is not on disk yet (a failed write, retried
+    /// every second until it lands).
+    pub durable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,6 +73,8 @@ pub struct KillOutcome {
     pub duration_ms: u64,
     pub status: Status,
     pub message: String,
+    /// False: the new state is not on disk yet (retried every second).
+    pub durable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +129,8 @@ pub struct Health {
     pub storage: StorageReport,
     /// Where runs execute: each executor's health and load.
     pub executors: Vec<ExecutorHealth>,
+    /// Work orders whose latest state is not on disk yet (retried every tick).
+    pub unpersisted: u64,
     pub timestamp: Timestamp,
 }
 
@@ -220,18 +227,34 @@ impl WorkOrderDetail {
     }
 }
 
+/// What a reply says of a change that is not on disk yet.
+pub const NOT_DURABLE: &str = "the change is not saved to disk yet (a write failed, e.g. a full disk); the daemon keeps it and retries every second";
+
+/// `durable` and a warning, only when the change is not on disk yet (the
+/// usual shape stays AgentGate's).
+fn mark_not_durable(v: &mut Value, durable: bool) {
+    if let (false, Value::Object(m)) = (durable, v) {
+        m.insert("durable".into(), Value::Bool(false));
+        m.insert("warning".into(), Value::String(NOT_DURABLE.into()));
+    }
+}
+
 impl CancelOutcome {
     pub fn to_json(&self) -> Value {
-        json!({"id": self.id, "status": self.status, "wasRunning": self.was_running, "killed": self.killed})
+        let mut v = json!({"id": self.id, "status": self.status, "wasRunning": self.was_running, "killed": self.killed});
+        mark_not_durable(&mut v, self.durable);
+        v
     }
 }
 
 impl KillOutcome {
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "id": self.id, "success": self.success, "forcedKill": self.forced_kill,
             "durationMs": self.duration_ms, "status": self.status, "message": self.message,
-        })
+        });
+        mark_not_durable(&mut v, self.durable);
+        v
     }
 }
 
@@ -274,6 +297,7 @@ impl Health {
                 "name": e.name, "healthy": e.healthy, "detail": e.detail,
                 "running": e.running, "maxConcurrent": e.max_concurrent,
             })).collect::<Vec<_>>(),
+            "unpersisted": self.unpersisted,
             "timestamp": self.timestamp.to_rfc3339(),
         })
     }

@@ -46,3 +46,36 @@ pub fn release_clean_file_pages() {
         }
     }
 }
+
+/// Makes the allocator serve large blocks (a big RPC frame, a long listing)
+/// from their own mappings, returned to the system when freed. glibc would
+/// otherwise raise its threshold after the first such block and keep later
+/// ones in its heaps: 60 connections of 15 MiB frames left ~500 MiB resident
+/// after they closed.
+pub fn tune_allocator() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only changes allocator parameters.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+    }
+}
+
+/// Gives the allocator's free memory back to the system (after a burst of
+/// large work: a big frame, a purge, loading the store). Rate-limited: at
+/// most once a second.
+pub fn return_freed_memory() {
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+    if let Ok(mut last) = LAST.lock() {
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            return;
+        }
+        *last = Some(Instant::now());
+    }
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

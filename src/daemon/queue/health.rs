@@ -22,6 +22,8 @@ pub struct Inputs<'a> {
     pub available_memory: Option<u64>,
     /// Each executor: its health, and its runs in flight.
     pub executors: Vec<ExecutorHealth>,
+    /// Work orders whose latest state could not be written yet.
+    pub unpersisted: u64,
 }
 
 pub fn compute(i: Inputs<'_>) -> Health {
@@ -77,6 +79,18 @@ pub fn compute(i: Inputs<'_>) -> Health {
             work_order_id: None,
         });
     }
+    if i.unpersisted > 0 {
+        alerts.push(Alert {
+            kind: "unpersisted".into(),
+            message: format!(
+                "{} work order change{} could not be written to disk (full?) and {} retried every second; kept in memory meanwhile",
+                i.unpersisted,
+                if i.unpersisted == 1 { "" } else { "s" },
+                if i.unpersisted == 1 { "is" } else { "are" },
+            ),
+            work_order_id: None,
+        });
+    }
     for e in i.executors.iter().filter(|e| !e.healthy) {
         alerts.push(Alert {
             kind: "executor".into(),
@@ -110,6 +124,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
         alerts,
         storage: i.storage,
         executors: i.executors,
+        unpersisted: i.unpersisted,
         timestamp: Timestamp::now(),
     }
 }
@@ -141,6 +156,7 @@ impl super::Actor {
                     max_concurrent: self.settings.max_concurrent_for(s.kind) as u64,
                 })
                 .collect(),
+            unpersisted: self.unpersisted_count(),
         })
     }
 }

@@ -56,7 +56,11 @@ impl Actor {
     }
 
     pub(super) fn remove(&mut self, id: &str) {
+        self.unpersisted.remove(id);
         if let Some(e) = self.entries.remove(id) {
+            for run in &e.wo.run_ids {
+                self.unpersisted_runs.remove(run);
+            }
             let key = (e.wo.created_at, e.wo.id.clone());
             self.by_created.remove(&key);
             self.dequeue(&key);
@@ -87,7 +91,7 @@ impl Actor {
             .map_or(self.settings.executor, |a| self.settings.executor_for(a))
     }
 
-    fn persist(&self, wo: &WorkOrder) -> Result<(), ServiceError> {
+    pub(super) fn persist(&self, wo: &WorkOrder) -> Result<(), ServiceError> {
         let empty = Map::new();
         let extra = self.entries.get(&wo.id).map(|e| &e.extra).unwrap_or(&empty);
         io_block(|| self.store.save_work_order(wo, extra)).map_err(|e| {
@@ -100,22 +104,36 @@ impl Actor {
     /// succeeded, so a failed write leaves memory unchanged.
     pub(super) fn commit(&mut self, wo: WorkOrder) -> Result<(), ServiceError> {
         self.persist(&wo)?;
+        self.unpersisted.remove(&wo.id);
         self.apply(wo, None);
         Ok(())
     }
 
     /// A change that already happened (a process exited): memory follows the
-    /// facts even if the disk write fails (logged).
-    pub(super) fn commit_event(&mut self, wo: WorkOrder) {
-        let _ = self.persist(&wo);
+    /// facts even if the disk write fails; then the change is pending, and
+    /// written on a later tick (see `pending`). Returns whether it is durable.
+    pub(super) fn commit_event(&mut self, wo: WorkOrder) -> bool {
+        let durable = self.persist(&wo).is_ok();
+        if durable {
+            self.unpersisted.remove(&wo.id);
+        } else {
+            self.unpersisted.insert(wo.id.clone());
+        }
         self.apply(wo, None);
+        durable
     }
 
-    /// A run record, written durably (failures logged: the record follows
-    /// the work order, which is what clients see).
-    pub(super) fn save_run(&self, run: &Run) {
-        if let Err(e) = io_block(|| self.store.save_run(run)) {
-            tracing::error!(run = %run.id, error = %e, "persisting run record failed");
+    /// A run record, written durably; one that cannot be written is kept
+    /// and retried on the tick like a work order.
+    pub(super) fn save_run(&mut self, run: &Run) {
+        match io_block(|| self.store.save_run(run)) {
+            Ok(()) => {
+                self.unpersisted_runs.remove(&run.id);
+            }
+            Err(e) => {
+                tracing::error!(run = %run.id, error = %e, "persisting run record failed; retried every tick");
+                self.unpersisted_runs.insert(run.id.clone(), run.clone());
+            }
         }
     }
 

@@ -243,12 +243,13 @@ impl Actor {
         // When it ended, which may be long before now (while no daemon ran).
         let now = Timestamp(end.ended_at_ms).min(Timestamp::now());
         let had_process = live.run.pid.is_some();
+        let mut durable = true;
         if let Some(mut wo) = self.copy_of(id) {
             let pid = wo.pid;
             match wo.finish(status, result, exit_code, signal, error.clone(), now) {
                 Ok(()) => {
                     tracing::info!(work_order = %id, run = %live.run.id, pid = ?pid, status = %status, result = result.as_str(), exit_code = ?exit_code, signal = ?signal, error = ?error, peak_memory = ?end.peak_memory_bytes, cpu_ms = ?end.cpu_time_ms, "run ended");
-                    self.commit_event(wo);
+                    durable = self.commit_event(wo);
                 }
                 Err(e) => tracing::error!(work_order = %id, error = %e, "cannot end run"),
             }
@@ -272,6 +273,7 @@ impl Actor {
                             status,
                             was_running: true,
                             killed: had_process,
+                            durable,
                         }));
                     }
                     Waiter::Kill(r) => {
@@ -286,6 +288,7 @@ impl Actor {
                             } else {
                                 "stopped before its process started".into()
                             },
+                            durable,
                         }));
                     }
                 }
@@ -349,6 +352,7 @@ impl Actor {
                 status: wo.status,
                 was_running: false,
                 killed: false,
+                durable: true,
             });
         let _ = reply.send(out);
         self.schedule();
@@ -407,6 +411,7 @@ impl Actor {
                 duration_ms: 0,
                 status: wo.status,
                 message: "no process was running; canceled before it started".into(),
+                durable: true,
             });
         let _ = reply.send(out);
         self.schedule();

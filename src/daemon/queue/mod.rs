@@ -12,6 +12,7 @@ mod admission;
 pub mod health;
 mod index;
 mod lifecycle;
+mod pending;
 mod purge;
 mod recovery;
 mod stale;
@@ -128,6 +129,11 @@ pub struct Actor {
     last_created: Timestamp,
     /// After a failed automatic start, none is tried before this.
     start_retry_at: Option<Instant>,
+    /// Work orders whose state in memory could not be written yet (a full
+    /// disk): written again on every tick until it lands.
+    unpersisted: BTreeSet<String>,
+    /// Run records likewise, by run id (the latest record of each).
+    unpersisted_runs: HashMap<String, Run>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -185,6 +191,8 @@ impl Actor {
             mem_available: proc::mem_available(),
             last_created: Timestamp(0),
             start_retry_at: None,
+            unpersisted: BTreeSet::new(),
+            unpersisted_runs: HashMap::new(),
         };
         for (wo, extra) in orders {
             actor.last_created = actor.last_created.max(wo.created_at);
@@ -205,6 +213,7 @@ impl Actor {
                 Some(ev) = self.exec_rx.recv() => self.on_exec_event(ev),
                 Some(ev) = self.events_rx.recv() => self.on_event(ev),
                 _ = tick.tick() => {
+                    self.retry_unpersisted();
                     self.mem_available = proc::mem_available();
                     self.schedule();
                     if self.settings.stale_check && Instant::now() >= self.next_stale_check {
@@ -218,6 +227,8 @@ impl Actor {
                 && (self.keep_running || self.live.is_empty())
                 && !self.shutdown_waiters.is_empty()
             {
+                self.retry_unpersisted();
+                self.report_unpersisted_at_exit();
                 for w in self.shutdown_waiters.drain(..) {
                     let _ = w.send(Ok(()));
                 }
