@@ -25,10 +25,8 @@ pub enum Command {
     GetRun(String, Reply<Run>),
     Cancel(String, Reply<CancelOutcome>),
     Kill(KillRequest, Reply<KillOutcome>),
-    /// Resolves a purge request to the ids it covers (no change made).
-    PurgePlan(PurgeRequest, Reply<Vec<String>>),
-    /// Deletes these work orders; each must be terminal by now.
-    PurgeDelete(Vec<String>, Reply<Vec<String>>),
+    /// Resolves, stops (all at once, with their grace) and removes.
+    Purge(PurgeRequest, Reply<PurgeOutcome>),
     Health(Reply<Health>),
     Start(String, Reply<StartOutcome>),
     Shutdown(ShutdownRequest, Reply<()>),
@@ -121,31 +119,9 @@ impl Service {
         self.call(|r| Command::Shutdown(req, r)).await
     }
 
-    /// Purge: resolve the set, stop whatever is still queued or running (the
-    /// actor decides each race), then delete what is terminal.
+    /// Purge: one actor command resolves the set, stops whatever is still
+    /// running (all at once) and removes them all.
     pub async fn purge(&self, req: PurgeRequest) -> Result<PurgeOutcome, ServiceError> {
-        let dry_run = req.dry_run;
-        let ids = self.call(|r| Command::PurgePlan(req, r)).await?;
-        if dry_run {
-            return Ok(PurgeOutcome {
-                deleted_count: 0,
-                deleted_ids: vec![],
-                would_delete: Some(ids),
-            });
-        }
-        for id in &ids {
-            match self.cancel(id.clone()).await {
-                Ok(_) => {}
-                // Already terminal (or gone): nothing to stop.
-                Err(e) if matches!(e.code, ErrorCode::InvalidState | ErrorCode::NotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let deleted = self.call(|r| Command::PurgeDelete(ids, r)).await?;
-        Ok(PurgeOutcome {
-            deleted_count: deleted.len() as u64,
-            deleted_ids: deleted,
-            would_delete: None,
-        })
+        self.call(|r| Command::Purge(req, r)).await
     }
 }

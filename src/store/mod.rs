@@ -5,6 +5,7 @@
 
 pub mod atomic;
 pub mod private;
+pub mod trash;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -17,6 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::model::{Run, Status, WorkOrder, validate_id};
 use atomic::{TEMP_PREFIX, sync_dir, write_atomic};
 use private::FILE_MODE;
+use trash::Trash;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -38,6 +40,12 @@ pub struct StorageReport {
     pub orphan_runs_removed: u32,
     pub dangling_run_refs: u32,
     pub temp_files_removed: u32,
+    /// Work orders whose out-of-range numbers were clamped on load.
+    #[serde(default)]
+    pub clamped: u32,
+    /// Terminal work orders removed by retention since the daemon started.
+    #[serde(default)]
+    pub retention_purged: u64,
 }
 
 pub struct Loaded {
@@ -68,6 +76,9 @@ impl Store {
         Ok(store)
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
     pub fn work_orders_dir(&self) -> PathBuf {
         self.root.join("work-orders")
     }
@@ -135,9 +146,11 @@ impl Store {
         Run::from_stored_json(&bytes).ok()
     }
 
-    /// Deletes a work order for good: its file, its runs (records and logs) and a
-    /// clone the daemon made. Never a user's local directory.
-    pub fn delete_work_order(&self, wo: &WorkOrder) -> Result<(), StoreError> {
+    /// Deletes a work order for good: its file (durably), then its runs
+    /// (records and logs) and a clone the daemon made, which are moved into
+    /// the trash at once and deleted in the background. Never a user's local
+    /// directory.
+    pub fn delete_work_order(&self, wo: &WorkOrder, trash: &Trash) -> Result<(), StoreError> {
         let path = self.work_order_path(&wo.id);
         match fs::remove_file(&path) {
             Ok(()) => {}
@@ -145,13 +158,21 @@ impl Store {
             Err(source) => return Err(StoreError::Delete { path, source }),
         }
         let _ = sync_dir(&self.work_orders_dir());
-        for run_id in &wo.run_ids {
-            if validate_id(run_id).is_ok() {
-                remove_tree(&self.run_dir(run_id))?;
-            }
-        }
+        let mut doomed: Vec<PathBuf> = wo
+            .run_ids
+            .iter()
+            .filter(|r| validate_id(r).is_ok())
+            .map(|r| self.run_dir(r))
+            .collect();
         if wo.workspace_source.is_cloned() {
-            remove_tree(&self.workspace_clone_dir(&wo.id))?;
+            doomed.push(self.workspace_clone_dir(&wo.id));
+        }
+        for dir in doomed {
+            if let Err(e) = trash.put(&dir) {
+                // No trash thread: the orphan cleanup of the next start
+                // removes what is left.
+                tracing::warn!(path = %dir.display(), error = %e, "cannot hand purged files to the trash");
+            }
         }
         Ok(())
     }

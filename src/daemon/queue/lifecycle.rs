@@ -294,6 +294,7 @@ impl Actor {
                 }
             }
         }
+        self.purge_stopped(id);
         self.schedule();
     }
 

@@ -15,6 +15,7 @@ mod lifecycle;
 mod pending;
 mod purge;
 mod recovery;
+mod retention;
 mod stale;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -29,6 +30,7 @@ use crate::config::DaemonSettings;
 use crate::executor::{Activity, ExecEvent, ExecHandle, Executor};
 use crate::model::{ExecutorKind, ResultKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder};
 use crate::service::*;
+use crate::store::trash::Trash;
 use crate::store::{StorageReport, Store};
 use crate::sys::proc;
 
@@ -134,6 +136,10 @@ pub struct Actor {
     unpersisted: BTreeSet<String>,
     /// Run records likewise, by run id (the latest record of each).
     unpersisted_runs: HashMap<String, Run>,
+    /// Purges waiting for their live work orders to stop.
+    purges: Vec<purge::PendingPurge>,
+    /// Where purged directories go, deleted in the background.
+    trash: Trash,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -163,6 +169,7 @@ impl Actor {
         report: StorageReport,
         changes: broadcast::Sender<StatusChange>,
     ) -> Actor {
+        let trash = Trash::start(store.root());
         let (exec_tx, exec_rx) = mpsc::unbounded_channel();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let mut actor = Actor {
@@ -193,6 +200,8 @@ impl Actor {
             start_retry_at: None,
             unpersisted: BTreeSet::new(),
             unpersisted_runs: HashMap::new(),
+            purges: Vec::new(),
+            trash,
         };
         for (wo, extra) in orders {
             actor.last_created = actor.last_created.max(wo.created_at);
@@ -214,6 +223,7 @@ impl Actor {
                 Some(ev) = self.events_rx.recv() => self.on_event(ev),
                 _ = tick.tick() => {
                     self.retry_unpersisted();
+                    self.enforce_retention();
                     self.mem_available = proc::mem_available();
                     self.schedule();
                     if self.settings.stale_check && Instant::now() >= self.next_stale_check {
@@ -260,12 +270,7 @@ impl Actor {
             }
             Command::Cancel(id, r) => self.cancel(id, r),
             Command::Kill(req, r) => self.kill(req, r),
-            Command::PurgePlan(req, r) => {
-                let _ = r.send(self.purge_plan(req));
-            }
-            Command::PurgeDelete(ids, r) => {
-                let _ = r.send(self.purge_delete(ids));
-            }
+            Command::Purge(req, r) => self.purge(req, r),
             Command::Health(r) => {
                 let _ = r.send(Ok(self.health()));
             }
