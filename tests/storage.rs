@@ -187,7 +187,10 @@ fn bad_files_are_quarantined_and_the_rest_is_served() {
         listed_ids(&d),
         BTreeSet::from([good.clone(), "handmade0001".to_string()])
     );
-    assert_eq!(d.status("handmade0001"), "integrating");
+    // An in-progress legacy status is recovered like `running` at start.
+    let handmade = d.show("handmade0001");
+    assert_eq!(handmade["status"], "failed", "{handmade}");
+    assert_eq!(handmade["result"], "interrupted", "{handmade}");
     for (name, bytes, why) in &bad {
         assert!(
             !dir.join(format!("{name}.json")).exists(),
@@ -619,9 +622,10 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
         ("agLocalQueued0001", "queued"),
         ("agGitSucceeded01", "succeeded"),
         ("agGithubFailed01", "failed"),
-        ("agGithubNewRoot1", "waiting_for_children"),
-        ("agFreshChild0001", "integrating"),
-        // was `running` under AgentGate: recovered at startup
+        // were `waiting_for_children`, `integrating` and `running` under
+        // AgentGate: in progress with no process left, recovered at startup
+        ("agGithubNewRoot1", "failed"),
+        ("agFreshChild0001", "failed"),
         ("agFreshChild0002", "failed"),
         ("agCanceled000001", "canceled"),
     ];
@@ -637,15 +641,11 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
         );
     }
     assert_eq!(by_id["agGitSucceeded01"]["maxTime"], 7200);
-    assert_eq!(by_id["agFreshChild0002"]["result"], "interrupted");
-    let status_filter = d.json(&[
-        "queue",
-        "list",
-        "--status",
-        "waiting_for_children",
-        "--json",
-    ]);
-    assert_eq!(status_filter["total"], 1, "{status_filter}");
+    for id in ["agFreshChild0002", "agGithubNewRoot1", "agFreshChild0001"] {
+        assert_eq!(by_id[id]["result"], "interrupted", "{id}");
+    }
+    let status_filter = d.json(&["queue", "list", "--status", "failed", "--json"]);
+    assert_eq!(status_filter["total"], 4, "{status_filter}");
 
     // Runs: AgentGate records are shown, older runs of existing work orders kept.
     let shown = d.show("agGitSucceeded01");
@@ -653,14 +653,13 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
     assert_eq!(shown["runs"][0]["status"], "succeeded", "{shown}");
     assert!(d.root.join("runs/agRunGitOld00001/run.json").exists());
 
-    // Rewrites: cancel two, one was rewritten by recovery.
+    // Rewrites: cancel one; three were rewritten by recovery.
     d.json(&["queue", "cancel", "agLocalQueued0001", "--json"]);
-    d.json(&["queue", "cancel", "agGithubNewRoot1", "--json"]);
     for (id, (bytes, orig)) in &fixtures {
         let path = wo_file(&d, id);
         let now_bytes = std::fs::read(&path).unwrap();
         match id.as_str() {
-            "agLocalQueued0001" | "agGithubNewRoot1" | "agFreshChild0002" => {
+            "agLocalQueued0001" | "agGithubNewRoot1" | "agFreshChild0001" | "agFreshChild0002" => {
                 let now: Value = serde_json::from_slice(&now_bytes).unwrap();
                 assert_fields_kept(id, orig, &now, &["status", "completedAt", "error"]);
                 assert_ne!(now["status"], orig["status"], "{id}");
@@ -696,7 +695,7 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
     d.spawn();
     assert_eq!(storage(&d)["quarantined"], 0);
     assert_eq!(d.status("agLocalQueued0001"), "canceled");
-    assert_eq!(d.status("agGithubNewRoot1"), "canceled");
+    assert_eq!(d.status("agGithubNewRoot1"), "failed");
     assert_eq!(list(&d).len(), fixtures.len());
 }
 
@@ -1042,4 +1041,54 @@ fn an_exit_on_a_full_disk_is_kept_pending_and_written_once_space_is_back() {
         (status_on_disk(&d, &id3) == "canceled").then_some(())
     });
     drop(d);
+}
+
+#[test]
+fn out_of_range_numbers_of_older_data_are_clamped_and_logged() {
+    let mut d = Daemon::unstarted(&args(&[]));
+    std::fs::create_dir_all(work_orders_dir(&d)).expect("mkdir");
+    let mut v = valid_json("hugeMaxTime01", "queued");
+    v["taskPrompt"] = json!("sleep 0.2; echo ran");
+    v["maxTime"] = json!(1e30);
+    v["maxIterations"] = json!(-4);
+    v["runCount"] = json!(99_999_999_999u64);
+    write_json(&wo_file(&d, "hugeMaxTime01"), &v);
+    let mut w = valid_json("badPidSignal1", "failed");
+    w["pid"] = json!(5_000_000_000u64);
+    w["pidStartTime"] = json!(12);
+    w["signal"] = json!(999);
+    w["exitCode"] = json!(1.5);
+    write_json(&wo_file(&d, "badPidSignal1"), &w);
+    d.spawn();
+
+    // Loaded (not quarantined), with their numbers in range.
+    assert_eq!(storage(&d)["quarantined"], 0);
+    assert_eq!(storage(&d)["clamped"], 2);
+    assert!(
+        d.log_text().contains("numbers out of range")
+            && d.log_text().contains("now 604800")
+            && d.log_text().contains("signal 999"),
+        "{}",
+        d.log_text()
+    );
+    let bad = d.show("badPidSignal1");
+    assert!(bad["pid"].is_null() && bad["signal"].is_null() && bad["exitCode"].is_null());
+    // The file now says what the daemon uses.
+    let on_disk = read_json(&wo_file(&d, "badPidSignal1"));
+    assert!(
+        on_disk.get("pid").is_none() && on_disk.get("signal").is_none(),
+        "{on_disk}"
+    );
+    // A maxTime of 1e30 once overflowed and timed the run out at once.
+    let wo = d.wait_status("hugeMaxTime01", "succeeded", T);
+    assert_eq!(wo["maxTime"], 604_800, "{wo}");
+    assert_eq!(wo["maxIterations"], 3, "{wo}");
+    // Clamped to u32::MAX, and counting on saturates instead of wrapping.
+    assert_eq!(wo["runCount"], u32::MAX, "{wo}");
+    assert_eq!(d.read_log_of(&wo).trim(), "ran");
+
+    // Rewritten clean: nothing to clamp at the next start.
+    d.stop();
+    d.spawn();
+    assert_eq!(storage(&d)["clamped"], 0);
 }

@@ -3,6 +3,7 @@
 
 pub mod executor;
 pub mod id;
+pub mod ranges;
 pub mod status;
 pub mod time;
 pub mod units;

@@ -2,15 +2,17 @@
 //! their JSON form (camelCase; used by the HTTP API, `--json` and the store).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use super::time::rfc3339;
-use super::{ExecHandle, ModelError, ResultKind, Status, Timestamp, WorkspaceSource};
+use super::{ExecHandle, ModelError, ResultKind, Status, Timestamp, WorkspaceSource, ranges};
 
 /// Default for `maxTime` (seconds) and its accepted range.
 pub const DEFAULT_MAX_TIME: u64 = 3600;
 pub const MAX_TIME_RANGE: std::ops::RangeInclusive<u64> = 1..=604_800;
 pub const DEFAULT_MAX_ITERATIONS: u32 = 3;
+/// Accepted range of `maxIterations`.
+pub const MAX_ITERATIONS_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000;
 
 /// One work order as the daemon holds it and sends it over RPC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -134,12 +136,18 @@ impl WorkOrder {
     /// Parses a stored or legacy work order; unknown fields come back separately.
     pub fn from_json_value(v: Value) -> Result<(WorkOrder, Map<String, Value>), String> {
         let j: WorkOrderJson = serde_json::from_value(v).map_err(describe_error)?;
-        j.into_model()
+        j.into_model().map(|c| (c.work_order, c.extra))
     }
 
     /// Parses a work-order file. The error names what is wrong: not JSON at all,
     /// a missing required field, an unknown status, a bad timestamp, ...
     pub fn from_json_slice(bytes: &[u8]) -> Result<(WorkOrder, Map<String, Value>), String> {
+        Self::from_json_slice_checked(bytes).map(|c| (c.work_order, c.extra))
+    }
+
+    /// As `from_json_slice`, saying which numbers were out of range and what
+    /// they became (the loader logs it and writes the file back).
+    pub fn from_json_slice_checked(bytes: &[u8]) -> Result<Checked, String> {
         let j: WorkOrderJson = serde_json::from_slice(bytes).map_err(describe_error)?;
         j.into_model()
     }
@@ -148,6 +156,15 @@ impl WorkOrder {
         let j = WorkOrderJson::from_model(self, extra.clone());
         serde_json::to_vec_pretty(&j).unwrap_or_default()
     }
+}
+
+/// A work order read from a file, with its unknown fields, and what had to
+/// be clamped to bring its numbers into range (empty: nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub work_order: WorkOrder,
+    pub extra: Map<String, Value>,
+    pub notes: Vec<String>,
 }
 
 /// JSON shape of a work order. Optional fields are omitted when absent; fields
@@ -182,9 +199,9 @@ struct WorkOrderJson {
     )]
     completed_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_time: Option<u64>,
+    max_time: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_iterations: Option<u32>,
+    max_iterations: Option<Number>,
     #[serde(
         default,
         with = "rfc3339::option",
@@ -198,11 +215,11 @@ struct WorkOrderJson {
     )]
     last_activity_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pid: Option<u32>,
+    pid: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pid_start_time: Option<u64>,
+    pid_start_time: Option<Number>,
     #[serde(default)]
-    run_count: u32,
+    run_count: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     current_run_id: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -210,9 +227,9 @@ struct WorkOrderJson {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     result: Option<ResultKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    exit_code: Option<i32>,
+    exit_code: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    signal: Option<i32>,
+    signal: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<Value>,
     #[serde(flatten)]
@@ -298,24 +315,26 @@ impl WorkOrderJson {
             updated_at: Some(w.updated_at),
             started_at: w.started_at,
             completed_at: w.completed_at,
-            max_time: Some(w.max_time),
-            max_iterations: Some(w.max_iterations),
+            max_time: Some(w.max_time.into()),
+            max_iterations: Some(w.max_iterations.into()),
             timeout_at: w.timeout_at,
             last_activity_at: w.last_activity_at,
-            pid: w.pid,
-            pid_start_time: w.pid_start_time,
-            run_count: w.run_count,
+            pid: w.pid.map(Number::from),
+            pid_start_time: w.pid_start_time.map(Number::from),
+            run_count: Some(w.run_count.into()),
             current_run_id: w.current_run_id.clone(),
             run_ids: w.run_ids.clone(),
             result: w.result,
-            exit_code: w.exit_code,
-            signal: w.signal,
+            exit_code: w.exit_code.map(Number::from),
+            signal: w.signal.map(Number::from),
             error,
             extra,
         }
     }
 
-    fn into_model(mut self) -> Result<(WorkOrder, Map<String, Value>), String> {
+    /// The model, with every number brought into its range (see `ranges`);
+    /// what had to be changed is described in the notes.
+    fn into_model(mut self) -> Result<Checked, String> {
         let workspace_source = WorkspaceSource::from_stored_json(&self.workspace_source)
             .map_err(|e| format!("not a valid work order: {e}"))?;
         if workspace_source.to_json() != self.workspace_source {
@@ -323,15 +342,22 @@ impl WorkOrderJson {
             self.extra
                 .insert(SHADOW_SOURCE.into(), self.workspace_source.clone());
         }
+        let mut notes = Vec::new();
         // AgentGate's own files name the limit `maxWallClockSeconds` and the run `runId`.
-        let max_time = self
-            .max_time
-            .or_else(|| {
-                self.extra
-                    .get("maxWallClockSeconds")
-                    .and_then(Value::as_u64)
-            })
-            .unwrap_or(DEFAULT_MAX_TIME);
+        let legacy_max_time = self.extra.get("maxWallClockSeconds").and_then(|v| match v {
+            Value::Number(n) => Some(n.clone()),
+            _ => None,
+        });
+        let max_time = ranges::max_time(self.max_time.or(legacy_max_time).as_ref(), &mut notes);
+        let max_iterations = ranges::max_iterations(self.max_iterations.as_ref(), &mut notes);
+        let pid = ranges::pid(self.pid.as_ref(), &mut notes);
+        let pid_start_time = match pid {
+            Some(_) => ranges::unsigned("pidStartTime", self.pid_start_time.as_ref(), &mut notes),
+            None => None,
+        };
+        let run_count = ranges::run_count(self.run_count.as_ref(), &mut notes);
+        let exit_code = ranges::exit_code(self.exit_code.as_ref(), &mut notes);
+        let signal = ranges::signal(self.signal.as_ref(), &mut notes);
         let current_run_id = self.current_run_id.or_else(|| {
             self.extra
                 .get("runId")
@@ -370,20 +396,24 @@ impl WorkOrderJson {
             started_at: self.started_at,
             completed_at: self.completed_at,
             max_time,
-            max_iterations: self.max_iterations.unwrap_or(DEFAULT_MAX_ITERATIONS),
+            max_iterations,
             timeout_at: self.timeout_at,
             last_activity_at: self.last_activity_at,
-            pid: self.pid,
-            pid_start_time: self.pid_start_time,
-            run_count: self.run_count.max(run_ids.len() as u32),
+            pid,
+            pid_start_time,
+            run_count: run_count.max(u32::try_from(run_ids.len()).unwrap_or(u32::MAX)),
             current_run_id,
             run_ids,
             result: self.result,
-            exit_code: self.exit_code,
-            signal: self.signal,
+            exit_code,
+            signal,
             error,
         };
-        Ok((wo, self.extra))
+        Ok(Checked {
+            work_order: wo,
+            extra: self.extra,
+            notes,
+        })
     }
 }
 

@@ -239,7 +239,18 @@ impl Store {
                 other => other,
             };
             match outcome {
-                Ok(pair) => orders.push(pair),
+                Ok(checked) => {
+                    if !checked.notes.is_empty() {
+                        // Clamped, not quarantined: the file is rewritten
+                        // with the values the daemon uses, the old ones logged.
+                        tracing::warn!(file = %path.display(), changes = %checked.notes.join("; "), "numbers out of range in a work-order file; clamped");
+                        report.clamped += 1;
+                        if let Err(e) = self.save_work_order(&checked.work_order, &checked.extra) {
+                            tracing::error!(file = %path.display(), error = %e, "cannot rewrite the clamped work order");
+                        }
+                    }
+                    orders.push((checked.work_order, checked.extra));
+                }
                 Err(rejected) if rejected.transient => {
                     // Not the file's fault: left in place, loaded next start;
                     // its runs are kept like those of a quarantined file.
@@ -543,7 +554,7 @@ fn remove_tree(path: &Path) -> Result<(), StoreError> {
     }
 }
 
-type Parsed = Result<(WorkOrder, Map<String, Value>), Rejected>;
+type Parsed = Result<crate::model::work_order::Checked, Rejected>;
 
 /// Workers for startup's file reads: more than the cores. With a cold page
 /// cache the reads wait on the disk, and more of them in flight finish sooner
@@ -653,10 +664,11 @@ fn parse_file(dir: Option<&fs::File>, path: &Path) -> Parsed {
         raw,
         transient: false,
     };
-    let (wo, extra) = match WorkOrder::from_json_slice(&raw) {
-        Ok(pair) => pair,
+    let checked = match WorkOrder::from_json_slice_checked(&raw) {
+        Ok(c) => c,
         Err(reason) => return Err(reject(reason, raw)),
     };
+    let wo = &checked.work_order;
     let stem = file_stem(path);
     if wo.id != stem {
         return Err(reject(
@@ -670,7 +682,7 @@ fn parse_file(dir: Option<&fs::File>, path: &Path) -> Parsed {
     if wo.task_prompt.trim().is_empty() && wo.status == Status::Queued {
         return Err(reject("queued with an empty taskPrompt".into(), raw));
     }
-    Ok((wo, extra))
+    Ok(checked)
 }
 
 #[cfg(test)]

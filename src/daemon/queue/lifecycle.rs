@@ -29,7 +29,7 @@ impl Actor {
         let now = Timestamp::now();
         let run_id = new_id();
         wo.transition(Status::Running, now).map_err(internal)?;
-        wo.run_count += 1;
+        wo.run_count = wo.run_count.saturating_add(1);
         wo.current_run_id = Some(run_id.clone());
         wo.run_ids.push(run_id.clone());
         wo.timeout_at = Some(now.plus_millis((wo.max_time as i64).saturating_mul(1000)));
