@@ -470,8 +470,29 @@ fn connections_beyond_the_cap_are_refused_with_a_reason() {
     let mut args = FAST.to_vec();
     args.extend(["--max-connections", "2"]);
     let d = Daemon::start(&args);
+    // Two connections that hold their slots: each has had its handshake
+    // answered (a probe of the harness may still hold one for a moment, so
+    // a refused attempt is simply made again).
+    let hello = agentgate::rpc::codec::encode(&agentgate::rpc::proto::ClientFrame::Hello {
+        version: agentgate::rpc::proto::PROTOCOL_VERSION,
+    })
+    .expect("hello");
     let held: Vec<_> = (0..2)
-        .map(|_| std::os::unix::net::UnixStream::connect(&d.socket).expect("connect"))
+        .map(|_| {
+            common::wait_for("a connection with a slot", T, || {
+                use std::io::{Read, Write};
+                let mut s = std::os::unix::net::UnixStream::connect(&d.socket).ok()?;
+                s.write_all(&header(hello.len())).ok()?;
+                s.write_all(&hello).ok()?;
+                let mut len = [0u8; 4];
+                s.read_exact(&mut len).ok()?;
+                let mut buf = vec![0u8; u32::from_be_bytes(len) as usize];
+                s.read_exact(&mut buf).ok()?;
+                let frame: agentgate::rpc::proto::ServerFrame =
+                    agentgate::rpc::codec::decode(&buf).ok()?;
+                matches!(frame, agentgate::rpc::proto::ServerFrame::Hello { .. }).then_some(s)
+            })
+        })
         .collect();
     let out = common::wait_for("a refusal", T, || {
         let out = d.run(&["queue", "health", "--json"]);
@@ -494,6 +515,22 @@ fn a_wedged_daemon_gives_exit_3_not_a_hang() {
     let d = Daemon::start(FAST);
     let pid = nix::unistd::Pid::from_raw(d.pid() as i32);
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGSTOP).expect("stop");
+    // Stopped for good: every thread of it.
+    common::wait_for("the daemon stopped", T, || {
+        let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+        tasks
+            .flatten()
+            .all(|t| {
+                std::fs::read_to_string(t.path().join("stat"))
+                    .ok()
+                    .and_then(|s| {
+                        s.rsplit_once(')')
+                            .map(|(_, r)| r.trim_start().starts_with('T'))
+                    })
+                    .unwrap_or(false)
+            })
+            .then_some(())
+    });
     let started = std::time::Instant::now();
     let out = d
         .command()

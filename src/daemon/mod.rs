@@ -269,6 +269,8 @@ async fn serve(
         changes.clone(),
     );
     actor.recover().await;
+    // What loading used and no longer needs goes back before serving.
+    crate::sys::mem::trim();
     let (tx, rx) = mpsc::channel(1024);
     let service = Service::new(tx, changes).with_store(log_store);
     let mut actor_task = tokio::spawn(actor.run(rx));

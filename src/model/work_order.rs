@@ -424,24 +424,45 @@ impl WorkOrderJson {
 #[derive(Debug)]
 pub struct SharedWorkOrder {
     wo: WorkOrder,
-    json: std::sync::OnceLock<Box<str>>,
+    /// The rendered API JSON, once needed; the daemon lets go of it for all
+    /// but its newest work orders (`forget_api_json`), so a full listing of
+    /// 100,000 does not keep 60 MiB of text.
+    json: std::sync::Mutex<Option<std::sync::Arc<str>>>,
 }
 
 impl SharedWorkOrder {
     pub fn new(wo: WorkOrder) -> SharedWorkOrder {
         SharedWorkOrder {
             wo,
-            json: std::sync::OnceLock::new(),
+            json: std::sync::Mutex::new(None),
         }
     }
 
     /// The compact API JSON object (as `WorkOrder::to_json`, as text).
-    pub fn api_json(&self) -> &str {
-        self.json.get_or_init(|| {
-            serde_json::to_string(&WorkOrderApi(&self.wo))
-                .unwrap_or_default()
-                .into_boxed_str()
-        })
+    pub fn api_json(&self) -> std::sync::Arc<str> {
+        let mut cached = self
+            .json
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cached
+            .get_or_insert_with(|| {
+                serde_json::to_string(&WorkOrderApi(&self.wo))
+                    .unwrap_or_default()
+                    .into()
+            })
+            .clone()
+    }
+
+    /// Drops the rendered JSON (rendered again when next needed).
+    pub fn forget_api_json(&self) {
+        if let Ok(mut cached) = self.json.lock() {
+            *cached = None;
+        }
+    }
+
+    /// Whether the JSON is rendered and kept.
+    pub fn has_api_json(&self) -> bool {
+        self.json.lock().is_ok_and(|c| c.is_some())
     }
 }
 

@@ -181,7 +181,7 @@ impl ListPage {
                 if next > 0 {
                     out.push(',');
                 }
-                out.push_str(self.items[next].api_json());
+                out.push_str(&self.items[next].api_json());
                 next += 1;
             }
             if next == self.items.len() {
