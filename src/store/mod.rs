@@ -123,20 +123,24 @@ impl Store {
     pub fn save_run(&self, run: &Run) -> Result<(), StoreError> {
         // The run's executor may not have made its directory yet.
         let dir = self.run_dir(&run.id);
-        if !dir.is_dir() {
-            private::ensure_dir(&dir).map_err(|source| StoreError::CreateDir {
-                path: dir.clone(),
-                source,
-            })?;
-            // A new directory entry is durable only once its parent is synced.
-            let _ = sync_dir(&self.runs_dir());
-        }
+        private::ensure_dir(&dir).map_err(|source| StoreError::CreateDir {
+            path: dir.clone(),
+            source,
+        })?;
         let path = dir.join("run.json");
         let previous = fs::read(&path)
             .ok()
             .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok());
+        let first = previous.is_none();
         let bytes = run.to_stored_json(previous);
-        write_atomic(&path, &bytes, FILE_MODE).map_err(|source| StoreError::Write { path, source })
+        write_atomic(&path, &bytes, FILE_MODE)
+            .map_err(|source| StoreError::Write { path, source })?;
+        // The run's directory (made by us or by its supervisor) is durable
+        // only once `runs/` is synced: done with the run's first record.
+        if first {
+            let _ = sync_dir(&self.runs_dir());
+        }
+        Ok(())
     }
 
     /// A run record (this daemon's or an AgentGate one), if it exists and parses.
