@@ -2,6 +2,9 @@
 //! suite (`tests/fuzz_regressions.rs` replays every seed and every input a
 //! fuzzer ever found through them).
 
+// Each fuzz target uses one of these.
+#![allow(dead_code)]
+
 use agentgate::model::units::{format_duration, format_size, parse_duration, parse_size};
 use agentgate::model::{SharedWorkOrder, WorkOrder, WorkspaceInput, WorkspaceSource};
 use agentgate::rpc::codec::{FrameCodec, decode, encode};

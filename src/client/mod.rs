@@ -355,8 +355,8 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
 /// than one frame). For a table, each prompt is cut to what a terminal line
 /// can show as it arrives, so 100,000 long prompts do not pile up here.
 async fn list_streamed(socket: &Path, query: ListQuery, table: bool) -> Result<ListPage, CliError> {
-    /// More than any terminal line shows of a prompt.
-    const TABLE_PROMPT: usize = 1024;
+    // More than a terminal line can show of a prompt.
+    let table_prompt = render::terminal_width().max(80);
     let mut client = Client::connect(socket).await?;
     client.start_stream(Request::ListStream(query)).await?;
     let mut items = Vec::new();
@@ -365,9 +365,9 @@ async fn list_streamed(socket: &Path, query: ListQuery, table: bool) -> Result<L
             Reply::ListChunk { mut page, last } => {
                 if table {
                     for wo in page.items.iter_mut() {
-                        if wo.task_prompt.len() > TABLE_PROMPT {
+                        if wo.task_prompt.len() > table_prompt {
                             let mut short = WorkOrder::clone(wo);
-                            let cut = (0..=TABLE_PROMPT)
+                            let cut = (0..=table_prompt)
                                 .rev()
                                 .find(|&i| short.task_prompt.is_char_boundary(i))
                                 .unwrap_or(0);
