@@ -264,7 +264,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__daemon)
-            opts="-h --detach --http --api-key-file --max-concurrent --stagger-delay --min-memory --no-auto-process --no-stale-check --stale-check-interval --stale-threshold --max-running-time --grace-period --executor --max-queue-size --cors-origin --data-dir --socket --config --help stop restart help"
+            opts="-h --detach --http --api-key-file --max-concurrent --stagger-delay --min-memory --no-auto-process --no-stale-check --stale-check-interval --stale-threshold --max-running-time --grace-period --executor --max-queue-size --cors-origin --env-remove --retention-max-age --retention-max-count --max-connections --data-dir --socket --config --help stop restart help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -315,6 +315,22 @@ _agentgate() {
                     return 0
                     ;;
                 --cors-origin)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env-remove)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retention-max-age)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retention-max-count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-connections)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

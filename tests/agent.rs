@@ -19,6 +19,11 @@ const T: Duration = Duration::from_secs(30);
 /// A daemon whose PATH has the stand-in `claude` first (the built-in Claude
 /// agent types run it) and whose agents record their arguments in `dir/`.
 fn with_claude(extra: &[&str], config: Option<&str>) -> (Daemon, Home) {
+    with_claude_env(extra, config, &[])
+}
+
+/// Same, with more variables in the daemon's environment.
+fn with_claude_env(extra: &[&str], config: Option<&str>, env: &[(&str, &str)]) -> (Daemon, Home) {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().to_path_buf();
     let bin = home.join("bin");
@@ -45,7 +50,12 @@ fn with_claude(extra: &[&str], config: Option<&str>) -> (Daemon, Home) {
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let home_s = home.display().to_string();
-    let d = Daemon::start_env(&refs, &[("PATH", &path), ("FAKE_CLAUDE_DIR", &home_s)]);
+    let mut vars = vec![
+        ("PATH", path.as_str()),
+        ("FAKE_CLAUDE_DIR", home_s.as_str()),
+    ];
+    vars.extend_from_slice(env);
+    let d = Daemon::start_env(&refs, &vars);
     (d, Home(dir))
 }
 
@@ -295,12 +305,21 @@ fn hooks_run_on_ends_and_a_hanging_one_is_killed() {
     let record = dir.path().join("hook-env");
     let hung = dir.path().join("hung-pid");
     let config = format!(
-        "[[hooks]]\non = [\"succeeded\"]\ncommand = [\"sh\", \"-c\", \"env | grep '^AGENTGATE_' | sort > {}\"]\n\n\
+        "env_remove = [\"HOOK_SECRET_*\"]\n\n[[hooks]]\non = [\"succeeded\"]\ncommand = [\"sh\", \"-c\", \"env | grep -E '^(AGENTGATE_|HOOK_)' | sort > {}\"]\n\n\
          [[hooks]]\non = [\"failed\"]\ncommand = [\"sh\", \"-c\", \"echo $$ > {}; exec sleep 1000\"]\ntimeout = \"1s\"\n",
         record.display(),
         hung.display()
     );
-    let (d, _home) = with_claude(&[], Some(&config));
+    // The daemon's secrets and what env_remove names never reach a hook.
+    let (d, _home) = with_claude_env(
+        &[],
+        Some(&config),
+        &[
+            ("AGENTGATE_API_KEY", "hook-must-not-see-this"),
+            ("HOOK_SECRET_TOKEN", "nor-this"),
+            ("HOOK_VISIBLE", "kept"),
+        ],
+    );
     let ok = submit(&d, &["fix the parser"]);
     d.wait_terminal(&ok, T);
     let env = wait_for("the hook's record", T, || {
@@ -317,6 +336,10 @@ fn hooks_run_on_ends_and_a_hanging_one_is_killed() {
         "AGENTGATE_SUMMARY=Fixed the error path in src/parse.rs; all 12 tests pass.".into(),
     ] {
         assert!(env.contains(&want), "{want} not in\n{env}");
+    }
+    assert!(env.contains("HOOK_VISIBLE=kept"), "{env}");
+    for secret in ["AGENTGATE_API_KEY", "HOOK_SECRET_TOKEN"] {
+        assert!(!env.contains(secret), "{secret} reached the hook:\n{env}");
     }
     // A failed work order's hook hangs: it is killed at its timeout.
     let bad = d.submit_shell("exit 3", &[]);

@@ -365,7 +365,7 @@ fn agentgate_sdk_requests() {
 // ---- the dashboard: `packages/dashboard/src/api` ---------------------------------
 
 /// A work order file as AgentGate wrote them, with a status the dashboard
-/// cannot render.
+/// cannot render (recovered at start like `running`).
 fn legacy_integrating(root: &Path, dir: &Path) -> String {
     let id = "legacyInteg1".to_string();
     let wo = json!({
@@ -456,10 +456,12 @@ fn agentgate_dashboard_requests() {
     list["items"].as_array().unwrap().iter().for_each(transform);
     assert_eq!(list["total"], 1);
     assert_eq!(list["items"][0]["id"], legacy.as_str());
+    // Recovered at start like a running one whose process is gone.
     assert_eq!(
-        list["items"][0]["status"], "running",
-        "integrating shows as running"
+        list["items"][0]["status"], "failed",
+        "integrating is recovered as interrupted"
     );
+    assert_eq!(list["items"][0]["result"], "interrupted");
     let running = call("GET", "/api/v1/work-orders?status=running", None).data(200);
     assert!(running["items"].as_array().is_some());
 

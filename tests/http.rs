@@ -1461,6 +1461,8 @@ fn api_key_sources() {
     let kdir = tempfile::tempdir().unwrap();
     let kfile = kdir.path().join("key");
     std::fs::write(&kfile, "  file-key-456 \n").unwrap();
+    // Key files must be private (refused otherwise, as ssh refuses keys).
+    std::fs::set_permissions(&kfile, std::fs::Permissions::from_mode(0o600)).unwrap();
     let d = daemon_env(
         &["--api-key-file", kfile.to_str().unwrap()],
         &[("AGENTGATE_API_KEY", "env-key-123")],

@@ -12,8 +12,8 @@ use std::process::ExitCode;
 
 use crate::cli::{QueueCommand, SubmitArgs};
 use crate::config::{ConfigError, ConfigFile, Paths};
-use crate::model::WorkspaceInput;
 use crate::model::units::parse_duration;
+use crate::model::{SharedWorkOrder, WorkOrder, WorkspaceInput};
 use crate::rpc::client::{Client, ClientError};
 use crate::rpc::proto::{Reply, Request};
 use crate::service::*;
@@ -38,7 +38,11 @@ pub enum CliError {
 impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
-            CliError::Client(ClientError::Unreachable { .. } | ClientError::Connect { .. }) => 3,
+            CliError::Client(
+                ClientError::Unreachable { .. }
+                | ClientError::Connect { .. }
+                | ClientError::Timeout { .. },
+            ) => 3,
             CliError::Usage(_) | CliError::Config(_) => 2,
             CliError::Timeout(_) => 4,
             _ => 1,
@@ -290,17 +294,13 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                     }
                 }
             }
-            match call(socket, Request::List(query)).await? {
-                Reply::List(page) => {
-                    if json {
-                        print_json(&ListPageJson(&page));
-                    } else {
-                        println!("{}", render::list_table(&page));
-                    }
-                    Ok(())
-                }
-                r => Err(unexpected(r)),
+            let page = list_streamed(socket, query, !json).await?;
+            if json {
+                print_json(&ListPageJson(&page));
+            } else {
+                println!("{}", render::list_table(&page));
             }
+            Ok(())
         }
         QueueCommand::Show { id, json } => match call(socket, Request::Show(id)).await? {
             Reply::Show(d) => {
@@ -321,6 +321,9 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                     println!("canceled {} (its process tree was stopped)", c.id);
                 } else {
                     println!("canceled {} (it was not running)", c.id);
+                }
+                if !c.durable {
+                    eprintln!("warning: {NOT_DURABLE}");
                 }
                 Ok(())
             }
@@ -357,6 +360,9 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                             k.duration_ms,
                             if k.forced_kill { " (SIGKILL)" } else { "" }
                         );
+                    }
+                    if !k.durable {
+                        eprintln!("warning: {NOT_DURABLE}");
                     }
                     Ok(())
                 }
@@ -470,8 +476,48 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
     }
 }
 
+/// A whole listing, received in bounded pieces (a listing can be far larger
+/// than one frame). For a table, each prompt is cut to what a terminal line
+/// can show as it arrives, so 100,000 long prompts do not pile up here.
+async fn list_streamed(socket: &Path, query: ListQuery, table: bool) -> Result<ListPage, CliError> {
+    // More than a terminal line can show of a prompt.
+    let table_prompt = render::terminal_width().max(80);
+    let mut client = Client::connect(socket).await?;
+    client.start_stream(Request::ListStream(query)).await?;
+    let mut items = Vec::new();
+    loop {
+        match client.next_reply().await? {
+            Reply::ListChunk { mut page, last } => {
+                if table {
+                    for wo in page.items.iter_mut() {
+                        if wo.task_prompt.len() > table_prompt {
+                            let mut short = WorkOrder::clone(wo);
+                            let cut = (0..=table_prompt)
+                                .rev()
+                                .find(|&i| short.task_prompt.is_char_boundary(i))
+                                .unwrap_or(0);
+                            short.task_prompt.truncate(cut);
+                            *wo = std::sync::Arc::new(SharedWorkOrder::new(short));
+                        }
+                    }
+                }
+                items.append(&mut page.items);
+                if last {
+                    return Ok(ListPage { items, ..page });
+                }
+            }
+            r => return Err(unexpected(r)),
+        }
+    }
+}
+
 /// Purging more than one work order needs `--yes`, or a "y" on a TTY.
-async fn purge(socket: &Path, req: PurgeRequest, yes: bool, json: bool) -> Result<(), CliError> {
+async fn purge(
+    socket: &Path,
+    mut req: PurgeRequest,
+    yes: bool,
+    json: bool,
+) -> Result<(), CliError> {
     let mut client = Client::connect(socket).await?;
     if !req.dry_run && !yes {
         let plan = PurgeRequest {
@@ -500,24 +546,43 @@ async fn purge(socket: &Path, req: PurgeRequest, yes: bool, json: bool) -> Resul
                 ));
             }
         }
+        // Exactly what was counted and confirmed, not the filter again (it
+        // could match more by now).
+        if would.is_empty() {
+            let none = PurgeOutcome {
+                deleted_count: 0,
+                deleted_ids: vec![],
+                would_delete: None,
+            };
+            return print_purged(&none, json);
+        }
+        req = PurgeRequest {
+            ids: would,
+            statuses: vec![],
+            older_than_ms: None,
+            dry_run: false,
+            delete_branch: req.delete_branch,
+        };
     }
     match client.call(Request::Purge(req)).await? {
-        Reply::Purged(p) => {
-            if json {
-                print_json(&p.to_json());
-            } else if let Some(would) = &p.would_delete {
-                println!("would purge {} work orders", would.len());
-                for id in would {
-                    println!("  {id}");
-                }
-            } else {
-                println!("purged {} work orders", p.deleted_count);
-                for id in &p.deleted_ids {
-                    println!("  {id}");
-                }
-            }
-            Ok(())
-        }
+        Reply::Purged(p) => print_purged(&p, json),
         r => Err(unexpected(r)),
     }
+}
+
+fn print_purged(p: &PurgeOutcome, json: bool) -> Result<(), CliError> {
+    if json {
+        print_json(&p.to_json());
+    } else if let Some(would) = &p.would_delete {
+        println!("would purge {} work orders", would.len());
+        for id in would {
+            println!("  {id}");
+        }
+    } else {
+        println!("purged {} work orders", p.deleted_count);
+        for id in &p.deleted_ids {
+            println!("  {id}");
+        }
+    }
+    Ok(())
 }

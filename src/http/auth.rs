@@ -5,13 +5,13 @@
 //! constant time.
 
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 
 use axum::http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
 
 use crate::config::DaemonSettings;
 use crate::store::atomic::write_atomic;
+use crate::store::private;
 
 pub struct ApiKey {
     pub value: String,
@@ -23,8 +23,8 @@ pub struct ApiKey {
 /// one; `None` when nothing is configured and `generate` is false.
 pub fn load_key(settings: &DaemonSettings, generate: bool) -> Result<Option<ApiKey>, String> {
     if let Some(path) = &settings.api_key_file {
-        let value = fs::read_to_string(path)
-            .map_err(|e| format!("cannot read API key file {}: {e}", path.display()))?
+        let value = private::read_secret(path)
+            .map_err(|e| format!("API key file: {e}"))?
             .trim()
             .to_string();
         if value.is_empty() {
@@ -47,10 +47,13 @@ pub fn load_key(settings: &DaemonSettings, generate: bool) -> Result<Option<ApiK
         return Ok(None);
     }
     let path = settings.paths.root.join("api-key");
-    if let Ok(existing) = fs::read_to_string(&path)
-        && !existing.trim().is_empty()
-    {
-        let _ = fs::set_permissions(&path, fs::Permissions::from_mode(0o600));
+    // Checked like a key the user names: a symlink, a foreign file or one
+    // others can read is refused, never chmodded into shape.
+    let existing = match fs::symlink_metadata(&path) {
+        Ok(_) => private::read_secret(&path).map_err(|e| format!("API key file: {e}"))?,
+        Err(_) => String::new(),
+    };
+    if !existing.trim().is_empty() {
         return Ok(Some(ApiKey {
             value: existing.trim().to_string(),
             explicit: false,

@@ -204,7 +204,9 @@ impl WorkspaceInput {
                     return Err(fail("github source needs \"url\" or \"repo\""));
                 };
                 let repo = repo.strip_suffix(".git").unwrap_or(&repo).to_string();
-                if !valid_name(&owner) || !valid_name(&repo) {
+                // Still ending in `.git` (`r.git.git`): stored, it would read
+                // back as another repository (no GitHub name ends so anyway).
+                if !valid_name(&owner) || !valid_name(&repo) || repo.ends_with(".git") {
                     return Err(fail(&format!(
                         "invalid GitHub owner/repo {owner:?}/{repo:?}"
                     )));

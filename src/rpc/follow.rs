@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::proto::{LOG_CHUNK, Reply};
+use std::sync::Arc;
+
+use super::proto::{LIST_CHUNK, LOG_CHUNK, Reply};
 use crate::model::{Status, WorkOrder};
 use crate::service::follow::{FollowSpec, LogItem, LogStart, follow_log};
 use crate::service::logs::{Formatter, last_lines};
@@ -199,6 +201,64 @@ pub fn list_json(service: Service, query: crate::service::ListQuery) -> Frames {
         }
     });
     rx
+}
+
+/// Starts streaming a listing as typed pieces of about `LIST_CHUNK` bytes.
+pub fn list_typed(service: Service, query: crate::service::ListQuery) -> Frames {
+    let (tx, rx) = mpsc::channel(BACKLOG);
+    tokio::spawn(async move {
+        let page = match service.list(query).await {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
+        let mut items = page.items.iter().peekable();
+        loop {
+            let mut part = Vec::new();
+            let mut bytes = 0;
+            while let Some(wo) = items.peek() {
+                let size = approx_size(wo);
+                if !part.is_empty() && bytes + size > LIST_CHUNK {
+                    break;
+                }
+                bytes += size;
+                part.push(Arc::clone(wo));
+                items.next();
+            }
+            let last = items.peek().is_none();
+            let chunk = crate::service::ListPage {
+                items: part,
+                total: page.total,
+                limit: page.limit,
+                offset: page.offset,
+                has_more: page.has_more,
+            };
+            if emit(&tx, Reply::ListChunk { page: chunk, last })
+                .await
+                .is_err()
+                || last
+            {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// About what a work order takes on the wire (its variable parts, plus a
+/// generous allowance for the fixed ones).
+fn approx_size(wo: &WorkOrder) -> usize {
+    512 + wo.id.len()
+        + wo.task_prompt.len()
+        + wo.agent_type.len()
+        + wo.error.as_ref().map_or(0, String::len)
+        + wo.run_ids.iter().map(|r| r.len() + 8).sum::<usize>()
+        + match &wo.workspace_source {
+            crate::model::WorkspaceSource::Other { json, .. } => json.len(),
+            _ => 256,
+        }
 }
 
 /// The client went away: not an error, just stop.

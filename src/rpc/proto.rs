@@ -17,10 +17,14 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
 pub const LOG_CHUNK: usize = 64 * 1024;
+
+/// About how many bytes of work orders one `Reply::ListChunk` carries (one
+/// work order at least, however big).
+pub const LIST_CHUNK: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClientFrame {
@@ -53,6 +57,9 @@ pub enum Request {
     /// offset,hasMore}`) in `JsonChunk` frames: what `queue list --json` prints
     /// to a pipe, assembled from each work order's cached JSON.
     ListJson(ListQuery),
+    /// Streaming: a listing as `ListChunk` frames of at most about
+    /// `LIST_CHUNK` bytes each (a whole listing can exceed a frame).
+    ListStream(ListQuery),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,6 +91,12 @@ pub enum Reply {
         text: String,
         last: bool,
     },
+    /// A piece of a `ListStream` listing: some of its items (in order) with
+    /// the page's totals; `last` ends it.
+    ListChunk {
+        page: ListPage,
+        last: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -91,6 +104,9 @@ pub enum ServerFrame {
     Hello {
         version: u32,
         daemon_version: String,
+        /// The daemon's grace period: a stop a client asks for may take this
+        /// long (plus the usual) to be answered.
+        grace_ms: u64,
     },
     Ok(Box<Reply>),
     Err(ServiceError),
@@ -277,6 +293,11 @@ mod tests {
                 limit: Some(5),
                 offset: 0,
             }),
+            Request::ListStream(ListQuery {
+                statuses: vec![],
+                limit: None,
+                offset: 2,
+            }),
         ];
         for r in requests {
             round_trip(ClientFrame::Request(Box::new(r)));
@@ -305,6 +326,7 @@ mod tests {
                 status: Status::Canceled,
                 was_running: true,
                 killed: true,
+                durable: false,
             }),
             Reply::Killed(KillOutcome {
                 id: "a".into(),
@@ -314,6 +336,7 @@ mod tests {
                 status: Status::Canceled,
                 message: "m".into(),
                 already_ended: true,
+                durable: true,
             }),
             Reply::Purged(PurgeOutcome {
                 deleted_count: 1,
@@ -349,6 +372,7 @@ mod tests {
                     running: 3,
                     max_concurrent: 64,
                 }],
+                unpersisted: 2,
                 timestamp: Timestamp(9),
                 max_queue_size: 100,
                 average_wait_ms: 12,
@@ -395,6 +419,16 @@ mod tests {
                 text: "{\"items\":[]}".into(),
                 last: true,
             },
+            Reply::ListChunk {
+                page: ListPage {
+                    items: vec![Arc::new(SharedWorkOrder::new(work_order()))],
+                    total: 9,
+                    limit: 3,
+                    offset: 1,
+                    has_more: true,
+                },
+                last: false,
+            },
         ];
         for r in replies {
             round_trip(ServerFrame::Ok(Box::new(r)));
@@ -402,6 +436,7 @@ mod tests {
         round_trip(ServerFrame::Hello {
             version: 1,
             daemon_version: "0.1.0".into(),
+            grace_ms: 5000,
         });
         for code in [
             ErrorCode::NotFound,

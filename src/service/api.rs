@@ -71,7 +71,7 @@ impl ListPage {
                 if next > 0 {
                     out.push(',');
                 }
-                out.push_str(self.items[next].api_json());
+                out.push_str(&self.items[next].api_json());
                 next += 1;
             }
             if next == self.items.len() {
@@ -163,6 +163,24 @@ pub struct CancelJson {
     /// A process tree was stopped.
     pub killed: bool,
     pub message: String,
+    /// Only when false: the change is not on disk yet (see `warning`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub durable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
+}
+
+/// What a reply says of a change that is not on disk yet.
+pub const NOT_DURABLE: &str = "the change is not saved to disk yet (a write failed, e.g. a full disk); the daemon keeps it and retries every second";
+
+/// `durable: false` and a warning, only when the change is not on disk yet
+/// (the usual shape stays AgentGate's).
+fn not_durable(durable: bool) -> (Option<bool>, Option<String>) {
+    if durable {
+        (None, None)
+    } else {
+        (Some(false), Some(NOT_DURABLE.into()))
+    }
 }
 
 impl CancelOutcome {
@@ -174,12 +192,15 @@ impl CancelOutcome {
         } else {
             "work order canceled; it had not started"
         };
+        let (durable, warning) = not_durable(self.durable);
         to_value(CancelJson {
             id: self.id.clone(),
             status: self.status.api(),
             was_running: self.was_running,
             killed: self.killed,
             message: message.into(),
+            durable,
+            warning,
         })
     }
 }
@@ -195,10 +216,16 @@ pub struct KillJson {
     pub duration_ms: u64,
     pub status: Status,
     pub message: String,
+    /// Only when false: the change is not on disk yet (see `warning`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub durable: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warning: Option<String>,
 }
 
 impl KillOutcome {
     pub fn to_json(&self) -> Value {
+        let (durable, warning) = not_durable(self.durable);
         to_value(KillJson {
             id: self.id.clone(),
             success: self.success,
@@ -206,6 +233,8 @@ impl KillOutcome {
             duration_ms: self.duration_ms,
             status: self.status.api(),
             message: self.message.clone(),
+            durable,
+            warning,
         })
     }
 }
@@ -332,6 +361,8 @@ pub struct HealthJson {
     pub storage: StorageReport,
     /// Where runs execute: each executor's health and load.
     pub executors: Vec<ExecutorHealthJson>,
+    /// Work orders whose latest state is not on disk yet (retried every tick).
+    pub unpersisted: u64,
     #[schema(format = DateTime)]
     pub timestamp: String,
 }
@@ -401,6 +432,7 @@ impl Health {
                     max_concurrent: e.max_concurrent,
                 })
                 .collect(),
+            unpersisted: self.unpersisted,
             timestamp: self.timestamp.to_rfc3339(),
         })
     }

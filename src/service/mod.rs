@@ -9,7 +9,7 @@ pub mod follow;
 pub mod logs;
 pub mod types;
 
-pub use api::{ListPageJson, run_json};
+pub use api::{ListPageJson, NOT_DURABLE, run_json};
 pub use error::{ErrorCode, ServiceError};
 pub use events::{QueueEvent, StatusChange};
 pub use types::*;
@@ -33,11 +33,8 @@ pub enum Command {
     GetRun(String, Reply<Run>),
     Cancel(String, Reply<CancelOutcome>),
     Kill(KillRequest, Reply<KillOutcome>),
-    /// Resolves a purge request to the ids it covers (no change made).
-    PurgePlan(PurgeRequest, Reply<Vec<String>>),
-    /// Deletes these work orders; each must be terminal by now (with the
-    /// branches of their worktrees, if asked).
-    PurgeDelete(Vec<String>, bool, Reply<Vec<String>>),
+    /// Resolves, stops (all at once, with their grace) and removes.
+    Purge(PurgeRequest, Reply<PurgeOutcome>),
     Health(Reply<Health>),
     /// The page's runs (live ones as held; the rest for the service to read).
     ListRuns(RunQuery, Reply<(Vec<RunRef>, RunPage)>),
@@ -164,33 +161,9 @@ impl Service {
         self.call(|r| Command::Shutdown(req, r)).await
     }
 
-    /// Purge: resolve the set, stop whatever is still queued or running (the
-    /// actor decides each race), then delete what is terminal.
+    /// Purge: one actor command resolves the set, stops whatever is still
+    /// running (all at once) and removes them all.
     pub async fn purge(&self, req: PurgeRequest) -> Result<PurgeOutcome, ServiceError> {
-        let (dry_run, delete_branch) = (req.dry_run, req.delete_branch);
-        let ids = self.call(|r| Command::PurgePlan(req, r)).await?;
-        if dry_run {
-            return Ok(PurgeOutcome {
-                deleted_count: 0,
-                deleted_ids: vec![],
-                would_delete: Some(ids),
-            });
-        }
-        for id in &ids {
-            match self.cancel(id.clone()).await {
-                Ok(_) => {}
-                // Already terminal (or gone): nothing to stop.
-                Err(e) if matches!(e.code, ErrorCode::InvalidState | ErrorCode::NotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let deleted = self
-            .call(|r| Command::PurgeDelete(ids, delete_branch, r))
-            .await?;
-        Ok(PurgeOutcome {
-            deleted_count: deleted.len() as u64,
-            deleted_ids: deleted,
-            would_delete: None,
-        })
+        self.call(|r| Command::Purge(req, r)).await
     }
 }

@@ -66,6 +66,9 @@ pub struct CancelOutcome {
     pub status: Status,
     pub was_running: bool,
     pub killed: bool,
+    /// False: the new state is not on disk yet (a failed write, retried
+    /// every second until it lands).
+    pub durable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +90,8 @@ pub struct KillOutcome {
     /// The work order had already ended: nothing was stopped (AgentGate
     /// answers this as a success; our CLI reports it as an error).
     pub already_ended: bool,
+    /// False: the new state is not on disk yet (retried every second).
+    pub durable: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -143,6 +148,8 @@ pub struct Health {
     pub storage: StorageReport,
     /// Where runs execute: each executor's health and load.
     pub executors: Vec<ExecutorHealth>,
+    /// Work orders whose latest state is not on disk yet (retried every tick).
+    pub unpersisted: u64,
     pub timestamp: Timestamp,
     /// Most work orders waiting at once (0 = no limit).
     pub max_queue_size: u64,

@@ -96,6 +96,12 @@ impl Daemon {
 
     /// Starts (again) on the same root and socket.
     pub fn spawn(&mut self) {
+        self.spawn_with(|_| {});
+    }
+
+    /// Starts (again) with a last change to the daemon's command (its umask,
+    /// an extra variable, ...).
+    pub fn spawn_with(&mut self, adjust: impl FnOnce(&mut Command)) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -117,9 +123,25 @@ impl Daemon {
                 });
             }
         }
+        adjust(&mut cmd);
         let child = cmd.spawn().expect("spawn daemon");
         self.child = Some(child);
         self.wait_ready();
+    }
+
+    /// A daemon not started yet, on a temp root; its socket and log in `dir`.
+    pub fn unstarted(args: &[&str]) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Daemon {
+            root: dir.path().join("root"),
+            socket: dir.path().join("run").join("agentgate.sock"),
+            log: dir.path().join("daemon.log"),
+            dir,
+            child: None,
+            args: args.iter().map(|s| s.to_string()).collect(),
+            env: Vec::new(),
+            nofile: None,
+        }
     }
 
     pub fn wait_ready(&mut self) {

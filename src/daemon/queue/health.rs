@@ -25,6 +25,8 @@ pub struct Inputs<'a> {
     /// Recent waits from submit to start, in ms.
     pub waits: Vec<u64>,
     pub can_start_now: bool,
+    /// Work orders whose latest state could not be written yet.
+    pub unpersisted: u64,
 }
 
 pub fn compute(i: Inputs<'_>) -> Health {
@@ -76,6 +78,18 @@ pub fn compute(i: Inputs<'_>) -> Health {
             message: format!(
                 "{} stale work orders detected in the last hour",
                 i.stale_detections
+            ),
+            work_order_id: None,
+        });
+    }
+    if i.unpersisted > 0 {
+        alerts.push(Alert {
+            kind: "unpersisted".into(),
+            message: format!(
+                "{} work order change{} could not be written to disk (full?) and {} retried every second; kept in memory meanwhile",
+                i.unpersisted,
+                if i.unpersisted == 1 { "" } else { "s" },
+                if i.unpersisted == 1 { "is" } else { "are" },
             ),
             work_order_id: None,
         });
@@ -133,6 +147,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
         alerts,
         storage: i.storage,
         executors: i.executors,
+        unpersisted: i.unpersisted,
         timestamp: Timestamp::now(),
         max_queue_size: max_queue,
         average_wait_ms: if i.waits.is_empty() {
@@ -174,6 +189,7 @@ impl super::Actor {
                 .collect(),
             waits: self.waits.iter().copied().collect(),
             can_start_now: self.can_start_now(),
+            unpersisted: self.unpersisted_count(),
         })
     }
 }

@@ -3,6 +3,9 @@
 //! `commit_event`: memory follows facts), and the read-only queries.
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde_json::Map;
 
@@ -10,23 +13,34 @@ use super::{Actor, Entry, internal, io_block};
 use crate::model::{ExecutorKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder, validate_id};
 use crate::service::*;
 
+/// How many of the newest work orders keep their rendered JSON (a listing of
+/// them is a concatenation); older ones render it again when listed.
+const KEEP_JSON: usize = 10_000;
+
 impl Actor {
     /// Puts a work order into memory and keeps the indexes in step.
     pub(super) fn apply(&mut self, wo: WorkOrder, extra: Option<Map<String, serde_json::Value>>) {
         let wo = Arc::new(SharedWorkOrder::new(wo));
         let key = (wo.created_at, wo.id.clone());
-        let old = self.entries.get(&wo.id).map(|e| e.wo.status);
-        if let Some(old) = old {
+        let old = self
+            .entries
+            .get(&wo.id)
+            .map(|e| (e.wo.status, e.wo.created_at));
+        if let Some((old, created)) = old {
             if let Some(c) = self.counts.get_mut(&old) {
                 *c = c.saturating_sub(1);
             }
             if old == Status::Queued {
-                self.dequeue(&key);
+                self.dequeue(&(created, wo.id.clone()));
+            }
+            if created != wo.created_at {
+                self.by_created.remove(created, &wo.id);
             }
         }
-        self.by_created.insert(key.clone(), wo.clone());
+        self.by_created.insert(wo.clone());
         *self.counts.entry(wo.status).or_default() += 1;
         // A creation or a status change (no receiver while loading: ignored).
+        let old = old.map(|(o, _)| o);
         if old != Some(wo.status) {
             let _ = self.changes.send(StatusChange {
                 id: wo.id.clone(),
@@ -36,36 +50,29 @@ impl Actor {
                 at: Timestamp::now(),
             });
             if wo.status.is_terminal() && !self.settings.hooks.is_empty() {
-                crate::daemon::hooks::fire(&self.settings.hooks, &wo);
+                crate::daemon::hooks::fire(&self.settings.hooks, &self.settings.env_remove, &wo);
             }
         }
         if wo.status == Status::Queued {
             let kind = self.executor_of(&wo);
             self.queued.entry(kind).or_default().insert(key);
         }
-        match self.entries.get_mut(&wo.id) {
-            Some(e) => {
-                e.wo = wo;
-                if let Some(x) = extra {
-                    e.extra = x;
-                }
-            }
-            None => {
-                self.entries.insert(
-                    wo.id.clone(),
-                    Entry {
-                        wo,
-                        extra: extra.unwrap_or_default(),
-                    },
-                );
-            }
-        }
+        let extra = match extra {
+            Some(x) => super::extra_text(&x),
+            // Unchanged: what the entry had.
+            None => self.entries.get(&wo.id).and_then(|e| e.extra.clone()),
+        };
+        self.entries.insert(Entry { wo, extra });
     }
 
     pub(super) fn remove(&mut self, id: &str) {
+        self.unpersisted.remove(id);
         if let Some(e) = self.entries.remove(id) {
+            for run in &e.wo.run_ids {
+                self.unpersisted_runs.remove(run);
+            }
             let key = (e.wo.created_at, e.wo.id.clone());
-            self.by_created.remove(&key);
+            self.by_created.remove(key.0, &key.1);
             self.dequeue(&key);
             if let Some(c) = self.counts.get_mut(&e.wo.status) {
                 *c = c.saturating_sub(1);
@@ -97,10 +104,14 @@ impl Actor {
             .map_or(self.settings.executor, |a| self.settings.executor_for(a))
     }
 
-    fn persist(&self, wo: &WorkOrder) -> Result<(), ServiceError> {
-        let empty = Map::new();
-        let extra = self.entries.get(&wo.id).map(|e| &e.extra).unwrap_or(&empty);
-        io_block(|| self.store.save_work_order(wo, extra)).map_err(|e| {
+    pub(super) fn persist(&self, wo: &WorkOrder) -> Result<(), ServiceError> {
+        let extra: Map<String, serde_json::Value> = self
+            .entries
+            .get(&wo.id)
+            .and_then(|e| e.extra.as_deref())
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        io_block(|| self.store.save_work_order(wo, &extra)).map_err(|e| {
             tracing::error!(work_order = %wo.id, error = %e, "persisting work order failed");
             internal(e)
         })
@@ -110,22 +121,36 @@ impl Actor {
     /// succeeded, so a failed write leaves memory unchanged.
     pub(super) fn commit(&mut self, wo: WorkOrder) -> Result<(), ServiceError> {
         self.persist(&wo)?;
+        self.unpersisted.remove(&wo.id);
         self.apply(wo, None);
         Ok(())
     }
 
     /// A change that already happened (a process exited): memory follows the
-    /// facts even if the disk write fails (logged).
-    pub(super) fn commit_event(&mut self, wo: WorkOrder) {
-        let _ = self.persist(&wo);
+    /// facts even if the disk write fails; then the change is pending, and
+    /// written on a later tick (see `pending`). Returns whether it is durable.
+    pub(super) fn commit_event(&mut self, wo: WorkOrder) -> bool {
+        let durable = self.persist(&wo).is_ok();
+        if durable {
+            self.unpersisted.remove(&wo.id);
+        } else {
+            self.unpersisted.insert(wo.id.clone());
+        }
         self.apply(wo, None);
+        durable
     }
 
-    /// A run record, written durably (failures logged: the record follows
-    /// the work order, which is what clients see).
-    pub(super) fn save_run(&self, run: &Run) {
-        if let Err(e) = io_block(|| self.store.save_run(run)) {
-            tracing::error!(run = %run.id, error = %e, "persisting run record failed");
+    /// A run record, written durably; one that cannot be written is kept
+    /// and retried on the tick like a work order.
+    pub(super) fn save_run(&mut self, run: &Run) {
+        match io_block(|| self.store.save_run(run)) {
+            Ok(()) => {
+                self.unpersisted_runs.remove(&run.id);
+            }
+            Err(e) => {
+                tracing::error!(run = %run.id, error = %e, "persisting run record failed; retried every tick");
+                self.unpersisted_runs.insert(run.id.clone(), run.clone());
+            }
         }
     }
 
@@ -150,7 +175,7 @@ impl Actor {
         t
     }
 
-    pub(super) fn list(&self, q: ListQuery) -> ListPage {
+    pub(super) fn list(&mut self, q: ListQuery) -> ListPage {
         let filter = |wo: &WorkOrder| q.statuses.is_empty() || q.statuses.contains(&wo.status);
         let total: u64 = if q.statuses.is_empty() {
             self.entries.len() as u64
@@ -174,12 +199,37 @@ impl Actor {
             .cloned()
             .collect();
         let has_more = (q.offset as u64 + items.len() as u64) < total;
+        if q.offset as usize + items.len() > KEEP_JSON {
+            // Rendered by the door once this reply has gone; let go after.
+            self.json_sweep_at = Some(Instant::now() + Duration::from_secs(2));
+        }
         ListPage {
             limit: q.limit.unwrap_or(total.min(u32::MAX as u64) as u32),
             items,
             total,
             offset: q.offset,
             has_more,
+        }
+    }
+
+    /// After a listing reached past the newest `KEEP_JSON` work orders: the
+    /// older ones let go of the JSON it rendered for them.
+    pub(super) fn sweep_json_cache(&mut self) {
+        if self.json_sweep_at.is_none_or(|at| Instant::now() < at) {
+            return;
+        }
+        self.json_sweep_at = None;
+        let old = self.by_created.len().saturating_sub(KEEP_JSON);
+        let mut dropped = 0;
+        for wo in self.by_created.values().take(old) {
+            if wo.has_api_json() {
+                wo.forget_api_json();
+                dropped += 1;
+            }
+        }
+        if dropped > 0 {
+            crate::sys::mem::return_freed_memory();
+            tracing::debug!(dropped, "let go of rendered JSON of older work orders");
         }
     }
 
