@@ -151,6 +151,24 @@ pub struct DaemonArgs {
     /// Where runs execute: `local` (a supervisor process on this machine) or `slurm` (a job on the Slurm cluster, settings under [slurm] in the config file); an agent type may override it [env: AGENTGATE_EXECUTOR] [default: local]
     #[arg(long, value_name = "local|slurm")]
     pub executor: Option<String>,
+    /// Most work orders waiting at once; submits beyond are refused, 0 = no limit [env: AGENTGATE_MAX_QUEUE_SIZE] [default: 1000]
+    #[arg(long, value_name = "N")]
+    pub max_queue_size: Option<u64>,
+    /// Browser origins allowed to call the HTTP API, comma-separated (`*` = any; `http://host:*` = any port) [env: AGENTGATE_CORS_ORIGINS] [default: http://localhost:*,http://127.0.0.1:*]
+    #[arg(long, value_name = "ORIGINS")]
+    pub cors_origin: Option<String>,
+    /// Environment variable the runs do not get, NAME or PREFIX* (repeatable); AGENTGATE_API_KEY and AGENTGATE_API_KEY_FILE are never passed on [env: AGENTGATE_ENV_REMOVE, comma-separated] [default: none]
+    #[arg(long = "env-remove", value_name = "NAME")]
+    pub env_remove: Vec<String>,
+    /// Purge terminal work orders that ended longer ago than this, e.g. 30d, or `off` [env: AGENTGATE_RETENTION_MAX_AGE] [default: off]
+    #[arg(long, value_name = "DUR|off")]
+    pub retention_max_age: Option<String>,
+    /// Keep at most this many terminal work orders, purging the oldest beyond, or `off` [env: AGENTGATE_RETENTION_MAX_COUNT] [default: off]
+    #[arg(long, value_name = "N|off")]
+    pub retention_max_count: Option<String>,
+    /// Most RPC connections served at once; more are refused with an error [env: AGENTGATE_MAX_CONNECTIONS] [default: 128]
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
 }
 
 #[derive(Debug, Subcommand, Clone)]

@@ -174,8 +174,35 @@ pub struct ConfigFile {
     pub worktree: Option<bool>,
     #[serde(default)]
     pub hooks: Vec<HookConfig>,
+    pub max_queue_size: Option<u64>,
+    /// Browser origins allowed to call the HTTP API (CORS).
+    pub cors_origins: Option<Vec<String>>,
+    pub http_max_connections: Option<usize>,
+    pub http_timeout: Option<String>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
+    /// Variables of the daemon's environment the runs do not get.
+    pub env_remove: Option<Vec<String>>,
+    pub retention_max_age: Option<String>,
+    pub retention_max_count: Option<RetentionCount>,
+    pub max_connections: Option<usize>,
+}
+
+/// `retention_max_count` in the config file: a number, or "off".
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RetentionCount {
+    Count(u64),
+    Text(String),
+}
+
+impl RetentionCount {
+    fn text(&self) -> String {
+        match self {
+            RetentionCount::Count(n) => n.to_string(),
+            RetentionCount::Text(s) => s.clone(),
+        }
+    }
 }
 
 fn env(name: &str) -> Option<String> {
@@ -297,7 +324,28 @@ pub struct DaemonSettings {
     pub hooks: Vec<Hook>,
     pub github_owner: Option<String>,
     pub github_base_url: String,
+    /// Most work orders waiting at once; a submit beyond is refused (0 = no limit).
+    pub max_queue_size: u64,
+    /// Origins a browser may call the HTTP API from: exact origins, `*`, or
+    /// `scheme://host:*` for any port.
+    pub cors_origins: Vec<String>,
+    /// Most HTTP connections open at once (further ones are refused at once).
+    pub http_max_connections: usize,
+    /// How long a client may take to send a request's headers, and its body.
+    pub http_timeout: Duration,
+    /// Variables of the daemon's environment the runs do not get (names, or
+    /// prefixes ending in `*`), besides its secrets.
+    pub env_remove: Vec<String>,
+    /// Retention: terminal work orders that ended longer ago are purged.
+    pub retention_max_age: Option<Duration>,
+    /// Retention: at most this many terminal work orders are kept.
+    pub retention_max_count: Option<usize>,
+    /// Most RPC connections served at once.
+    pub max_connections: usize,
 }
+
+/// Browser origins allowed by default: a dashboard on a local dev server.
+pub const DEFAULT_CORS_ORIGINS: [&str; 2] = ["http://localhost:*", "http://127.0.0.1:*"];
 
 /// flag > env > file, parsed with `parse`, else the default.
 fn pick<T>(
@@ -481,6 +529,68 @@ impl DaemonSettings {
             |s| s.parse::<ExecutorKind>(),
             ExecutorKind::Local,
         )?;
+        let env_remove: Vec<String> = if !args.env_remove.is_empty() {
+            args.env_remove.clone()
+        } else if let Some(v) = env("AGENTGATE_ENV_REMOVE") {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect()
+        } else {
+            file.env_remove.clone().unwrap_or_default()
+        };
+        for p in &env_remove {
+            crate::executor::env::check_pattern(p).map_err(|message| ConfigError::Value {
+                name: "env_remove".into(),
+                message,
+            })?;
+        }
+        let retention_max_age = pick(
+            "--retention-max-age",
+            args.retention_max_age.clone(),
+            "AGENTGATE_RETENTION_MAX_AGE",
+            file.retention_max_age.clone(),
+            |s| {
+                if s.eq_ignore_ascii_case("off") {
+                    return Ok(None);
+                }
+                match dur(s)? {
+                    d if d.is_zero() => Err(format!("{s:?}: must be more than 0, or off")),
+                    d => Ok(Some(d)),
+                }
+            },
+            None,
+        )?;
+        let retention_max_count = pick(
+            "--retention-max-count",
+            args.retention_max_count.clone(),
+            "AGENTGATE_RETENTION_MAX_COUNT",
+            file.retention_max_count.as_ref().map(RetentionCount::text),
+            |s| {
+                if s.eq_ignore_ascii_case("off") {
+                    return Ok(None);
+                }
+                match s.parse::<usize>() {
+                    Ok(n) if n >= 1 => Ok(Some(n)),
+                    _ => Err(format!(
+                        "{s:?}: expected a whole number of at least 1, or off"
+                    )),
+                }
+            },
+            None,
+        )?;
+        let max_connections = pick(
+            "--max-connections",
+            args.max_connections.map(|n| n.to_string()),
+            "AGENTGATE_MAX_CONNECTIONS",
+            file.max_connections.map(|n| n.to_string()),
+            |s| match s.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(format!("{s:?}: expected a whole number of at least 1")),
+            },
+            128,
+        )?;
         let slurm_file = file.slurm.clone().unwrap_or_default();
         let slurm = SlurmSettings {
             poll_interval: match &slurm_file.poll_interval {
@@ -556,7 +666,59 @@ impl DaemonSettings {
                 timeout,
             });
         }
+        let max_queue_size = pick(
+            "--max-queue-size",
+            args.max_queue_size.map(|n| n.to_string()),
+            "AGENTGATE_MAX_QUEUE_SIZE",
+            file.max_queue_size.map(|n| n.to_string()),
+            |s| {
+                s.parse::<u64>()
+                    .map_err(|_| format!("{s:?}: expected a whole number (0 = no limit)"))
+            },
+            1000,
+        )?;
+        let cors_origins = match args
+            .cors_origin
+            .clone()
+            .or_else(|| env("AGENTGATE_CORS_ORIGINS"))
+        {
+            Some(list) => split_list(&list),
+            None => file
+                .cors_origins
+                .clone()
+                .unwrap_or_else(|| DEFAULT_CORS_ORIGINS.iter().map(|s| s.to_string()).collect()),
+        };
+        let http_max_connections = pick(
+            "http_max_connections",
+            None,
+            "AGENTGATE_HTTP_MAX_CONNECTIONS",
+            file.http_max_connections.map(|n| n.to_string()),
+            |s| match s.parse::<usize>() {
+                Ok(n) if n >= 1 => Ok(n),
+                _ => Err(format!("{s:?}: expected a whole number of at least 1")),
+            },
+            1024,
+        )?;
+        let http_timeout = pick(
+            "http_timeout",
+            None,
+            "AGENTGATE_HTTP_TIMEOUT",
+            file.http_timeout.clone(),
+            |s| {
+                let d = dur(s)?;
+                if d < Duration::from_millis(100) {
+                    Err(format!("{s:?}: must be at least 100ms"))
+                } else {
+                    Ok(d)
+                }
+            },
+            Duration::from_secs(10),
+        )?;
         Ok(DaemonSettings {
+            max_queue_size,
+            cors_origins,
+            http_max_connections,
+            http_timeout,
             cgroups,
             executor,
             slurm,
@@ -579,8 +741,21 @@ impl DaemonSettings {
             github_owner: env("AGENTGATE_GITHUB_OWNER"),
             github_base_url: env("AGENTGATE_GITHUB_BASE_URL")
                 .unwrap_or_else(|| "https://github.com/".to_string()),
+            env_remove,
+            retention_max_age,
+            retention_max_count,
+            max_connections,
         })
     }
+}
+
+/// `a, b,c` → `["a", "b", "c"]` (empty items dropped).
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The built-in agents, overridden by any of the same name in the config.

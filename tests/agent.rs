@@ -19,6 +19,11 @@ const T: Duration = Duration::from_secs(30);
 /// A daemon whose PATH has the stand-in `claude` first (the built-in Claude
 /// agent types run it) and whose agents record their arguments in `dir/`.
 fn with_claude(extra: &[&str], config: Option<&str>) -> (Daemon, Home) {
+    with_claude_env(extra, config, &[])
+}
+
+/// Same, with more variables in the daemon's environment.
+fn with_claude_env(extra: &[&str], config: Option<&str>, env: &[(&str, &str)]) -> (Daemon, Home) {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().to_path_buf();
     let bin = home.join("bin");
@@ -31,6 +36,11 @@ fn with_claude(extra: &[&str], config: Option<&str>) -> (Daemon, Home) {
         std::env::var("PATH").unwrap_or_default()
     );
     let mut args: Vec<String> = FAST.iter().map(|s| s.to_string()).collect();
+    if extra.contains(&"--http")
+        && let Some(i) = args.iter().position(|a| a == "--http")
+    {
+        args.drain(i..i + 2);
+    }
     args.extend(["--max-concurrent".into(), "4".into()]);
     args.extend(extra.iter().map(|s| s.to_string()));
     if let Some(text) = config {
@@ -40,7 +50,12 @@ fn with_claude(extra: &[&str], config: Option<&str>) -> (Daemon, Home) {
     }
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
     let home_s = home.display().to_string();
-    let d = Daemon::start_env(&refs, &[("PATH", &path), ("FAKE_CLAUDE_DIR", &home_s)]);
+    let mut vars = vec![
+        ("PATH", path.as_str()),
+        ("FAKE_CLAUDE_DIR", home_s.as_str()),
+    ];
+    vars.extend_from_slice(env);
+    let d = Daemon::start_env(&refs, &vars);
     (d, Home(dir))
 }
 
@@ -291,12 +306,21 @@ fn hooks_run_on_ends_and_a_hanging_one_is_killed() {
     let record = dir.path().join("hook-env");
     let hung = dir.path().join("hung-pid");
     let config = format!(
-        "[[hooks]]\non = [\"succeeded\"]\ncommand = [\"sh\", \"-c\", \"env | grep '^AGENTGATE_' | sort > {}\"]\n\n\
+        "env_remove = [\"HOOK_SECRET_*\"]\n\n[[hooks]]\non = [\"succeeded\"]\ncommand = [\"sh\", \"-c\", \"env | grep -E '^(AGENTGATE_|HOOK_)' | sort > {}\"]\n\n\
          [[hooks]]\non = [\"failed\"]\ncommand = [\"sh\", \"-c\", \"echo $$ > {}; exec sleep 1000\"]\ntimeout = \"1s\"\n",
         record.display(),
         hung.display()
     );
-    let (d, _home) = with_claude(&[], Some(&config));
+    // The daemon's secrets and what env_remove names never reach a hook.
+    let (d, _home) = with_claude_env(
+        &[],
+        Some(&config),
+        &[
+            ("AGENTGATE_API_KEY", "hook-must-not-see-this"),
+            ("HOOK_SECRET_TOKEN", "nor-this"),
+            ("HOOK_VISIBLE", "kept"),
+        ],
+    );
     let ok = submit(&d, &["fix the parser"]);
     d.wait_terminal(&ok, T);
     let env = wait_for("the hook's record", T, || {
@@ -313,6 +337,10 @@ fn hooks_run_on_ends_and_a_hanging_one_is_killed() {
         "AGENTGATE_SUMMARY=Fixed the error path in src/parse.rs; all 12 tests pass.".into(),
     ] {
         assert!(env.contains(&want), "{want} not in\n{env}");
+    }
+    assert!(env.contains("HOOK_VISIBLE=kept"), "{env}");
+    for secret in ["AGENTGATE_API_KEY", "HOOK_SECRET_TOKEN"] {
+        assert!(!env.contains(secret), "{secret} reached the hook:\n{env}");
     }
     // A failed work order's hook hangs: it is killed at its timeout.
     let bad = d.submit_shell("exit 3", &[]);
@@ -487,4 +515,160 @@ fn submit_wait_and_follow_block_with_the_same_exit_codes() {
     assert_eq!(out(&o), "streamed\n");
     let o = d.run(&["submit", "--agent", "shell", "--wait", "true"]);
     assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+}
+
+/// Collects a WebSocket's messages about `id` until one satisfies `done`.
+fn ws_until(ws: &mut common::web::Ws, id: &str, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let deadline = std::time::Instant::now() + T;
+    while let Some(m) = ws.next_json_until(deadline) {
+        if m["workOrderId"] != id {
+            continue;
+        }
+        let end = done(&m);
+        seen.push(m);
+        if end {
+            return seen;
+        }
+    }
+    panic!("timed out; messages seen: {seen:?}");
+}
+
+#[test]
+fn websocket_carries_the_agents_text_tool_calls_and_results() {
+    let (d, _home) = with_claude(&["--http", "127.0.0.1:0", "--no-auto-process"], None);
+    let addr = common::web::http_addr(&d);
+    let key = std::fs::read_to_string(d.root.join("api-key")).unwrap();
+    let path = format!("/ws?token={}", key.trim());
+    let mut all = common::web::Ws::connect(&addr, &path, &[]).unwrap();
+    let mut no_calls = common::web::Ws::connect(&addr, &path, &[]).unwrap();
+    let id = submit(&d, &["fix the parser"]);
+    all.send_json(serde_json::json!({"type": "subscribe", "workOrderId": id}));
+    all.wait_for(T, |m| m["type"] == "subscription_confirmed");
+    no_calls.send_json(serde_json::json!({"type": "subscribe", "workOrderId": id,
+        "filters": {"includeToolCalls": false, "includeOutput": false}}));
+    no_calls.wait_for(T, |m| m["type"] == "subscription_confirmed");
+    let o = d.run(&["queue", "start", &id]);
+    assert!(o.status.success(), "{}", err(&o));
+
+    // Every event of the stream, in order, until the agent's last words.
+    let last = "Fixed the error path in src/parse.rs; all 12 tests pass.";
+    let seen = ws_until(&mut all, &id, |m| {
+        m["type"] == "agent_output" && m["content"] == last
+    });
+    let agent: Vec<&Value> = seen
+        .iter()
+        .filter(|m| m["type"].as_str().is_some_and(|t| t.starts_with("agent_")))
+        .collect();
+    let kinds: Vec<&str> = agent.iter().filter_map(|m| m["type"].as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "agent_output",
+            "agent_tool_call",
+            "agent_tool_result",
+            "agent_tool_call",
+            "agent_tool_result",
+            "agent_output"
+        ],
+        "{seen:?}"
+    );
+    assert_eq!(agent[0]["content"], "I will run the test suite first.");
+    let bash = agent[1];
+    assert_eq!(
+        (&bash["tool"], &bash["toolUseId"], &bash["input"]["command"]),
+        (&"Bash".into(), &"toolu_01".into(), &"cargo test".into())
+    );
+    let result = agent[2];
+    assert_eq!(result["toolUseId"], "toolu_01");
+    assert_eq!(result["success"], true);
+    assert!(
+        result["contentPreview"]
+            .as_str()
+            .unwrap()
+            .starts_with("running 12 tests")
+    );
+    assert!(result["contentLength"].as_u64().unwrap() > 16, "{result}");
+    assert!(result["durationMs"].is_u64(), "{result}");
+    assert_eq!(agent[3]["tool"], "Edit");
+    assert_eq!(agent[3]["input"]["file_path"], "src/parse.rs");
+    let run_id = seen.iter().find(|m| m["type"] == "run_started").unwrap()["runId"].clone();
+    assert!(agent.iter().all(|m| m["runId"] == run_id), "{seen:?}");
+
+    // The filtered subscription: results only.
+    let seen = ws_until(&mut no_calls, &id, |m| m["type"] == "run_completed");
+    let kinds: Vec<&str> = seen.iter().filter_map(|m| m["type"].as_str()).collect();
+    assert!(
+        !kinds.contains(&"agent_tool_call") && !kinds.contains(&"agent_output"),
+        "{kinds:?}"
+    );
+    let results = seen
+        .iter()
+        .filter(|m| m["type"] == "agent_tool_result")
+        .count();
+    // A result read after the run ended may come after run_completed.
+    let late = no_calls.drain(Duration::from_millis(300));
+    let late_results = late
+        .iter()
+        .filter(|m| m["type"] == "agent_tool_result")
+        .count();
+    assert_eq!(results + late_results, 2, "{seen:?} {late:?}");
+}
+
+#[test]
+fn http_create_takes_env_and_worktree() {
+    let (d, _home) = with_claude(&["--http", "127.0.0.1:0"], None);
+    let addr = common::web::http_addr(&d);
+    let key = std::fs::read_to_string(d.root.join("api-key")).unwrap();
+    let auth = format!("Bearer {}", key.trim());
+    let headers = [
+        ("Authorization", auth.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    let post = |body: Value| {
+        common::web::request(
+            &addr,
+            "POST",
+            "/api/v1/work-orders",
+            &headers,
+            Some(body.to_string().as_bytes()),
+        )
+    };
+    let work = d.dir.path().display().to_string();
+    let created = post(serde_json::json!({
+        "taskPrompt": "echo \"FOO=$FOO\"", "agentType": "shell",
+        "workspaceSource": {"type": "local", "path": work},
+        "env": {"FOO": "from-http"},
+    }))
+    .data(201);
+    let id = created["id"].as_str().unwrap();
+    assert_eq!(created["env"]["FOO"], "from-http");
+    assert_eq!(d.read_log_of(&d.wait_terminal(id, T)), "FOO=from-http\n");
+    // Bad input is refused with the field named.
+    for (body, field) in [
+        (
+            serde_json::json!({"taskPrompt": "true", "agentType": "shell", "env": {"FOO": 1}}),
+            "env.FOO",
+        ),
+        (
+            serde_json::json!({"taskPrompt": "true", "agentType": "shell", "env": "FOO=1"}),
+            "env must be",
+        ),
+        (
+            serde_json::json!({"taskPrompt": "true", "agentType": "shell", "env": {"AGENTGATE_X": "1"}}),
+            "AGENTGATE_X",
+        ),
+        (
+            serde_json::json!({"taskPrompt": "true", "agentType": "shell", "worktree": "yes"}),
+            "worktree must be",
+        ),
+        (
+            serde_json::json!({"taskPrompt": "true", "agentType": "shell", "worktree": true,
+            "workspaceSource": {"type": "local", "path": work}}),
+            "git repository",
+        ),
+    ] {
+        let e = post(body.clone()).error(400);
+        assert!(e.to_string().contains(field), "{body}: {e}");
+    }
 }

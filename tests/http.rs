@@ -517,8 +517,13 @@ fn submit_show_and_list() {
     assert_eq!(q.ok(200)["total"], 3);
     let r = api.get("/api/v1/work-orders?status=running");
     assert_eq!(r.ok(200)["total"], 0);
-    let e = api.get("/api/v1/work-orders?status=&limit=");
+    let e = api.get("/api/v1/work-orders?status=&limit=20");
     assert_eq!(ids(e.ok(200)), ids(&all));
+    // An empty number is not a number (AgentGate's coercion makes it 0: a 400 too).
+    for q in ["limit=", "offset="] {
+        api.get(&format!("/api/v1/work-orders?{q}"))
+            .err(400, "BAD_REQUEST");
+    }
     api.delete(&format!("/api/v1/work-orders/{id}")).ok(200);
     let c = api.get("/api/v1/work-orders?status=canceled,running");
     assert_eq!(ids(c.ok(200)), [id.as_str()]);
@@ -804,15 +809,26 @@ fn wrong_state_is_409() {
     for r in [
         api.delete(&format!("/api/v1/work-orders/{id}")),
         api.post_empty(&format!("/api/v1/work-orders/{id}/cancel")),
+        api.post_empty(&format!("/api/v1/work-orders/{id}/runs")),
+    ] {
+        r.err(409, "CONFLICT");
+    }
+    // A kill of an ended work order is AgentGate's 200 that stopped nothing.
+    for r in [
         api.post(&format!("/api/v1/work-orders/{id}/kill"), json!({})),
         api.post(
             &format!("/api/v1/work-orders/{id}/kill?force=true"),
             json!({}),
         ),
-        api.post_empty(&format!("/api/v1/work-orders/{id}/runs")),
     ] {
-        r.err(409, "CONFLICT");
+        let k = r.ok(200);
+        assert_eq!(k["success"], true, "{k}");
+        assert_eq!(k["forcedKill"], false);
+        assert_eq!(k["durationMs"], 0);
+        assert_eq!(k["status"], "succeeded");
+        assert!(k["message"].as_str().unwrap().contains("already succeeded"));
     }
+    assert_eq!(api.show(id)["status"], "succeeded");
     // Starting one that runs already.
     let long = api.submit_shell("sleep 60", &dir);
     let lid = long["id"].as_str().unwrap();
@@ -970,8 +986,12 @@ fn cancel_routes() {
     let a = api.submit_shell("echo a", &dir);
     let aid = a["id"].as_str().unwrap();
     let r = api.delete(&format!("/api/v1/work-orders/{aid}"));
+    let mut c = r.ok(200).clone();
+    // AgentGate's clients read `message` too.
+    assert!(c["message"].as_str().is_some_and(|m| !m.is_empty()), "{c}");
+    c.as_object_mut().unwrap().remove("message");
     assert_eq!(
-        *r.ok(200),
+        c,
         json!({"id": aid, "status": "canceled", "wasRunning": false, "killed": false})
     );
     // POST /:id/cancel on a running one stops its tree.
@@ -980,8 +1000,11 @@ fn cancel_routes() {
     let running = api.start_running(bid);
     let pid = running["pid"].as_u64().unwrap() as i32;
     let r = api.post_empty(&format!("/api/v1/work-orders/{bid}/cancel"));
+    let mut c = r.ok(200).clone();
+    assert!(c["message"].as_str().is_some_and(|m| !m.is_empty()), "{c}");
+    c.as_object_mut().unwrap().remove("message");
     assert_eq!(
-        *r.ok(200),
+        c,
         json!({"id": bid, "status": "canceled", "wasRunning": true, "killed": true})
     );
     assert!(common::group_alive(pid).is_empty());
@@ -1338,7 +1361,22 @@ fn not_accepting_is_503() {
         let r = api.get("/health/ready");
         (r.status == 503).then_some(r)
     });
-    r.err(503, "SERVICE_UNAVAILABLE");
+    // AgentGate's shape: the success envelope, `ready: false`.
+    let ready = r.ok(503);
+    assert_eq!(ready["ready"], false, "{ready}");
+    assert_eq!(ready["status"], "not_ready");
+    assert!(
+        ready["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["healthy"] == false)
+    );
+    // Queue health too: unhealthy, 503, the same envelope.
+    let h = api.get("/api/v1/queue/health");
+    let data = h.ok(503);
+    assert_eq!(data["status"], "unhealthy");
+    assert_eq!(data["stats"]["accepting"], false);
     assert_eq!(
         api.get("/health").ok(200)["status"],
         "shutting_down",
@@ -1541,6 +1579,8 @@ fn api_key_sources() {
     let kdir = tempfile::tempdir().unwrap();
     let kfile = kdir.path().join("key");
     std::fs::write(&kfile, "  file-key-456 \n").unwrap();
+    // Key files must be private (refused otherwise, as ssh refuses keys).
+    std::fs::set_permissions(&kfile, std::fs::Permissions::from_mode(0o600)).unwrap();
     let d = daemon_env(
         &["--api-key-file", kfile.to_str().unwrap()],
         &[("AGENTGATE_API_KEY", "env-key-123")],

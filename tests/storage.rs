@@ -187,7 +187,10 @@ fn bad_files_are_quarantined_and_the_rest_is_served() {
         listed_ids(&d),
         BTreeSet::from([good.clone(), "handmade0001".to_string()])
     );
-    assert_eq!(d.status("handmade0001"), "integrating");
+    // An in-progress legacy status is recovered like `running` at start.
+    let handmade = d.show("handmade0001");
+    assert_eq!(handmade["status"], "failed", "{handmade}");
+    assert_eq!(handmade["result"], "interrupted", "{handmade}");
     for (name, bytes, why) in &bad {
         assert!(
             !dir.join(format!("{name}.json")).exists(),
@@ -619,14 +622,23 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
         ("agLocalQueued0001", "queued"),
         ("agGitSucceeded01", "succeeded"),
         ("agGithubFailed01", "failed"),
-        ("agGithubNewRoot1", "waiting_for_children"),
-        ("agFreshChild0001", "integrating"),
-        // was `running` under AgentGate: recovered at startup
+        // were `waiting_for_children`, `integrating` and `running` under
+        // AgentGate: in progress with no process left, recovered at startup
+        ("agGithubNewRoot1", "failed"),
+        ("agFreshChild0001", "failed"),
         ("agFreshChild0002", "failed"),
         ("agCanceled000001", "canceled"),
     ];
     for (id, status) in expect_status {
-        assert_eq!(by_id[id]["status"], status, "{id}");
+        // Legacy running-like statuses are kept, and shown as `running` (the
+        // five AgentGate's clients can render) with the stored one beside.
+        if matches!(status, "waiting_for_children" | "integrating") {
+            assert_eq!(by_id[id]["status"], "running", "{id}");
+            assert_eq!(by_id[id]["legacyStatus"], status, "{id}");
+        } else {
+            assert_eq!(by_id[id]["status"], status, "{id}");
+            assert!(by_id[id].get("legacyStatus").is_none(), "{id}");
+        }
         assert_eq!(
             by_id[id]["workspaceSource"], fixtures[id].1["workspaceSource"],
             "{id}"
@@ -637,15 +649,11 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
         );
     }
     assert_eq!(by_id["agGitSucceeded01"]["maxTime"], 7200);
-    assert_eq!(by_id["agFreshChild0002"]["result"], "interrupted");
-    let status_filter = d.json(&[
-        "queue",
-        "list",
-        "--status",
-        "waiting_for_children",
-        "--json",
-    ]);
-    assert_eq!(status_filter["total"], 1, "{status_filter}");
+    for id in ["agFreshChild0002", "agGithubNewRoot1", "agFreshChild0001"] {
+        assert_eq!(by_id[id]["result"], "interrupted", "{id}");
+    }
+    let status_filter = d.json(&["queue", "list", "--status", "failed", "--json"]);
+    assert_eq!(status_filter["total"], 4, "{status_filter}");
 
     // Runs: AgentGate records are shown, older runs of existing work orders kept.
     let shown = d.show("agGitSucceeded01");
@@ -653,14 +661,13 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
     assert_eq!(shown["runs"][0]["status"], "succeeded", "{shown}");
     assert!(d.root.join("runs/agRunGitOld00001/run.json").exists());
 
-    // Rewrites: cancel two, one was rewritten by recovery.
+    // Rewrites: cancel one; three were rewritten by recovery.
     d.json(&["queue", "cancel", "agLocalQueued0001", "--json"]);
-    d.json(&["queue", "cancel", "agGithubNewRoot1", "--json"]);
     for (id, (bytes, orig)) in &fixtures {
         let path = wo_file(&d, id);
         let now_bytes = std::fs::read(&path).unwrap();
         match id.as_str() {
-            "agLocalQueued0001" | "agGithubNewRoot1" | "agFreshChild0002" => {
+            "agLocalQueued0001" | "agGithubNewRoot1" | "agFreshChild0001" | "agFreshChild0002" => {
                 let now: Value = serde_json::from_slice(&now_bytes).unwrap();
                 assert_fields_kept(id, orig, &now, &["status", "completedAt", "error"]);
                 assert_ne!(now["status"], orig["status"], "{id}");
@@ -696,7 +703,7 @@ fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
     d.spawn();
     assert_eq!(storage(&d)["quarantined"], 0);
     assert_eq!(d.status("agLocalQueued0001"), "canceled");
-    assert_eq!(d.status("agGithubNewRoot1"), "canceled");
+    assert_eq!(d.status("agGithubNewRoot1"), "failed");
     assert_eq!(list(&d).len(), fixtures.len());
 }
 
@@ -822,6 +829,7 @@ fn failed_writes_fail_the_request_and_leave_memory_unchanged() {
             .map(|s| s.to_string())
             .collect(),
         env: Vec::new(),
+        nofile: None,
     };
     d.spawn();
     let queued = d.submit_shell("true", &[]);
@@ -904,4 +912,193 @@ fn failed_writes_fail_the_request_and_leave_memory_unchanged() {
     assert_eq!(listed_ids(&d), after);
     assert_eq!(d.status(&later), "canceled");
     drop(d);
+}
+
+/// A daemon whose root is on `fs`; its socket and log elsewhere.
+fn daemon_on(fs: &Tmpfs, extra: &[&'static str]) -> Daemon {
+    let home = tempfile::tempdir().expect("tempdir");
+    let mut d = Daemon {
+        root: fs.path().join("root"),
+        socket: home.path().join("run").join("agentgate.sock"),
+        log: home.path().join("daemon.log"),
+        dir: home,
+        child: None,
+        args: args(extra).iter().map(|s| s.to_string()).collect(),
+        env: Vec::new(),
+        nofile: None,
+    };
+    d.spawn();
+    d
+}
+
+fn status_on_disk(d: &Daemon, id: &str) -> String {
+    let v: Value = std::fs::read(wo_file(d, id))
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    v["status"].as_str().unwrap_or("").to_string()
+}
+
+/// Submits an agent that exits 0 once `go` exists; returns its id, running.
+fn waiting_agent(d: &Daemon, go: &Path) -> String {
+    let script = format!(
+        "while [ ! -e {} ]; do sleep 0.02; done; exit 0",
+        go.display()
+    );
+    let id = d.submit_shell(&script, &[]);
+    // Its start recorded (pid and all), so nothing else is left to write.
+    common::wait_for("the agent's start on disk", T, || {
+        let v: Value = serde_json::from_slice(&std::fs::read(wo_file(d, &id)).ok()?).ok()?;
+        v["pid"].is_u64().then_some(())
+    });
+    id
+}
+
+#[test]
+fn an_exit_on_a_full_disk_is_kept_pending_and_written_once_space_is_back() {
+    let fs = match Tmpfs::mount("2m") {
+        Ok(fs) => fs,
+        Err(why) => {
+            println!("SKIPPED an_exit_on_a_full_disk_is_kept_pending: {why}");
+            return;
+        }
+    };
+    let mut d = daemon_on(&fs, &[]);
+    let go = d.dir.path().join("go");
+    let id = waiting_agent(&d, &go);
+
+    // The agent exits 0 while the disk is full.
+    let filler = fill(fs.path());
+    std::fs::write(&go, "").expect("go");
+    let health = common::wait_for("the exit, pending", T, || {
+        let h = d.json(&["queue", "health", "--json"]);
+        (h["counts"]["succeeded"] == 1).then_some(h)
+    });
+    assert_eq!(health["unpersisted"], 1, "{health}");
+    assert_eq!(health["status"], "degraded", "{health}");
+    assert!(
+        health["alerts"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["kind"] == "unpersisted")),
+        "{health}"
+    );
+    // The supervisor could not write exit.json either, and told the daemon.
+    assert!(
+        d.log_text().contains("cannot record it yet"),
+        "{}",
+        d.log_text()
+    );
+    // Served from memory as it happened; the file still says running.
+    assert_eq!(d.status(&id), "succeeded");
+    assert_eq!(status_on_disk(&d, &id), "running");
+
+    // Space again: the file catches up within a tick, no restart.
+    std::fs::remove_file(&filler).expect("free");
+    common::wait_for("the pending exit on disk", Duration::from_secs(3), || {
+        (status_on_disk(&d, &id) == "succeeded").then_some(())
+    });
+    let h = d.json(&["queue", "health", "--json"]);
+    assert_eq!(h["unpersisted"], 0, "{h}");
+    let wo = read_json(&wo_file(&d, &id));
+    assert_eq!(wo["exitCode"], 0, "{wo}");
+    let run = wo["currentRunId"].as_str().expect("run").to_string();
+    // The supervisor wrote its exit file too, and the run record caught up.
+    common::wait_for("exit.json and run.json", T, || {
+        let r = read_json(&d.root.join("runs").join(&run).join("run.json"));
+        (d.root.join("runs").join(&run).join("exit.json").exists() && r["status"] == "succeeded")
+            .then_some(())
+    });
+
+    // Again, but the daemon is killed (-9) while the exit is pending.
+    let go2 = d.dir.path().join("go2");
+    let id2 = waiting_agent(&d, &go2);
+    let filler = fill(fs.path());
+    std::fs::write(&go2, "").expect("go");
+    common::wait_for("the second exit, pending", T, || {
+        let h = d.json(&["queue", "health", "--json"]);
+        (h["counts"]["succeeded"] == 2 && h["unpersisted"] == 1).then_some(())
+    });
+    d.crash();
+    assert_eq!(status_on_disk(&d, &id2), "running");
+    std::fs::remove_file(&filler).expect("free");
+    d.spawn();
+    let wo = d.wait_status(&id2, "succeeded", T);
+    assert_eq!(wo["exitCode"], 0, "{wo}");
+    assert_eq!(wo["result"], "exited", "{wo}");
+    assert_eq!(status_on_disk(&d, &id2), "succeeded");
+
+    // A cancel whose result cannot be written says so in its reply.
+    let go3 = d.dir.path().join("go3");
+    let id3 = waiting_agent(&d, &go3);
+    let filler = fill(fs.path());
+    let out = d.run(&["queue", "cancel", &id3, "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reply: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(reply["status"], "canceled", "{reply}");
+    assert_eq!(reply["durable"], false, "{reply}");
+    assert!(
+        reply["warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("not saved")),
+        "{reply}"
+    );
+    std::fs::remove_file(&filler).expect("free");
+    common::wait_for("the cancel on disk", Duration::from_secs(3), || {
+        (status_on_disk(&d, &id3) == "canceled").then_some(())
+    });
+    drop(d);
+}
+
+#[test]
+fn out_of_range_numbers_of_older_data_are_clamped_and_logged() {
+    let mut d = Daemon::unstarted(&args(&[]));
+    std::fs::create_dir_all(work_orders_dir(&d)).expect("mkdir");
+    let mut v = valid_json("hugeMaxTime01", "queued");
+    v["taskPrompt"] = json!("sleep 0.2; echo ran");
+    v["maxTime"] = json!(1e30);
+    v["maxIterations"] = json!(-4);
+    v["runCount"] = json!(99_999_999_999u64);
+    write_json(&wo_file(&d, "hugeMaxTime01"), &v);
+    let mut w = valid_json("badPidSignal1", "failed");
+    w["pid"] = json!(5_000_000_000u64);
+    w["pidStartTime"] = json!(12);
+    w["signal"] = json!(999);
+    w["exitCode"] = json!(1.5);
+    write_json(&wo_file(&d, "badPidSignal1"), &w);
+    d.spawn();
+
+    // Loaded (not quarantined), with their numbers in range.
+    assert_eq!(storage(&d)["quarantined"], 0);
+    assert_eq!(storage(&d)["clamped"], 2);
+    assert!(
+        d.log_text().contains("numbers out of range")
+            && d.log_text().contains("now 604800")
+            && d.log_text().contains("signal 999"),
+        "{}",
+        d.log_text()
+    );
+    let bad = d.show("badPidSignal1");
+    assert!(bad["pid"].is_null() && bad["signal"].is_null() && bad["exitCode"].is_null());
+    // The file now says what the daemon uses.
+    let on_disk = read_json(&wo_file(&d, "badPidSignal1"));
+    assert!(
+        on_disk.get("pid").is_none() && on_disk.get("signal").is_none(),
+        "{on_disk}"
+    );
+    // A maxTime of 1e30 once overflowed and timed the run out at once.
+    let wo = d.wait_status("hugeMaxTime01", "succeeded", T);
+    assert_eq!(wo["maxTime"], 604_800, "{wo}");
+    assert_eq!(wo["maxIterations"], 3, "{wo}");
+    // Clamped to u32::MAX, and counting on saturates instead of wrapping.
+    assert_eq!(wo["runCount"], u32::MAX, "{wo}");
+    assert_eq!(d.read_log_of(&wo).trim(), "ran");
+
+    // Rewritten clean: nothing to clamp at the next start.
+    d.stop();
+    d.spawn();
+    assert_eq!(storage(&d)["clamped"], 0);
 }

@@ -134,6 +134,7 @@ pub fn populate(root: &Path, n: usize, all_finished: bool, with_runs: bool) {
                 output_format: None,
                 malformed_lines: None,
                 changes: None,
+                recorded_iterations: None,
             };
             let rdir = root.join("runs").join(&run.id);
             std::fs::create_dir_all(&rdir).expect("run dir");

@@ -24,12 +24,21 @@ pub enum Event {
     },
     /// Assistant text.
     Text(String),
-    /// A tool call: its name and the argument that says what it does.
-    ToolUse { name: String, detail: String },
-    /// A tool's result, shortened; `error` when the tool failed.
+    /// A tool call: its name, the argument that says what it does, and (for
+    /// event streams) its id and whole input.
+    ToolUse {
+        id: Option<String>,
+        name: String,
+        detail: String,
+        input: Value,
+    },
+    /// A tool's result, shortened; `error` when the tool failed; `length`:
+    /// of the whole result text.
     ToolResult {
+        id: Option<String>,
         text: String,
         more_lines: usize,
+        length: usize,
         error: bool,
     },
     /// The run's end, as the agent reports it.
@@ -54,10 +63,15 @@ pub fn parse_line(line: &str) -> Option<Vec<Event>> {
             .iter()
             .filter_map(|block| match block.get("type")?.as_str()? {
                 "text" => Some(Event::Text(text(block, "text")?)),
-                "tool_use" => Some(Event::ToolUse {
-                    name: text(block, "name").unwrap_or_else(|| "tool".into()),
-                    detail: tool_detail(block.get("input").unwrap_or(&Value::Null)),
-                }),
+                "tool_use" => {
+                    let input = block.get("input").cloned().unwrap_or(Value::Null);
+                    Some(Event::ToolUse {
+                        id: text(block, "id"),
+                        name: text(block, "name").unwrap_or_else(|| "tool".into()),
+                        detail: tool_detail(&input),
+                        input,
+                    })
+                }
                 _ => None,
             })
             .collect(),
@@ -69,8 +83,10 @@ pub fn parse_line(line: &str) -> Option<Vec<Event>> {
                 let mut lines = full.lines().filter(|l| !l.trim().is_empty());
                 let first = lines.next().unwrap_or("").trim().to_string();
                 Event::ToolResult {
+                    id: text(b, "tool_use_id"),
                     text: cut(&first, RESULT_MAX),
                     more_lines: lines.count(),
+                    length: full.chars().count(),
                     error: b.get("is_error").and_then(Value::as_bool).unwrap_or(false),
                 }
             })
@@ -166,11 +182,12 @@ pub fn render(event: &Event) -> Option<String> {
             }
             format!("{t}\n")
         }
-        Event::ToolUse { name, detail } => format!("▸ {name}  {detail}\n"),
+        Event::ToolUse { name, detail, .. } => format!("▸ {name}  {detail}\n"),
         Event::ToolResult {
             text,
             more_lines,
             error,
+            ..
         } => {
             let more = if *more_lines > 0 {
                 format!(" (+{more_lines} lines)")

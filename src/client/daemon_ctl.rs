@@ -4,6 +4,7 @@
 use std::ffi::OsString;
 use std::fs::OpenOptions;
 use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Stdio;
@@ -34,12 +35,13 @@ pub fn detach(global: &GlobalArgs, args: &DaemonArgs) -> Result<(), CliError> {
     let settings = DaemonSettings::resolve(global, args, file)?;
     let paths = settings.paths;
     let log_dir = paths.log_dir();
-    std::fs::create_dir_all(&log_dir)
+    crate::store::private::ensure_dir(&log_dir)
         .map_err(|e| CliError::Failed(format!("cannot create {}: {e}", log_dir.display())))?;
     let log_path = log_dir.join("daemon.log");
     let log = OpenOptions::new()
         .create(true)
         .append(true)
+        .mode(crate::store::private::FILE_MODE)
         .open(&log_path)
         .map_err(|e| CliError::Failed(format!("cannot open {}: {e}", log_path.display())))?;
     let log_start = log.metadata().map(|m| m.len()).unwrap_or(0);

@@ -18,7 +18,7 @@ use std::process::ExitCode;
 
 use crate::cli::{BlockArgs, OrderArgs, QueueCommand, SubmitArgs, Targets};
 use crate::config::{ConfigError, ConfigFile, Paths};
-use crate::model::{WorkOrder, WorkspaceInput};
+use crate::model::{SharedWorkOrder, WorkOrder, WorkspaceInput};
 use crate::rpc::client::{Client, ClientError};
 use crate::rpc::proto::{Reply, Request};
 use crate::service::*;
@@ -53,13 +53,9 @@ impl CliError {
             CliError::Client(
                 ClientError::Unreachable { .. }
                 | ClientError::Connect { .. }
-                | ClientError::Disconnected(_),
+                | ClientError::Disconnected(_)
+                | ClientError::Timeout { .. },
             ) => 3,
-            // A daemon on its way out cannot serve: as good as unreachable.
-            CliError::Client(ClientError::Service(ServiceError {
-                code: ErrorCode::Unavailable,
-                ..
-            })) => 3,
             CliError::Usage(_) | CliError::Config(_) => 2,
             CliError::Timeout(_) => 4,
             CliError::Interrupted => 130,
@@ -75,6 +71,7 @@ impl CliError {
             }
             CliError::Client(ClientError::Disconnected(_)) => "disconnected",
             CliError::Client(ClientError::Protocol(_)) => "protocol",
+            CliError::Client(ClientError::Timeout { .. }) => "timeout",
             CliError::Client(ClientError::Service(e)) => match e.code {
                 ErrorCode::NotFound => "not_found",
                 ErrorCode::InvalidState => "invalid_state",
@@ -500,6 +497,9 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                     } else {
                         "it was not running"
                     };
+                    if !c.durable {
+                        eprintln!("warning: {NOT_DURABLE}");
+                    }
                     Ok((format!("canceled {} ({how})", c.id), c.to_json()))
                 }
                 r => Err(unexpected(r)),
@@ -535,16 +535,23 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                 })
             };
             ids::for_each(socket, ids, json, request, |r| match r {
-                Reply::Killed(k) => Ok((
-                    format!(
-                        "killed {}: {} in {} ms{}",
-                        k.id,
-                        k.message,
-                        k.duration_ms,
-                        if k.forced_kill { " (SIGKILL)" } else { "" }
-                    ),
-                    k.to_json(),
-                )),
+                // Nothing was stopped: for a person (and a script) that failed.
+                Reply::Killed(k) if k.already_ended => Err(CliError::Failed(k.message)),
+                Reply::Killed(k) => {
+                    if !k.durable {
+                        eprintln!("warning: {NOT_DURABLE}");
+                    }
+                    Ok((
+                        format!(
+                            "killed {}: {} in {} ms{}",
+                            k.id,
+                            k.message,
+                            k.duration_ms,
+                            if k.forced_kill { " (SIGKILL)" } else { "" }
+                        ),
+                        k.to_json(),
+                    ))
+                }
                 r => Err(unexpected(r)),
             })
             .await
@@ -838,10 +845,8 @@ async fn list(
             }
         }
     }
-    let page = match call(socket, Request::List(query)).await? {
-        Reply::List(page) => page,
-        r => return Err(unexpected(r)),
-    };
+    // Received in bounded frames: a listing can be far larger than one.
+    let page = list_streamed(socket, query, tty && !json && !style.no_truncate).await?;
     if json {
         print_json(&ListPageJson(&page));
         return Ok(());
@@ -932,8 +937,54 @@ async fn restart(
     Ok(())
 }
 
+/// A whole listing, received in bounded pieces (a listing can be far larger
+/// than one frame). For a table, each prompt is cut to what a terminal line
+/// can show as it arrives, so 100,000 long prompts do not pile up here.
+async fn list_streamed(socket: &Path, query: ListQuery, table: bool) -> Result<ListPage, CliError> {
+    // More than a terminal line can show of a prompt.
+    let table_prompt = table::terminal_width().max(80);
+    let mut client = Client::connect(socket).await?;
+    client.start_stream(Request::ListStream(query)).await?;
+    let mut items = Vec::new();
+    let mut reasons = Vec::new();
+    loop {
+        match client.next_reply().await? {
+            Reply::ListChunk { mut page, last } => {
+                if table {
+                    for wo in page.items.iter_mut() {
+                        if wo.task_prompt.len() > table_prompt {
+                            let mut short = WorkOrder::clone(wo);
+                            let cut = (0..=table_prompt)
+                                .rev()
+                                .find(|&i| short.task_prompt.is_char_boundary(i))
+                                .unwrap_or(0);
+                            short.task_prompt.truncate(cut);
+                            *wo = std::sync::Arc::new(SharedWorkOrder::new(short));
+                        }
+                    }
+                }
+                items.append(&mut page.items);
+                reasons.append(&mut page.reasons);
+                if last {
+                    return Ok(ListPage {
+                        items,
+                        reasons,
+                        ..page
+                    });
+                }
+            }
+            r => return Err(unexpected(r)),
+        }
+    }
+}
+
 /// Purging more than one work order needs `--yes`, or a "y" on a TTY.
-async fn purge(socket: &Path, req: PurgeRequest, yes: bool, json: bool) -> Result<(), CliError> {
+async fn purge(
+    socket: &Path,
+    mut req: PurgeRequest,
+    yes: bool,
+    json: bool,
+) -> Result<(), CliError> {
     let mut client = Client::connect(socket).await?;
     if !req.dry_run && !yes {
         let plan = PurgeRequest {
@@ -962,24 +1013,43 @@ async fn purge(socket: &Path, req: PurgeRequest, yes: bool, json: bool) -> Resul
                 ));
             }
         }
+        // Exactly what was counted and confirmed, not the filter again (it
+        // could match more by now).
+        if would.is_empty() {
+            let none = PurgeOutcome {
+                deleted_count: 0,
+                deleted_ids: vec![],
+                would_delete: None,
+            };
+            return print_purged(&none, json);
+        }
+        req = PurgeRequest {
+            ids: would,
+            statuses: vec![],
+            older_than_ms: None,
+            dry_run: false,
+            delete_branch: req.delete_branch,
+        };
     }
     match client.call(Request::Purge(req)).await? {
-        Reply::Purged(p) => {
-            if json {
-                print_json(&p.to_json());
-            } else if let Some(would) = &p.would_delete {
-                println!("would purge {} work orders", would.len());
-                for id in would {
-                    println!("  {id}");
-                }
-            } else {
-                println!("purged {} work orders", p.deleted_count);
-                for id in &p.deleted_ids {
-                    println!("  {id}");
-                }
-            }
-            Ok(())
-        }
+        Reply::Purged(p) => print_purged(&p, json),
         r => Err(unexpected(r)),
     }
+}
+
+fn print_purged(p: &PurgeOutcome, json: bool) -> Result<(), CliError> {
+    if json {
+        print_json(&p.to_json());
+    } else if let Some(would) = &p.would_delete {
+        println!("would purge {} work orders", would.len());
+        for id in would {
+            println!("  {id}");
+        }
+    } else {
+        println!("purged {} work orders", p.deleted_count);
+        for id in &p.deleted_ids {
+            println!("  {id}");
+        }
+    }
+    Ok(())
 }

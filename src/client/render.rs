@@ -458,11 +458,24 @@ pub fn health(h: &Health) -> String {
                 .unwrap_or_else(|| "-".into())
         ),
         format!(
-            "queued:       {}{}",
+            "queued:       {} (limit {}{}){}",
             h.queued_count,
+            if h.max_queue_size == 0 {
+                "none".to_string()
+            } else {
+                h.max_queue_size.to_string()
+            },
+            if h.average_wait_ms > 0 {
+                format!(
+                    ", recent wait {}",
+                    format_duration(Duration::from_millis(h.average_wait_ms))
+                )
+            } else {
+                String::new()
+            },
             h.queued_reason
                 .as_deref()
-                .map(|r| format!(" (next: {})", one_line(r)))
+                .map(|r| format!("; next waits for {}", one_line(r)))
                 .unwrap_or_default()
         ),
         format!(

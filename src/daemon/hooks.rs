@@ -9,11 +9,19 @@ use crate::config::Hook;
 use crate::model::WorkOrder;
 use crate::sys::proc;
 
-/// Runs every hook that wants this work order's (terminal) status.
-pub fn fire(hooks: &[Hook], wo: &WorkOrder) {
+/// Runs every hook that wants this work order's (terminal) status. A hook
+/// command gets the daemon's environment less what runs do not get (its
+/// secrets, `env_remove`), plus the work order's facts.
+pub fn fire(hooks: &[Hook], env_remove: &[String], wo: &WorkOrder) {
     for hook in hooks.iter().filter(|h| h.on.contains(&wo.status)) {
         if !hook.command.is_empty() {
-            tokio::spawn(run_command(hook.clone(), env_of(wo), wo.id.clone()));
+            let inherited = crate::executor::env::passed_on(env_remove);
+            tokio::spawn(run_command(
+                hook.clone(),
+                inherited,
+                env_of(wo),
+                wo.id.clone(),
+            ));
         }
         if let Some(url) = &hook.webhook {
             let (url, timeout, id) = (url.clone(), hook.timeout, wo.id.clone());
@@ -54,13 +62,20 @@ fn env_of(wo: &WorkOrder) -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn run_command(hook: Hook, env: Vec<(&'static str, String)>, id: String) {
+async fn run_command(
+    hook: Hook,
+    inherited: Vec<(std::ffi::OsString, std::ffi::OsString)>,
+    env: Vec<(&'static str, String)>,
+    id: String,
+) {
     let (program, args) = match hook.command.split_first() {
         Some(p) => p,
         None => return,
     };
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(args)
+        .env_clear()
+        .envs(inherited)
         .envs(env)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::null())

@@ -6,10 +6,11 @@
 
 pub mod hooks;
 pub mod queue;
+pub mod socket;
 pub mod workspace;
 
-use std::fs::{self, DirBuilder, File};
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+use std::fs::{self, File};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ use crate::executor::local::LocalExecutor;
 use crate::executor::router::Executors;
 use crate::executor::slurm::{self, SlurmExecutor};
 use crate::service::{Service, ShutdownRequest};
-use crate::store::{Store, StoreError, atomic::write_atomic};
+use crate::store::{Store, StoreError, atomic::write_atomic, private};
 use crate::sys::cgroup::{self, CgroupPlan};
 use queue::Actor;
 
@@ -44,11 +45,8 @@ pub enum DaemonError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("cannot prepare socket directory {path}: {source}")]
-    SocketDir {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Socket(#[from] socket::SocketError),
     #[error("cannot bind socket {path}: {source}")]
     Bind {
         path: PathBuf,
@@ -95,6 +93,7 @@ fn take_lock(root: &Path) -> Result<Flock<File>, DaemonError> {
         .create(true)
         .truncate(false)
         .write(true)
+        .mode(private::FILE_MODE)
         .open(&path)
         .map_err(|source| DaemonError::Lock {
             path: path.clone(),
@@ -119,45 +118,36 @@ fn take_lock(root: &Path) -> Result<Flock<File>, DaemonError> {
     })
 }
 
-/// Binds the socket so that no other user can ever connect: its directory is
-/// 0700 before bind (when the daemon owns it), the socket ends up 0600, and
-/// each connection's peer uid is checked as well.
+/// Binds the socket (see `socket`) and hands it to the runtime.
 fn bind_socket(path: &Path) -> Result<UnixListener, DaemonError> {
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    let dir_err = |source| DaemonError::SocketDir {
-        path: dir.to_path_buf(),
-        source,
-    };
-    if !dir.exists() {
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(dir_err)?;
-    }
-    let meta = fs::metadata(dir).map_err(dir_err)?;
-    let shared = meta.mode() & 0o1000 != 0; // sticky, like /tmp: not ours to change
-    if !shared && meta.uid() == nix::unistd::getuid().as_raw() {
-        fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(dir_err)?;
-    }
-    // A socket left by a crashed daemon: safe to replace, we hold the lock.
-    if fs::symlink_metadata(path).is_ok() {
-        fs::remove_file(path).map_err(|source| DaemonError::Bind {
-            path: path.to_path_buf(),
-            source,
-        })?;
-    }
-    let listener = UnixListener::bind(path).map_err(|source| DaemonError::Bind {
+    let listener = socket::bind(path)?;
+    let bind_err = |source| DaemonError::Bind {
         path: path.to_path_buf(),
         source,
-    })?;
-    fs::set_permissions(path, fs::Permissions::from_mode(0o600)).map_err(|source| {
-        DaemonError::Bind {
-            path: path.to_path_buf(),
-            source,
+    };
+    listener.set_nonblocking(true).map_err(bind_err)?;
+    UnixListener::from_std(listener).map_err(bind_err)
+}
+
+/// The root: created private, or (made by an older version, 0755) tightened.
+fn prepare_root(root: &Path) -> Result<(), DaemonError> {
+    let err = |source| StoreError::CreateDir {
+        path: root.to_path_buf(),
+        source,
+    };
+    private::ensure_dir(root).map_err(err)?;
+    match private::tighten(root) {
+        Ok(Some(old)) => tracing::info!(
+            root = %root.display(),
+            old_mode = format!("{old:04o}"),
+            "root was readable by other users; made it private (0700)"
+        ),
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(root = %root.display(), error = %e, "cannot make the root private")
         }
-    })?;
-    Ok(listener)
+    }
+    Ok(())
 }
 
 pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
@@ -165,17 +155,24 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
     // binary at that path is what runs next) and the same arguments.
     let exe = std::env::current_exe().ok();
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    // Agents run as this same user: without this they could read the
+    // daemon's environment (its API key) and memory through /proc, as
+    // ssh-agent guards against the same way.
+    if let Err(e) = nix::sys::prctl::set_dumpable(false) {
+        tracing::warn!(error = %e, "cannot make the daemon non-dumpable");
+    }
     let root = settings.paths.root.clone();
-    fs::create_dir_all(&root).map_err(|source| StoreError::CreateDir {
-        path: root.clone(),
-        source,
-    })?;
+    prepare_root(&root)?;
     let _lock = take_lock(&root)?;
     // Run-time changes (pause, limits) win over the configured values.
     let overrides = queue::tuning::Overrides::load(&root)?;
+    crate::sys::mem::tune_allocator();
     let started = std::time::Instant::now();
     let store = Store::open(&root)?;
     let loaded = store.load()?;
+    // Loading read and parsed every file on many threads: give back what
+    // their buffers held.
+    crate::sys::mem::return_freed_memory();
     tracing::info!(
         root = %root.display(),
         work_orders = loaded.orders.len(),
@@ -214,6 +211,10 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
         Err(e) => Err(e),
     }
 }
+
+/// How long in-flight HTTP requests may take to finish once the queue has
+/// stopped (they need no more than writing their answer by then).
+const HTTP_DRAIN: std::time::Duration = std::time::Duration::from_millis(500);
 
 /// How the daemon's serving ended.
 enum Ending {
@@ -262,7 +263,7 @@ async fn serve(
         settings.clone(),
         store,
         Arc::new(Executors {
-            local: LocalExecutor::new(cgroups),
+            local: LocalExecutor::new(cgroups, settings.env_remove.clone()),
             slurm: settings.uses_slurm().then(|| {
                 let binary = settings
                     .slurm
@@ -273,11 +274,14 @@ async fn serve(
                 SlurmExecutor::new(settings.slurm.clone(), binary)
             }),
         }),
-        (loaded.orders, loaded.report),
+        loaded.orders,
+        loaded.report,
         overrides,
         changes.clone(),
     );
     actor.recover().await;
+    // What loading used and no longer needs goes back before serving.
+    crate::sys::mem::trim();
     let (tx, rx) = mpsc::channel(1024);
     let service = Service::new(tx, changes).with_store(log_store);
     let mut actor_task = tokio::spawn(actor.run(rx));
@@ -302,7 +306,7 @@ async fn serve(
     };
     let info_path = settings.paths.daemon_json();
     let bytes = serde_json::to_vec_pretty(&info).unwrap_or_default();
-    let listener = write_atomic(&info_path, &bytes, 0o644)
+    let listener = write_atomic(&info_path, &bytes, private::FILE_MODE)
         .map_err(|source| DaemonError::Write {
             path: info_path.clone(),
             source,
@@ -312,13 +316,17 @@ async fn serve(
         Ok(l) => l,
         Err(e) => {
             if let Some(h) = http {
-                h.stop().await;
+                h.stop(tokio::time::Instant::now()).await;
             }
             let _ = fs::remove_file(&info_path);
             return Err(e);
         }
     };
-    let rpc_task = tokio::spawn(crate::rpc::server::serve(listener, service.clone()));
+    let limits = crate::rpc::server::Limits {
+        max_connections: settings.max_connections,
+        grace_ms: settings.grace_period.as_millis().min(u64::MAX as u128) as u64,
+    };
+    let rpc_task = tokio::spawn(crate::rpc::server::serve(listener, service.clone(), limits));
     tracing::info!(
         socket = %socket.display(),
         http = ?info.http_addr,
@@ -365,8 +373,11 @@ async fn serve(
         }
     };
     rpc_task.abort();
+    // The HTTP shim served (readiness 503 included) while running work was
+    // stopped; now in-flight requests get a short deadline, whatever their
+    // clients do, so the daemon exits within the grace period plus this.
     if let Some(h) = http {
-        h.stop().await;
+        h.stop(tokio::time::Instant::now() + HTTP_DRAIN).await;
     }
     let _ = fs::remove_file(&socket);
     let _ = fs::remove_file(&info_path);

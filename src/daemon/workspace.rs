@@ -69,9 +69,14 @@ pub fn git_repo_head(path: &Path) -> Result<(String, String), String> {
     }
 }
 
-/// Removes a work order's worktree and prunes it from its repository's list;
-/// its branch goes too only when asked (it holds the agent's work).
-pub fn remove_worktree(w: &crate::model::Worktree, delete_branch: bool) -> Result<(), String> {
+/// Removes a work order's worktree (into the trash: a rename, deleted in the
+/// background) and prunes it from its repository's list; its branch goes too
+/// only when asked (it holds the agent's work).
+pub fn remove_worktree(
+    w: &crate::model::Worktree,
+    delete_branch: bool,
+    trash: &crate::store::Trash,
+) -> Result<(), String> {
     let git = |args: &[&str]| {
         std::process::Command::new("git")
             .arg("-C")
@@ -81,12 +86,10 @@ pub fn remove_worktree(w: &crate::model::Worktree, delete_branch: bool) -> Resul
             .output()
             .map_err(|e| format!("cannot run git: {e}"))
     };
-    let removed = git(&["worktree", "remove", "--force", &w.path])?;
-    if !removed.status.success() && Path::new(&w.path).exists() {
-        // Not a worktree git knows any more: remove the directory itself.
-        std::fs::remove_dir_all(&w.path)
-            .map_err(|e| format!("cannot remove worktree {}: {e}", w.path))?;
-    }
+    trash
+        .put(Path::new(&w.path))
+        .map_err(|e| format!("cannot remove worktree {}: {e}", w.path))?;
+    // Its directory gone, git forgets it.
     let _ = git(&["worktree", "prune"]);
     if delete_branch {
         let out = git(&["branch", "-D", &w.branch])?;

@@ -99,6 +99,10 @@ pub struct Spec {
     /// The prompt as a file (for `{prompt_file}`, or the agent's stdin).
     #[serde(default)]
     pub prompt: Option<PromptFile>,
+    /// The daemon's variables the run's processes do not get (besides its
+    /// secrets, which they never get); see `executor::env`.
+    #[serde(default)]
+    pub env_remove: Vec<String>,
 }
 
 /// A prompt handed over as a file, written by the supervisor (0600).
@@ -196,6 +200,15 @@ pub struct RunEnd {
     /// What the run changed in its worktree against the worktree's base.
     #[serde(default)]
     pub changes: Option<Changes>,
+}
+
+/// The line a local supervisor writes to its daemon's pipe when it cannot
+/// write `exit.json` (a full disk): the daemon learns the end at once while
+/// the supervisor keeps trying to record it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndNotice {
+    pub end: RunEnd,
 }
 
 impl RunEnd {
@@ -308,6 +321,7 @@ mod tests {
             memory_max: Some(1 << 30),
             output_format: None,
             prompt: None,
+            env_remove: vec!["AWS_*".into()],
         };
         write_spec(d.path(), &spec).unwrap();
         assert_eq!(read_spec(d.path()).unwrap(), spec);

@@ -31,6 +31,8 @@ pub const SUPERVISE: &str = "__supervise";
 pub const GO: &[u8] = b"go\n";
 
 pub struct LocalExecutor {
+    /// The daemon's variables its supervisors (and so its runs) do not get.
+    env_remove: Arc<Vec<String>>,
     /// This very binary (even if replaced on disk since): supervisor and
     /// daemon always speak the same version of the run-directory files.
     exe: PathBuf,
@@ -63,12 +65,14 @@ impl AsRawFd for Watched {
 }
 
 impl LocalExecutor {
-    pub fn new(cgroups: CgroupPlan) -> LocalExecutor {
+    pub fn new(cgroups: CgroupPlan, env_remove: Vec<String>) -> LocalExecutor {
         let exe = PathBuf::from("/proc/self/exe");
-        let standby = spawn_supervisor(&exe)
+        let env_remove = Arc::new(env_remove);
+        let standby = spawn_supervisor(&exe, &env_remove)
             .map_err(|e| tracing::warn!(error = %e, "cannot start a standby supervisor"))
             .ok();
         LocalExecutor {
+            env_remove,
             exe,
             cgroups,
             runs: Arc::new(Mutex::new(HashMap::new())),
@@ -88,7 +92,7 @@ impl LocalExecutor {
                 "standby supervisor had exited; starting another"
             );
         }
-        spawn_supervisor(&self.exe)
+        spawn_supervisor(&self.exe, &self.env_remove)
     }
 
     fn run(&self, run_id: &str) -> Option<Arc<LocalRun>> {
@@ -114,9 +118,11 @@ impl LocalExecutor {
 /// page tables are not copied. The supervisor makes itself a session of its
 /// own first thing, and writes its own log (supervisor.log in the run's
 /// directory) only when it has something to say.
-fn spawn_supervisor(exe: &Path) -> std::io::Result<std::process::Child> {
+fn spawn_supervisor(exe: &Path, env_remove: &[String]) -> std::io::Result<std::process::Child> {
     std::process::Command::new(exe)
         .arg(SUPERVISE)
+        .env_clear()
+        .envs(super::env::passed_on(env_remove))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -143,6 +149,8 @@ async fn watch(
     registry: Arc<Mutex<HashMap<String, Arc<LocalRun>>>>,
 ) {
     let mut started = false;
+    // The end came through the pipe already (see `files::EndNotice`).
+    let mut ended = false;
     let started_event = |state: &State| ExecEvent::Started {
         work_order_id: run.work_order_id.clone(),
         run_id: run.run_id.clone(),
@@ -172,13 +180,27 @@ async fn watch(
                         }
                     }
                     line = async { lines.as_mut()?.next_line().await.ok().flatten() }, if lines.is_some() => {
-                        match line.and_then(|l| serde_json::from_str::<State>(&l).ok()) {
-                            Some(state) if state.agent_pid.is_some() && !started => {
+                        let Some(line) = line else {
+                            lines = None;
+                            continue;
+                        };
+                        if let Ok(state) = serde_json::from_str::<State>(&line) {
+                            if state.agent_pid.is_some() && !started {
                                 started = true;
                                 let _ = events.send(started_event(&state));
                             }
-                            Some(_) => {}
-                            None => lines = None,
+                        } else if let Ok(notice) = serde_json::from_str::<files::EndNotice>(&line) {
+                            // The supervisor cannot write exit.json (a full
+                            // disk) and lives on retrying: the end is known now.
+                            tracing::warn!(run = %run.run_id, "the run ended but its supervisor cannot record it yet; taking its end from the pipe");
+                            if !ended {
+                                ended = true;
+                                let _ = events.send(ExecEvent::Ended {
+                                    work_order_id: run.work_order_id.clone(),
+                                    run_id: run.run_id.clone(),
+                                    end: Box::new(notice.end),
+                                });
+                            }
                         }
                     }
                     _ = fd.readable() => break,
@@ -194,6 +216,12 @@ async fn watch(
         }
     }
     run.pidfd.reap();
+    if ended {
+        if let Ok(mut runs) = registry.lock() {
+            runs.remove(&run.run_id);
+        }
+        return;
+    }
     if !started
         && let Some(state) = files::read_state(&run.run_dir)
         && state.agent_pid.is_some()
@@ -211,7 +239,7 @@ async fn watch(
     let _ = events.send(ExecEvent::Ended {
         work_order_id: run.work_order_id.clone(),
         run_id: run.run_id.clone(),
-        end,
+        end: Box::new(end),
     });
 }
 
@@ -341,6 +369,7 @@ impl Executor for LocalExecutor {
                 .take()
                 .and_then(|s| tokio::process::ChildStdin::from_std(s).ok());
             let (exe, standby) = (self.exe.clone(), self.standby.clone());
+            let env_remove = self.env_remove.clone();
             tokio::spawn(async move {
                 use tokio::io::AsyncWriteExt;
                 if let Some(mut stdin) = stdin
@@ -349,7 +378,8 @@ impl Executor for LocalExecutor {
                 {
                     let _ = stdin.write_all(GO).await;
                 }
-                let next = tokio::task::spawn_blocking(move || spawn_supervisor(&exe)).await;
+                let next =
+                    tokio::task::spawn_blocking(move || spawn_supervisor(&exe, &env_remove)).await;
                 if let (Ok(Ok(next)), Ok(mut slot)) = (next, standby.lock())
                     && let Some(mut spare) = slot.replace(next)
                 {

@@ -6,6 +6,7 @@
 //! - `local`: a per-run supervisor process on this machine (see `supervisor`).
 //! - `legacy`: what is left of runs started by versions without supervisors.
 
+pub mod env;
 pub mod files;
 pub mod legacy;
 pub mod local;
@@ -47,6 +48,8 @@ pub struct RunSpec {
     /// `claude-stream-json` etc.; `None`: text.
     pub output_format: Option<String>,
     pub prompt: Option<files::PromptFile>,
+    /// Variables of the daemon's environment the run does not get (see `env`).
+    pub env_remove: Vec<String>,
 }
 
 /// What an executor reports about its runs, in order per run: any number of
@@ -79,7 +82,7 @@ pub enum ExecEvent {
     Ended {
         work_order_id: String,
         run_id: String,
-        end: RunEnd,
+        end: Box<RunEnd>,
     },
 }
 
@@ -195,5 +198,6 @@ pub fn supervisor_spec(spec: &RunSpec, cgroups: crate::sys::cgroup::CgroupPlan) 
         memory_max: spec.memory_max,
         output_format: spec.output_format.clone(),
         prompt: spec.prompt.clone(),
+        env_remove: spec.env_remove.clone(),
     }
 }

@@ -1,28 +1,66 @@
-//! The HTTP shim: AgentGate's REST API (`/api/v1/...`) as a thin door onto the
-//! same service the RPC server uses. Parsing and envelopes live here; every
+//! The HTTP shim: AgentGate's REST API (`/api/v1/...`), its WebSocket (`/ws`)
+//! and run event stream (SSE), as a thin door onto the same service the RPC
+//! server uses. Parsing, envelopes and protocol framing live here; every
 //! decision is the service's.
+//!
+//! `server` serves connections (limits, timeouts, shutdown), `front` is what
+//! every request passes first (request id, CORS, key, body), `routes` /
+//! `queue` / `runs` / `compat` are the REST routes, `ws` and `sse` the live
+//! streams, `openapi` the document generated from the routes' types.
 
 mod auth;
+mod compat;
+mod cors;
+mod envelope;
+mod front;
+mod openapi;
+mod parse;
+mod queue;
 mod routes;
+mod runs;
+mod server;
+mod sse;
+mod ws;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
 
 use crate::config::DaemonSettings;
 use crate::service::Service;
+pub use server::Shutdown;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub service: Service,
+    pub key: Arc<String>,
+    pub cors: Arc<cors::Origins>,
+    /// How long a client may take to send a request body.
+    pub timeout: Duration,
+    /// Becomes the deadline for in-flight work when shutdown begins; the
+    /// WebSocket and SSE streams close on it.
+    pub shutdown: Shutdown,
+    /// WebSocket sessions, waited for (briefly) at shutdown.
+    pub sessions: TaskTracker,
+}
 
 pub struct HttpHandle {
     pub addr: SocketAddr,
-    stop: oneshot::Sender<()>,
+    shutdown: watch::Sender<Option<Instant>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl HttpHandle {
-    pub async fn stop(self) {
-        let _ = self.stop.send(());
+    /// Stops accepting, lets in-flight requests finish until `deadline`, then
+    /// drops whatever is left; returns when every connection is closed.
+    pub async fn stop(self, deadline: Instant) {
+        let _ = self.shutdown.send(Some(deadline));
         let _ = self.task.await;
     }
 }
@@ -56,23 +94,34 @@ pub async fn start(
     let bound = listener
         .local_addr()
         .map_err(|e| format!("cannot read bound HTTP address: {e}"))?;
-    let app = routes::router(routes::AppState {
+    let (shutdown, shutdown_rx) = watch::channel(None);
+    let sessions = TaskTracker::new();
+    let app = routes::router(AppState {
         service,
         key: Arc::new(key.value),
+        cors: Arc::new(cors::Origins::new(&settings.cors_origins)),
+        timeout: settings.http_timeout,
+        shutdown: shutdown_rx.clone(),
+        sessions: sessions.clone(),
     });
-    let (stop, stopped) = oneshot::channel::<()>();
+    let limits = server::Limits {
+        max_connections: server::effective_cap(settings.http_max_connections),
+        header_timeout: settings.http_timeout,
+    };
     let task = tokio::spawn(async move {
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        });
-        if let Err(e) = server.await {
-            tracing::error!(error = %e, "HTTP server failed");
-        }
+        server::serve(listener, app, limits, shutdown_rx).await;
+        sessions.close();
+        let _ = tokio::time::timeout(Duration::from_millis(500), sessions.wait()).await;
     });
-    tracing::info!(addr = %bound, "HTTP shim listening");
+    tracing::info!(
+        addr = %bound,
+        max_connections = limits.max_connections,
+        timeout_ms = limits.header_timeout.as_millis() as u64,
+        "HTTP shim listening"
+    );
     Ok(HttpHandle {
         addr: bound,
-        stop,
+        shutdown,
         task,
     })
 }

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 pub const SUMMARY_MAX_CHARS: usize = 2000;
 
 /// The agent's result event (Claude's stream-json `result`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentResult {
     pub cost_usd: Option<f64>,
@@ -21,7 +21,7 @@ pub struct AgentResult {
 }
 
 /// A work order's own git worktree (`submit --worktree`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Worktree {
     /// The repository it was made from (a local source).
@@ -37,7 +37,7 @@ pub struct Worktree {
 }
 
 /// What a run changed in a git workspace against its base.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Changes {
     pub commits: u32,

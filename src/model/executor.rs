@@ -35,17 +35,20 @@ impl std::str::FromStr for ExecutorKind {
 
 /// How an executor finds a run again after a daemon restart: opaque to
 /// everything but the executor that made it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
 pub enum ExecHandle {
     /// A local supervisor process: its pid and start time (together they
     /// never name a reused PID) and the run directory it works in.
+    // Per variant: the OpenAPI generator does not know `rename_all_fields`.
+    #[serde(rename_all = "camelCase")]
     Local {
         pid: u32,
         start_time: u64,
         run_dir: String,
     },
     /// A Slurm job (its supervisor runs inside it).
+    #[serde(rename_all = "camelCase")]
     Slurm {
         job_id: String,
         cluster: Option<String>,

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod executor;
 pub mod id;
+pub mod ranges;
 pub mod status;
 pub mod time;
 pub mod units;

@@ -5,7 +5,19 @@ use std::fmt;
 
 use super::ModelError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Queued,
@@ -39,6 +51,16 @@ impl Status {
             Status::Canceled => "canceled",
             Status::WaitingForChildren => "waiting_for_children",
             Status::Integrating => "integrating",
+        }
+    }
+
+    /// The status as the HTTP API and `--json` show it: one of the five that
+    /// AgentGate's clients can render (its dashboard fails on any other), so
+    /// the legacy running-like statuses read as `running`.
+    pub fn api(self) -> Status {
+        match self {
+            Status::WaitingForChildren | Status::Integrating => Status::Running,
+            other => other,
         }
     }
 
@@ -85,7 +107,7 @@ impl std::str::FromStr for Status {
 }
 
 /// Why a work order ended (like systemd's `Result=`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResultKind {
     Exited,
@@ -138,6 +160,15 @@ mod tests {
         }
         assert!(Queued.check_transition(Succeeded).is_err());
         assert!(Running.check_transition(Queued).is_err());
+    }
+
+    #[test]
+    fn api_status_is_one_of_the_five() {
+        for s in Status::ALL {
+            assert!(Status::ALL[..5].contains(&s.api()), "{s}");
+        }
+        assert_eq!(Integrating.api(), Running);
+        assert_eq!(Canceled.api(), Canceled);
     }
 
     #[test]

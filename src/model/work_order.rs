@@ -2,20 +2,22 @@
 //! their JSON form (camelCase; used by the HTTP API, `--json` and the store).
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Number, Value};
 
 use super::time::rfc3339;
 use std::collections::BTreeMap;
 
 use super::{
     AgentResult, Changes, ExecHandle, ModelError, ResultKind, Status, Timestamp, WorkspaceSource,
-    Worktree,
+    Worktree, ranges,
 };
 
 /// Default for `maxTime` (seconds) and its accepted range.
 pub const DEFAULT_MAX_TIME: u64 = 3600;
 pub const MAX_TIME_RANGE: std::ops::RangeInclusive<u64> = 1..=604_800;
 pub const DEFAULT_MAX_ITERATIONS: u32 = 3;
+/// Accepted range of `maxIterations`.
+pub const MAX_ITERATIONS_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000;
 
 /// One work order as the daemon holds it and sends it over RPC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -166,12 +168,18 @@ impl WorkOrder {
     /// Parses a stored or legacy work order; unknown fields come back separately.
     pub fn from_json_value(v: Value) -> Result<(WorkOrder, Map<String, Value>), String> {
         let j: WorkOrderJson = serde_json::from_value(v).map_err(describe_error)?;
-        j.into_model()
+        j.into_model().map(|c| (c.work_order, c.extra))
     }
 
     /// Parses a work-order file. The error names what is wrong: not JSON at all,
     /// a missing required field, an unknown status, a bad timestamp, ...
     pub fn from_json_slice(bytes: &[u8]) -> Result<(WorkOrder, Map<String, Value>), String> {
+        Self::from_json_slice_checked(bytes).map(|c| (c.work_order, c.extra))
+    }
+
+    /// As `from_json_slice`, saying which numbers were out of range and what
+    /// they became (the loader logs it and writes the file back).
+    pub fn from_json_slice_checked(bytes: &[u8]) -> Result<Checked, String> {
         let j: WorkOrderJson = serde_json::from_slice(bytes).map_err(describe_error)?;
         j.into_model()
     }
@@ -180,6 +188,15 @@ impl WorkOrder {
         let j = WorkOrderJson::from_model(self, extra.clone());
         serde_json::to_vec_pretty(&j).unwrap_or_default()
     }
+}
+
+/// A work order read from a file, with its unknown fields, and what had to
+/// be clamped to bring its numbers into range (empty: nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub work_order: WorkOrder,
+    pub extra: Map<String, Value>,
+    pub notes: Vec<String>,
 }
 
 /// JSON shape of a work order. Optional fields are omitted when absent; fields
@@ -214,9 +231,9 @@ struct WorkOrderJson {
     )]
     completed_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_time: Option<u64>,
+    max_time: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    max_iterations: Option<u32>,
+    max_iterations: Option<Number>,
     #[serde(
         default,
         with = "rfc3339::option",
@@ -230,11 +247,11 @@ struct WorkOrderJson {
     )]
     last_activity_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pid: Option<u32>,
+    pid: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pid_start_time: Option<u64>,
+    pid_start_time: Option<Number>,
     #[serde(default)]
-    run_count: u32,
+    run_count: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     current_run_id: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -242,9 +259,9 @@ struct WorkOrderJson {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     result: Option<ResultKind>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    exit_code: Option<i32>,
+    exit_code: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    signal: Option<i32>,
+    signal: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     error: Option<Value>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -361,18 +378,18 @@ impl WorkOrderJson {
             updated_at: Some(w.updated_at),
             started_at: w.started_at,
             completed_at: w.completed_at,
-            max_time: Some(w.max_time),
-            max_iterations: Some(w.max_iterations),
+            max_time: Some(w.max_time.into()),
+            max_iterations: Some(w.max_iterations.into()),
             timeout_at: w.timeout_at,
             last_activity_at: w.last_activity_at,
-            pid: w.pid,
-            pid_start_time: w.pid_start_time,
-            run_count: w.run_count,
+            pid: w.pid.map(Number::from),
+            pid_start_time: w.pid_start_time.map(Number::from),
+            run_count: Some(w.run_count.into()),
             current_run_id: w.current_run_id.clone(),
             run_ids: w.run_ids.clone(),
             result: w.result,
-            exit_code: w.exit_code,
-            signal: w.signal,
+            exit_code: w.exit_code.map(Number::from),
+            signal: w.signal.map(Number::from),
             error,
             env: w.env.clone(),
             parent_id: w.parent_id.clone(),
@@ -387,7 +404,9 @@ impl WorkOrderJson {
         }
     }
 
-    fn into_model(mut self) -> Result<(WorkOrder, Map<String, Value>), String> {
+    /// The model, with every number brought into its range (see `ranges`);
+    /// what had to be changed is described in the notes.
+    fn into_model(mut self) -> Result<Checked, String> {
         let workspace_source = WorkspaceSource::from_stored_json(&self.workspace_source)
             .map_err(|e| format!("not a valid work order: {e}"))?;
         if workspace_source.to_json() != self.workspace_source {
@@ -395,15 +414,22 @@ impl WorkOrderJson {
             self.extra
                 .insert(SHADOW_SOURCE.into(), self.workspace_source.clone());
         }
+        let mut notes = Vec::new();
         // AgentGate's own files name the limit `maxWallClockSeconds` and the run `runId`.
-        let max_time = self
-            .max_time
-            .or_else(|| {
-                self.extra
-                    .get("maxWallClockSeconds")
-                    .and_then(Value::as_u64)
-            })
-            .unwrap_or(DEFAULT_MAX_TIME);
+        let legacy_max_time = self.extra.get("maxWallClockSeconds").and_then(|v| match v {
+            Value::Number(n) => Some(n.clone()),
+            _ => None,
+        });
+        let max_time = ranges::max_time(self.max_time.or(legacy_max_time).as_ref(), &mut notes);
+        let max_iterations = ranges::max_iterations(self.max_iterations.as_ref(), &mut notes);
+        let pid = ranges::pid(self.pid.as_ref(), &mut notes);
+        let pid_start_time = match pid {
+            Some(_) => ranges::unsigned("pidStartTime", self.pid_start_time.as_ref(), &mut notes),
+            None => None,
+        };
+        let run_count = ranges::run_count(self.run_count.as_ref(), &mut notes);
+        let exit_code = ranges::exit_code(self.exit_code.as_ref(), &mut notes);
+        let signal = ranges::signal(self.signal.as_ref(), &mut notes);
         let current_run_id = self.current_run_id.or_else(|| {
             self.extra
                 .get("runId")
@@ -442,17 +468,17 @@ impl WorkOrderJson {
             started_at: self.started_at,
             completed_at: self.completed_at,
             max_time,
-            max_iterations: self.max_iterations.unwrap_or(DEFAULT_MAX_ITERATIONS),
+            max_iterations,
             timeout_at: self.timeout_at,
             last_activity_at: self.last_activity_at,
-            pid: self.pid,
-            pid_start_time: self.pid_start_time,
-            run_count: self.run_count.max(run_ids.len() as u32),
+            pid,
+            pid_start_time,
+            run_count: run_count.max(u32::try_from(run_ids.len()).unwrap_or(u32::MAX)),
             current_run_id,
             run_ids,
             result: self.result,
-            exit_code: self.exit_code,
-            signal: self.signal,
+            exit_code,
+            signal,
             error,
             env: self.env,
             parent_id: self.parent_id,
@@ -464,7 +490,11 @@ impl WorkOrderJson {
             labels: self.labels,
             restarted_from: self.restarted_from,
         };
-        Ok((wo, self.extra))
+        Ok(Checked {
+            work_order: wo,
+            extra: self.extra,
+            notes,
+        })
     }
 }
 
@@ -475,36 +505,57 @@ impl WorkOrderJson {
 #[derive(Debug)]
 pub struct SharedWorkOrder {
     wo: WorkOrder,
-    json: std::sync::OnceLock<Box<str>>,
+    /// The rendered API JSON, once needed; the daemon lets go of it for all
+    /// but its newest work orders (`forget_api_json`), so a full listing of
+    /// 100,000 does not keep 60 MiB of text.
+    json: std::sync::Mutex<Option<std::sync::Arc<str>>>,
 }
 
 impl SharedWorkOrder {
     pub fn new(wo: WorkOrder) -> SharedWorkOrder {
         SharedWorkOrder {
             wo,
-            json: std::sync::OnceLock::new(),
+            json: std::sync::Mutex::new(None),
         }
     }
 
     /// The compact API JSON object (as `WorkOrder::to_json`, as text).
-    pub fn api_json(&self) -> &str {
-        self.json.get_or_init(|| {
-            serde_json::to_string(&WorkOrderApi(&self.wo))
-                .unwrap_or_default()
-                .into_boxed_str()
-        })
+    pub fn api_json(&self) -> std::sync::Arc<str> {
+        let mut cached = self
+            .json
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        cached
+            .get_or_insert_with(|| {
+                serde_json::to_string(&WorkOrderApi(&self.wo))
+                    .unwrap_or_default()
+                    .into()
+            })
+            .clone()
+    }
+
+    /// Drops the rendered JSON (rendered again when next needed).
+    pub fn forget_api_json(&self) {
+        if let Ok(mut cached) = self.json.lock() {
+            *cached = None;
+        }
+    }
+
+    /// Whether the JSON is rendered and kept.
+    pub fn has_api_json(&self) -> bool {
+        self.json.lock().is_ok_and(|c| c.is_some())
     }
 
     /// The cached API JSON with a `queuedReason` appended: the reason changes
     /// by the second, so it is never part of the cache.
-    pub fn api_json_with_reason(&self, reason: Option<&str>) -> std::borrow::Cow<'_, str> {
+    pub fn api_json_with_reason(&self, reason: Option<&str>) -> std::sync::Arc<str> {
         let json = self.api_json();
         match (reason, json.strip_suffix('}')) {
             (Some(r), Some(head)) => {
                 let r = serde_json::to_string(r).unwrap_or_else(|_| "\"\"".into());
-                std::borrow::Cow::Owned(format!("{head},\"queuedReason\":{r}}}"))
+                format!("{head},\"queuedReason\":{r}}}").into()
             }
-            _ => std::borrow::Cow::Borrowed(json),
+            _ => json,
         }
     }
 }
@@ -538,27 +589,42 @@ impl<'de> Deserialize<'de> for SharedWorkOrder {
 /// intermediate `Value`, so listing 10,000 work orders stays cheap.
 pub struct WorkOrderApi<'a>(pub &'a WorkOrder);
 
-#[derive(Serialize)]
+/// The API form of a work order. Its OpenAPI schema is derived from this
+/// very struct, so the document and the bodies cannot drift apart.
+#[derive(Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = WorkOrder)]
 struct WorkOrderRef<'a> {
     id: &'a str,
     task_prompt: &'a str,
+    /// One of the five statuses AgentGate's clients render.
     status: Status,
+    /// The stored status when `status` shows a legacy running-like one
+    /// (`waiting_for_children`, `integrating`) as `running`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    legacy_status: Option<Status>,
     agent_type: &'a str,
     workspace_source: WorkspaceApi<'a>,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     created_at: Timestamp,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     updated_at: Timestamp,
     #[serde(with = "rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
     started_at: Option<Timestamp>,
     #[serde(with = "rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
     completed_at: Option<Timestamp>,
+    /// Seconds.
     max_time: u64,
     max_iterations: u32,
     #[serde(with = "rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
     timeout_at: Option<Timestamp>,
     #[serde(with = "rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, format = DateTime)]
     last_activity_at: Option<Timestamp>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pid: Option<u32>,
@@ -568,6 +634,7 @@ struct WorkOrderRef<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     current_run_id: Option<&'a str>,
     #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    #[schema(value_type = Vec<String>)]
     run_ids: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     result: Option<ResultKind>,
@@ -597,6 +664,26 @@ struct WorkOrderRef<'a> {
     queued_reason: Option<&'a str>,
 }
 
+impl utoipa::PartialSchema for WorkOrderApi<'_> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <WorkOrderRef<'_> as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for WorkOrderApi<'_> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        <WorkOrderRef<'_> as utoipa::ToSchema>::name()
+    }
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <WorkOrderRef<'_> as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 impl Serialize for WorkOrderApi<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         WorkOrderWithReason(self.0, None).serialize(s)
@@ -606,13 +693,34 @@ impl Serialize for WorkOrderApi<'_> {
 /// A work order's API JSON object with its `queuedReason` (when it waits).
 pub struct WorkOrderWithReason<'a>(pub &'a WorkOrder, pub Option<&'a str>);
 
+impl utoipa::PartialSchema for WorkOrderWithReason<'_> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        <WorkOrderRef<'_> as utoipa::PartialSchema>::schema()
+    }
+}
+
+impl utoipa::ToSchema for WorkOrderWithReason<'_> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        <WorkOrderRef<'_> as utoipa::ToSchema>::name()
+    }
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        <WorkOrderRef<'_> as utoipa::ToSchema>::schemas(schemas);
+    }
+}
+
 impl Serialize for WorkOrderWithReason<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let w = self.0;
         WorkOrderRef {
             id: &w.id,
             task_prompt: &w.task_prompt,
-            status: w.status,
+            status: w.status.api(),
+            legacy_status: (w.status.api() != w.status).then_some(w.status),
             agent_type: &w.agent_type,
             workspace_source: WorkspaceApi(&w.workspace_source),
             created_at: w.created_at,
@@ -647,6 +755,34 @@ impl Serialize for WorkOrderWithReason<'_> {
 }
 
 struct WorkspaceApi<'a>(&'a WorkspaceSource);
+
+/// Written by hand because the serialiser is: every form this daemon stores,
+/// plus legacy sources with fields of their own.
+impl utoipa::PartialSchema for WorkspaceApi<'_> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        let text = || ObjectBuilder::new().schema_type(Type::String);
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "local {type, path}; github {type, owner, repo, branch?}; git {type, url, branch?}; legacy types verbatim",
+            ))
+            .property("type", text())
+            .required("type")
+            .property("path", text())
+            .property("owner", text())
+            .property("repo", text())
+            .property("url", text())
+            .property("branch", text())
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for WorkspaceApi<'_> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "WorkspaceSource".into()
+    }
+}
 
 impl Serialize for WorkspaceApi<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -690,15 +826,17 @@ impl Serialize for WorkspaceApi<'_> {
 }
 
 /// One run (an attempt) of a work order: `runs/<run-id>/run.json`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Run {
     pub id: String,
     pub work_order_id: String,
     pub status: Status,
     #[serde(with = "rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub started_at: Timestamp,
     #[serde(default, with = "rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<Timestamp>,
     #[serde(default)]
     pub pid: Option<u32>,
@@ -741,6 +879,10 @@ pub struct Run {
     /// What this run changed in its git worktree.
     #[serde(default)]
     pub changes: Option<Changes>,
+    /// Iterations the run recorded (AgentGate's runs count theirs); `None`:
+    /// the run is one iteration.
+    #[serde(default)]
+    pub recorded_iterations: Option<u32>,
 }
 
 impl Run {
@@ -768,7 +910,14 @@ impl Run {
             output_format: None,
             malformed_lines: None,
             changes: None,
+            recorded_iterations: None,
         }
+    }
+
+    /// Iterations as AgentGate's clients count them: one per run unless the
+    /// run recorded more.
+    pub fn iteration_count(&self) -> u32 {
+        self.recorded_iterations.unwrap_or(1).max(1)
     }
 }
 
@@ -797,6 +946,10 @@ impl Run {
         Ok(Run {
             completed_at: time("completedAt"),
             error: text("error").map(str::to_string),
+            recorded_iterations: v
+                .get("iteration")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok()),
             ..Run::begun(
                 id.to_string(),
                 work_order_id.to_string(),

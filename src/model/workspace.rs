@@ -184,22 +184,29 @@ impl WorkspaceInput {
                 {
                     (owner.to_string(), repo.to_string())
                 } else if let Some(repo) = non_empty(&self.repo) {
-                    match repo.split_once('/') {
-                        Some((o, r)) => (o.to_string(), r.to_string()),
-                        None => match default_owner.filter(|o| !o.is_empty()) {
-                            Some(o) => (o.to_string(), repo.to_string()),
-                            None => {
-                                return Err(fail(&format!(
-                                    "repo {repo:?} has no owner and AGENTGATE_GITHUB_OWNER is not set"
-                                )));
-                            }
-                        },
+                    // AgentGate's dashboard sends the repository's URL as `repo`.
+                    if let Some(parsed) = parse_github_url(repo) {
+                        parsed
+                    } else {
+                        match repo.split_once('/') {
+                            Some((o, r)) => (o.to_string(), r.to_string()),
+                            None => match default_owner.filter(|o| !o.is_empty()) {
+                                Some(o) => (o.to_string(), repo.to_string()),
+                                None => {
+                                    return Err(fail(&format!(
+                                        "repo {repo:?} has no owner and AGENTGATE_GITHUB_OWNER is not set"
+                                    )));
+                                }
+                            },
+                        }
                     }
                 } else {
                     return Err(fail("github source needs \"url\" or \"repo\""));
                 };
                 let repo = repo.strip_suffix(".git").unwrap_or(&repo).to_string();
-                if !valid_name(&owner) || !valid_name(&repo) {
+                // Still ending in `.git` (`r.git.git`): stored, it would read
+                // back as another repository (no GitHub name ends so anyway).
+                if !valid_name(&owner) || !valid_name(&repo) || repo.ends_with(".git") {
                     return Err(fail(&format!(
                         "invalid GitHub owner/repo {owner:?}/{repo:?}"
                     )));
@@ -277,6 +284,17 @@ mod tests {
         let both =
             input(json!({"type":"github","url":"https://github.com/a/b","owner":"o","repo":"r"}));
         assert_eq!(both.normalise(None).unwrap(), gh("a", "b"));
+        // The repository's URL as `repo` (AgentGate's dashboard sends that).
+        let dashboard =
+            input(json!({"type":"github","repo":"https://github.com/o/r","branch":"dev"}));
+        assert_eq!(
+            dashboard.normalise(None).unwrap(),
+            WorkspaceSource::Github {
+                owner: "o".into(),
+                repo: "r".into(),
+                branch: Some("dev".into())
+            }
+        );
     }
 
     #[test]

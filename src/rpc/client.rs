@@ -1,10 +1,11 @@
 //! The RPC client the CLI uses: connect, handshake, request/response.
 
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::UnixStream;
-use tokio_util::codec::{Framed, LengthDelimitedCodec};
+use tokio_util::codec::Framed;
 
 use super::codec::{self, framing};
 use super::proto::{ClientFrame, PROTOCOL_VERSION, Reply, Request, ServerFrame};
@@ -18,6 +19,14 @@ pub enum ClientError {
     Connect {
         socket: PathBuf,
         source: std::io::Error,
+    },
+    #[error(
+        "the daemon at {socket} did not answer {what} within {secs}s: it may be wedged or overloaded (check its log; AGENTGATE_TIMEOUT sets how long to wait)"
+    )]
+    Timeout {
+        socket: PathBuf,
+        what: &'static str,
+        secs: u64,
     },
     #[error("{0}")]
     Service(ServiceError),
@@ -37,8 +46,25 @@ fn io_failure(what: &str, e: std::io::Error) -> ClientError {
     }
 }
 
+/// How long the CLI waits for the daemon (to connect, for the handshake, for
+/// an answer) unless `AGENTGATE_TIMEOUT` says otherwise. A request that
+/// stops processes is given the grace period on top.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
+fn configured_timeout() -> Duration {
+    std::env::var("AGENTGATE_TIMEOUT")
+        .ok()
+        .and_then(|v| crate::model::units::parse_duration(&v).ok())
+        .filter(|d| !d.is_zero())
+        .unwrap_or(DEFAULT_TIMEOUT)
+}
+
 pub struct Client {
-    conn: Framed<UnixStream, LengthDelimitedCodec>,
+    conn: Framed<UnixStream, codec::FrameCodec>,
+    socket: PathBuf,
+    timeout: Duration,
+    /// The daemon's grace period, from its handshake.
+    grace: Duration,
     /// The Hello was sent but its answer not read yet: it is read before the
     /// first reply, so the first request goes out without a round trip.
     hello_pending: bool,
@@ -46,7 +72,15 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(socket: &Path) -> Result<Client, ClientError> {
-        let stream = UnixStream::connect(socket).await.map_err(|source| {
+        let timeout = configured_timeout();
+        let connected = tokio::time::timeout(timeout, UnixStream::connect(socket))
+            .await
+            .map_err(|_| ClientError::Timeout {
+                socket: socket.to_path_buf(),
+                what: "the connection",
+                secs: timeout.as_secs(),
+            })?;
+        let stream = connected.map_err(|source| {
             use std::io::ErrorKind::*;
             match source.kind() {
                 NotFound | ConnectionRefused => ClientError::Unreachable {
@@ -60,6 +94,9 @@ impl Client {
         })?;
         let mut client = Client {
             conn: Framed::new(stream, framing()),
+            socket: socket.to_path_buf(),
+            timeout,
+            grace: Duration::ZERO,
             hello_pending: true,
         };
         client
@@ -70,25 +107,45 @@ impl Client {
         Ok(client)
     }
 
+    fn timed_out(&self, what: &'static str, after: Duration) -> ClientError {
+        ClientError::Timeout {
+            socket: self.socket.clone(),
+            what,
+            secs: after.as_secs(),
+        }
+    }
+
     async fn send(&mut self, frame: &ClientFrame) -> Result<(), ClientError> {
         let bytes = codec::encode(frame).map_err(|e| ClientError::Protocol(e.to_string()))?;
-        self.conn
-            .send(bytes)
+        let timeout = self.timeout;
+        match tokio::time::timeout(timeout, self.conn.send(bytes)).await {
+            Err(_) => Err(self.timed_out("(it reads no requests)", timeout)),
+            Ok(r) => r.map_err(|e| io_failure("send failed", e)),
+        }
+    }
+
+    /// Reads the handshake's answer, if not read yet (within the timeout).
+    async fn read_hello(&mut self) -> Result<(), ClientError> {
+        if !self.hello_pending {
+            return Ok(());
+        }
+        self.hello_pending = false;
+        let timeout = self.timeout;
+        let frame = tokio::time::timeout(timeout, self.receive_one())
             .await
-            .map_err(|e| io_failure("send failed", e))
+            .map_err(|_| self.timed_out("the handshake", timeout))??;
+        match frame {
+            ServerFrame::Hello { grace_ms, .. } => {
+                self.grace = Duration::from_millis(grace_ms);
+                Ok(())
+            }
+            ServerFrame::Err(e) => Err(ClientError::Service(e)),
+            ServerFrame::Ok(_) => Err(ClientError::Protocol("unexpected reply to Hello".into())),
+        }
     }
 
     async fn receive(&mut self) -> Result<ServerFrame, ClientError> {
-        if self.hello_pending {
-            self.hello_pending = false;
-            match self.receive_one().await? {
-                ServerFrame::Hello { .. } => {}
-                ServerFrame::Err(e) => return Err(ClientError::Service(e)),
-                ServerFrame::Ok(_) => {
-                    return Err(ClientError::Protocol("unexpected reply to Hello".into()));
-                }
-            }
-        }
+        self.read_hello().await?;
         self.receive_one().await
     }
 
@@ -106,13 +163,35 @@ impl Client {
         cred.pid().and_then(|p| u32::try_from(p).ok())
     }
 
+    /// One request, one answer, within the timeout (plus, for a request that
+    /// stops processes, their grace period).
     pub async fn call(&mut self, req: Request) -> Result<Reply, ClientError> {
+        let stops = match &req {
+            Request::Kill(k) if k.force => Some(Duration::ZERO),
+            Request::Kill(k) => Some(
+                k.grace_ms
+                    .map(Duration::from_millis)
+                    .unwrap_or(Duration::MAX),
+            ),
+            Request::Cancel(_) | Request::Purge(_) | Request::Shutdown(_) => Some(Duration::MAX),
+            _ => None,
+        };
         self.send(&ClientFrame::Request(Box::new(req))).await?;
-        let frame = self.receive().await?;
+        self.read_hello().await?;
+        // `MAX` stands for "the daemon's grace period", known from the handshake.
+        let extra = stops.map_or(Duration::ZERO, |g| {
+            if g == Duration::MAX { self.grace } else { g }
+        });
+        let wait = self.timeout.saturating_add(extra);
+        let frame = tokio::time::timeout(wait, self.receive_one())
+            .await
+            .map_err(|_| self.timed_out("the request", wait))??;
         reply_of(frame)
     }
 
-    /// Sends a streaming request (`Logs`, `Wait`); read its frames with `next_reply`.
+    /// Sends a streaming request (`Logs`, `Wait`, listings); read its frames
+    /// with `next_reply`. Only the handshake is timed: a stream may rightly
+    /// stay quiet for as long as the work it follows.
     pub async fn start_stream(&mut self, req: Request) -> Result<(), ClientError> {
         self.send(&ClientFrame::Request(Box::new(req))).await
     }

@@ -1,29 +1,27 @@
-//! The two streaming requests, `Logs` and `Wait`, as producers of reply
+//! The streaming requests (`Logs`, `Wait`, `ListJson`) as producers of reply
 //! frames. Each runs as its own task and feeds a bounded channel (so a slow
 //! reader applies back-pressure); it stops when the stream is complete or the
 //! receiver is dropped (the client went away).
 //!
-//! Both subscribe to the actor's status-change broadcast *before* reading the
-//! current state, so no change can fall in between; a follower never polls the
-//! actor. `Logs --follow` reads the growing log file on a short interval here in
-//! the daemon (the agent writes it directly), so the client just receives frames.
+//! `Logs` is the service's log follower (`service::follow`, shared with the
+//! HTTP streams) mapped onto frames. `Wait` subscribes to the actor's
+//! status-change broadcast *before* reading the current state, so no change can
+//! fall in between; it never polls the actor.
 
 use std::collections::BTreeMap;
-use std::io::SeekFrom;
-use std::path::Path;
-use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc};
 
-use super::proto::{LOG_CHUNK, Reply};
+use std::sync::Arc;
+
+use super::proto::{LIST_CHUNK, LOG_CHUNK, Reply};
 use crate::model::{Status, WorkOrder};
-use crate::service::logs::{Formatter, LogCursor, Stream, last_lines};
+use crate::service::follow::{FollowSpec, LogItem, LogStart, follow_log};
+use crate::service::logs::{Formatter, last_lines};
 use crate::service::{
     LogStreams, LogsRequest, Service, ServiceError, StatusChange, WaitItem, WaitRequest,
 };
 
-/// How often a follower looks for new bytes in the log file.
-const LOG_POLL: Duration = Duration::from_millis(100);
 /// Frames buffered ahead of a slow client.
 const BACKLOG: usize = 16;
 
@@ -35,12 +33,135 @@ pub fn logs(service: Service, req: LogsRequest) -> Frames {
     let changes = service.subscribe();
     let (tx, rx) = mpsc::channel(BACKLOG);
     tokio::spawn(async move {
-        let result = logs_task(&service, req, changes, &tx).await;
-        if let Err(e) = result {
+        if let Err(e) = logs_task(&service, req, changes, &tx).await {
             let _ = tx.send(Err(e)).await;
         }
     });
     rx
+}
+
+/// The service's follower, shown as `queue logs` shows it: a transcript of a
+/// structured stdout unless `raw`, lines stamped on request, cut to `tail`.
+async fn logs_task(
+    service: &Service,
+    req: LogsRequest,
+    changes: broadcast::Receiver<StatusChange>,
+    tx: &Tx,
+) -> Result<(), ServiceError> {
+    let run = match &req.run {
+        Some(which) => {
+            let wo = service.show(req.id.clone()).await?.work_order;
+            Some(pick_run(&wo, which)?)
+        }
+        None => None,
+    };
+    // One stream as written can start at its last lines in the file; what is
+    // formatted (interleaved, a transcript, stamped) is cut after formatting.
+    let plain = (req.raw || req.streams != LogStreams::Both) && !req.timestamps;
+    let start = match req.tail {
+        Some(n) if plain => LogStart::LastLines(n),
+        _ => LogStart::Beginning,
+    };
+    let mut cut = req.tail.filter(|_| !plain);
+    let spec = FollowSpec {
+        id: req.id.clone(),
+        streams: req.streams,
+        start,
+        follow: req.follow,
+        run,
+    };
+    let (items_tx, mut items) = mpsc::channel(BACKLOG);
+    let follower = {
+        let service = service.clone();
+        tokio::spawn(async move {
+            if let Err(e) = follow_log(&service, spec, changes, &items_tx, |item| item).await {
+                let _ = items_tx.send(Err(e)).await;
+            }
+        })
+    };
+    let _abort = AbortOnDrop(follower);
+    let mut fmt: Option<Formatter> = None;
+    let mut held = Vec::new();
+    while let Some(item) = items.recv().await {
+        let mut out = Vec::new();
+        match item? {
+            LogItem::Run { output_format, .. } => {
+                if let Some(f) = fmt.as_mut() {
+                    out.extend(f.finish());
+                }
+                let render = !req.raw
+                    && req.streams != LogStreams::Stderr
+                    && output_format.as_deref() == Some("claude-stream-json");
+                fmt = Some(Formatter::new(render, req.timestamps));
+            }
+            LogItem::Pieces { pieces, .. } => {
+                if let Some(f) = fmt.as_mut() {
+                    out.extend(f.format(&pieces));
+                }
+            }
+            LogItem::CaughtUp => {
+                if let Some(n) = cut.take() {
+                    out = last_lines(&held, n).to_vec();
+                    held.clear();
+                }
+            }
+            LogItem::End(wo) => {
+                if let Some(f) = fmt.as_mut() {
+                    out.extend(f.finish());
+                }
+                if let Some(n) = cut.take() {
+                    held.extend(out);
+                    out = last_lines(&held, n).to_vec();
+                }
+                if send_bytes(tx, &out).await.is_ok() {
+                    let _ = emit(tx, Reply::LogEnd(*wo)).await;
+                }
+                return Ok(());
+            }
+        }
+        if cut.is_some() {
+            held.extend(out);
+        } else if send_bytes(tx, &out).await.is_err() {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
+
+/// Aborts the follower when the door's task ends (the client went away).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn send_bytes(tx: &Tx, bytes: &[u8]) -> Result<(), Gone> {
+    for chunk in bytes.chunks(LOG_CHUNK) {
+        emit(tx, Reply::LogChunk(chunk.to_vec())).await?;
+    }
+    Ok(())
+}
+
+/// The run `--run` names: its number (1 = the first) or its id.
+fn pick_run(wo: &WorkOrder, which: &str) -> Result<String, ServiceError> {
+    let found = match which.parse::<usize>() {
+        Ok(n) if n >= 1 => wo.run_ids.get(n - 1).cloned(),
+        _ => wo.run_ids.iter().find(|r| *r == which).cloned(),
+    };
+    found.ok_or_else(|| {
+        ServiceError::new(
+            crate::service::ErrorCode::NotFound,
+            format!(
+                "work order {} has no run {which:?} (it has {} run{}: 1 to {} or their ids)",
+                wo.id,
+                wo.run_ids.len(),
+                if wo.run_ids.len() == 1 { "" } else { "s" },
+                wo.run_ids.len()
+            ),
+        )
+    })
 }
 
 /// Starts waiting for work orders; see `proto` for the frames.
@@ -82,6 +203,67 @@ pub fn list_json(service: Service, query: crate::service::ListQuery) -> Frames {
     rx
 }
 
+/// Starts streaming a listing as typed pieces of about `LIST_CHUNK` bytes.
+pub fn list_typed(service: Service, query: crate::service::ListQuery) -> Frames {
+    let (tx, rx) = mpsc::channel(BACKLOG);
+    tokio::spawn(async move {
+        let page = match service.list(query).await {
+            Ok(p) => p,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
+        let mut items = page.items.iter().enumerate().peekable();
+        loop {
+            let mut part = Vec::new();
+            let mut reasons = Vec::new();
+            let mut bytes = 0;
+            while let Some((i, wo)) = items.peek() {
+                let size = approx_size(wo);
+                if !part.is_empty() && bytes + size > LIST_CHUNK {
+                    break;
+                }
+                bytes += size;
+                part.push(Arc::clone(wo));
+                reasons.push(page.reason(*i).map(str::to_string));
+                items.next();
+            }
+            let last = items.peek().is_none();
+            let chunk = crate::service::ListPage {
+                items: part,
+                reasons,
+                total: page.total,
+                limit: page.limit,
+                offset: page.offset,
+                has_more: page.has_more,
+            };
+            if emit(&tx, Reply::ListChunk { page: chunk, last })
+                .await
+                .is_err()
+                || last
+            {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// About what a work order takes on the wire (its variable parts, plus a
+/// generous allowance for the fixed ones).
+fn approx_size(wo: &WorkOrder) -> usize {
+    512 + wo.id.len()
+        + wo.task_prompt.len()
+        + wo.agent_type.len()
+        + wo.error.as_ref().map_or(0, String::len)
+        + wo.run_ids.iter().map(|r| r.len() + 8).sum::<usize>()
+        + match &wo.workspace_source {
+            crate::model::WorkspaceSource::Other { json, .. } => json.len(),
+            _ => 256,
+        }
+}
+
 /// The client went away: not an error, just stop.
 struct Gone;
 
@@ -98,244 +280,6 @@ fn purged(id: &str) -> ServiceError {
 
 fn shutting_down() -> ServiceError {
     ServiceError::unavailable("the daemon is shutting down")
-}
-
-fn read_error(path: &Path, e: std::io::Error) -> ServiceError {
-    ServiceError::internal(format!("cannot read {}: {e}", path.display()))
-}
-
-/// Where the last `n` lines of the file begin (like `tail -n`: a final line
-/// without a newline counts as a line). Reads backwards in blocks.
-pub fn tail_offset(path: &Path, n: u64) -> std::io::Result<u64> {
-    use std::io::{Read, Seek};
-    let mut f = std::fs::File::open(path)?;
-    let len = f.metadata()?.len();
-    if n == 0 {
-        return Ok(len);
-    }
-    let mut pos = len;
-    let mut newlines = 0u64;
-    let mut first = true;
-    let mut buf = vec![0u8; 64 * 1024];
-    while pos > 0 {
-        let size = (buf.len() as u64).min(pos) as usize;
-        pos -= size as u64;
-        f.seek(SeekFrom::Start(pos))?;
-        f.read_exact(&mut buf[..size])?;
-        let mut block = &buf[..size];
-        if first {
-            first = false;
-            // The newline ending the last line does not start another one.
-            if block.last() == Some(&b'\n') {
-                block = &block[..size - 1];
-            }
-        }
-        for (i, b) in block.iter().enumerate().rev() {
-            if *b == b'\n' {
-                newlines += 1;
-                if newlines == n {
-                    return Ok(pos + i as u64 + 1);
-                }
-            }
-        }
-    }
-    Ok(0)
-}
-
-/// One run's output as `queue logs` shows it, read as it grows.
-struct RunLog {
-    run_id: String,
-    cursor: LogCursor,
-    fmt: Formatter,
-}
-
-impl RunLog {
-    async fn open(
-        service: &Service,
-        run_id: &str,
-        req: &LogsRequest,
-    ) -> Result<RunLog, ServiceError> {
-        let run = service.get_run(run_id.to_string()).await?;
-        let render = !req.raw
-            && req.streams != LogStreams::Stderr
-            && run.output_format.as_deref() == Some("claude-stream-json");
-        let only = match req.streams {
-            LogStreams::Both => None,
-            LogStreams::Stdout => Some(Stream::Stdout),
-            LogStreams::Stderr => Some(Stream::Stderr),
-        };
-        Ok(RunLog {
-            run_id: run_id.to_string(),
-            cursor: LogCursor::open(&service.run_dir(run_id)?, only),
-            fmt: Formatter::new(render, req.timestamps),
-        })
-    }
-
-    /// Everything written so far, formatted.
-    fn read_all(&mut self) -> Result<Vec<u8>, ServiceError> {
-        let mut out = Vec::new();
-        loop {
-            let pieces = tokio::task::block_in_place(|| self.cursor.read()).map_err(|e| {
-                ServiceError::internal(format!("cannot read run {}'s output: {e}", self.run_id))
-            })?;
-            if pieces.is_empty() {
-                return Ok(out);
-            }
-            out.extend(self.fmt.format(&pieces));
-        }
-    }
-
-    /// Starts at the last `n` lines: straight from the file for one plain
-    /// stream, else from the formatted whole.
-    fn tail(&mut self, n: u64, plain: bool) -> Result<Vec<u8>, ServiceError> {
-        if plain && let Some(path) = self.cursor.plain_path().map(Path::to_path_buf) {
-            match tail_offset(&path, n) {
-                Ok(at) => self.cursor.seek_plain(at),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(read_error(&path, e)),
-            }
-            return self.read_all();
-        }
-        let all = self.read_all()?;
-        Ok(last_lines(&all, n).to_vec())
-    }
-
-    /// Sends what it has now; `Err(Gone)` when the client went away.
-    async fn send(&mut self, tx: &Tx) -> Result<Result<(), Gone>, ServiceError> {
-        let bytes = self.read_all()?;
-        Ok(send_bytes(tx, bytes).await)
-    }
-
-    /// The end of the run's output (a last line without newline).
-    async fn finish(&mut self, tx: &Tx) -> Result<Result<(), Gone>, ServiceError> {
-        let mut bytes = self.read_all()?;
-        bytes.extend(self.fmt.finish());
-        Ok(send_bytes(tx, bytes).await)
-    }
-}
-
-async fn send_bytes(tx: &Tx, bytes: Vec<u8>) -> Result<(), Gone> {
-    for chunk in bytes.chunks(LOG_CHUNK) {
-        emit(tx, Reply::LogChunk(chunk.to_vec())).await?;
-    }
-    Ok(())
-}
-
-/// The run `--run` names: its number (1 = the first) or its id.
-fn pick_run(wo: &WorkOrder, which: &str) -> Result<String, ServiceError> {
-    let found = match which.parse::<usize>() {
-        Ok(n) if n >= 1 => wo.run_ids.get(n - 1).cloned(),
-        _ => wo.run_ids.iter().find(|r| *r == which).cloned(),
-    };
-    found.ok_or_else(|| {
-        ServiceError::new(
-            crate::service::ErrorCode::NotFound,
-            format!(
-                "work order {} has no run {which:?} (it has {} run{}: 1 to {} or their ids)",
-                wo.id,
-                wo.run_ids.len(),
-                if wo.run_ids.len() == 1 { "" } else { "s" },
-                wo.run_ids.len()
-            ),
-        )
-    })
-}
-
-async fn logs_task(
-    service: &Service,
-    req: LogsRequest,
-    mut changes: broadcast::Receiver<StatusChange>,
-    tx: &Tx,
-) -> Result<(), ServiceError> {
-    let wo = service.show(req.id.clone()).await?.work_order;
-    let mut status = wo.status;
-    // A run picked with --run is followed alone; else the current one, and
-    // each next one as the work order is retried.
-    let pinned = match &req.run {
-        Some(which) => Some(pick_run(&wo, which)?),
-        None => None,
-    };
-    let mut run_id = pinned.clone().or(wo.current_run_id.clone());
-    let plain = req.raw || req.streams != LogStreams::Both;
-    let mut log = match &run_id {
-        Some(r) => Some(RunLog::open(service, r, &req).await?),
-        None => None,
-    };
-    if let Some(l) = log.as_mut() {
-        let first = match req.tail {
-            Some(n) => l.tail(n, plain && !req.timestamps)?,
-            None => l.read_all()?,
-        };
-        if send_bytes(tx, first).await.is_err() {
-            return Ok(());
-        }
-    }
-    let done = |status: Status, run_id: &Option<String>, current: &Option<String>| {
-        status.is_terminal() || (pinned.is_some() && run_id != current)
-    };
-    if !req.follow || done(status, &run_id, &wo.current_run_id) {
-        if let Some(l) = log.as_mut() {
-            let _ = l.finish(tx).await?;
-        }
-        let _ = emit(tx, Reply::LogEnd(wo)).await;
-        return Ok(());
-    }
-    let mut tick = tokio::time::interval(LOG_POLL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        let refresh;
-        tokio::select! {
-            _ = tx.closed() => return Ok(()),
-            change = changes.recv() => match change {
-                Ok(c) if c.id == req.id => match c.status {
-                    None => return Err(purged(&req.id)),
-                    Some(s) => {
-                        status = s;
-                        refresh = run_id.is_none() || s == Status::Running;
-                    }
-                },
-                Ok(_) => continue,
-                Err(broadcast::error::RecvError::Lagged(_)) => refresh = true,
-                Err(broadcast::error::RecvError::Closed) => return Err(shutting_down()),
-            },
-            _ = tick.tick() => {
-                if let Some(l) = log.as_mut()
-                    && l.send(tx).await?.is_err()
-                {
-                    return Ok(());
-                }
-                continue;
-            }
-        }
-        let mut current = run_id.clone();
-        if refresh || status.is_terminal() {
-            let wo = service.show(req.id.clone()).await?.work_order;
-            status = wo.status;
-            current = wo.current_run_id.clone();
-            if pinned.is_none() && current.is_some() && current != run_id {
-                // The first run started (or a new one): its output from the start.
-                if let Some(l) = log.as_mut()
-                    && l.finish(tx).await?.is_err()
-                {
-                    return Ok(());
-                }
-                run_id = current.clone();
-                let r = run_id.clone().unwrap_or_default();
-                log = Some(RunLog::open(service, &r, &req).await?);
-            }
-        }
-        if done(status, &run_id, &current) {
-            // The agent has exited: the files are complete. Send the rest.
-            if let Some(l) = log.as_mut()
-                && l.finish(tx).await?.is_err()
-            {
-                return Ok(());
-            }
-            let wo = service.show(req.id.clone()).await?.work_order;
-            let _ = emit(tx, Reply::LogEnd(wo)).await;
-            return Ok(());
-        }
-    }
 }
 
 async fn wait_task(
@@ -411,39 +355,4 @@ async fn wait_task(
     }
     let _ = emit(tx, Reply::WaitDone(done)).await;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::tail_offset;
-
-    fn offset(content: &[u8], n: u64) -> u64 {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("log");
-        std::fs::write(&p, content).unwrap();
-        tail_offset(&p, n).unwrap()
-    }
-
-    #[test]
-    fn tail_finds_the_last_lines() {
-        assert_eq!(offset(b"a\nb\nc\n", 1), 4);
-        assert_eq!(offset(b"a\nb\nc\n", 2), 2);
-        assert_eq!(offset(b"a\nb\nc\n", 3), 0);
-        assert_eq!(offset(b"a\nb\nc\n", 10), 0);
-        assert_eq!(offset(b"a\nb\nc", 1), 4);
-        assert_eq!(offset(b"a\nb\nc", 2), 2);
-        assert_eq!(offset(b"a\nb\n", 0), 4);
-        assert_eq!(offset(b"", 3), 0);
-        assert_eq!(offset(b"\n\n\n", 2), 1);
-    }
-
-    #[test]
-    fn tail_crosses_block_boundaries() {
-        let mut content = Vec::new();
-        for i in 0..50_000 {
-            content.extend_from_slice(format!("line {i}\n").as_bytes());
-        }
-        let start = offset(&content, 3) as usize;
-        assert_eq!(&content[start..], b"line 49997\nline 49998\nline 49999\n");
-    }
 }

@@ -17,10 +17,14 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 8;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
 pub const LOG_CHUNK: usize = 64 * 1024;
+
+/// About how many bytes of work orders one `Reply::ListChunk` carries (one
+/// work order at least, however big).
+pub const LIST_CHUNK: usize = 1024 * 1024;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ClientFrame {
@@ -39,6 +43,10 @@ pub enum Request {
     Kill(KillRequest),
     Purge(PurgeRequest),
     Health,
+    /// Runs, newest first (`GET /api/v1/runs`).
+    ListRuns(RunQuery),
+    /// Where a work order stands in the queue.
+    Position(String),
     Start(String),
     Shutdown(ShutdownRequest),
     /// Streaming: see the module documentation.
@@ -57,6 +65,9 @@ pub enum Request {
     SetPriority(SetPriorityRequest),
     /// `queue pause|resume|config`: `QueueConfig`.
     Config(ConfigChange),
+    /// Streaming: a listing as `ListChunk` frames of at most about
+    /// `LIST_CHUNK` bytes each (a whole listing can exceed a frame).
+    ListStream(ListQuery),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +80,8 @@ pub enum Reply {
     Killed(KillOutcome),
     Purged(PurgeOutcome),
     Health(Health),
+    Runs(RunPage),
+    Position(QueuePosition),
     Started(StartOutcome),
     ShuttingDown,
     /// Raw bytes of a run's output, in order.
@@ -88,6 +101,12 @@ pub enum Reply {
     },
     Resolved(Vec<String>),
     QueueConfig(QueueConfig),
+    /// A piece of a `ListStream` listing: some of its items (in order) with
+    /// the page's totals; `last` ends it.
+    ListChunk {
+        page: ListPage,
+        last: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -95,6 +114,9 @@ pub enum ServerFrame {
     Hello {
         version: u32,
         daemon_version: String,
+        /// The daemon's grace period: a stop a client asks for may take this
+        /// long (plus the usual) to be answered.
+        grace_ms: u64,
     },
     Ok(Box<Reply>),
     Err(ServiceError),
@@ -197,6 +219,7 @@ mod tests {
             output_format: Some("claude-stream-json".into()),
             malformed_lines: Some(1),
             changes: None,
+            recorded_iterations: Some(2),
         }
     }
 
@@ -263,6 +286,13 @@ mod tests {
                 delete_branch: true,
             }),
             Request::Health,
+            Request::ListRuns(RunQuery {
+                work_order_id: Some("a".into()),
+                statuses: vec![Status::Failed],
+                limit: Some(3),
+                offset: 1,
+            }),
+            Request::Position("a".into()),
             Request::Start("a".into()),
             Request::Shutdown(ShutdownRequest {
                 keep_running: true,
@@ -321,6 +351,12 @@ mod tests {
                 min_memory_bytes: Some(0),
                 reset: true,
             }),
+            Request::ListStream(ListQuery {
+                statuses: vec![],
+                labels: vec![],
+                limit: None,
+                offset: 2,
+            }),
         ];
         for r in requests {
             round_trip(ClientFrame::Request(Box::new(r)));
@@ -355,6 +391,7 @@ mod tests {
                 status: Status::Canceled,
                 was_running: true,
                 killed: true,
+                durable: false,
             }),
             Reply::Killed(KillOutcome {
                 id: "a".into(),
@@ -363,6 +400,8 @@ mod tests {
                 duration_ms: 3,
                 status: Status::Canceled,
                 message: "m".into(),
+                already_ended: true,
+                durable: true,
             }),
             Reply::Purged(PurgeOutcome {
                 deleted_count: 1,
@@ -398,10 +437,30 @@ mod tests {
                     running: 3,
                     max_concurrent: 64,
                 }],
+                unpersisted: 2,
                 timestamp: Timestamp(9),
                 paused: true,
                 queued_reason: Some("paused".into()),
                 config: queue_config(),
+                max_queue_size: 100,
+                average_wait_ms: 12,
+                can_start_immediately: false,
+                shutting_down: true,
+            }),
+            Reply::Runs(RunPage {
+                items: vec![run(), run()],
+                total: 9,
+                limit: 2,
+                offset: 0,
+                has_more: true,
+            }),
+            Reply::Position(QueuePosition {
+                id: "a".into(),
+                position: 2,
+                ahead: 1,
+                running: false,
+                estimated_wait_ms: None,
+                enqueued_at: Timestamp(5),
             }),
             Reply::Started(StartOutcome {
                 id: "a".into(),
@@ -430,6 +489,17 @@ mod tests {
             },
             Reply::Resolved(vec!["a".into(), "b".into()]),
             Reply::QueueConfig(queue_config()),
+            Reply::ListChunk {
+                page: ListPage {
+                    items: vec![Arc::new(SharedWorkOrder::new(work_order()))],
+                    total: 9,
+                    limit: 3,
+                    offset: 1,
+                    has_more: true,
+                    reasons: vec![None],
+                },
+                last: false,
+            },
         ];
         for r in replies {
             round_trip(ServerFrame::Ok(Box::new(r)));
@@ -437,6 +507,7 @@ mod tests {
         round_trip(ServerFrame::Hello {
             version: 1,
             daemon_version: "0.1.0".into(),
+            grace_ms: 5000,
         });
         for code in [
             ErrorCode::NotFound,

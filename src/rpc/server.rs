@@ -3,10 +3,12 @@
 //! A bad client gets an error frame (where one can still be sent) and is
 //! disconnected; nothing it sends can affect the daemon.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
 use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::Semaphore;
 use tokio_util::codec::Framed;
 
 use super::codec::{self, framing};
@@ -17,8 +19,25 @@ use crate::service::{ErrorCode, Service, ServiceError};
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub async fn serve(listener: UnixListener, service: Service) {
+/// What the RPC door needs from the daemon's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Connections served at once; more are refused with an error frame.
+    pub max_connections: usize,
+    /// The daemon's grace period, told to clients in the handshake (a stop
+    /// they ask for may take that long to answer).
+    pub grace_ms: u64,
+}
+
+/// Refused connections being told why at once; past this they are dropped.
+const MAX_REFUSING: usize = 32;
+/// How long a refused client is given to read why before the door closes.
+const REFUSE_LINGER: Duration = Duration::from_secs(2);
+
+pub async fn serve(listener: UnixListener, service: Service, limits: Limits) {
     let my_uid = nix::unistd::getuid().as_raw();
+    let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
     loop {
         let stream = match listener.accept().await {
             Ok((s, _)) => s,
@@ -28,30 +47,91 @@ pub async fn serve(listener: UnixListener, service: Service) {
                 continue;
             }
         };
-        match stream.peer_cred() {
-            Ok(cred) if cred.uid() == my_uid || cred.uid() == 0 => {}
+        let refusal = match stream.peer_cred() {
+            Ok(cred) if cred.uid() == my_uid || cred.uid() == 0 => None,
             Ok(cred) => {
                 tracing::warn!(
                     peer_uid = cred.uid(),
                     "refusing connection from another user"
                 );
-                continue;
+                Some(ServiceError::new(
+                    ErrorCode::BadRequest,
+                    format!(
+                        "connection refused: this daemon runs as uid {my_uid} and serves only that user (and root); you are uid {}",
+                        cred.uid()
+                    ),
+                ))
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read peer credentials; refusing connection");
-                continue;
+                Some(ServiceError::new(
+                    ErrorCode::BadRequest,
+                    format!("connection refused: cannot tell who is connecting ({e})"),
+                ))
+            }
+        };
+        let permit = match refusal {
+            None => slots.clone().try_acquire_owned().map_err(|_| {
+                tracing::warn!(
+                    max = limits.max_connections,
+                    "refusing connection: too many"
+                );
+                ServiceError::unavailable(format!(
+                    "too many connections to the daemon (at most {} at once); try again shortly",
+                    limits.max_connections
+                ))
+            }),
+            Some(e) => Err(e),
+        };
+        match permit {
+            Ok(permit) => {
+                let service = service.clone();
+                tokio::spawn(async move {
+                    let mut big = false;
+                    if let Err(reason) = connection(stream, service, limits, &mut big).await {
+                        tracing::debug!(%reason, "connection closed");
+                    }
+                    drop(permit);
+                    if big {
+                        crate::sys::mem::return_freed_memory();
+                    }
+                });
+            }
+            Err(why) => {
+                if let Ok(permit) = refusing.clone().try_acquire_owned() {
+                    tokio::spawn(async move {
+                        refuse(stream, why).await;
+                        drop(permit);
+                    });
+                }
             }
         }
-        let service = service.clone();
-        tokio::spawn(async move {
-            if let Err(reason) = connection(stream, service).await {
-                tracing::debug!(%reason, "connection closed");
-            }
-        });
     }
 }
 
-type Conn = Framed<UnixStream, tokio_util::codec::LengthDelimitedCodec>;
+/// Tells a refused client why, then lets it finish writing what it sends
+/// first (its Hello, its request) and read the answer, instead of dying of
+/// SIGPIPE or a reset connection.
+async fn refuse(stream: UnixStream, why: ServiceError) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut conn = Framed::new(stream, framing());
+    let _ = tokio::time::timeout(REFUSE_LINGER, send(&mut conn, &ServerFrame::Err(why))).await;
+    let mut stream = conn.into_inner();
+    let _ = stream.shutdown().await;
+    let mut sink = [0u8; 4096];
+    let drain = async {
+        let mut left: usize = 256 * 1024;
+        while left > 0 {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(REFUSE_LINGER, drain).await;
+}
+
+type Conn = Framed<UnixStream, codec::FrameCodec>;
 
 async fn send(conn: &mut Conn, frame: &ServerFrame) -> Result<(), String> {
     let bytes = match codec::encode(frame) {
@@ -71,28 +151,44 @@ async fn reject(conn: &mut Conn, message: String) -> Result<(), String> {
     Err(message)
 }
 
-/// Reads the next frame as a `ClientFrame`, or explains why not.
-async fn next_frame(conn: &mut Conn, timeout: Duration) -> Result<Option<ClientFrame>, String> {
+/// A connection that read a frame this big asks the allocator to give
+/// memory back when it ends.
+const BIG_FRAME: usize = 1 << 20;
+
+/// Reads the next frame as a `ClientFrame`, or explains why not; `big` is set
+/// when a large frame came in.
+async fn next_frame(
+    conn: &mut Conn,
+    timeout: Duration,
+    big: &mut bool,
+) -> Result<Option<ClientFrame>, String> {
     let frame = match tokio::time::timeout(timeout, conn.next()).await {
         Err(_) => return Err("idle timeout".into()),
         Ok(None) => return Ok(None),
         Ok(Some(Err(e))) => return Err(format!("bad frame: {e}")),
         Ok(Some(Ok(f))) => f,
     };
+    *big |= frame.len() >= BIG_FRAME;
     codec::decode::<ClientFrame>(&frame)
         .map(Some)
         .map_err(|e| e.to_string())
 }
 
-async fn connection(stream: UnixStream, service: Service) -> Result<(), String> {
+async fn connection(
+    stream: UnixStream,
+    service: Service,
+    limits: Limits,
+    big: &mut bool,
+) -> Result<(), String> {
     let mut conn = Framed::new(stream, framing());
-    match next_frame(&mut conn, HELLO_TIMEOUT).await {
+    match next_frame(&mut conn, HELLO_TIMEOUT, big).await {
         Ok(Some(ClientFrame::Hello { version })) if version == PROTOCOL_VERSION => {
             send(
                 &mut conn,
                 &ServerFrame::Hello {
                     version: PROTOCOL_VERSION,
                     daemon_version: env!("CARGO_PKG_VERSION").to_string(),
+                    grace_ms: limits.grace_ms,
                 },
             )
             .await?;
@@ -113,7 +209,7 @@ async fn connection(stream: UnixStream, service: Service) -> Result<(), String> 
         Err(e) => return reject(&mut conn, e).await,
     }
     loop {
-        let req = match next_frame(&mut conn, IDLE_TIMEOUT).await {
+        let req = match next_frame(&mut conn, IDLE_TIMEOUT, big).await {
             Ok(Some(ClientFrame::Request(r))) => *r,
             Ok(Some(ClientFrame::Hello { .. })) => {
                 return reject(&mut conn, "unexpected second Hello frame".into()).await;
@@ -132,6 +228,10 @@ async fn connection(stream: UnixStream, service: Service) -> Result<(), String> 
             }
             Request::ListJson(q) => {
                 forward_stream(&mut conn, super::follow::list_json(service.clone(), q)).await?;
+                continue;
+            }
+            Request::ListStream(q) => {
+                forward_stream(&mut conn, super::follow::list_typed(service.clone(), q)).await?;
                 continue;
             }
             other => other,
@@ -185,6 +285,8 @@ async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError
         Request::Kill(r) => Reply::Killed(service.kill(r).await?),
         Request::Purge(r) => Reply::Purged(service.purge(r).await?),
         Request::Health => Reply::Health(service.health().await?),
+        Request::ListRuns(q) => Reply::Runs(service.list_runs(q).await?),
+        Request::Position(id) => Reply::Position(service.position(id).await?),
         Request::Start(id) => Reply::Started(service.start(id).await?),
         Request::Resolve(r) => Reply::Resolved(service.resolve(r).await?),
         Request::Restart(r) => Reply::Submitted(service.restart(r).await?),
@@ -194,7 +296,7 @@ async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError
             service.shutdown(r).await?;
             Reply::ShuttingDown
         }
-        Request::Logs(_) | Request::Wait(_) | Request::ListJson(_) => {
+        Request::Logs(_) | Request::Wait(_) | Request::ListJson(_) | Request::ListStream(_) => {
             return Err(ServiceError::internal("streaming request sent to dispatch"));
         }
     })

@@ -123,6 +123,49 @@ impl LogCursor {
         }
     }
 
+    /// Skips what was written so far: the next read returns only what comes
+    /// after. Reads the index, not the output.
+    pub fn skip_to_end(&mut self) -> io::Result<()> {
+        fn len(path: &Path) -> io::Result<u64> {
+            match std::fs::metadata(path) {
+                Ok(m) => Ok(m.len()),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(0),
+                Err(e) => Err(e),
+            }
+        }
+        match &mut self.source {
+            Source::Plain { file, .. } => file.offset = len(&file.path)?,
+            Source::Indexed {
+                index,
+                partial,
+                pending,
+                out,
+                err,
+            } => {
+                // Whole records only; a record being appended is read next time.
+                let text = match std::fs::read(&index.path) {
+                    Ok(t) => t,
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => Vec::new(),
+                    Err(e) => return Err(e),
+                };
+                let whole = text.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+                let (mut o, mut e) = (0u64, 0u64);
+                for line in String::from_utf8_lossy(&text[..whole]).lines() {
+                    let mut f = line.split(' ');
+                    if let (Some(tag), Some(Ok(n))) = (f.next(), f.next().map(str::parse::<u64>)) {
+                        if tag == "e" { e += n } else { o += n }
+                    }
+                }
+                index.offset = whole as u64;
+                partial.clear();
+                pending.clear();
+                out.offset = o;
+                err.offset = e;
+            }
+        }
+        Ok(())
+    }
+
     /// The file of a single-stream cursor.
     pub fn plain_path(&self) -> Option<&Path> {
         match &self.source {

@@ -1,19 +1,25 @@
 //! The one service both front doors (RPC server, HTTP shim) call. Every
 //! operation is a message to the queue actor, which alone owns the state.
 
+pub mod agent_events;
+pub mod api;
 pub mod error;
+pub mod events;
+pub mod follow;
 pub mod ids;
 pub mod logs;
 pub mod types;
 
+pub use api::{ListPageJson, NOT_DURABLE, run_json};
 pub use error::{ErrorCode, ServiceError};
+pub use events::{QueueEvent, StatusChange};
 pub use types::*;
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use std::path::PathBuf;
 
-use crate::model::{Run, Status, WorkOrder, validate_id};
+use crate::model::{Run, WorkOrder, validate_id};
 use crate::store::Store;
 
 pub type Reply<T> = oneshot::Sender<Result<T, ServiceError>>;
@@ -28,12 +34,12 @@ pub enum Command {
     GetRun(String, Reply<Run>),
     Cancel(String, Reply<CancelOutcome>),
     Kill(KillRequest, Reply<KillOutcome>),
-    /// Resolves a purge request to the ids it covers (no change made).
-    PurgePlan(PurgeRequest, Reply<Vec<String>>),
-    /// Deletes these work orders; each must be terminal by now (with the
-    /// branches of their worktrees, if asked).
-    PurgeDelete(Vec<String>, bool, Reply<Vec<String>>),
+    /// Resolves, stops (all at once, with their grace) and removes.
+    Purge(PurgeRequest, Reply<PurgeOutcome>),
     Health(Reply<Health>),
+    /// The page's runs (live ones as held; the rest for the service to read).
+    ListRuns(RunQuery, Reply<(Vec<RunRef>, RunPage)>),
+    Position(String, Reply<QueuePosition>),
     Start(String, Reply<StartOutcome>),
     Shutdown(ShutdownRequest, Reply<()>),
     /// Typed ids (prefixes, `--last`) to full ids, all or none.
@@ -42,14 +48,6 @@ pub enum Command {
     SetPriority(SetPriorityRequest, Reply<WorkOrder>),
     /// Pause, resume, change live settings (an empty change reads them).
     Config(ConfigChange, Reply<QueueConfig>),
-}
-
-/// Published by the actor whenever a work order's status changes (or it is
-/// purged: `status` None), so followers (`logs --follow`, `wait`) need no polling.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StatusChange {
-    pub id: String,
-    pub status: Option<Status>,
 }
 
 #[derive(Clone)]
@@ -138,6 +136,31 @@ impl Service {
     pub async fn health(&self) -> Result<Health, ServiceError> {
         self.call(Command::Health).await
     }
+    pub async fn position(&self, id: String) -> Result<QueuePosition, ServiceError> {
+        self.call(|r| Command::Position(id, r)).await
+    }
+
+    /// Runs, newest first; records of runs that are not live are read from
+    /// disk here, off the actor.
+    pub async fn list_runs(&self, q: RunQuery) -> Result<RunPage, ServiceError> {
+        let (refs, mut page) = self.call(|r| Command::ListRuns(q, r)).await?;
+        let store = self.store.clone();
+        page.items = tokio::task::spawn_blocking(move || {
+            refs.into_iter()
+                .map(|r| match r {
+                    RunRef::Live(run) => run,
+                    // The record, else what the work order says of it.
+                    RunRef::Stored(known) => store
+                        .as_ref()
+                        .and_then(|s| s.load_run(&known.id))
+                        .unwrap_or(known),
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| ServiceError::internal(format!("reading run records: {e}")))?;
+        Ok(page)
+    }
     pub async fn start(&self, id: String) -> Result<StartOutcome, ServiceError> {
         self.call(|r| Command::Start(id, r)).await
     }
@@ -157,33 +180,9 @@ impl Service {
         self.call(|r| Command::Config(change, r)).await
     }
 
-    /// Purge: resolve the set, stop whatever is still queued or running (the
-    /// actor decides each race), then delete what is terminal.
+    /// Purge: one actor command resolves the set, stops whatever is still
+    /// running (all at once) and removes them all.
     pub async fn purge(&self, req: PurgeRequest) -> Result<PurgeOutcome, ServiceError> {
-        let (dry_run, delete_branch) = (req.dry_run, req.delete_branch);
-        let ids = self.call(|r| Command::PurgePlan(req, r)).await?;
-        if dry_run {
-            return Ok(PurgeOutcome {
-                deleted_count: 0,
-                deleted_ids: vec![],
-                would_delete: Some(ids),
-            });
-        }
-        for id in &ids {
-            match self.cancel(id.clone()).await {
-                Ok(_) => {}
-                // Already terminal (or gone): nothing to stop.
-                Err(e) if matches!(e.code, ErrorCode::InvalidState | ErrorCode::NotFound) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let deleted = self
-            .call(|r| Command::PurgeDelete(ids, delete_branch, r))
-            .await?;
-        Ok(PurgeOutcome {
-            deleted_count: deleted.len() as u64,
-            deleted_ids: deleted,
-            would_delete: None,
-        })
+        self.call(|r| Command::Purge(req, r)).await
     }
 }

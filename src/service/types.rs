@@ -1,14 +1,12 @@
 //! Requests and results of the service's operations. Plain serde types (no
 //! `skip_serializing_if`, `flatten`, `untagged` or `Value`), so they travel over
-//! bincode unchanged; `to_json` gives the HTTP `data` payload, which `--json`
-//! prints too.
+//! bincode unchanged; their JSON form (the HTTP `data` payload, which `--json`
+//! prints too) is in `api`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::model::work_order::WorkOrderWithReason;
 use crate::model::{Run, SharedWorkOrder, Status, Timestamp, WorkOrder, WorkspaceInput};
 use crate::store::StorageReport;
 
@@ -141,6 +139,9 @@ pub struct CancelOutcome {
     pub status: Status,
     pub was_running: bool,
     pub killed: bool,
+    /// False: the new state is not on disk yet (a failed write, retried
+    /// every second until it lands).
+    pub durable: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -159,6 +160,11 @@ pub struct KillOutcome {
     pub duration_ms: u64,
     pub status: Status,
     pub message: String,
+    /// The work order had already ended: nothing was stopped (AgentGate
+    /// answers this as a success; our CLI reports it as an error).
+    pub already_ended: bool,
+    /// False: the new state is not on disk yet (retried every second).
+    pub durable: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -215,12 +221,65 @@ pub struct Health {
     pub storage: StorageReport,
     /// Where runs execute: each executor's health and load.
     pub executors: Vec<ExecutorHealth>,
+    /// Work orders whose latest state is not on disk yet (retried every tick).
+    pub unpersisted: u64,
     pub timestamp: Timestamp,
     /// Admission is paused (`queue pause`).
     pub paused: bool,
     /// Why the next queued work order waits.
     pub queued_reason: Option<String>,
     pub config: QueueConfig,
+    /// Most work orders waiting at once (0 = no limit).
+    pub max_queue_size: u64,
+    /// Mean time from submit to start of the recent starts (0 = none yet).
+    pub average_wait_ms: u64,
+    /// A work order submitted now would start at once.
+    pub can_start_immediately: bool,
+    /// The daemon is shutting down (it accepts no work, whatever the queue).
+    pub shutting_down: bool,
+}
+
+/// `GET /api/v1/runs`: runs newest first (by their work order's creation,
+/// then run), optionally of one work order or with given statuses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunQuery {
+    pub work_order_id: Option<String>,
+    pub statuses: Vec<Status>,
+    /// `None` = all.
+    pub limit: Option<u32>,
+    pub offset: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunPage {
+    pub items: Vec<Run>,
+    pub total: u64,
+    pub limit: u32,
+    pub offset: u32,
+    pub has_more: bool,
+}
+
+/// A run of a page as the actor knows it: live ones as held in memory, the
+/// others read from disk by the service, outside the actor.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunRef {
+    Live(Run),
+    Stored(Run),
+}
+
+/// Where a work order stands in the queue, in the order admission takes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QueuePosition {
+    pub id: String,
+    /// 1 = next to start; 0 = running.
+    pub position: u64,
+    /// Work orders that start before it.
+    pub ahead: u64,
+    pub running: bool,
+    /// `None` until some start has been measured.
+    pub estimated_wait_ms: Option<u64>,
+    /// When it was queued (for a running one: when its run started).
+    pub enqueued_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -244,175 +303,10 @@ pub struct ShutdownRequest {
 }
 
 impl ListPage {
-    pub fn to_json(&self) -> Value {
-        serde_json::to_value(ListPageJson(self)).unwrap_or(Value::Null)
-    }
-}
-
-impl ListPage {
-    /// `{items,total,limit,offset,hasMore}` as compact JSON text, in pieces of
-    /// about `chunk` bytes, assembled from each work order's cached JSON (the
-    /// form `queue list --json` prints). Concatenated, the pieces are one value.
-    pub fn compact_json_chunks(&self, chunk: usize) -> impl Iterator<Item = String> + '_ {
-        let mut next = 0;
-        let mut done = false;
-        std::iter::from_fn(move || {
-            if done {
-                return None;
-            }
-            let mut out = String::with_capacity(chunk + 1024);
-            if next == 0 {
-                out.push_str("{\"items\":[");
-            }
-            // At least one item per piece, however small `chunk` is.
-            let first = next;
-            while next < self.items.len() && (out.len() < chunk || next == first) {
-                if next > 0 {
-                    out.push(',');
-                }
-                out.push_str(&self.items[next].api_json_with_reason(self.reason(next)));
-                next += 1;
-            }
-            if next == self.items.len() {
-                out.push_str(&format!(
-                    "],\"total\":{},\"limit\":{},\"offset\":{},\"hasMore\":{}}}",
-                    self.total, self.limit, self.offset, self.has_more
-                ));
-                done = true;
-            }
-            Some(out)
-        })
-    }
-}
-
-impl ListPage {
     /// Why item `i` waits, if it does.
     pub fn reason(&self, i: usize) -> Option<&str> {
         self.reasons.get(i).and_then(|r| r.as_deref())
     }
-}
-
-/// `{items,total,limit,offset,hasMore}` serialised straight from a borrow.
-pub struct ListPageJson<'a>(pub &'a ListPage);
-
-impl Serialize for ListPageJson<'_> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let p = self.0;
-        let items: Vec<WorkOrderWithReason<'_>> = p
-            .items
-            .iter()
-            .enumerate()
-            .map(|(i, w)| WorkOrderWithReason(w, p.reason(i)))
-            .collect();
-        let mut m = s.serialize_map(Some(5))?;
-        m.serialize_entry("items", &items)?;
-        m.serialize_entry("total", &p.total)?;
-        m.serialize_entry("limit", &p.limit)?;
-        m.serialize_entry("offset", &p.offset)?;
-        m.serialize_entry("hasMore", &p.has_more)?;
-        m.end()
-    }
-}
-
-impl WorkOrderDetail {
-    pub fn to_json(&self) -> Value {
-        let mut v = serde_json::to_value(WorkOrderWithReason(
-            &self.work_order,
-            self.queued_reason.as_deref(),
-        ))
-        .unwrap_or(Value::Null);
-        if let Value::Object(m) = &mut v {
-            m.insert(
-                "runs".into(),
-                serde_json::to_value(&self.runs).unwrap_or(Value::Array(vec![])),
-            );
-        }
-        v
-    }
-}
-
-impl QueueConfig {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "paused": self.paused,
-            "maxConcurrent": self.max_concurrent,
-            "staggerDelayMs": self.stagger_delay_ms,
-            "minMemoryBytes": self.min_memory_bytes,
-            "configured": {
-                "maxConcurrent": self.configured_max_concurrent,
-                "staggerDelayMs": self.configured_stagger_delay_ms,
-                "minMemoryBytes": self.configured_min_memory_bytes,
-            },
-            "overrides": self.overrides,
-        })
-    }
-}
-
-impl CancelOutcome {
-    pub fn to_json(&self) -> Value {
-        json!({"id": self.id, "status": self.status, "wasRunning": self.was_running, "killed": self.killed})
-    }
-}
-
-impl KillOutcome {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id, "success": self.success, "forcedKill": self.forced_kill,
-            "durationMs": self.duration_ms, "status": self.status, "message": self.message,
-        })
-    }
-}
-
-impl PurgeOutcome {
-    pub fn to_json(&self) -> Value {
-        let mut v = json!({"deletedCount": self.deleted_count, "deletedIds": self.deleted_ids});
-        if let (Some(w), Value::Object(m)) = (&self.would_delete, &mut v) {
-            m.insert("wouldDelete".into(), json!(w));
-        }
-        v
-    }
-}
-
-impl StartOutcome {
-    pub fn to_json(&self) -> Value {
-        json!({"id": self.id, "runId": self.run_id, "status": self.status, "startedAt": self.started_at.to_rfc3339()})
-    }
-}
-
-impl Health {
-    pub fn to_json(&self) -> Value {
-        json!({
-            "status": self.status,
-            "counts": self.counts,
-            "runningCount": self.running_count,
-            "maxConcurrent": self.max_concurrent,
-            "queuedCount": self.queued_count,
-            "completedCount": self.completed_count,
-            "failedCount": self.failed_count,
-            "canceledCount": self.canceled_count,
-            "oldestRunningAge": self.oldest_running_age,
-            "stuckThreshold": self.stuck_threshold,
-            "memory": {"availableMb": self.available_mb, "minMemoryMb": self.min_memory_mb},
-            "autoProcess": self.auto_process,
-            "accepting": self.accepting,
-            "staleDetectionsLastHour": self.stale_detections_last_hour,
-            "alerts": self.alerts.iter().map(|a| json!({"kind": a.kind, "message": a.message, "workOrderId": a.work_order_id})).collect::<Vec<_>>(),
-            "storage": self.storage,
-            "executors": self.executors.iter().map(|e| json!({
-                "name": e.name, "healthy": e.healthy, "detail": e.detail,
-                "running": e.running, "maxConcurrent": e.max_concurrent,
-            })).collect::<Vec<_>>(),
-            "timestamp": self.timestamp.to_rfc3339(),
-            "paused": self.paused,
-            "queuedReason": self.queued_reason,
-            "config": self.config.to_json(),
-        })
-    }
-}
-
-pub fn run_json(run: &Run) -> Value {
-    serde_json::to_value(run).unwrap_or(Value::Null)
 }
 
 /// `queue logs`: a run's output, optionally the last `tail` lines only, and with

@@ -4,6 +4,8 @@
 //! files instead of refusing to start, and cleans orphans.
 
 pub mod atomic;
+pub mod private;
+pub mod trash;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -15,6 +17,8 @@ use std::path::{Path, PathBuf};
 
 use crate::model::{Run, Status, WorkOrder, validate_id};
 use atomic::{TEMP_PREFIX, sync_dir, write_atomic};
+use private::FILE_MODE;
+pub use trash::Trash;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -29,13 +33,19 @@ pub enum StoreError {
 }
 
 /// What startup validation found; shown in the log and in `queue health`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StorageReport {
     pub quarantined: u32,
     pub orphan_runs_removed: u32,
     pub dangling_run_refs: u32,
     pub temp_files_removed: u32,
+    /// Work orders whose out-of-range numbers were clamped on load.
+    #[serde(default)]
+    pub clamped: u32,
+    /// Terminal work orders removed by retention since the daemon started.
+    #[serde(default)]
+    pub retention_purged: u64,
 }
 
 pub struct Loaded {
@@ -60,12 +70,15 @@ impl Store {
             store.runs_dir(),
             store.workspaces_dir(),
         ] {
-            fs::create_dir_all(&dir)
+            private::ensure_dir(&dir)
                 .map_err(|source| StoreError::CreateDir { path: dir, source })?;
         }
         Ok(store)
     }
 
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
     pub fn work_orders_dir(&self) -> PathBuf {
         self.root.join("work-orders")
     }
@@ -102,7 +115,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let path = self.work_order_path(&wo.id);
         let bytes = wo.to_json_pretty_with(extra);
-        write_atomic(&path, &bytes, 0o644).map_err(|source| StoreError::Write { path, source })
+        write_atomic(&path, &bytes, FILE_MODE).map_err(|source| StoreError::Write { path, source })
     }
 
     /// Writes `run.json`, keeping fields of the record it replaces that this
@@ -110,7 +123,7 @@ impl Store {
     pub fn save_run(&self, run: &Run) -> Result<(), StoreError> {
         // The run's executor may not have made its directory yet.
         let dir = self.run_dir(&run.id);
-        fs::create_dir_all(&dir).map_err(|source| StoreError::CreateDir {
+        private::ensure_dir(&dir).map_err(|source| StoreError::CreateDir {
             path: dir.clone(),
             source,
         })?;
@@ -118,8 +131,16 @@ impl Store {
         let previous = fs::read(&path)
             .ok()
             .and_then(|b| serde_json::from_slice::<Map<String, Value>>(&b).ok());
+        let first = previous.is_none();
         let bytes = run.to_stored_json(previous);
-        write_atomic(&path, &bytes, 0o644).map_err(|source| StoreError::Write { path, source })
+        write_atomic(&path, &bytes, FILE_MODE)
+            .map_err(|source| StoreError::Write { path, source })?;
+        // The run's directory (made by us or by its supervisor) is durable
+        // only once `runs/` is synced: done with the run's first record.
+        if first {
+            let _ = sync_dir(&self.runs_dir());
+        }
+        Ok(())
     }
 
     /// A run record (this daemon's or an AgentGate one), if it exists and parses.
@@ -129,9 +150,11 @@ impl Store {
         Run::from_stored_json(&bytes).ok()
     }
 
-    /// Deletes a work order for good: its file, its runs (records and logs) and a
-    /// clone the daemon made. Never a user's local directory.
-    pub fn delete_work_order(&self, wo: &WorkOrder) -> Result<(), StoreError> {
+    /// Deletes a work order for good: its file (durably), then its runs
+    /// (records and logs) and a clone the daemon made, which are moved into
+    /// the trash at once and deleted in the background. Never a user's local
+    /// directory.
+    pub fn delete_work_order(&self, wo: &WorkOrder, trash: &Trash) -> Result<(), StoreError> {
         let path = self.work_order_path(&wo.id);
         match fs::remove_file(&path) {
             Ok(()) => {}
@@ -139,13 +162,21 @@ impl Store {
             Err(source) => return Err(StoreError::Delete { path, source }),
         }
         let _ = sync_dir(&self.work_orders_dir());
-        for run_id in &wo.run_ids {
-            if validate_id(run_id).is_ok() {
-                remove_tree(&self.run_dir(run_id))?;
-            }
-        }
+        let mut doomed: Vec<PathBuf> = wo
+            .run_ids
+            .iter()
+            .filter(|r| validate_id(r).is_ok())
+            .map(|r| self.run_dir(r))
+            .collect();
         if wo.workspace_source.is_cloned() {
-            remove_tree(&self.workspace_clone_dir(&wo.id))?;
+            doomed.push(self.workspace_clone_dir(&wo.id));
+        }
+        for dir in doomed {
+            if let Err(e) = trash.put(&dir) {
+                // No trash thread: the orphan cleanup of the next start
+                // removes what is left.
+                tracing::warn!(path = %dir.display(), error = %e, "cannot hand purged files to the trash");
+            }
         }
         Ok(())
     }
@@ -212,7 +243,18 @@ impl Store {
                 other => other,
             };
             match outcome {
-                Ok(pair) => orders.push(pair),
+                Ok(checked) => {
+                    if !checked.notes.is_empty() {
+                        // Clamped, not quarantined: the file is rewritten
+                        // with the values the daemon uses, the old ones logged.
+                        tracing::warn!(file = %path.display(), changes = %checked.notes.join("; "), "numbers out of range in a work-order file; clamped");
+                        report.clamped += 1;
+                        if let Err(e) = self.save_work_order(&checked.work_order, &checked.extra) {
+                            tracing::error!(file = %path.display(), error = %e, "cannot rewrite the clamped work order");
+                        }
+                    }
+                    orders.push((checked.work_order, checked.extra));
+                }
                 Err(rejected) if rejected.transient => {
                     // Not the file's fault: left in place, loaded next start;
                     // its runs are kept like those of a quarantined file.
@@ -248,7 +290,7 @@ impl Store {
     /// `<name>.reason` file saying why.
     fn quarantine(&self, path: &Path, reason: &str) -> Result<(), StoreError> {
         let qdir = self.quarantine_dir();
-        fs::create_dir_all(&qdir).map_err(|source| StoreError::CreateDir {
+        private::ensure_dir(&qdir).map_err(|source| StoreError::CreateDir {
             path: qdir.clone(),
             source,
         })?;
@@ -269,9 +311,11 @@ impl Store {
             path.display(),
             crate::model::Timestamp::now()
         );
-        write_atomic(&reason_path, text.as_bytes(), 0o644).map_err(|source| StoreError::Write {
-            path: reason_path.clone(),
-            source,
+        write_atomic(&reason_path, text.as_bytes(), FILE_MODE).map_err(|source| {
+            StoreError::Write {
+                path: reason_path.clone(),
+                source,
+            }
         })?;
         fs::rename(path, &target).map_err(|source| StoreError::Write {
             path: target.clone(),
@@ -514,7 +558,7 @@ fn remove_tree(path: &Path) -> Result<(), StoreError> {
     }
 }
 
-type Parsed = Result<(WorkOrder, Map<String, Value>), Rejected>;
+type Parsed = Result<crate::model::work_order::Checked, Rejected>;
 
 /// Workers for startup's file reads: more than the cores. With a cold page
 /// cache the reads wait on the disk, and more of them in flight finish sooner
@@ -624,10 +668,11 @@ fn parse_file(dir: Option<&fs::File>, path: &Path) -> Parsed {
         raw,
         transient: false,
     };
-    let (wo, extra) = match WorkOrder::from_json_slice(&raw) {
-        Ok(pair) => pair,
+    let checked = match WorkOrder::from_json_slice_checked(&raw) {
+        Ok(c) => c,
         Err(reason) => return Err(reject(reason, raw)),
     };
+    let wo = &checked.work_order;
     let stem = file_stem(path);
     if wo.id != stem {
         return Err(reject(
@@ -641,7 +686,7 @@ fn parse_file(dir: Option<&fs::File>, path: &Path) -> Parsed {
     if wo.task_prompt.trim().is_empty() && wo.status == Status::Queued {
         return Err(reject("queued with an empty taskPrompt".into(), raw));
     }
-    Ok((wo, extra))
+    Ok(checked)
 }
 
 #[cfg(test)]

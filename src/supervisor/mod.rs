@@ -23,7 +23,7 @@ mod tree;
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -126,6 +126,16 @@ pub fn main(spec_file: Option<&Path>) -> i32 {
     };
     let run_dir = spec.run_dir.clone();
     let _ = LOG.set(run_dir.join(files::SUPERVISOR_LOG));
+    // Kept past the start notification: the end goes there too if it cannot
+    // be written (close-on-exec: no agent inherits it).
+    let daemon_pipe = if spec_file.is_none() {
+        nix::fcntl::fcntl(std::io::stdout(), nix::fcntl::FcntlArg::F_DUPFD_CLOEXEC(3))
+            .ok()
+            // SAFETY: a new descriptor that nothing else owns.
+            .map(|fd| unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+    } else {
+        None
+    };
     let end = match Supervisor::new(&run_dir, spec, spec_file.is_none()) {
         Ok(mut s) => match s.run() {
             Some(end) => end,
@@ -137,7 +147,7 @@ pub fn main(spec_file: Option<&Path>) -> i32 {
             ..RunEnd::lost(String::new())
         },
     };
-    finish(&run_dir, &end)
+    finish(&run_dir, &end, daemon_pipe)
 }
 
 /// Writes the prompt file (0600): for `{prompt_file}`, or the agent's stdin.
@@ -204,15 +214,64 @@ fn read_spec_line() -> std::io::Result<Option<Spec>> {
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
 }
 
-fn finish(run_dir: &Path, end: &RunEnd) -> i32 {
-    make_run_dir(run_dir);
-    match files::write_exit(run_dir, end) {
-        Ok(()) => 0,
-        Err(e) => {
+/// Records the run's end. The end of a run must never be lost to a full
+/// disk: while `exit.json` cannot be written for want of space, the daemon
+/// is told through its pipe (it keeps the end in memory) and the write is
+/// tried again until it lands, the supervisor living on meanwhile (a daemon
+/// started later still finds it, and then its exit file).
+fn finish(run_dir: &Path, end: &RunEnd, daemon_pipe: Option<OwnedFd>) -> i32 {
+    let mut pipe = daemon_pipe;
+    let mut delay = Duration::from_millis(50);
+    loop {
+        make_run_dir(run_dir);
+        let e = match files::write_exit(run_dir, end) {
+            Ok(()) => return 0,
+            Err(e) => e,
+        };
+        if !exit_write_may_succeed_later(&e) {
             log(format_args!("cannot write {}: {e}", files::EXIT));
-            1
+            return 1;
         }
+        if let Some(fd) = pipe.take() {
+            log(format_args!(
+                "cannot write {}: {e}; telling the daemon and retrying until it is written",
+                files::EXIT
+            ));
+            tell_daemon(fd, end);
+        }
+        std::thread::sleep(delay);
+        delay = (delay * 2).min(Duration::from_secs(1));
     }
+}
+
+/// A full disk or quota, or a passing shortage: worth waiting for.
+fn exit_write_may_succeed_later(e: &std::io::Error) -> bool {
+    matches!(
+        e.raw_os_error(),
+        Some(
+            libc::ENOSPC
+                | libc::EDQUOT
+                | libc::ENOMEM
+                | libc::EAGAIN
+                | libc::EINTR
+                | libc::EMFILE
+                | libc::ENFILE
+        )
+    )
+}
+
+/// One `EndNotice` line on the daemon's pipe; a daemon that is gone (the
+/// write fails) learns it from `exit.json` later instead.
+fn tell_daemon(fd: OwnedFd, end: &RunEnd) {
+    let Ok(mut line) = serde_json::to_vec(&files::EndNotice { end: end.clone() }) else {
+        return;
+    };
+    line.push(b'\n');
+    let _ = nix::fcntl::fcntl(
+        &fd,
+        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+    );
+    let _ = File::from(fd).write_all(&line);
 }
 
 /// Why the run is being stopped.
@@ -386,10 +445,12 @@ impl Supervisor {
             );
         };
         let env = self.spec.env.clone();
+        let env_remove = self.spec.env_remove.clone();
         let leader = Leader {
             program,
             args,
             env: &env,
+            env_remove: &env_remove,
             cwd: &dir,
             stdin: stdin.as_deref(),
             stdout: Stdio::Pipe,
@@ -533,10 +594,12 @@ impl Supervisor {
     /// its stderr into the run's log; the error names `what` and git's last line.
     fn git_step(&mut self, args: &[String], what: &str) -> Result<(), String> {
         let env = [("GIT_TERMINAL_PROMPT".to_string(), "0".to_string())];
+        let env_remove = self.spec.env_remove.clone();
         let leader = Leader {
             program: "git",
             args,
             env: &env,
+            env_remove: &env_remove,
             cwd: Path::new("/"),
             stdin: None,
             stdout: Stdio::Null,

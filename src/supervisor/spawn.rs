@@ -31,6 +31,9 @@ pub struct Leader<'a> {
     pub args: &'a [String],
     /// Added to (or replacing in) this process's environment.
     pub env: &'a [(String, String)],
+    /// This process's variables the leader does not get (with the daemon's
+    /// secrets, always withheld; see `executor::env`).
+    pub env_remove: &'a [String],
     pub cwd: &'a Path,
     /// A file to read as stdin [default: /dev/null].
     pub stdin: Option<&'a Path>,
@@ -91,9 +94,11 @@ pub fn spawn(leader: &Leader<'_>, cgroups: &RunCgroups) -> io::Result<Spawned> {
     spawn_std(leader, cgroups.join_fds())
 }
 
-/// The environment the leader gets: ours, with `env` laid over it.
-fn environment(env: &[(String, String)]) -> Vec<(OsString, OsString)> {
-    let mut vars: Vec<(OsString, OsString)> = std::env::vars_os()
+/// The environment the leader gets: ours less what is withheld, with `env`
+/// laid over it.
+fn environment(env: &[(String, String)], remove: &[String]) -> Vec<(OsString, OsString)> {
+    let mut vars: Vec<(OsString, OsString)> = crate::executor::env::passed_on(remove)
+        .into_iter()
         .filter(|(k, _)| !env.iter().any(|(e, _)| OsStr::new(e) == k))
         .collect();
     vars.extend(env.iter().map(|(k, v)| (k.into(), v.into())));
@@ -130,7 +135,7 @@ fn spawn_clone3(
 ) -> io::Result<Spawned> {
     // Everything the child needs is made before the clone: after it, the
     // child only makes system calls.
-    let vars = environment(leader.env);
+    let vars = environment(leader.env, leader.env_remove);
     let programs: Vec<CString> = candidates(leader.program, &vars)
         .iter()
         .map(|p| cstring(p))
@@ -331,7 +336,8 @@ fn spawn_std(leader: &Leader<'_>, join: Vec<RawFd>) -> io::Result<Spawned> {
     };
     cmd.args(leader.args)
         .current_dir(leader.cwd)
-        .envs(leader.env.iter().map(|(k, v)| (k, v)))
+        .env_clear()
+        .envs(environment(leader.env, leader.env_remove))
         .stdin(stdin)
         .stdout(stdio(leader.stdout))
         .stderr(stdio(leader.stderr))

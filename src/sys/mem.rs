@@ -46,3 +46,45 @@ pub fn release_clean_file_pages() {
         }
     }
 }
+
+/// Makes the allocator serve large blocks (a big RPC frame, a long listing)
+/// from their own mappings, returned to the system when freed. glibc would
+/// otherwise raise its threshold after the first such block and keep later
+/// ones in its heaps: 60 connections of 15 MiB frames left ~500 MiB resident
+/// after they closed.
+pub fn tune_allocator() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only changes allocator parameters.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 * 1024);
+        // Few arenas: each of the loader's many threads would otherwise get
+        // its own, each left fragmented by the parse (~20 MiB at 100,000
+        // work orders); the daemon's allocations are not contended.
+        libc::mallopt(libc::M_ARENA_MAX, 2);
+    }
+}
+
+/// Gives the allocator's free memory back to the system (after a burst of
+/// large work: a big frame, a purge, loading the store). Rate-limited: at
+/// most once a second.
+pub fn return_freed_memory() {
+    use std::sync::Mutex;
+    use std::time::{Duration, Instant};
+    static LAST: Mutex<Option<Instant>> = Mutex::new(None);
+    if let Ok(mut last) = LAST.lock() {
+        if last.is_some_and(|t| t.elapsed() < Duration::from_secs(1)) {
+            return;
+        }
+        *last = Some(Instant::now());
+    }
+    trim();
+}
+
+/// Gives the allocator's free memory back to the system now.
+pub fn trim() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+pub mod web;
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_agentgate");
 
 /// Polls `cond` every 10 ms until it returns `Some`, or panics after `timeout`.
@@ -34,6 +36,8 @@ pub struct Daemon {
     pub log: PathBuf,
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
+    /// `RLIMIT_NOFILE` (soft and hard) for the daemon process, if set.
+    pub nofile: Option<u64>,
 }
 
 /// Fields of `queue health --json` / `GET /api/v1/queue/health` (DESIGN §4).
@@ -64,6 +68,11 @@ impl Daemon {
     }
 
     pub fn start_env(args: &[&str], env: &[(&str, &str)]) -> Daemon {
+        Daemon::start_limited(args, env, None)
+    }
+
+    /// Starts with the daemon's file-descriptor limit set to `nofile`.
+    pub fn start_limited(args: &[&str], env: &[(&str, &str)], nofile: Option<u64>) -> Daemon {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("root");
         let socket = dir.path().join("run").join("agentgate.sock");
@@ -79,6 +88,7 @@ impl Daemon {
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
+            nofile,
         };
         d.spawn();
         d
@@ -86,22 +96,52 @@ impl Daemon {
 
     /// Starts (again) on the same root and socket.
     pub fn spawn(&mut self) {
+        self.spawn_with(|_| {});
+    }
+
+    /// Starts (again) with a last change to the daemon's command (its umask,
+    /// an extra variable, ...).
+    pub fn spawn_with(&mut self, adjust: impl FnOnce(&mut Command)) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&self.log)
             .expect("log file");
-        let child = self
-            .command()
-            .arg("daemon")
+        let mut cmd = self.command();
+        cmd.arg("daemon")
             .args(&self.args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("spawn daemon");
+            .stderr(log);
+        if let Some(n) = self.nofile {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: setrlimit is async-signal-safe; nothing else runs here.
+            unsafe {
+                cmd.pre_exec(move || {
+                    nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, n, n)
+                        .map_err(std::io::Error::from)
+                });
+            }
+        }
+        adjust(&mut cmd);
+        let child = cmd.spawn().expect("spawn daemon");
         self.child = Some(child);
         self.wait_ready();
+    }
+
+    /// A daemon not started yet, on a temp root; its socket and log in `dir`.
+    pub fn unstarted(args: &[&str]) -> Daemon {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Daemon {
+            root: dir.path().join("root"),
+            socket: dir.path().join("run").join("agentgate.sock"),
+            log: dir.path().join("daemon.log"),
+            dir,
+            child: None,
+            args: args.iter().map(|s| s.to_string()).collect(),
+            env: Vec::new(),
+            nofile: None,
+        }
     }
 
     pub fn wait_ready(&mut self) {

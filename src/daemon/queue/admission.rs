@@ -144,6 +144,16 @@ impl Actor {
     /// admission on, a free slot there, no back-off after a failed start, the
     /// stagger delay elapsed, enough memory (for work that runs on this machine).
     pub(super) fn gate(&self, kind: ExecutorKind) -> Option<Hold> {
+        self.gate_with(kind, proc::mem_available())
+    }
+
+    /// `gate` with the memory sampled on the last tick: for answers (list,
+    /// show, health, positions), which must not read /proc per request.
+    pub(super) fn gate_cached(&self, kind: ExecutorKind) -> Option<Hold> {
+        self.gate_with(kind, self.mem_available)
+    }
+
+    fn gate_with(&self, kind: ExecutorKind, mem_available: Option<u64>) -> Option<Hold> {
         if let Some(h) = self.global_hold() {
             return Some(h);
         }
@@ -168,7 +178,7 @@ impl Actor {
         }
         let needed = self.min_memory();
         if kind == ExecutorKind::Local
-            && let Some(available) = proc::mem_available()
+            && let Some(available) = mem_available
             && available < needed
         {
             return Some(Hold::Memory { available, needed });
@@ -245,7 +255,7 @@ impl Actor {
             )));
         }
         if let Some(dep) = self.unmet_dependencies(&wo).first() {
-            let status = self.entries.get(*dep).map(|e| e.wo.status);
+            let status = self.entries.get(dep).map(|e| e.wo.status);
             return Err(ServiceError::invalid_state(format!(
                 "work order {id} waits for {dep} ({}); it starts once that has succeeded",
                 status.map_or("gone", Status::as_str)
@@ -274,7 +284,7 @@ impl Actor {
         for (kind, q) in &self.ready {
             let gate = match &global {
                 Some(_) => None,
-                None => self.gate(*kind),
+                None => self.gate_cached(*kind),
             };
             for (ahead, (_, _, id)) in q.iter().enumerate() {
                 let hold = match (&global, ahead) {
@@ -312,7 +322,7 @@ impl Actor {
         let kind = self.executor_of(wo);
         let ahead = self.ready.get(&kind)?.range(..key).count();
         Some(match ahead {
-            0 => self.gate(kind).unwrap_or(Hold::Starting),
+            0 => self.gate_cached(kind).unwrap_or(Hold::Starting),
             ahead => Hold::Behind { ahead },
         })
     }
@@ -334,6 +344,77 @@ impl Actor {
             .min()
             .or_else(|| self.blocked.first())?;
         self.queued_reason(&self.entries.get(&head.2)?.wo)
+    }
+}
+
+impl Actor {
+    /// Whether a work order submitted now for the default executor would start
+    /// at once (health's `canStartImmediately`).
+    pub(super) fn can_start_now(&self) -> bool {
+        let kind = self.settings.executor;
+        self.ready.get(&kind).is_none_or(|q| q.is_empty()) && self.gate_cached(kind).is_none()
+    }
+
+    /// Where a work order stands, in the order `schedule` starts queued work
+    /// (priority, then FIFO). The estimate (AgentGate's): as many rounds of
+    /// `max_concurrent` starts as it takes to reach it, at the mean recent
+    /// wait. One waiting for a dependency stands behind every ready one.
+    pub(super) fn position(&self, id: &str) -> Result<QueuePosition, ServiceError> {
+        let wo = self.get(id)?;
+        if let Some(live) = self.live.get(id) {
+            return Ok(QueuePosition {
+                id: id.to_string(),
+                position: 0,
+                ahead: 0,
+                running: true,
+                estimated_wait_ms: Some(0),
+                enqueued_at: live.run.started_at,
+            });
+        }
+        if wo.status != Status::Queued {
+            return Err(ServiceError::new(
+                ErrorCode::NotFound,
+                format!(
+                    "work order {id} is not in the queue: it is {}",
+                    wo.status.api()
+                ),
+            ));
+        }
+        let kind = self.executor_of(wo);
+        let key = queue_key(wo);
+        // Work on another executor does not wait in this line.
+        let ready = self.ready.get(&kind);
+        let ahead = if self.blocked.contains(&key) {
+            ready.map_or(0, |q| q.len())
+                + self
+                    .blocked
+                    .range(..key)
+                    .filter(|(_, _, other)| {
+                        self.entries
+                            .get(other)
+                            .is_some_and(|e| self.executor_of(&e.wo) == kind)
+                    })
+                    .count()
+        } else {
+            ready.map_or(0, |q| q.range(..key).count())
+        } as u64;
+        let estimated_wait_ms = if ahead == 0 && self.gate_cached(kind).is_none() {
+            Some(0)
+        } else if self.waits.is_empty() {
+            None
+        } else {
+            let mean = self.waits.iter().sum::<u64>() as f64 / self.waits.len() as f64;
+            let rounds = (ahead + 1).div_ceil(self.max_concurrent_for(kind).max(1) as u64);
+            Some((rounds as f64 * mean).round() as u64)
+        };
+        Ok(QueuePosition {
+            id: id.to_string(),
+            position: ahead + 1,
+            ahead,
+            running: false,
+            estimated_wait_ms,
+            enqueued_at: wo.created_at,
+        })
     }
 }
 

@@ -26,6 +26,11 @@ pub struct Inputs<'a> {
     pub config: QueueConfig,
     /// Why the next queued work order waits.
     pub queued_reason: Option<String>,
+    /// Recent waits from submit to start, in ms.
+    pub waits: Vec<u64>,
+    pub can_start_now: bool,
+    /// Work orders whose latest state could not be written yet.
+    pub unpersisted: u64,
 }
 
 pub fn compute(i: Inputs<'_>) -> Health {
@@ -82,6 +87,18 @@ pub fn compute(i: Inputs<'_>) -> Health {
             work_order_id: None,
         });
     }
+    if i.unpersisted > 0 {
+        alerts.push(Alert {
+            kind: "unpersisted".into(),
+            message: format!(
+                "{} work order change{} could not be written to disk (full?) and {} retried every second; kept in memory meanwhile",
+                i.unpersisted,
+                if i.unpersisted == 1 { "" } else { "s" },
+                if i.unpersisted == 1 { "is" } else { "are" },
+            ),
+            work_order_id: None,
+        });
+    }
     for e in i.executors.iter().filter(|e| !e.healthy) {
         alerts.push(Alert {
             kind: "executor".into(),
@@ -89,7 +106,27 @@ pub fn compute(i: Inputs<'_>) -> Health {
             work_order_id: None,
         });
     }
-    let status = if !i.accepting || (low_memory && queued_count > 0 && running_count == 0) {
+    let max_queue = i.settings.max_queue_size;
+    let queue_full = max_queue > 0 && queued_count >= max_queue;
+    if queue_full {
+        alerts.push(Alert {
+            kind: "queue_full".into(),
+            message: format!(
+                "the queue is full: {queued_count} waiting (max_queue_size {max_queue}); submits are refused"
+            ),
+            work_order_id: None,
+        });
+    } else if max_queue > 0 && queued_count * 10 > max_queue * 8 {
+        alerts.push(Alert {
+            kind: "queue_nearly_full".into(),
+            message: format!(
+                "the queue is over 80% full: {queued_count} waiting (max_queue_size {max_queue})"
+            ),
+            work_order_id: None,
+        });
+    }
+    let accepting = i.accepting && !queue_full;
+    let status = if !accepting || (low_memory && queued_count > 0 && running_count == 0) {
         "unhealthy"
     } else if !alerts.is_empty() {
         "degraded"
@@ -110,15 +147,24 @@ pub fn compute(i: Inputs<'_>) -> Health {
         available_mb: available.map(|a| a / (1024 * 1024)),
         min_memory_mb,
         auto_process: i.settings.auto_process,
-        accepting: i.accepting,
+        accepting,
         stale_detections_last_hour: i.stale_detections,
         alerts,
         storage: i.storage,
         executors: i.executors,
+        unpersisted: i.unpersisted,
         timestamp: Timestamp::now(),
         paused: i.config.paused,
         queued_reason: i.queued_reason,
         config: i.config,
+        max_queue_size: max_queue,
+        average_wait_ms: if i.waits.is_empty() {
+            0
+        } else {
+            (i.waits.iter().sum::<u64>() as f64 / i.waits.len() as f64).round() as u64
+        },
+        can_start_immediately: accepting && i.can_start_now,
+        shutting_down: !i.accepting,
     }
 }
 
@@ -151,6 +197,9 @@ impl super::Actor {
                 .collect(),
             config: self.queue_config(),
             queued_reason: self.next_queued_reason().map(|h| h.to_string()),
+            waits: self.waits.iter().copied().collect(),
+            can_start_now: self.can_start_now(),
+            unpersisted: self.unpersisted_count(),
         })
     }
 }

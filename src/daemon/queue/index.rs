@@ -4,6 +4,9 @@
 //! read-only queries (list, show, ids as typed).
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde_json::Map;
 
@@ -12,11 +15,14 @@ use crate::model::{ExecutorKind, Run, SharedWorkOrder, Status, Timestamp, WorkOr
 use crate::service::ids::{Candidate, resolve_one};
 use crate::service::*;
 
+/// How many of the newest work orders keep their rendered JSON (a listing of
+/// them is a concatenation); older ones render it again when listed.
+const KEEP_JSON: usize = 10_000;
+
 impl Actor {
     /// Puts a work order into memory and keeps the indexes in step.
     pub(super) fn apply(&mut self, wo: WorkOrder, extra: Option<Map<String, serde_json::Value>>) {
         let wo = Arc::new(SharedWorkOrder::new(wo));
-        let key = (wo.created_at, wo.id.clone());
         let old = self.entries.get(&wo.id).map(|e| e.wo.clone());
         if let Some(old) = &old {
             if let Some(c) = self.counts.get_mut(&old.status) {
@@ -25,40 +31,37 @@ impl Actor {
             if old.status == Status::Queued {
                 self.unqueue(&queue_key(old));
             }
+            if old.created_at != wo.created_at {
+                self.by_created.remove(old.created_at, &wo.id);
+            }
         }
-        self.by_created.insert(key, wo.clone());
+        self.by_created.insert(wo.clone());
         *self.counts.entry(wo.status).or_default() += 1;
-        let changed = old.as_ref().is_some_and(|o| o.status != wo.status);
-        if changed {
+        let old = old.map(|o| o.status);
+        let changed = old.is_some_and(|o| o != wo.status);
+        // A creation or a status change (no receiver while loading: ignored).
+        if old != Some(wo.status) {
             let _ = self.changes.send(StatusChange {
                 id: wo.id.clone(),
                 status: Some(wo.status),
+                previous: old,
+                work_order: Some(wo.clone()),
+                at: Timestamp::now(),
             });
             if wo.status.is_terminal() && !self.settings.hooks.is_empty() {
-                crate::daemon::hooks::fire(&self.settings.hooks, &wo);
+                crate::daemon::hooks::fire(&self.settings.hooks, &self.settings.env_remove, &wo);
             }
         }
         if wo.status == Status::Queued {
             self.enqueue_index(&wo);
         }
         let settled = changed.then(|| wo.clone());
-        match self.entries.get_mut(&wo.id) {
-            Some(e) => {
-                e.wo = wo;
-                if let Some(x) = extra {
-                    e.extra = x;
-                }
-            }
-            None => {
-                self.entries.insert(
-                    wo.id.clone(),
-                    Entry {
-                        wo,
-                        extra: extra.unwrap_or_default(),
-                    },
-                );
-            }
-        }
+        let extra = match extra {
+            Some(x) => super::extra_text(&x),
+            // Unchanged: what the entry had.
+            None => self.entries.get(&wo.id).and_then(|e| e.extra.clone()),
+        };
+        self.entries.insert(Entry { wo, extra });
         // Dependents look the new status up: only once it is in place.
         if let Some(wo) = settled {
             self.dependency_settled(&wo);
@@ -66,9 +69,13 @@ impl Actor {
     }
 
     pub(super) fn remove(&mut self, id: &str) {
+        self.unpersisted.remove(id);
         if let Some(e) = self.entries.remove(id) {
+            for run in &e.wo.run_ids {
+                self.unpersisted_runs.remove(run);
+            }
             let key = (e.wo.created_at, e.wo.id.clone());
-            self.by_created.remove(&key);
+            self.by_created.remove(key.0, &key.1);
             if e.wo.status == Status::Queued {
                 self.unqueue(&queue_key(&e.wo));
             }
@@ -79,6 +86,9 @@ impl Actor {
             let _ = self.changes.send(StatusChange {
                 id: id.to_string(),
                 status: None,
+                previous: Some(e.wo.status),
+                work_order: None,
+                at: Timestamp::now(),
             });
         }
     }
@@ -139,10 +149,14 @@ impl Actor {
             .map_or(self.settings.executor, |a| self.settings.executor_for(a))
     }
 
-    fn persist(&self, wo: &WorkOrder) -> Result<(), ServiceError> {
-        let empty = Map::new();
-        let extra = self.entries.get(&wo.id).map(|e| &e.extra).unwrap_or(&empty);
-        io_block(|| self.store.save_work_order(wo, extra)).map_err(|e| {
+    pub(super) fn persist(&self, wo: &WorkOrder) -> Result<(), ServiceError> {
+        let extra: Map<String, serde_json::Value> = self
+            .entries
+            .get(&wo.id)
+            .and_then(|e| e.extra.as_deref())
+            .and_then(|t| serde_json::from_str(t).ok())
+            .unwrap_or_default();
+        io_block(|| self.store.save_work_order(wo, &extra)).map_err(|e| {
             tracing::error!(work_order = %wo.id, error = %e, "persisting work order failed");
             internal(e)
         })
@@ -152,24 +166,38 @@ impl Actor {
     /// succeeded, so a failed write leaves memory unchanged.
     pub(super) fn commit(&mut self, wo: WorkOrder) -> Result<(), ServiceError> {
         self.persist(&wo)?;
+        self.unpersisted.remove(&wo.id);
         self.apply(wo, None);
         self.cancel_doomed_dependents();
         Ok(())
     }
 
     /// A change that already happened (a process exited): memory follows the
-    /// facts even if the disk write fails (logged).
-    pub(super) fn commit_event(&mut self, wo: WorkOrder) {
-        let _ = self.persist(&wo);
+    /// facts even if the disk write fails; then the change is pending, and
+    /// written on a later tick (see `pending`). Returns whether it is durable.
+    pub(super) fn commit_event(&mut self, wo: WorkOrder) -> bool {
+        let durable = self.persist(&wo).is_ok();
+        if durable {
+            self.unpersisted.remove(&wo.id);
+        } else {
+            self.unpersisted.insert(wo.id.clone());
+        }
         self.apply(wo, None);
         self.cancel_doomed_dependents();
+        durable
     }
 
-    /// A run record, written durably (failures logged: the record follows
-    /// the work order, which is what clients see).
-    pub(super) fn save_run(&self, run: &Run) {
-        if let Err(e) = io_block(|| self.store.save_run(run)) {
-            tracing::error!(run = %run.id, error = %e, "persisting run record failed");
+    /// A run record, written durably; one that cannot be written is kept
+    /// and retried on the tick like a work order.
+    pub(super) fn save_run(&mut self, run: &Run) {
+        match io_block(|| self.store.save_run(run)) {
+            Ok(()) => {
+                self.unpersisted_runs.remove(&run.id);
+            }
+            Err(e) => {
+                tracing::error!(run = %run.id, error = %e, "persisting run record failed; retried every tick");
+                self.unpersisted_runs.insert(run.id.clone(), run.clone());
+            }
         }
     }
 
@@ -194,7 +222,7 @@ impl Actor {
         t
     }
 
-    pub(super) fn list(&self, q: ListQuery) -> ListPage {
+    pub(super) fn list(&mut self, q: ListQuery) -> ListPage {
         let filter = |wo: &WorkOrder| {
             (q.statuses.is_empty() || q.statuses.contains(&wo.status))
                 && q.labels.iter().all(|l| wo.labels.contains(l))
@@ -233,6 +261,10 @@ impl Actor {
         } else {
             vec![None; items.len()]
         };
+        if q.offset as usize + items.len() > KEEP_JSON {
+            // Rendered by the door once this reply has gone; let go after.
+            self.json_sweep_at = Some(Instant::now() + Duration::from_secs(2));
+        }
         ListPage {
             limit: q.limit.unwrap_or(total.min(u32::MAX as u64) as u32),
             items,
@@ -240,6 +272,27 @@ impl Actor {
             total,
             offset: q.offset,
             has_more,
+        }
+    }
+
+    /// After a listing reached past the newest `KEEP_JSON` work orders: the
+    /// older ones let go of the JSON it rendered for them.
+    pub(super) fn sweep_json_cache(&mut self) {
+        if self.json_sweep_at.is_none_or(|at| Instant::now() < at) {
+            return;
+        }
+        self.json_sweep_at = None;
+        let old = self.by_created.len().saturating_sub(KEEP_JSON);
+        let mut dropped = 0;
+        for wo in self.by_created.values().take(old) {
+            if wo.has_api_json() {
+                wo.forget_api_json();
+                dropped += 1;
+            }
+        }
+        if dropped > 0 {
+            crate::sys::mem::return_freed_memory();
+            tracing::debug!(dropped, "let go of rendered JSON of older work orders");
         }
     }
 
@@ -279,10 +332,10 @@ impl Actor {
             let exact = self.entries.contains_key(r.as_str());
             let matches = self
                 .entries
-                .iter()
-                .filter(|(id, _)| !exact && id.starts_with(r.as_str()))
-                .map(|(id, e)| Candidate {
-                    id,
+                .values()
+                .filter(|e| !exact && e.wo.id.starts_with(r.as_str()))
+                .map(|e| Candidate {
+                    id: &e.wo.id,
                     status: e.wo.status,
                     prompt: &e.wo.task_prompt,
                 });
@@ -300,6 +353,56 @@ impl Actor {
             }
         }
         Ok(out)
+    }
+
+    /// A page of runs, newest work order first and each one's runs newest
+    /// first. A run's status is known without its record: only failed work
+    /// orders run again, so every run but the current one failed, and the
+    /// current one has the work order's status.
+    pub(super) fn list_runs(&self, q: RunQuery) -> Result<(Vec<RunRef>, RunPage), ServiceError> {
+        let orders: Vec<&WorkOrder> = match &q.work_order_id {
+            Some(id) => vec![self.get(id)?],
+            None => self.by_created.values().rev().map(|w| &***w).collect(),
+        };
+        let runs = orders.into_iter().flat_map(|wo| {
+            wo.run_ids.iter().rev().map(move |run_id| {
+                let current = wo.current_run_id.as_ref() == Some(run_id);
+                let status = if current { wo.status } else { Status::Failed };
+                (wo, run_id, status)
+            })
+        });
+        let wanted = |s: Status| q.statuses.is_empty() || q.statuses.contains(&s.api());
+        let limit = q.limit.map_or(usize::MAX, |l| l as usize);
+        let mut total = 0u64;
+        let mut refs = Vec::new();
+        for (wo, run_id, status) in runs.filter(|(_, _, s)| wanted(*s)) {
+            if total >= q.offset as u64 && refs.len() < limit {
+                refs.push(
+                    match self.live.get(&wo.id).filter(|l| &l.run.id == run_id) {
+                        Some(l) => RunRef::Live(l.run.clone()),
+                        None => RunRef::Stored(Run {
+                            completed_at: wo.completed_at.filter(|_| status.is_terminal()),
+                            ..Run::begun(
+                                run_id.clone(),
+                                wo.id.clone(),
+                                status,
+                                wo.started_at.unwrap_or(wo.created_at),
+                            )
+                        }),
+                    },
+                );
+            }
+            total += 1;
+        }
+        let has_more = (q.offset as u64 + refs.len() as u64) < total;
+        let page = RunPage {
+            items: vec![],
+            total,
+            limit: q.limit.unwrap_or(total.min(u32::MAX as u64) as u32),
+            offset: q.offset,
+            has_more,
+        };
+        Ok((refs, page))
     }
 
     pub(super) fn get_run(&self, run_id: &str) -> Result<Run, ServiceError> {

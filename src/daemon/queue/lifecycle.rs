@@ -17,6 +17,8 @@ use crate::sys::proc;
 
 /// Longest grace period a kill may ask for.
 const MAX_GRACE_MS: u64 = 3_600_000;
+/// Waits from submit to start kept for the mean (AgentGate keeps 100).
+const WAIT_SAMPLES: usize = 100;
 
 impl Actor {
     /// Moves a work order (as held, or just built by submit and not yet stored)
@@ -29,8 +31,10 @@ impl Actor {
         let id = wo.id.clone();
         let now = Timestamp::now();
         let run_id = new_id();
+        let waited = (wo.status == Status::Queued)
+            .then(|| (now.millis() - wo.created_at.millis()).max(0) as u64);
         wo.transition(Status::Running, now).map_err(internal)?;
-        wo.run_count += 1;
+        wo.run_count = wo.run_count.saturating_add(1);
         wo.current_run_id = Some(run_id.clone());
         wo.run_ids.push(run_id.clone());
         wo.timeout_at = Some(now.plus_millis((wo.max_time as i64).saturating_mul(1000)));
@@ -56,6 +60,12 @@ impl Actor {
             return Err(e);
         }
         let _ = gate.send(());
+        if let Some(ms) = waited {
+            if self.waits.len() >= WAIT_SAMPLES {
+                self.waits.pop_front();
+            }
+            self.waits.push_back(ms);
+        }
         tracing::info!(work_order = %id, run = %run_id, manual, "starting run");
         let started = Instant::now();
         self.last_start = Some(started);
@@ -151,6 +161,7 @@ impl Actor {
             output_format: (agent.output != OutputFormat::Text)
                 .then(|| agent.output.as_str().to_string()),
             prompt,
+            env_remove: self.settings.env_remove.clone(),
         })
     }
 
@@ -257,6 +268,7 @@ impl Actor {
         // When it ended, which may be long before now (while no daemon ran).
         let now = Timestamp(end.ended_at_ms).min(Timestamp::now());
         let had_process = live.run.pid.is_some();
+        let mut durable = true;
         if let Some(mut wo) = self.copy_of(id) {
             let pid = wo.pid;
             if end.agent_result.is_some() {
@@ -268,7 +280,7 @@ impl Actor {
             match wo.finish(status, result, exit_code, signal, error.clone(), now) {
                 Ok(()) => {
                     tracing::info!(work_order = %id, run = %live.run.id, pid = ?pid, status = %status, result = result.as_str(), exit_code = ?exit_code, signal = ?signal, error = ?error, peak_memory = ?end.peak_memory_bytes, cpu_ms = ?end.cpu_time_ms, "run ended");
-                    self.commit_event(wo);
+                    durable = self.commit_event(wo);
                 }
                 Err(e) => tracing::error!(work_order = %id, error = %e, "cannot end run"),
             }
@@ -294,6 +306,7 @@ impl Actor {
                             status,
                             was_running: true,
                             killed: had_process,
+                            durable,
                         }));
                     }
                     Waiter::Kill(r) => {
@@ -308,11 +321,14 @@ impl Actor {
                             } else {
                                 "stopped before its process started".into()
                             },
+                            already_ended: false,
+                            durable,
                         }));
                     }
                 }
             }
         }
+        self.purge_stopped(id);
         self.schedule();
     }
 
@@ -371,6 +387,7 @@ impl Actor {
                 status: wo.status,
                 was_running: false,
                 killed: false,
+                durable: true,
             });
         let _ = reply.send(out);
         self.schedule();
@@ -414,10 +431,17 @@ impl Actor {
             return;
         }
         if status.is_terminal() {
-            let _ = reply.send(Err(ServiceError::invalid_state(format!(
-                "work order {} already {status}; nothing to kill",
-                req.id
-            ))));
+            // AgentGate answers this as a success that stopped nothing.
+            let _ = reply.send(Ok(KillOutcome {
+                id: req.id.clone(),
+                success: true,
+                forced_kill: false,
+                duration_ms: 0,
+                status,
+                message: format!("work order {} already {status}; nothing to kill", req.id),
+                already_ended: true,
+                durable: true,
+            }));
             return;
         }
         let out = self
@@ -429,6 +453,8 @@ impl Actor {
                 duration_ms: 0,
                 status: wo.status,
                 message: "no process was running; canceled before it started".into(),
+                already_ended: false,
+                durable: true,
             });
         let _ = reply.send(out);
         self.schedule();

@@ -16,14 +16,17 @@ mod deps;
 pub mod health;
 mod index;
 mod lifecycle;
+mod pending;
 mod purge;
 mod recovery;
+mod retention;
 mod stale;
 mod submit;
+mod tables;
 pub mod tuning;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,10 +36,12 @@ use tokio::time::Instant;
 
 use crate::config::DaemonSettings;
 use crate::executor::{Activity, ExecEvent, ExecHandle, Executor};
-use crate::model::{ExecutorKind, ResultKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder};
+use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder};
 use crate::service::*;
+use crate::store::trash::Trash;
 use crate::store::{StorageReport, Store};
 use crate::sys::proc;
+use tables::{ByCreated, Entries, Entry};
 
 /// Work orders read at start, with the fields this daemon does not know,
 /// and what reading them found.
@@ -49,10 +54,14 @@ fn queue_key(wo: &WorkOrder) -> QueueKey {
     (Reverse(wo.priority), wo.created_at, wo.id.clone())
 }
 
-struct Entry {
-    wo: Arc<SharedWorkOrder>,
-    /// Unknown fields from older data, written back unchanged.
-    extra: Map<String, Value>,
+/// The text form of `Entry::extra`.
+fn extra_text(extra: &Map<String, Value>) -> Option<Box<str>> {
+    if extra.is_empty() {
+        return None;
+    }
+    serde_json::to_string(extra)
+        .ok()
+        .map(String::into_boxed_str)
 }
 
 /// Why a running work order is being stopped, and who waits for the outcome.
@@ -114,10 +123,11 @@ pub struct Actor {
     settings: Arc<DaemonSettings>,
     store: Store,
     executor: Arc<dyn Executor>,
-    entries: HashMap<String, Entry>,
-    /// Every work order by creation time; shares the `Arc` with `entries`, so a
-    /// listing walks one map and copies pointers, not work orders.
-    by_created: BTreeMap<(Timestamp, String), Arc<SharedWorkOrder>>,
+    entries: Entries,
+    /// Every work order by creation time.
+    by_created: ByCreated,
+    /// Queued work orders in start order, one queue per executor (each has
+    /// its own concurrency limit, so one full executor never holds up another).
     /// Queued work orders free to start, in start order, one queue per
     /// executor (each has its own concurrency limit, so one full executor
     /// never holds up another).
@@ -158,6 +168,19 @@ pub struct Actor {
     last_created: Timestamp,
     /// After a failed automatic start, none is tried before this.
     start_retry_at: Option<Instant>,
+    /// The latest waits from submit to start (ms), for health and positions.
+    waits: VecDeque<u64>,
+    /// Work orders whose state in memory could not be written yet (a full
+    /// disk): written again on every tick until it lands.
+    unpersisted: BTreeSet<String>,
+    /// Run records likewise, by run id (the latest record of each).
+    unpersisted_runs: HashMap<String, Run>,
+    /// Purges waiting for their live work orders to stop.
+    purges: Vec<purge::PendingPurge>,
+    /// Where purged directories go, deleted in the background.
+    trash: Trash,
+    /// When to let go of the JSON a deep listing rendered (see `index`).
+    json_sweep_at: Option<Instant>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -183,11 +206,12 @@ impl Actor {
         settings: Arc<DaemonSettings>,
         store: Store,
         executor: Arc<dyn Executor>,
-        loaded: Loaded,
+        orders: Vec<(WorkOrder, Map<String, Value>)>,
+        report: StorageReport,
         overrides: tuning::Overrides,
         changes: broadcast::Sender<StatusChange>,
     ) -> Actor {
-        let (orders, report) = loaded;
+        let trash = Trash::start(store.root());
         let (exec_tx, exec_rx) = mpsc::unbounded_channel();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let mut actor = Actor {
@@ -195,8 +219,8 @@ impl Actor {
             settings,
             store,
             executor,
-            entries: HashMap::with_capacity(orders.len()),
-            by_created: BTreeMap::new(),
+            entries: Entries::with_capacity(orders.len()),
+            by_created: ByCreated::default(),
             ready: HashMap::new(),
             blocked: BTreeSet::new(),
             dependents: HashMap::new(),
@@ -221,10 +245,21 @@ impl Actor {
             mem_available: proc::mem_available(),
             last_created: Timestamp(0),
             start_retry_at: None,
+            waits: VecDeque::new(),
+            unpersisted: BTreeSet::new(),
+            unpersisted_runs: HashMap::new(),
+            purges: Vec::new(),
+            trash,
+            json_sweep_at: None,
         };
         for (wo, extra) in orders {
             actor.last_created = actor.last_created.max(wo.created_at);
-            actor.apply(wo, Some(extra));
+            // A copy made here, the original dropped: the loader's threads
+            // allocated each work order among their read buffers and parse
+            // temporaries, which then pin pages for as long as it lives.
+            // Copied, they lie together, and the loader's memory can go back.
+            actor.apply(wo.clone(), Some(extra));
+            drop(wo);
         }
         // Loaded in any order: who waits for whom is known only now.
         actor.reindex_queued();
@@ -243,6 +278,9 @@ impl Actor {
                 Some(ev) = self.exec_rx.recv() => self.on_exec_event(ev),
                 Some(ev) = self.events_rx.recv() => self.on_event(ev),
                 _ = tick.tick() => {
+                    self.retry_unpersisted();
+                    self.enforce_retention();
+                    self.sweep_json_cache();
                     self.mem_available = proc::mem_available();
                     self.schedule();
                     if self.settings.stale_check && Instant::now() >= self.next_stale_check {
@@ -256,6 +294,8 @@ impl Actor {
                 && (self.keep_running || self.live.is_empty())
                 && !self.shutdown_waiters.is_empty()
             {
+                self.retry_unpersisted();
+                self.report_unpersisted_at_exit();
                 for w in self.shutdown_waiters.drain(..) {
                     let _ = w.send(Ok(()));
                 }
@@ -292,14 +332,15 @@ impl Actor {
             }
             Command::Cancel(id, r) => self.cancel(id, r),
             Command::Kill(req, r) => self.kill(req, r),
-            Command::PurgePlan(req, r) => {
-                let _ = r.send(self.purge_plan(req));
-            }
-            Command::PurgeDelete(ids, delete_branch, r) => {
-                let _ = r.send(self.purge_delete(ids, delete_branch));
-            }
+            Command::Purge(req, r) => self.purge(req, r),
             Command::Health(r) => {
                 let _ = r.send(Ok(self.health()));
+            }
+            Command::ListRuns(q, r) => {
+                let _ = r.send(self.list_runs(q));
+            }
+            Command::Position(id, r) => {
+                let _ = r.send(self.position(&id));
             }
             Command::Start(id, r) => {
                 let out = self.start_run(&id, true);
@@ -370,7 +411,7 @@ impl Actor {
                     tracing::warn!(work_order = %work_order_id, run = %run_id, "end of an unknown run ignored");
                     return;
                 }
-                self.end_live(&work_order_id, end);
+                self.end_live(&work_order_id, *end);
             }
         }
     }

@@ -3,7 +3,8 @@
 //! before); a run that ended while no daemon ran gets its real end; a run
 //! whose supervisor vanished without recording an end is `failed`/`stale`.
 //! Runs of versions without supervisors (no executor trace) are stopped and
-//! marked `interrupted`, as those versions did.
+//! marked `interrupted`, as those versions did; so are AgentGate's in-progress
+//! statuses `waiting_for_children` and `integrating`.
 
 use std::collections::HashSet;
 
@@ -22,7 +23,14 @@ impl Actor {
         let running: Vec<WorkOrder> = self
             .entries
             .values()
-            .filter(|e| e.wo.status == Status::Running)
+            // AgentGate's `waiting_for_children` and `integrating` were
+            // in progress too: recovered the same way (never left forever).
+            .filter(|e| {
+                matches!(
+                    e.wo.status,
+                    Status::Running | Status::WaitingForChildren | Status::Integrating
+                )
+            })
             .map(|e| WorkOrder::clone(&e.wo))
             .collect();
         if running.is_empty() {

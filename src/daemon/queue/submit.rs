@@ -114,6 +114,13 @@ impl Actor {
 
     /// A new work order goes to the queue, or straight to a free slot.
     fn enqueue(&mut self, wo: WorkOrder) -> Result<WorkOrder, ServiceError> {
+        let max_queue = self.settings.max_queue_size;
+        let waiting = self.ready.values().map(|q| q.len()).sum::<usize>() + self.blocked.len();
+        if max_queue > 0 && waiting as u64 >= max_queue {
+            return Err(ServiceError::unavailable(format!(
+                "the queue is full: {waiting} work orders waiting (max_queue_size {max_queue}); wait for some to start, cancel some, or raise --max-queue-size"
+            )));
+        }
         tracing::info!(work_order = %wo.id, agent = %wo.agent_type, parent = ?wo.parent_id, after = ?wo.depends_on, priority = wo.priority, "submitted");
         // Free to start, a free slot and nobody ahead: store it already
         // running, one durable write on the submit-to-running path instead of two.

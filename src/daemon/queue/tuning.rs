@@ -20,6 +20,8 @@ pub const FILE: &str = "queue-settings.json";
 const MAX_CONCURRENT: u64 = 10_000;
 /// Longest stagger delay accepted at run time (a day: more is surely a typo).
 const MAX_STAGGER_MS: u64 = 86_400_000;
+/// Largest `minMemoryBytes` (1 PiB): more than any machine has.
+pub const MAX_MIN_MEMORY: u64 = 1 << 50;
 
 /// What was changed at run time (absent: the configured value applies).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -131,6 +133,14 @@ impl Actor {
             next.stagger_delay_ms = Some(ms);
         }
         if let Some(b) = change.min_memory_bytes {
+            if b > MAX_MIN_MEMORY {
+                return Err(ServiceError::bad_request(
+                    "minMemoryBytes",
+                    format!(
+                        "minimum memory {b} bytes is out of range: at most {MAX_MIN_MEMORY} (1 PiB)"
+                    ),
+                ));
+            }
             next.min_memory_bytes = Some(b);
         }
         if next != self.overrides {

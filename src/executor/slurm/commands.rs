@@ -57,6 +57,10 @@ fn controller_down(stderr: &str) -> bool {
 /// Runs `program args`; its stdout on success, else why not.
 pub async fn run(program: &str, args: &[String]) -> Result<String, SlurmError> {
     let mut cmd = Command::new(program);
+    // Jobs get sbatch's environment (--export=ALL): never the daemon's secrets.
+    for secret in crate::executor::env::SECRETS {
+        cmd.env_remove(secret);
+    }
     cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

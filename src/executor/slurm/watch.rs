@@ -190,7 +190,7 @@ impl Watcher {
         let _ = run.events.send(ExecEvent::Ended {
             work_order_id: run.work_order_id.clone(),
             run_id: run.run_id.clone(),
-            end,
+            end: Box::new(end),
         });
     }
 

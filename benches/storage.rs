@@ -1,0 +1,259 @@
+//! Figures for storage lifecycle and local limits, on the real release binary:
+//!
+//! - daemon RSS holding 100,000 work orders (the realistic generator of
+//!   `support`, every one with a run directory), after start and after
+//!   listings (which render each work order's JSON once and keep it);
+//! - `queue health` answer time from another client while a work order whose
+//!   clone holds 20,000 files is purged (timed in-process over the socket);
+//! - daemon RSS with 60 connections declaring 15 MiB frames, and 10 s after a
+//!   burst of 60 real 15 MiB frames.
+//!
+//! Run with `cargo bench --bench storage`; `AGENTGATE_BENCH_N` overrides the
+//! number of work orders (default 100,000); `AGENTGATE_BENCH_ONLY=held|purge|frames`
+//! runs one part.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+#[path = "support/mod.rs"]
+mod support;
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use agentgate::rpc::codec::{decode, encode};
+use agentgate::rpc::proto::{ClientFrame, PROTOCOL_VERSION, Reply, Request, ServerFrame};
+use common::{Daemon, FAST, wait_for};
+
+const T: Duration = Duration::from_secs(120);
+const MIB: f64 = 1024.0 * 1024.0;
+
+fn rss(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        })
+        .unwrap_or(0.0)
+        * 1024.0
+}
+
+fn frame(v: &ClientFrame) -> Vec<u8> {
+    let b = encode(v).expect("encode");
+    let mut out = (b.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(&b);
+    out
+}
+
+fn read_frame(s: &mut std::os::unix::net::UnixStream) -> ServerFrame {
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).expect("read");
+    let mut buf = vec![0u8; u32::from_be_bytes(len) as usize];
+    s.read_exact(&mut buf).expect("read");
+    decode(&buf).expect("decode")
+}
+
+/// One `queue health` over the socket, timed here (no process start).
+fn health_rtt(socket: &Path) -> Duration {
+    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("connect");
+    let t0 = Instant::now();
+    s.write_all(&frame(&ClientFrame::Hello {
+        version: PROTOCOL_VERSION,
+    }))
+    .expect("write");
+    s.write_all(&frame(&ClientFrame::Request(Box::new(Request::Health))))
+        .expect("write");
+    assert!(matches!(read_frame(&mut s), ServerFrame::Hello { .. }));
+    match read_frame(&mut s) {
+        ServerFrame::Ok(r) if matches!(*r, Reply::Health(_)) => {}
+        other => panic!("unexpected {other:?}"),
+    }
+    t0.elapsed()
+}
+
+fn held_rss() {
+    let n: usize = std::env::var("AGENTGATE_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let mut d = Daemon::unstarted(FAST);
+    let t = Instant::now();
+    support::populate(&d.root, n, true, true);
+    println!(
+        "storage: wrote {n} finished work orders with runs in {:.1?}",
+        t.elapsed()
+    );
+    d.args.push("--no-auto-process".into());
+    d.spawn();
+    let health = d.json(&["queue", "health", "--json"]);
+    let held: u64 = health["counts"]
+        .as_object()
+        .map(|m| m.values().filter_map(|v| v.as_u64()).sum())
+        .unwrap_or(0);
+    assert_eq!(held, n as u64);
+    let after_start = rss(d.pid());
+    for _ in 0..3 {
+        let out = d
+            .command()
+            .args(["queue", "list", "--all", "--json"])
+            .stdout(Stdio::null())
+            .status()
+            .expect("list");
+        assert!(out.success());
+    }
+    let after_lists = rss(d.pid());
+    // Rendered JSON beyond the newest 10,000 is let go on a later tick.
+    let settled = wait_for("the listing's JSON let go", T, || {
+        let now = rss(d.pid());
+        (now < after_lists - 16.0 * MIB || after_lists < 100.0 * MIB).then_some(now)
+    });
+    println!(
+        "storage: daemon RSS holding {n} work orders: {:.1} MiB after start, {:.1} MiB right after 3 full listings, {:.1} MiB a few seconds later (target <= 128 MiB)",
+        after_start / MIB,
+        after_lists / MIB,
+        settled / MIB
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let st = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "b")
+        .env("GIT_AUTHOR_EMAIL", "b@example.com")
+        .env("GIT_COMMITTER_NAME", "b")
+        .env("GIT_COMMITTER_EMAIL", "b@example.com")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("git");
+    assert!(st.success(), "git {args:?}");
+}
+
+fn purge_latency() {
+    let repos = tempfile::tempdir().expect("tempdir");
+    let bare = repos.path().join("repo.git");
+    let work = repos.path().join("work");
+    std::fs::create_dir_all(&bare).expect("mkdir");
+    std::fs::create_dir_all(&work).expect("mkdir");
+    git(&bare, &["init", "-q", "--bare", "--initial-branch=main"]);
+    git(&work, &["init", "-q", "--initial-branch=main"]);
+    std::fs::write(work.join("README"), "x\n").expect("write");
+    git(&work, &["add", "."]);
+    git(&work, &["commit", "-q", "-m", "init"]);
+    git(&work, &["push", "-q", bare.to_str().expect("path"), "main"]);
+    let url = format!("file://{}", bare.display());
+    let d = Daemon::start(FAST);
+    let id = d.submit_shell(
+        "mkdir -p many && cd many && seq 1 20000 | xargs touch",
+        &["--url", &url],
+    );
+    d.wait_status(&id, "succeeded", T);
+    // Before: the answer time of an idle daemon.
+    let mut idle: Vec<Duration> = (0..200).map(|_| health_rtt(&d.socket)).collect();
+    idle.sort();
+    let t0 = Instant::now();
+    let mut purge = d
+        .command()
+        .args(["queue", "purge", &id, "--yes"])
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("purge");
+    let mut during = Vec::new();
+    let mut purge_done = None;
+    loop {
+        during.push(health_rtt(&d.socket));
+        if purge_done.is_none()
+            && let Ok(Some(st)) = purge.try_wait()
+        {
+            assert!(st.success());
+            purge_done = Some(t0.elapsed());
+        }
+        let trash = std::fs::read_dir(d.root.join(".trash"))
+            .map(|r| r.count())
+            .unwrap_or(0);
+        if purge_done.is_some() && trash == 0 {
+            break;
+        }
+    }
+    let deleted = t0.elapsed();
+    during.sort();
+    println!(
+        "storage: purge of a clone with 20,000 files: command {:.1?}, files gone after {:.1?}; `queue health` meanwhile: {} answers, median {:.2?}, max {:.2?} (idle: median {:.2?}, max {:.2?})",
+        purge_done.unwrap_or_default(),
+        deleted,
+        during.len(),
+        during[during.len() / 2],
+        during[during.len() - 1],
+        idle[idle.len() / 2],
+        idle[idle.len() - 1],
+    );
+}
+
+fn frames_rss() {
+    let d = Daemon::start(FAST);
+    d.json(&["queue", "health", "--json"]);
+    let base = rss(d.pid());
+    let mut held = Vec::new();
+    for _ in 0..60 {
+        let mut s = std::os::unix::net::UnixStream::connect(&d.socket).expect("connect");
+        s.write_all(&(15u32 << 20).to_be_bytes()).expect("write");
+        s.write_all(&[0]).expect("write");
+        held.push(s);
+    }
+    d.json(&["queue", "health", "--json"]);
+    let declared = rss(d.pid());
+    drop(held);
+    let hello = frame(&ClientFrame::Hello {
+        version: PROTOCOL_VERSION,
+    });
+    let junk = vec![0xffu8; 15 << 20];
+    let threads: Vec<_> = (0..60)
+        .map(|_| {
+            let (socket, hello, junk) = (d.socket.clone(), hello.clone(), junk.clone());
+            std::thread::spawn(move || {
+                let mut s = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+                s.write_all(&hello).expect("write");
+                s.write_all(&(junk.len() as u32).to_be_bytes())
+                    .expect("write");
+                s.write_all(&junk).expect("write");
+                let mut sink = Vec::new();
+                let _ = s.read_to_end(&mut sink);
+            })
+        })
+        .collect();
+    let t0 = Instant::now();
+    let mut peak = 0f64;
+    for t in threads {
+        peak = peak.max(rss(d.pid()));
+        t.join().expect("thread");
+    }
+    let back = wait_for("RSS back", Duration::from_secs(10), || {
+        let now = rss(d.pid());
+        (now < base + 32.0 * MIB).then_some(now)
+    });
+    println!(
+        "storage: RPC memory: baseline {:.1} MiB; 60 connections declaring 15 MiB frames: {:.1} MiB; 60 real 15 MiB frames: peak seen {:.1} MiB, back to {:.1} MiB after {:.1?}",
+        base / MIB,
+        declared / MIB,
+        peak / MIB,
+        back / MIB,
+        t0.elapsed()
+    );
+}
+
+fn main() {
+    let only = std::env::var("AGENTGATE_BENCH_ONLY").unwrap_or_default();
+    if only.is_empty() || only == "held" {
+        held_rss();
+    }
+    if only.is_empty() || only == "purge" {
+        purge_latency();
+    }
+    if only.is_empty() || only == "frames" {
+        frames_rss();
+    }
+}

@@ -1,0 +1,106 @@
+//! `GET /api/v1/openapi.json`: the OpenAPI document of every route, generated
+//! from the handlers' `#[utoipa::path]` entries and the types their bodies are
+//! serialised from. Served without the key.
+
+use std::sync::OnceLock;
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::{compat, queue, routes, runs, sse, ws};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "agentgate",
+        description = "Queue and supervise long-running coding-agent processes: AgentGate's REST API, WebSocket and run event stream, served by the agentgate daemon. Every response is an envelope: {success, data, requestId} or {success: false, error: {code, message, details?}, requestId}."
+    ),
+    paths(
+        routes::submit,
+        routes::list,
+        routes::show,
+        routes::delete_one,
+        routes::cancel,
+        routes::kill,
+        routes::start,
+        routes::batch_purge,
+        routes::batch_delete,
+        compat::work_order_audit,
+        runs::list,
+        runs::get_run,
+        compat::run_config,
+        sse::stream,
+        compat::audit_record,
+        compat::audit_snapshots,
+        compat::audit_changes,
+        compat::profiles,
+        compat::profile,
+        queue::queue_health,
+        queue::queue_stats,
+        queue::position,
+        queue::pause,
+        queue::resume,
+        queue::config,
+        queue::config_patch,
+        document,
+        queue::health_root,
+        queue::health_live,
+        queue::health_ready,
+        ws::upgrade,
+    ),
+    modifiers(&Security),
+    tags(
+        (name = "work orders"),
+        (name = "runs"),
+        (name = "queue"),
+        (name = "profiles", description = "AgentGate's harness profiles: one built-in `default`"),
+        (name = "events", description = "Live events"),
+        (name = "health", description = "No key needed"),
+    )
+)]
+struct ApiDoc;
+
+/// The three ways to send the key.
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        components.add_security_scheme(
+            "apiKey",
+            SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::new("X-API-Key"))),
+        );
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::new("token"))),
+        );
+    }
+}
+
+/// The document as JSON text, rendered once.
+pub fn document_json() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| {
+        let mut doc = ApiDoc::openapi();
+        doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+        doc.to_json().unwrap_or_else(|_| "{}".to_string())
+    })
+}
+
+/// This document (no key needed).
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "health",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json", body = Object)))]
+pub async fn document() -> Response {
+    let mut resp = (StatusCode::OK, document_json()).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}

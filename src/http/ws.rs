@@ -1,0 +1,582 @@
+//! `GET /ws`: AgentGate's WebSocket protocol, fed by the daemon's one event
+//! source (the actor's status changes) and its log follower.
+//!
+//! Client → server: `{"type":"subscribe","workOrderId":ID,"filters"?:{...}}`,
+//! `{"type":"unsubscribe","workOrderId":ID}`, `{"type":"ping"}`. Server →
+//! client: `subscription_confirmed`, `unsubscription_confirmed`, `pong`,
+//! `error`; `work_order_created` to every connection; `work_order_updated`
+//! (with `previousStatus`), `run_started`, `run_completed`, `run_failed`, and
+//! the run's agent events — `agent_output`, `agent_tool_call`,
+//! `agent_tool_result` (`service::agent_events`), unless the subscription's
+//! `includeOutput` / `includeToolCalls` / `includeToolResults` is false — to
+//! the connections subscribed to the work order.
+//!
+//! Bounded: one session reads the broadcast, a few small log channels and the
+//! socket; a client that does not take a message within `SLOW_CLIENT`, or
+//! falls so far behind that the broadcast overtakes it, is dropped.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::Extension;
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use futures::{SinkExt, StreamExt};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use tokio::sync::{broadcast, mpsc};
+
+use super::AppState;
+use super::envelope::*;
+use super::server::{ConnSlot, wait_for_deadline};
+use crate::model::{Status, Timestamp, validate_id};
+use crate::service::agent_events::{AgentEvent, AgentEvents};
+use crate::service::follow::{FollowSpec, LogItem, LogStart, follow_log};
+use crate::service::{LogStreams, QueueEvent, Service, ServiceError, StatusChange};
+
+/// A client that has not taken a message for this long is dropped.
+const SLOW_CLIENT: Duration = Duration::from_secs(5);
+/// Largest message a client may send.
+const MAX_MESSAGE: usize = 64 * 1024;
+/// Most bytes queued for a client that is not reading (bounded back-pressure).
+const MAX_WRITE_BUFFER: usize = 1024 * 1024;
+const MAX_SUBSCRIPTIONS: usize = 256;
+/// Output pieces buffered from the log followers of one session.
+const LOG_BUFFER: usize = 16;
+
+/// The WebSocket (the key as a header or `?token=`).
+#[utoipa::path(get, path = "/ws", tag = "events",
+    params(("token" = Option<String>, Query, description = "The API key, for browsers")),
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = "default", description = "Error (e.g. 400: not a WebSocket handshake)", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("apiKey" = []), ("token" = [])))]
+pub async fn upgrade(
+    State(st): State<AppState>,
+    RequestId(rid): RequestId,
+    slot: Option<Extension<ConnSlot>>,
+    headers: HeaderMap,
+    ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    // A browser page from an origin the API does not allow gets no socket.
+    if let Some(origin) = headers.get(header::ORIGIN)
+        && !origin.to_str().is_ok_and(|o| st.cors.allows(o))
+    {
+        return fail(
+            &rid,
+            StatusCode::FORBIDDEN,
+            "FORBIDDEN",
+            "this origin is not allowed (see cors_origins)",
+            None,
+        );
+    }
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(rej) => {
+            return fail(
+                &rid,
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("GET /ws is a WebSocket: {}", rej.body_text()),
+                Some(json!({"field": "upgrade"})),
+            );
+        }
+    };
+    let token = st.sessions.token();
+    // Subscribed before the handshake is answered: every change after it is seen.
+    let changes = st.service.subscribe();
+    ws.max_message_size(MAX_MESSAGE)
+        .max_frame_size(MAX_MESSAGE)
+        .write_buffer_size(0)
+        .max_write_buffer_size(MAX_WRITE_BUFFER)
+        .on_upgrade(move |socket| async move {
+            session(st, socket, changes).await;
+            drop(slot);
+            drop(token);
+        })
+}
+
+/// What a subscription wants beyond the lifecycle events.
+#[derive(Debug, Clone, Copy)]
+struct Filters {
+    include_output: bool,
+    include_tool_calls: bool,
+    include_tool_results: bool,
+}
+
+impl Filters {
+    /// Whether the subscription wants any of the run's agent events.
+    fn wants_agent_events(&self) -> bool {
+        self.include_output || self.include_tool_calls || self.include_tool_results
+    }
+}
+
+/// Server → client messages, in AgentGate's shapes.
+#[derive(Serialize)]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+enum Outgoing {
+    SubscriptionConfirmed {
+        work_order_id: String,
+        timestamp: String,
+    },
+    UnsubscriptionConfirmed {
+        work_order_id: String,
+        timestamp: String,
+    },
+    Pong {
+        timestamp: String,
+    },
+    Error {
+        code: &'static str,
+        message: String,
+        timestamp: String,
+    },
+    WorkOrderCreated {
+        work_order_id: String,
+        task_prompt: String,
+        status: Status,
+        timestamp: String,
+    },
+    WorkOrderUpdated {
+        work_order_id: String,
+        status: Status,
+        previous_status: Status,
+        timestamp: String,
+    },
+    RunStarted {
+        work_order_id: String,
+        run_id: String,
+        run_number: u32,
+        timestamp: String,
+    },
+    RunCompleted {
+        work_order_id: String,
+        run_id: String,
+        timestamp: String,
+    },
+    RunFailed {
+        work_order_id: String,
+        run_id: String,
+        error: String,
+        iteration_number: u32,
+        timestamp: String,
+    },
+    AgentToolCall {
+        work_order_id: String,
+        run_id: String,
+        tool_use_id: String,
+        tool: &'static str,
+        input: Box<Value>,
+        timestamp: String,
+    },
+    AgentToolResult {
+        work_order_id: String,
+        run_id: String,
+        tool_use_id: String,
+        success: bool,
+        content_preview: String,
+        content_length: usize,
+        duration_ms: u64,
+        timestamp: String,
+    },
+    AgentOutput {
+        work_order_id: String,
+        run_id: String,
+        content: String,
+        timestamp: String,
+    },
+}
+
+fn now() -> String {
+    Timestamp::now().to_rfc3339()
+}
+
+fn invalid(message: &str) -> Outgoing {
+    Outgoing::Error {
+        code: "INVALID_MESSAGE",
+        message: message.to_string(),
+        timestamp: now(),
+    }
+}
+
+/// What a session's log followers hand it.
+enum FromFollower {
+    Log {
+        id: String,
+        item: LogItem,
+    },
+    /// The follower of this generation is done.
+    Ended {
+        id: String,
+        generation: u64,
+    },
+}
+
+/// Aborts the follower when its subscription goes.
+struct Follower(tokio::task::JoinHandle<()>);
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+struct Session {
+    service: Service,
+    subscriptions: HashMap<String, Filters>,
+    /// One per subscription with output to a work order that is running;
+    /// a generation tells a follower that ended from its successor (the next
+    /// run's). Queued work orders cost no follower: their run's start is an
+    /// event this session sees anyway.
+    followers: HashMap<String, (u64, Follower)>,
+    generation: u64,
+    /// New subscriptions to follow if their work order is running.
+    to_check: Vec<String>,
+    agents: HashMap<String, AgentEvents>,
+    log_tx: mpsc::Sender<Result<FromFollower, ServiceError>>,
+}
+
+impl Session {
+    fn follow(&mut self, id: &str, start: LogStart) {
+        let (service, tx, wid) = (self.service.clone(), self.log_tx.clone(), id.to_string());
+        let spec = FollowSpec {
+            id: id.to_string(),
+            streams: LogStreams::Stdout,
+            start,
+            follow: true,
+            run: None,
+        };
+        let changes = self.service.subscribe();
+        self.generation += 1;
+        let generation = self.generation;
+        let task = tokio::spawn(async move {
+            let map_id = wid.clone();
+            let _ = follow_log(&service, spec, changes, &tx, move |item| {
+                FromFollower::Log {
+                    id: map_id.clone(),
+                    item,
+                }
+            })
+            .await;
+            let ended = FromFollower::Ended {
+                id: wid,
+                generation,
+            };
+            let _ = tx.send(Ok(ended)).await;
+        });
+        self.followers
+            .insert(id.to_string(), (generation, Follower(task)));
+    }
+
+    /// A client message; the replies to send.
+    fn on_client(&mut self, text: &str) -> Outgoing {
+        let Ok(Value::Object(m)) = serde_json::from_str::<Value>(text) else {
+            return invalid("Invalid message format. Expected JSON with \"type\" field.");
+        };
+        let id = || match m.get("workOrderId") {
+            Some(Value::String(id)) if validate_id(id).is_ok() => Ok(id.clone()),
+            _ => Err("workOrderId must be a work order id".to_string()),
+        };
+        match m.get("type").and_then(Value::as_str) {
+            Some("ping") => Outgoing::Pong { timestamp: now() },
+            Some("subscribe") => {
+                let id = match id() {
+                    Ok(id) => id,
+                    Err(e) => return invalid(&e),
+                };
+                let filters = match parse_filters(m.get("filters")) {
+                    Ok(f) => f,
+                    Err(e) => return invalid(&e),
+                };
+                if !self.subscriptions.contains_key(&id)
+                    && self.subscriptions.len() >= MAX_SUBSCRIPTIONS
+                {
+                    return invalid(&format!(
+                        "at most {MAX_SUBSCRIPTIONS} subscriptions per connection"
+                    ));
+                }
+                self.subscriptions.insert(id.clone(), filters);
+                if !filters.wants_agent_events() {
+                    self.followers.remove(&id);
+                } else if !self.followers.contains_key(&id) {
+                    // Followed once it is known to be running (see `session`).
+                    self.to_check.push(id.clone());
+                }
+                Outgoing::SubscriptionConfirmed {
+                    work_order_id: id,
+                    timestamp: now(),
+                }
+            }
+            Some("unsubscribe") => {
+                let id = match id() {
+                    Ok(id) => id,
+                    Err(e) => return invalid(&e),
+                };
+                self.subscriptions.remove(&id);
+                self.followers.remove(&id);
+                self.agents.remove(&id);
+                Outgoing::UnsubscriptionConfirmed {
+                    work_order_id: id,
+                    timestamp: now(),
+                }
+            }
+            _ => invalid("Invalid message format. Expected JSON with \"type\" field."),
+        }
+    }
+
+    /// The messages a status change means for this session.
+    fn on_change(&mut self, change: &StatusChange) -> Vec<Outgoing> {
+        let subscribed = self.subscriptions.get(&change.id).copied();
+        // Lifecycle events carry the time of the change itself.
+        let at = change.at.to_rfc3339();
+        let mut out = Vec::new();
+        for ev in change.events() {
+            let id = change.id.clone();
+            match ev {
+                QueueEvent::Created {
+                    task_prompt,
+                    status,
+                } => out.push(Outgoing::WorkOrderCreated {
+                    work_order_id: id,
+                    task_prompt,
+                    status: status.api(),
+                    timestamp: at.clone(),
+                }),
+                _ if subscribed.is_none() => {}
+                QueueEvent::Updated { status, previous } => out.push(Outgoing::WorkOrderUpdated {
+                    work_order_id: id,
+                    status: status.api(),
+                    previous_status: previous.api(),
+                    timestamp: at.clone(),
+                }),
+                QueueEvent::RunStarted { run_id, run_number } => {
+                    // Every run is followed from its start; a follower still
+                    // there belongs to an earlier run (ended or ending).
+                    if subscribed.is_some_and(|f| f.wants_agent_events()) {
+                        self.follow(&id, LogStart::Beginning);
+                    }
+                    out.push(Outgoing::RunStarted {
+                        work_order_id: id,
+                        run_id,
+                        run_number,
+                        timestamp: at.clone(),
+                    })
+                }
+                QueueEvent::RunCompleted { run_id } => out.push(Outgoing::RunCompleted {
+                    work_order_id: id,
+                    run_id,
+                    timestamp: at.clone(),
+                }),
+                QueueEvent::RunFailed { run_id, error } => out.push(Outgoing::RunFailed {
+                    work_order_id: id,
+                    run_id,
+                    error,
+                    iteration_number: 1,
+                    timestamp: at.clone(),
+                }),
+                QueueEvent::Purged => {}
+            }
+        }
+        out
+    }
+
+    fn on_follower(&mut self, msg: FromFollower) -> Vec<Outgoing> {
+        match msg {
+            FromFollower::Log { id, item } => {
+                let Some(filters) = self.subscriptions.get(&id).copied() else {
+                    return Vec::new();
+                };
+                let events = self.agents.entry(id.clone()).or_default().feed(&item);
+                events
+                    .into_iter()
+                    .filter_map(|ev| agent_message(&id, &filters, ev))
+                    .collect()
+            }
+            FromFollower::Ended { id, generation } => {
+                if self
+                    .followers
+                    .get(&id)
+                    .is_some_and(|(g, _)| *g == generation)
+                {
+                    self.followers.remove(&id);
+                }
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// An agent event as the subscription's filters let it through.
+fn agent_message(id: &str, filters: &Filters, ev: AgentEvent) -> Option<Outgoing> {
+    let work_order_id = id.to_string();
+    match ev {
+        AgentEvent::Output {
+            run_id,
+            content,
+            at,
+        } => filters.include_output.then(|| Outgoing::AgentOutput {
+            work_order_id,
+            run_id,
+            content,
+            timestamp: at.to_rfc3339(),
+        }),
+        AgentEvent::ToolCall {
+            run_id,
+            tool_use_id,
+            tool,
+            input,
+            at,
+        } => filters.include_tool_calls.then(|| Outgoing::AgentToolCall {
+            work_order_id,
+            run_id,
+            tool_use_id,
+            tool,
+            input: Box::new(input),
+            timestamp: at.to_rfc3339(),
+        }),
+        AgentEvent::ToolResult {
+            run_id,
+            tool_use_id,
+            success,
+            content_preview,
+            content_length,
+            duration_ms,
+            at,
+        } => filters
+            .include_tool_results
+            .then(|| Outgoing::AgentToolResult {
+                work_order_id,
+                run_id,
+                tool_use_id,
+                success,
+                content_preview,
+                content_length,
+                duration_ms,
+                timestamp: at.to_rfc3339(),
+            }),
+    }
+}
+
+/// The subscription's filters; `Err`: why they are invalid.
+fn parse_filters(v: Option<&Value>) -> Result<Filters, String> {
+    let m = match v {
+        None | Some(Value::Null) => {
+            return Ok(Filters {
+                include_output: true,
+                include_tool_calls: true,
+                include_tool_results: true,
+            });
+        }
+        Some(Value::Object(m)) => m,
+        Some(_) => return Err("filters must be an object".to_string()),
+    };
+    let flag = |m: &Map<String, Value>, k: &str| match m.get(k) {
+        None | Some(Value::Null) => Ok(true),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => Err(format!("filters.{k} must be true or false")),
+    };
+    for k in ["includeFileChanges", "includeProgress"] {
+        flag(m, k)?;
+    }
+    Ok(Filters {
+        include_output: flag(m, "includeOutput")?,
+        include_tool_calls: flag(m, "includeToolCalls")?,
+        include_tool_results: flag(m, "includeToolResults")?,
+    })
+}
+
+/// Sends one message within `SLOW_CLIENT`; false: the client is gone or too slow.
+async fn send<S>(sink: &mut S, msg: &Outgoing) -> bool
+where
+    S: futures::Sink<Message> + Unpin,
+{
+    let text = match serde_json::to_string(msg) {
+        Ok(t) => t,
+        Err(_) => return true,
+    };
+    matches!(
+        tokio::time::timeout(SLOW_CLIENT, sink.send(Message::text(text))).await,
+        Ok(Ok(()))
+    )
+}
+
+async fn session(st: AppState, socket: WebSocket, mut changes: broadcast::Receiver<StatusChange>) {
+    let (mut sink, mut stream) = socket.split();
+    let (log_tx, mut log_rx) = mpsc::channel(LOG_BUFFER);
+    let mut s = Session {
+        service: st.service.clone(),
+        subscriptions: HashMap::new(),
+        followers: HashMap::new(),
+        generation: 0,
+        to_check: Vec::new(),
+        agents: HashMap::new(),
+        log_tx,
+    };
+    let mut shutdown = st.shutdown.clone();
+    let close = |code: u16, reason: &'static str| {
+        Message::Close(Some(CloseFrame {
+            code,
+            reason: reason.into(),
+        }))
+    };
+    loop {
+        let out: Vec<Outgoing> = tokio::select! {
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Text(t))) => vec![s.on_client(t.as_str())],
+                Some(Ok(Message::Binary(_))) => vec![invalid("send JSON text messages")],
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+            },
+            change = changes.recv() => match change {
+                Ok(c) => s.on_change(&c),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    tracing::info!(missed = n, "WebSocket client too slow for the event stream; dropped");
+                    let _ = send(&mut sink, &Outgoing::Error {
+                        code: "INTERNAL_ERROR",
+                        message: format!("too slow: {n} events missed; reconnect"),
+                        timestamp: now(),
+                    }).await;
+                    let _ = sink.send(close(1008, "too slow")).await;
+                    return;
+                }
+                Err(broadcast::error::RecvError::Closed) => {
+                    let _ = sink.send(close(1001, "shutting down")).await;
+                    return;
+                }
+            },
+            Some(item) = log_rx.recv() => match item {
+                Ok(msg) => s.on_follower(msg),
+                Err(_) => continue,
+            },
+            _ = wait_for_deadline(&mut shutdown) => {
+                let _ = tokio::time::timeout(Duration::from_millis(200), sink.send(close(1001, "shutting down"))).await;
+                return;
+            }
+        };
+        for msg in &out {
+            if !send(&mut sink, msg).await {
+                tracing::info!("WebSocket client too slow or gone; dropped");
+                return;
+            }
+        }
+        // A run that started before this subscription: its output from now
+        // on (one that starts later is followed on its `run_started`).
+        for id in std::mem::take(&mut s.to_check) {
+            let running = s.service.show(id.clone()).await.is_ok_and(|d| {
+                d.work_order.status.api() == Status::Running
+                    && d.work_order.current_run_id.is_some()
+            });
+            if running && !s.followers.contains_key(&id) && s.subscriptions.contains_key(&id) {
+                s.follow(&id, LogStart::Now);
+            }
+        }
+    }
+}
