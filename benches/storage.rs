@@ -75,15 +75,22 @@ fn health_rtt(socket: &Path) -> Duration {
 }
 
 fn held_rss() {
+    // Finished work orders as plain commands leave them, then each carrying
+    // what a Claude run reports (cost, turns, session id, a summary).
+    held_rss_of(false, "without agent results");
+    held_rss_of(true, "each with a Claude result");
+}
+
+fn held_rss_of(agent_results: bool, what: &str) {
     let n: usize = std::env::var("AGENTGATE_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100_000);
     let mut d = Daemon::unstarted(FAST);
     let t = Instant::now();
-    support::populate(&d.root, n, true, true);
+    support::populate_with(&d.root, n, true, true, agent_results);
     println!(
-        "storage: wrote {n} finished work orders with runs in {:.1?}",
+        "storage: wrote {n} finished work orders with runs ({what}) in {:.1?}",
         t.elapsed()
     );
     d.args.push("--no-auto-process".into());
@@ -111,7 +118,7 @@ fn held_rss() {
         (now < after_lists - 16.0 * MIB || after_lists < 100.0 * MIB).then_some(now)
     });
     println!(
-        "storage: daemon RSS holding {n} work orders: {:.1} MiB after start, {:.1} MiB right after 3 full listings, {:.1} MiB a few seconds later (target <= 128 MiB)",
+        "storage: daemon RSS holding {n} work orders ({what}): {:.1} MiB after start, {:.1} MiB right after 3 full listings, {:.1} MiB a few seconds later (target <= 128 MiB)",
         after_start / MIB,
         after_lists / MIB,
         settled / MIB

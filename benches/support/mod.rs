@@ -7,8 +7,18 @@ use std::path::Path;
 use agentgate::model::{ResultKind, Run, Status, Timestamp, WorkOrder, WorkspaceSource};
 use serde_json::{Map, Value, json};
 
-/// A realistic mix: mostly finished work, some queued, a few legacy fields.
+/// A realistic mix: mostly finished work, some queued, a few legacy fields;
+/// every finished one carries what a Claude run reports about itself.
 pub fn work_order(i: usize, all_finished: bool) -> (WorkOrder, Map<String, Value>) {
+    work_order_with(i, all_finished, true)
+}
+
+/// `work_order`, with or without the agent's own result on finished ones.
+pub fn work_order_with(
+    i: usize,
+    all_finished: bool,
+    agent_results: bool,
+) -> (WorkOrder, Map<String, Value>) {
     let id = format!("bench{i:07}");
     let created = Timestamp(1_767_323_045_678 + i as i64 * 1000);
     let status = match i % 10 {
@@ -63,12 +73,10 @@ pub fn work_order(i: usize, all_finished: bool) -> (WorkOrder, Map<String, Value
         },
         signal: None,
         error: (status == Status::Failed).then(|| "exited with code 1".to_string()),
-        env: Default::default(),
-        parent_id: None,
-        resume_session: None,
-        worktree: None,
+        priority: 0,
         // What a finished Claude run reports about itself.
-        agent_result: finished.then(|| agentgate::model::AgentResult {
+        agent_result: (finished && agent_results).then(|| {
+            Box::new(agentgate::model::AgentResult {
             cost_usd: Some(0.0421 + i as f64 / 1e5),
             turns: Some(7),
             session_id: Some(format!("4f8c2d3e-{i:08}-4b1a-9c7e-2a6f1d0b3e5c")),
@@ -78,11 +86,12 @@ pub fn work_order(i: usize, all_finished: bool) -> (WorkOrder, Map<String, Value
                 "Fixed the flaky payment test by awaiting the ledger write before the assertion; all 214 tests pass."
                     .into(),
             ),
+        })
         }),
-        depends_on: vec![],
-        priority: 0,
-        labels: vec![],
-        restarted_from: None,
+        more: agentgate::model::work_order::MoreFields {
+            ..Default::default()
+        }
+        .into(),
     };
     let mut extra = Map::new();
     if i.is_multiple_of(4) {
@@ -99,10 +108,21 @@ pub fn work_order(i: usize, all_finished: bool) -> (WorkOrder, Map<String, Value
 /// `all_finished`, else a mix with a tenth queued); with `with_runs`, finished
 /// ones get a run directory as a long-lived root has.
 pub fn populate(root: &Path, n: usize, all_finished: bool, with_runs: bool) {
+    populate_with(root, n, all_finished, with_runs, true);
+}
+
+/// `populate`, with or without the agents' own results.
+pub fn populate_with(
+    root: &Path,
+    n: usize,
+    all_finished: bool,
+    with_runs: bool,
+    agent_results: bool,
+) {
     let dir = root.join("work-orders");
     std::fs::create_dir_all(&dir).expect("work-orders dir");
     for i in 0..n {
-        let (mut wo, extra) = work_order(i, all_finished);
+        let (mut wo, extra) = work_order_with(i, all_finished, agent_results);
         if with_runs && wo.status.is_terminal() {
             let run = Run {
                 id: format!("run{i:09}"),

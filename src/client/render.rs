@@ -152,12 +152,12 @@ pub fn list_table(page: &ListPage, style: ListStyle) -> (Vec<String>, Option<Str
             cells(&|_, w| w.priority.to_string()),
         ));
     }
-    if items.iter().any(|w| !w.labels.is_empty()) {
+    if items.iter().any(|w| !w.more.labels.is_empty()) {
         columns.push(
             Column::new(
                 "LABELS",
                 30,
-                cells(&|_, w| one_line(&w.labels.join(",")).into_owned()),
+                cells(&|_, w| one_line(&w.more.labels.join(",")).into_owned()),
             )
             .shrinks_to(8),
         );
@@ -223,7 +223,7 @@ pub fn list_tsv(page: &ListPage) -> Vec<String> {
                 w.status.to_string(),
                 one_line(&w.agent_type).into_owned(),
                 w.priority.to_string(),
-                dash(one_line(&w.labels.join(",")).into_owned()),
+                dash(one_line(&w.more.labels.join(",")).into_owned()),
                 age(w, now),
                 run_duration(w, now),
                 dash(
@@ -267,8 +267,8 @@ pub fn detail(d: &WorkOrderDetail) -> String {
     if wo.priority != 0 {
         add("priority", &wo.priority.to_string());
     }
-    if !wo.labels.is_empty() {
-        add("labels", &wo.labels.join(", "));
+    if !wo.more.labels.is_empty() {
+        add("labels", &wo.more.labels.join(", "));
     }
     if !d.dependencies.is_empty() {
         let deps: Vec<String> = d
@@ -278,7 +278,7 @@ pub fn detail(d: &WorkOrderDetail) -> String {
             .collect();
         add("after", &deps.join(", "));
     }
-    if let Some(r) = &wo.restarted_from {
+    if let Some(r) = &wo.more.restarted_from {
         add("restart of", r);
     }
     add(
@@ -313,12 +313,13 @@ pub fn detail(d: &WorkOrderDetail) -> String {
     if let Some(e) = &wo.error {
         add("error", e);
     }
-    if let Some(p) = &wo.parent_id {
+    if let Some(p) = &wo.more.parent_id {
         add(
             "follows up",
             &format!(
                 "{p}{}",
-                wo.resume_session
+                wo.more
+                    .resume_session
                     .as_deref()
                     .map(|s| format!(" (session {s})"))
                     .unwrap_or_default()
@@ -334,7 +335,7 @@ pub fn detail(d: &WorkOrderDetail) -> String {
             add("summary", s);
         }
     }
-    if let Some(w) = &wo.worktree {
+    if let Some(w) = &wo.more.worktree {
         add(
             "worktree",
             &format!(
@@ -348,11 +349,11 @@ pub fn detail(d: &WorkOrderDetail) -> String {
             add("changes", &c.describe());
         }
     }
-    if !wo.env.is_empty() {
+    if !wo.more.env.is_empty() {
         // Names only: values may be secrets (`--json` has them).
         add(
             "env",
-            &wo.env.keys().cloned().collect::<Vec<_>>().join(", "),
+            &wo.more.env.keys().cloned().collect::<Vec<_>>().join(", "),
         );
     }
     add("prompt", &wo.task_prompt);

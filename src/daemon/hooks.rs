@@ -33,7 +33,7 @@ pub fn fire(hooks: &[Hook], env_remove: &[String], wo: &WorkOrder) {
 
 /// What a hook command learns about the work order.
 fn env_of(wo: &WorkOrder) -> Vec<(&'static str, String)> {
-    let r = wo.agent_result.as_ref();
+    let r = wo.agent_result.as_deref();
     vec![
         ("AGENTGATE_WORK_ORDER_ID", wo.id.clone()),
         ("AGENTGATE_STATUS", wo.status.as_str().to_string()),

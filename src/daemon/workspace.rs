@@ -10,7 +10,7 @@ use crate::model::{WorkOrder, WorkspaceSource};
 /// Where a run's agent works: a local directory as it is, or a fresh clone
 /// (made by the run's supervisor, so a hung clone can be stopped).
 pub fn plan(wo: &WorkOrder, clone_dir: &Path, github_base_url: &str) -> Result<Workspace, String> {
-    if let Some(w) = &wo.worktree {
+    if let Some(w) = &wo.more.worktree {
         return Ok(Workspace::Worktree {
             repo: PathBuf::from(&w.repo),
             branch: w.branch.clone(),
@@ -124,7 +124,7 @@ pub fn command_line(
     let ws = workspace.to_string_lossy();
     let pf = prompt_file.to_string_lossy();
     let iterations = wo.max_iterations.to_string();
-    let session = wo.resume_session.as_deref().unwrap_or_default();
+    let session = wo.more.resume_session.as_deref().unwrap_or_default();
     let values = [
         ("{prompt}", wo.task_prompt.as_str()),
         ("{prompt_file}", pf.as_ref()),
@@ -134,7 +134,7 @@ pub fn command_line(
         ("{max_iterations}", iterations.as_str()),
         ("{session_id}", session),
     ];
-    let template = match (&wo.resume_session, &agent.resume_command) {
+    let template = match (&wo.more.resume_session, &agent.resume_command) {
         (Some(_), Some(resume)) => resume,
         _ => &agent.command,
     };

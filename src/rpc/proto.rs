@@ -161,34 +161,36 @@ mod tests {
             exit_code: None,
             signal: Some(9),
             error: Some("killed by SIGKILL".into()),
-            env: BTreeMap::from([("FOO".to_string(), "bar".to_string())]),
-            parent_id: Some("parent1".into()),
-            resume_session: Some("sess-1".into()),
-            worktree: Some(crate::model::Worktree {
-                repo: "/src/repo".into(),
-                branch: "agentgate/abcDEF123_-x".into(),
-                base: "0123abcd".into(),
-                path: "/r/workspaces/abcDEF123_-x".into(),
-                changes: Some(crate::model::Changes {
-                    commits: 1,
-                    files_changed: 2,
-                    insertions: 3,
-                    deletions: 4,
-                    uncommitted: 5,
-                }),
-            }),
-            agent_result: Some(crate::model::AgentResult {
+            priority: 5,
+            agent_result: Some(Box::new(crate::model::AgentResult {
                 cost_usd: Some(0.0123),
                 turns: Some(7),
                 session_id: Some("sess-1".into()),
                 duration_ms: Some(1234),
                 is_error: false,
                 summary: Some("done".into()),
+            })),
+            more: crate::model::work_order::More::from(crate::model::work_order::MoreFields {
+                env: BTreeMap::from([("FOO".to_string(), "bar".to_string())]),
+                parent_id: Some("parent1".into()),
+                resume_session: Some("sess-1".into()),
+                worktree: Some(Box::new(crate::model::Worktree {
+                    repo: "/src/repo".into(),
+                    branch: "agentgate/abcDEF123_-x".into(),
+                    base: "0123abcd".into(),
+                    path: "/r/workspaces/abcDEF123_-x".into(),
+                    changes: Some(crate::model::Changes {
+                        commits: 1,
+                        files_changed: 2,
+                        insertions: 3,
+                        deletions: 4,
+                        uncommitted: 5,
+                    }),
+                })),
+                depends_on: vec!["dep1".into(), "dep2".into()],
+                labels: vec!["nightly".into()],
+                restarted_from: Some("orig1".into()),
             }),
-            depends_on: vec!["dep1".into(), "dep2".into()],
-            priority: 5,
-            labels: vec!["nightly".into()],
-            restarted_from: Some("orig1".into()),
         }
     }
 

@@ -23,7 +23,8 @@ impl Actor {
     /// succeeded. One that is gone was purged after it ended; had it failed,
     /// its dependents would have been canceled then, so it counts as met.
     pub(super) fn unmet_dependencies<'a>(&self, wo: &'a WorkOrder) -> Vec<&'a str> {
-        wo.depends_on
+        wo.more
+            .depends_on
             .iter()
             .filter(|d| {
                 self.entries

@@ -225,7 +225,7 @@ impl Actor {
     pub(super) fn list(&mut self, q: ListQuery) -> ListPage {
         let filter = |wo: &WorkOrder| {
             (q.statuses.is_empty() || q.statuses.contains(&wo.status))
-                && q.labels.iter().all(|l| wo.labels.contains(l))
+                && q.labels.iter().all(|l| wo.more.labels.contains(l))
         };
         let total: u64 = if !q.labels.is_empty() {
             self.by_created.values().filter(|wo| filter(wo)).count() as u64
@@ -312,6 +312,7 @@ impl Actor {
             .filter_map(|r| self.run_record(r))
             .collect();
         let dependencies = wo
+            .more
             .depends_on
             .iter()
             .map(|d| (d.clone(), self.entries.get(d).map(|e| e.wo.status)))

@@ -131,7 +131,7 @@ impl Actor {
         let heartbeat = self.store.heartbeat_path(run_id);
         // The agent type's variables, then the work order's own, then ours.
         let mut env: Vec<(String, String)> = agent.env.clone().into_iter().collect();
-        env.extend(wo.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        env.extend(wo.more.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         env.push(("AGENTGATE_WORK_ORDER_ID".into(), wo.id.clone()));
         env.push(("AGENTGATE_RUN_ID".into(), run_id.to_string()));
         env.push((
@@ -272,9 +272,9 @@ impl Actor {
         if let Some(mut wo) = self.copy_of(id) {
             let pid = wo.pid;
             if end.agent_result.is_some() {
-                wo.agent_result = end.agent_result.clone();
+                wo.agent_result = end.agent_result.clone().map(Box::new);
             }
-            if let (Some(w), Some(c)) = (wo.worktree.as_mut(), end.changes) {
+            if let (Some(w), Some(c)) = (wo.more.worktree.as_mut(), end.changes) {
                 w.changes = Some(c);
             }
             match wo.finish(status, result, exit_code, signal, error.clone(), now) {

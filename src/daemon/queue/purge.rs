@@ -140,7 +140,7 @@ impl Actor {
             let wo = e.wo.clone();
             // A worktree goes to the trash and is pruned from its repository;
             // its branch is the user's work and stays unless asked.
-            if let Some(w) = &wo.worktree
+            if let Some(w) = &wo.more.worktree
                 && let Err(err) =
                     io_block(|| workspace::remove_worktree(w, delete_branch, &self.trash))
             {

@@ -104,11 +104,11 @@ impl Actor {
             max_iterations,
             self.next_created_at(),
         );
-        wo.env = req.env;
-        wo.worktree = worktree;
-        wo.depends_on = depends_on;
+        wo.more.env = req.env;
+        wo.more.worktree = worktree.map(Box::new);
+        wo.more.depends_on = depends_on;
         wo.priority = req.priority;
-        wo.labels = labels;
+        wo.more.labels = labels;
         Ok(wo)
     }
 
@@ -121,7 +121,7 @@ impl Actor {
                 "the queue is full: {waiting} work orders waiting (max_queue_size {max_queue}); wait for some to start, cancel some, or raise --max-queue-size"
             )));
         }
-        tracing::info!(work_order = %wo.id, agent = %wo.agent_type, parent = ?wo.parent_id, after = ?wo.depends_on, priority = wo.priority, "submitted");
+        tracing::info!(work_order = %wo.id, agent = %wo.agent_type, parent = ?wo.more.parent_id, after = ?wo.more.depends_on, priority = wo.priority, "submitted");
         // Free to start, a free slot and nobody ahead: store it already
         // running, one durable write on the submit-to-running path instead of two.
         if self.may_start_at_once(&wo) {
@@ -170,7 +170,7 @@ impl Actor {
                 )));
             }
         });
-        let mut env = orig.env.clone();
+        let mut env = orig.more.env.clone();
         env.extend(req.env);
         let copy = SubmitRequest {
             task_prompt: req.task_prompt.unwrap_or_else(|| orig.task_prompt.clone()),
@@ -179,16 +179,18 @@ impl Actor {
             max_time: Some(req.max_time.unwrap_or(orig.max_time)),
             max_iterations: Some(req.max_iterations.unwrap_or(orig.max_iterations)),
             env,
-            worktree: Some(orig.worktree.is_some()),
-            depends_on: req.depends_on.unwrap_or_else(|| orig.depends_on.clone()),
+            worktree: Some(orig.more.worktree.is_some()),
+            depends_on: req
+                .depends_on
+                .unwrap_or_else(|| orig.more.depends_on.clone()),
             priority: req.priority.unwrap_or(orig.priority),
-            labels: req.labels.unwrap_or_else(|| orig.labels.clone()),
+            labels: req.labels.unwrap_or_else(|| orig.more.labels.clone()),
         };
         let mut wo = self.build(copy)?;
         // A follow-up stays one: it resumes the same session.
-        wo.parent_id = orig.parent_id.clone();
-        wo.resume_session = orig.resume_session.clone();
-        wo.restarted_from = Some(orig.id.clone());
+        wo.more.parent_id = orig.more.parent_id.clone();
+        wo.more.resume_session = orig.more.resume_session.clone();
+        wo.more.restarted_from = Some(orig.id.clone());
         self.enqueue(wo)
     }
 
@@ -308,7 +310,7 @@ impl Actor {
             return Err(ServiceError::bad_request("taskPrompt", problem));
         }
         // The same workspace: its worktree, its clone, or its directory.
-        let dir = match (&parent.worktree, parent.workspace_source.is_cloned()) {
+        let dir = match (&parent.more.worktree, parent.workspace_source.is_cloned()) {
             (Some(w), _) => w.path.clone(),
             (None, true) => self
                 .store
@@ -359,11 +361,11 @@ impl Actor {
             max_iterations,
             self.next_created_at(),
         );
-        wo.env = parent.env.clone();
-        wo.labels = parent.labels.clone();
+        wo.more.env = parent.more.env.clone();
+        wo.more.labels = parent.more.labels.clone();
         wo.priority = parent.priority;
-        wo.parent_id = Some(parent.id.clone());
-        wo.resume_session = Some(session);
+        wo.more.parent_id = Some(parent.id.clone());
+        wo.more.resume_session = Some(session);
         self.enqueue(wo)
     }
 }
