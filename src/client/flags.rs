@@ -24,6 +24,18 @@ pub fn duration(flag: &str, value: &str) -> Result<Duration, CliError> {
 }
 
 /// A duration flag within `min..=max`.
+/// An optional duration flag, checked against its range, in milliseconds.
+pub fn opt_millis_in(
+    flag: &str,
+    value: Option<&str>,
+    min: Duration,
+    max: Duration,
+) -> Result<Option<u64>, CliError> {
+    value
+        .map(|v| duration_in(flag, v, min, max).map(|d| d.as_millis() as u64))
+        .transpose()
+}
+
 pub fn duration_in(
     flag: &str,
     value: &str,

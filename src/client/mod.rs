@@ -513,18 +513,12 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
             reason,
             json,
         } => {
-            let grace_ms = grace
-                .as_deref()
-                .map(|g| {
-                    flags::duration_in(
-                        "--grace",
-                        g,
-                        std::time::Duration::ZERO,
-                        std::time::Duration::from_secs(3600),
-                    )
-                })
-                .transpose()?
-                .map(|d| d.as_millis() as u64);
+            let grace_ms = flags::opt_millis_in(
+                "--grace",
+                grace.as_deref(),
+                std::time::Duration::ZERO,
+                std::time::Duration::from_secs(3600),
+            )?;
             let ids = targets(socket, &t).await?;
             let request = |id| {
                 Request::Kill(KillRequest {
@@ -677,34 +671,8 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                 r => Err(unexpected(r)),
             }
         }
-        QueueCommand::Pause { json } => {
-            let change = ConfigChange {
-                paused: Some(true),
-                ..ConfigChange::default()
-            };
-            let c = configure(socket, change).await?;
-            if json {
-                print_json(&c.to_json());
-            } else {
-                println!(
-                    "queue paused: queued work stays queued (running work goes on); `agentgate queue resume` starts it again"
-                );
-            }
-            Ok(())
-        }
-        QueueCommand::Resume { json } => {
-            let change = ConfigChange {
-                paused: Some(false),
-                ..ConfigChange::default()
-            };
-            let c = configure(socket, change).await?;
-            if json {
-                print_json(&c.to_json());
-            } else {
-                println!("queue resumed: queued work starts as limits allow");
-            }
-            Ok(())
-        }
+        QueueCommand::Pause { json } => set_paused(socket, true, json).await,
+        QueueCommand::Resume { json } => set_paused(socket, false, json).await,
         QueueCommand::Config {
             max_concurrent,
             stagger_delay,
@@ -718,18 +686,12 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
             let change = ConfigChange {
                 paused: None,
                 max_concurrent,
-                stagger_delay_ms: stagger_delay
-                    .as_deref()
-                    .map(|d| {
-                        flags::duration_in(
-                            "--stagger-delay",
-                            d,
-                            std::time::Duration::ZERO,
-                            std::time::Duration::from_secs(86_400),
-                        )
-                    })
-                    .transpose()?
-                    .map(|d| d.as_millis() as u64),
+                stagger_delay_ms: flags::opt_millis_in(
+                    "--stagger-delay",
+                    stagger_delay.as_deref(),
+                    std::time::Duration::ZERO,
+                    std::time::Duration::from_secs(86_400),
+                )?,
                 min_memory_bytes: min_memory
                     .as_deref()
                     .map(|m| flags::size("--min-memory", m))
@@ -864,6 +826,25 @@ async fn list(
     // Notes are for people: on stderr, so a pipe gets work orders only.
     if let Some(n) = note {
         eprintln!("{n}");
+    }
+    Ok(())
+}
+
+/// `queue pause` / `queue resume`.
+async fn set_paused(socket: &Path, paused: bool, json: bool) -> Result<(), CliError> {
+    let change = ConfigChange {
+        paused: Some(paused),
+        ..ConfigChange::default()
+    };
+    let c = configure(socket, change).await?;
+    if json {
+        print_json(&c.to_json());
+    } else if paused {
+        println!(
+            "queue paused: queued work stays queued (running work goes on); `agentgate queue resume` starts it again"
+        );
+    } else {
+        println!("queue resumed: queued work starts as limits allow");
     }
     Ok(())
 }

@@ -724,25 +724,32 @@ struct WorkOrderRef<'a> {
     queued_reason: Option<&'a str>,
 }
 
-impl utoipa::PartialSchema for WorkOrderApi<'_> {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        <WorkOrderRef<'_> as utoipa::PartialSchema>::schema()
-    }
+/// The OpenAPI schema of a view that serialises as `WorkOrderRef`.
+macro_rules! schema_of_work_order_ref {
+    ($view:ident) => {
+        impl utoipa::PartialSchema for $view<'_> {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                <WorkOrderRef<'_> as utoipa::PartialSchema>::schema()
+            }
+        }
+
+        impl utoipa::ToSchema for $view<'_> {
+            fn name() -> std::borrow::Cow<'static, str> {
+                <WorkOrderRef<'_> as utoipa::ToSchema>::name()
+            }
+            fn schemas(
+                schemas: &mut Vec<(
+                    String,
+                    utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+                )>,
+            ) {
+                <WorkOrderRef<'_> as utoipa::ToSchema>::schemas(schemas);
+            }
+        }
+    };
 }
 
-impl utoipa::ToSchema for WorkOrderApi<'_> {
-    fn name() -> std::borrow::Cow<'static, str> {
-        <WorkOrderRef<'_> as utoipa::ToSchema>::name()
-    }
-    fn schemas(
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
-        <WorkOrderRef<'_> as utoipa::ToSchema>::schemas(schemas);
-    }
-}
+schema_of_work_order_ref!(WorkOrderApi);
 
 impl Serialize for WorkOrderApi<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -753,25 +760,7 @@ impl Serialize for WorkOrderApi<'_> {
 /// A work order's API JSON object with its `queuedReason` (when it waits).
 pub struct WorkOrderWithReason<'a>(pub &'a WorkOrder, pub Option<&'a str>);
 
-impl utoipa::PartialSchema for WorkOrderWithReason<'_> {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        <WorkOrderRef<'_> as utoipa::PartialSchema>::schema()
-    }
-}
-
-impl utoipa::ToSchema for WorkOrderWithReason<'_> {
-    fn name() -> std::borrow::Cow<'static, str> {
-        <WorkOrderRef<'_> as utoipa::ToSchema>::name()
-    }
-    fn schemas(
-        schemas: &mut Vec<(
-            String,
-            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
-        )>,
-    ) {
-        <WorkOrderRef<'_> as utoipa::ToSchema>::schemas(schemas);
-    }
-}
+schema_of_work_order_ref!(WorkOrderWithReason);
 
 impl Serialize for WorkOrderWithReason<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {

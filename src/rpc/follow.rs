@@ -181,16 +181,27 @@ pub fn wait(service: Service, req: WaitRequest) -> Frames {
 /// client prints one piece while the next is assembled.
 const JSON_CHUNK: usize = 64 * 1024;
 
+/// The page a streamed listing sends, or its error sent instead.
+async fn listed(
+    service: &Service,
+    query: crate::service::ListQuery,
+    tx: &Tx,
+) -> Option<crate::service::ListPage> {
+    match service.list(query).await {
+        Ok(p) => Some(p),
+        Err(e) => {
+            let _ = tx.send(Err(e)).await;
+            None
+        }
+    }
+}
+
 /// Starts streaming a listing as compact JSON pieces.
 pub fn list_json(service: Service, query: crate::service::ListQuery) -> Frames {
     let (tx, rx) = mpsc::channel(BACKLOG);
     tokio::spawn(async move {
-        let page = match service.list(query).await {
-            Ok(p) => p,
-            Err(e) => {
-                let _ = tx.send(Err(e)).await;
-                return;
-            }
+        let Some(page) = listed(&service, query, &tx).await else {
+            return;
         };
         let mut pieces = page.compact_json_chunks(JSON_CHUNK).peekable();
         while let Some(text) = pieces.next() {
@@ -207,12 +218,8 @@ pub fn list_json(service: Service, query: crate::service::ListQuery) -> Frames {
 pub fn list_typed(service: Service, query: crate::service::ListQuery) -> Frames {
     let (tx, rx) = mpsc::channel(BACKLOG);
     tokio::spawn(async move {
-        let page = match service.list(query).await {
-            Ok(p) => p,
-            Err(e) => {
-                let _ = tx.send(Err(e)).await;
-                return;
-            }
+        let Some(page) = listed(&service, query, &tx).await else {
+            return;
         };
         let mut items = page.items.iter().enumerate().peekable();
         loop {

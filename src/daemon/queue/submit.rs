@@ -18,6 +18,15 @@ const MAX_LABELS: usize = 32;
 const MAX_LABEL_LEN: usize = 64;
 
 impl Actor {
+    /// A new id no held work order has.
+    fn fresh_id(&self) -> String {
+        let mut id = new_id();
+        while self.entries.contains_key(&id) {
+            id = new_id();
+        }
+        id
+    }
+
     pub(super) fn submit(&mut self, req: SubmitRequest) -> Result<WorkOrder, ServiceError> {
         let wo = self.build(req)?;
         self.enqueue(wo)
@@ -84,16 +93,8 @@ impl Actor {
             ));
         }
         let max_iterations = req.max_iterations.unwrap_or(DEFAULT_MAX_ITERATIONS);
-        if !(1..=MAX_ITERATIONS).contains(&max_iterations) {
-            return Err(ServiceError::bad_request(
-                "maxIterations",
-                format!("max iterations {max_iterations} is out of range: 1 to {MAX_ITERATIONS}"),
-            ));
-        }
-        let mut id = new_id();
-        while self.entries.contains_key(&id) {
-            id = new_id();
-        }
+        check_iterations(max_iterations)?;
+        let id = self.fresh_id();
         let worktree = self.worktree_for(&id, &source, req.worktree)?;
         let mut wo = WorkOrder::new_queued(
             id,
@@ -342,16 +343,8 @@ impl Actor {
                 format!("the time limit {max_time}s is out of range: 1s to 7d"),
             ));
         }
-        if !(1..=MAX_ITERATIONS).contains(&max_iterations) {
-            return Err(ServiceError::bad_request(
-                "maxIterations",
-                format!("max iterations {max_iterations} is out of range: 1 to {MAX_ITERATIONS}"),
-            ));
-        }
-        let mut id = new_id();
-        while self.entries.contains_key(&id) {
-            id = new_id();
-        }
+        check_iterations(max_iterations)?;
+        let id = self.fresh_id();
         let mut wo = WorkOrder::new_queued(
             id,
             req.task_prompt,
@@ -372,6 +365,17 @@ impl Actor {
 
 /// Labels: short words of `[A-Za-z0-9._:/=+@-]`, so they print safely and
 /// read the same in a shell, a URL and a table. Returned without duplicates.
+fn check_iterations(max_iterations: u32) -> Result<(), ServiceError> {
+    if (1..=MAX_ITERATIONS).contains(&max_iterations) {
+        Ok(())
+    } else {
+        Err(ServiceError::bad_request(
+            "maxIterations",
+            format!("max iterations {max_iterations} is out of range: 1 to {MAX_ITERATIONS}"),
+        ))
+    }
+}
+
 fn check_labels(labels: &[String]) -> Result<Vec<String>, ServiceError> {
     let mut out: Vec<String> = Vec::with_capacity(labels.len());
     for l in labels {
