@@ -274,7 +274,11 @@ impl Actor {
             if end.agent_result.is_some() {
                 wo.agent_result = end.agent_result.clone().map(Box::new);
             }
-            if let (Some(w), Some(c)) = (wo.more.worktree.as_mut(), end.changes) {
+            // Read first: a write through `more` allocates it.
+            if let Some(c) = end.changes
+                && wo.more.worktree.is_some()
+                && let Some(w) = wo.more.worktree.as_mut()
+            {
                 w.changes = Some(c);
             }
             match wo.finish(status, result, exit_code, signal, error.clone(), now) {
