@@ -335,9 +335,7 @@ async fn serve(
         auto_process = settings.auto_process,
         "daemon serving"
     );
-    let queue = service
-        .config(crate::service::ConfigChange::default())
-        .await;
+    let queue = service.call(crate::service::ConfigChange::default()).await;
     if let Ok(q) = queue
         && (q.paused || !q.overrides.is_empty())
     {
@@ -361,7 +359,7 @@ async fn serve(
     let finished = match finished {
         Ok(r) => r,
         Err(req) => {
-            let _ = service.shutdown(req).await;
+            let _ = service.call(req).await;
             actor_task.await
         }
     };

@@ -14,6 +14,7 @@ mod cors;
 mod envelope;
 mod front;
 mod openapi;
+mod ops;
 mod parse;
 mod queue;
 mod routes;

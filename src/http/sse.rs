@@ -69,7 +69,7 @@ pub async fn stream(
     let id = try_resp!(&rid, path_id(id));
     // Subscribed before the run is read, so no change falls in between.
     let changes = st.service.subscribe();
-    let run = match st.service.get_run(id).await {
+    let run = match st.service.call(crate::service::GetRunRequest { id }).await {
         Ok(r) => r,
         Err(e) => return service_error(&rid, e),
     };
@@ -157,7 +157,11 @@ async fn produce(
                 }
             }
             Some(Ok(LogItem::End(_))) => {
-                let status = match st.service.get_run(run.id.clone()).await {
+                let status = match st
+                    .service
+                    .call(crate::service::GetRunRequest { id: run.id.clone() })
+                    .await
+                {
                     Ok(r) if r.status.is_terminal() => r.status,
                     _ => Status::Failed,
                 };

@@ -570,10 +570,14 @@ async fn session(st: AppState, socket: WebSocket, mut changes: broadcast::Receiv
         // A run that started before this subscription: its output from now
         // on (one that starts later is followed on its `run_started`).
         for id in std::mem::take(&mut s.to_check) {
-            let running = s.service.show(id.clone()).await.is_ok_and(|d| {
-                d.work_order.status.api() == Status::Running
-                    && d.work_order.current_run_id.is_some()
-            });
+            let running = s
+                .service
+                .call(crate::service::ShowRequest { id: id.clone() })
+                .await
+                .is_ok_and(|d| {
+                    d.work_order.status.api() == Status::Running
+                        && d.work_order.current_run_id.is_some()
+                });
             if running && !s.followers.contains_key(&id) && s.subscriptions.contains_key(&id) {
                 s.follow(&id, LogStart::Now);
             }

@@ -12,7 +12,7 @@ use tokio::sync::Semaphore;
 use tokio_util::codec::Framed;
 
 use super::codec::{self, framing};
-use super::proto::{ClientFrame, PROTOCOL_VERSION, Reply, Request, ServerFrame};
+use super::proto::{ClientFrame, PROTOCOL_VERSION, Request, ServerFrame, dispatch};
 use crate::service::{ErrorCode, Service, ServiceError};
 
 /// A connection that sends nothing for this long is closed.
@@ -238,8 +238,9 @@ async fn connection(
         };
         let shutdown = matches!(req, Request::Shutdown(_));
         let frame = match dispatch(&service, req).await {
-            Ok(reply) => ServerFrame::Ok(Box::new(reply)),
-            Err(e) => ServerFrame::Err(e),
+            Some(Ok(reply)) => ServerFrame::Ok(Box::new(reply)),
+            Some(Err(e)) => ServerFrame::Err(e),
+            None => ServerFrame::Err(ServiceError::internal("streaming request sent to dispatch")),
         };
         send(&mut conn, &frame).await?;
         if shutdown {
@@ -271,33 +272,4 @@ async fn forward_stream(conn: &mut Conn, mut frames: super::follow::Frames) -> R
             }
         }
     }
-}
-
-/// One request, one service call: the RPC door adds no behaviour of its own.
-async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError> {
-    Ok(match req {
-        Request::Submit(r) => Reply::Submitted(service.submit(r).await?),
-        Request::Continue(r) => Reply::Submitted(service.continue_session(r).await?),
-        Request::List(q) => Reply::List(service.list(q).await?),
-        Request::Show(id) => Reply::Show(service.show(id).await?),
-        Request::GetRun(id) => Reply::Run(service.get_run(id).await?),
-        Request::Cancel(id) => Reply::Canceled(service.cancel(id).await?),
-        Request::Kill(r) => Reply::Killed(service.kill(r).await?),
-        Request::Purge(r) => Reply::Purged(service.purge(r).await?),
-        Request::Health => Reply::Health(service.health().await?),
-        Request::ListRuns(q) => Reply::Runs(service.list_runs(q).await?),
-        Request::Position(id) => Reply::Position(service.position(id).await?),
-        Request::Start(id) => Reply::Started(service.start(id).await?),
-        Request::Resolve(r) => Reply::Resolved(service.resolve(r).await?),
-        Request::Restart(r) => Reply::Submitted(service.restart(r).await?),
-        Request::SetPriority(r) => Reply::Submitted(service.set_priority(r).await?),
-        Request::Config(c) => Reply::QueueConfig(service.config(c).await?),
-        Request::Shutdown(r) => {
-            service.shutdown(r).await?;
-            Reply::ShuttingDown
-        }
-        Request::Logs(_) | Request::Wait(_) | Request::ListJson(_) | Request::ListStream(_) => {
-            return Err(ServiceError::internal("streaming request sent to dispatch"));
-        }
-    })
 }
