@@ -21,7 +21,6 @@ use super::AppState;
 use super::envelope::*;
 use super::parse::path_id;
 use super::routes::try_resp;
-use super::server::wait_for_deadline;
 use crate::model::{Run, Status, Timestamp};
 use crate::service::follow::{FollowSpec, LogItem, LogStart, Utf8Pieces, follow_log};
 use crate::service::{LogStreams, StatusChange};
@@ -141,7 +140,7 @@ async fn produce(
                 }
                 return;
             }
-            _ = wait_for_deadline(&mut shutdown) => return,
+            _ = shutdown.deadline() => return,
             _ = tx.closed() => return,
         };
         match next {

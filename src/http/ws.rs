@@ -31,9 +31,9 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::AppState;
 use super::envelope::*;
-use super::server::{ConnSlot, wait_for_deadline};
 use crate::model::{Status, Timestamp, validate_id};
 use crate::service::agent_events::{AgentEvent, AgentEvents};
+use crate::service::doors::ConnPermit;
 use crate::service::follow::{FollowSpec, LogItem, LogStart, follow_log};
 use crate::service::{LogStreams, QueueEvent, Service, ServiceError, StatusChange};
 
@@ -58,7 +58,7 @@ const LOG_BUFFER: usize = 16;
 pub async fn upgrade(
     State(st): State<AppState>,
     RequestId(rid): RequestId,
-    slot: Option<Extension<ConnSlot>>,
+    slot: Option<Extension<ConnPermit>>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -556,7 +556,7 @@ async fn session(st: AppState, socket: WebSocket, mut changes: broadcast::Receiv
                 Ok(msg) => s.on_follower(msg),
                 Err(_) => continue,
             },
-            _ = wait_for_deadline(&mut shutdown) => {
+            _ = shutdown.deadline() => {
                 let _ = tokio::time::timeout(Duration::from_millis(200), sink.send(close(1001, "shutting down"))).await;
                 return;
             }

@@ -4,6 +4,7 @@
 
 pub mod agent_events;
 pub mod api;
+pub mod doors;
 pub mod error;
 pub mod events;
 pub mod follow;
