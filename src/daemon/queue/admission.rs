@@ -213,7 +213,7 @@ impl Actor {
     /// Event-driven admission: runs after submit, exit, cancel, and on the
     /// tick. Highest priority first, FIFO within one, per executor; among
     /// executors, the one whose next work order comes first.
-    pub(super) fn schedule(&mut self) {
+    pub(crate) fn schedule(&mut self) {
         if self.global_hold().is_some() {
             return;
         }
@@ -237,7 +237,7 @@ impl Actor {
         }
     }
 
-    pub(super) fn start_run(
+    pub(crate) fn start_run(
         &mut self,
         id: &str,
         manual: bool,
@@ -359,7 +359,7 @@ impl Actor {
     /// (priority, then FIFO). The estimate (AgentGate's): as many rounds of
     /// `max_concurrent` starts as it takes to reach it, at the mean recent
     /// wait. One waiting for a dependency stands behind every ready one.
-    pub(super) fn position(&self, id: &str) -> Result<QueuePosition, ServiceError> {
+    pub(crate) fn position(&self, id: &str) -> Result<QueuePosition, ServiceError> {
         let wo = self.get(id)?;
         if let Some(live) = self.live.get(id) {
             return Ok(QueuePosition {

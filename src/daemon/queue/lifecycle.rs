@@ -359,7 +359,7 @@ impl Actor {
         Ok(wo)
     }
 
-    pub(super) fn cancel(&mut self, id: String, reply: Reply<CancelOutcome>) {
+    pub(crate) fn cancel(&mut self, id: String, reply: Reply<CancelOutcome>) {
         let status = match self.get(&id) {
             Ok(wo) => wo.status,
             Err(e) => {
@@ -397,7 +397,7 @@ impl Actor {
         self.schedule();
     }
 
-    pub(super) fn kill(&mut self, req: KillRequest, reply: Reply<KillOutcome>) {
+    pub(crate) fn kill(&mut self, req: KillRequest, reply: Reply<KillOutcome>) {
         let status = match self.get(&req.id) {
             Ok(wo) => wo.status,
             Err(e) => {
@@ -498,7 +498,7 @@ impl Actor {
         }
     }
 
-    pub(super) fn shutdown(&mut self, req: ShutdownRequest, reply: Reply<()>) {
+    pub(crate) fn shutdown(&mut self, req: ShutdownRequest, reply: Reply<()>) {
         if self.accepting {
             if req.keep_running {
                 tracing::info!(

@@ -27,7 +27,7 @@ impl Actor {
         id
     }
 
-    pub(super) fn submit(&mut self, req: SubmitRequest) -> Result<WorkOrder, ServiceError> {
+    pub(crate) fn submit(&mut self, req: SubmitRequest) -> Result<WorkOrder, ServiceError> {
         let wo = self.build(req)?;
         self.enqueue(wo)
     }
@@ -137,7 +137,7 @@ impl Actor {
     /// `queue restart`: a copy of a finished work order (prompt, agent,
     /// workspace, limits, env, labels, priority, dependencies, session),
     /// queued anew and linked to it; the request's fields override.
-    pub(super) fn restart(&mut self, req: RestartRequest) -> Result<WorkOrder, ServiceError> {
+    pub(crate) fn restart(&mut self, req: RestartRequest) -> Result<WorkOrder, ServiceError> {
         let orig = self.get(&req.id)?.clone();
         if !orig.status.is_terminal() {
             return Err(ServiceError::invalid_state(format!(
@@ -196,7 +196,7 @@ impl Actor {
     }
 
     /// `queue set-priority`: reorders a queued work order.
-    pub(super) fn set_priority(
+    pub(crate) fn set_priority(
         &mut self,
         req: SetPriorityRequest,
     ) -> Result<WorkOrder, ServiceError> {
@@ -258,7 +258,7 @@ impl Actor {
 
     /// `queue continue`: a new work order resuming `req.id`'s agent session,
     /// in the same workspace, linked to it.
-    pub(super) fn continue_session(
+    pub(crate) fn continue_session(
         &mut self,
         req: ContinueRequest,
     ) -> Result<WorkOrder, ServiceError> {
