@@ -202,6 +202,27 @@ fn a_run_cut_off_by_its_time_limit_or_a_stop_can_be_continued() {
     });
     let args = std::fs::read_to_string(home.join(format!("{next}.args"))).unwrap();
     assert!(args.contains(&format!("--resume\n{session}\n")), "{args}");
+
+    // Its supervisor killed (no end recorded): the session is read from the log.
+    let lost = submit(&d, &[&hang[..], &["fix it once more"]].concat());
+    let session = init_session(&d, &lost);
+    let run = d.show(&lost)["currentRunId"].as_str().unwrap().to_string();
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(d.root.join("runs").join(&run).join("state.json")).unwrap(),
+    )
+    .unwrap();
+    let supervisor = state["supervisorPid"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(supervisor),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let wo = d.wait_terminal(&lost, T);
+    assert!(
+        wo["error"].as_str().unwrap().contains("supervisor lost"),
+        "{wo}"
+    );
+    assert_eq!(wo["agentResult"]["sessionId"], session.as_str(), "{wo}");
 }
 
 #[test]

@@ -47,6 +47,28 @@ pub enum Event {
     Other,
 }
 
+/// How much of a log's start `session_in_log` reads: the `init` event is
+/// its first event (after any output of Claude's start-up hooks).
+const LOG_HEAD_BYTES: u64 = 64 * 1024;
+
+/// The session an `init` event names near the start of a stream-json log:
+/// for a run whose supervisor vanished before it recorded the run's end.
+pub fn session_in_log(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(LOG_HEAD_BYTES)
+        .read_to_end(&mut head)
+        .ok()?;
+    String::from_utf8_lossy(&head).lines().find_map(|line| {
+        parse_line(line)?.into_iter().find_map(|e| match e {
+            Event::Init { session_id, .. } => session_id,
+            _ => None,
+        })
+    })
+}
+
 /// Parses one line. `None`: not a stream-json event (shown raw, counted).
 pub fn parse_line(line: &str) -> Option<Vec<Event>> {
     let v: Value = serde_json::from_str(line.trim()).ok()?;
