@@ -9,7 +9,9 @@
 //! - `claude-code-api` bills an API key: `ANTHROPIC_API_KEY` must reach the run
 //!   (the daemon's environment, the agent type's `env`, or `--env`), and a
 //!   work order without one is refused at submit (and fails at start) with a
-//!   message naming it, rather than falling back to a login.
+//!   message naming it, rather than falling back to a login;
+//! - `claude-agent-sdk` leaves the choice to Claude (a key if one is set, else
+//!   the login).
 //!
 //! A variable given explicitly (the agent type's `env`, the work order's
 //! `--env`) is the user's choice and always passes.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio::time::Instant;
 
-use super::{Actor, Event, Live, Started, StopIntent, Waiter, internal};
+use super::{Actor, Event, Live, Started, StopIntent, Waiter, deps, internal};
 use crate::agent::login;
 use crate::config::{OutputFormat, PromptVia};
 use crate::daemon::workspace;
@@ -371,7 +371,7 @@ impl Actor {
 
     pub(super) fn cancel(&mut self, id: String, reply: Reply<CancelOutcome>) {
         let (status, cascaded) = match self.get(&id) {
-            Ok(wo) => (wo.status, canceled_by_dependency(wo)),
+            Ok(wo) => (wo.status, deps::canceled_by_dependency(wo)),
             Err(e) => {
                 let _ = reply.send(Err(e));
                 return;
@@ -421,7 +421,7 @@ impl Actor {
 
     pub(super) fn kill(&mut self, req: KillRequest, reply: Reply<KillOutcome>) {
         let (status, cascaded) = match self.get(&req.id) {
-            Ok(wo) => (wo.status, canceled_by_dependency(wo)),
+            Ok(wo) => (wo.status, deps::canceled_by_dependency(wo)),
             Err(e) => {
                 let _ = reply.send(Err(e));
                 return;
@@ -573,12 +573,6 @@ fn stop_request(intent: &StopIntent, grace: Duration) -> StopRequest {
 /// Status, result and error of a run that ended: the daemon's own stop
 /// intent first, then one recorded with the run (a stop asked of it before a
 /// restart), then how the run itself ended.
-/// Whether a work order was canceled because a dependency ended (not by a
-/// request of its own).
-fn canceled_by_dependency(wo: &WorkOrder) -> bool {
-    wo.status == Status::Canceled && wo.result == Some(ResultKind::DependencyFailed)
-}
-
 fn outcome(intent: Option<&StopIntent>, end: &RunEnd) -> (Status, ResultKind, Option<String>) {
     if let Some(i) = intent {
         return (i.status, i.result, Some(i.error.clone()));
