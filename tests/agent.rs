@@ -281,7 +281,10 @@ fn subscription_runs_without_the_api_key_and_the_api_type_needs_one() {
     let given = submit(&d, &["--env", "ANTHROPIC_API_KEY=sk-ant-mine", "fix it"]);
     assert_eq!(key_of(&given), "sk-ant-mine\n");
 
-    // Without a key the API type is refused at submit, naming the variable.
+    // Without a key the API type is refused at submit, naming the variable;
+    // one queued while there was a key fails at its start, saying the same.
+    assert!(d.run(&["queue", "pause"]).status.success());
+    let queued = submit(&d, &["--agent", "claude-code-api", "fix it later"]);
     d.stop();
     d.env.retain(|(k, _)| k != "ANTHROPIC_API_KEY");
     d.spawn_with(|c| {
@@ -298,6 +301,16 @@ fn subscription_runs_without_the_api_key_and_the_api_type_needs_one() {
         err(&o).contains("ANTHROPIC_API_KEY is not set") && err(&o).contains("claude-code-api"),
         "{}",
         err(&o)
+    );
+    assert!(d.run(&["queue", "resume"]).status.success());
+    let wo = d.wait_terminal(&queued, T);
+    assert_eq!(wo["status"], "failed", "{wo}");
+    assert!(
+        wo["error"]
+            .as_str()
+            .unwrap()
+            .contains("ANTHROPIC_API_KEY is not set"),
+        "{wo}"
     );
     let ok = submit(
         &d,
