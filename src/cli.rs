@@ -124,7 +124,7 @@ pub struct DaemonArgs {
     /// Maximum work orders running at once [env: AGENTGATE_MAX_CONCURRENT] [default: 2]
     #[arg(long, value_name = "N")]
     pub max_concurrent: Option<usize>,
-    /// Minimum time between automatic starts [env: AGENTGATE_STAGGER_DELAY] [default: 30s]
+    /// Minimum time between automatic starts [env: AGENTGATE_STAGGER_DELAY] [default: 0s]
     #[arg(long, value_name = "DUR")]
     pub stagger_delay: Option<String>,
     /// Start work only while MemAvailable is at least this [env: AGENTGATE_MIN_MEMORY] [default: 2GiB]
@@ -222,7 +222,7 @@ pub struct SubmitArgs {
     /// Time limit of a run, 1s to 7d, e.g. 90s, 30m, 2h [default: 1h]
     #[arg(long, value_name = "DUR")]
     pub max_time: Option<String>,
-    /// Maximum agent iterations (Claude's --max-turns) [default: 3]
+    /// Maximum agent iterations, as AgentGate counts them (recorded; `{max_iterations}` in an agent type's command) [default: 3]
     #[arg(long, value_name = "N")]
     pub max_iterations: Option<u32>,
     /// Set a variable for this work order's agent only, KEY=VALUE (repeatable) [default: none]

@@ -428,7 +428,7 @@ impl DaemonSettings {
             "AGENTGATE_STAGGER_DELAY",
             file.stagger_delay.clone(),
             dur,
-            Duration::from_secs(30),
+            Duration::ZERO,
         )?;
         let min_memory = pick(
             "--min-memory",
@@ -767,8 +767,7 @@ pub fn with_builtin_agents(
         "--output-format",
         "stream-json",
         "--verbose",
-        "--max-turns",
-        "{max_iterations}",
+        // No --max-turns: AgentGate's iterations are not Claude's turns (see model::agent).
         "--dangerously-skip-permissions",
     ];
     let claude = AgentConfig {

@@ -270,10 +270,14 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                     }
                     Ok((
                         format!(
-                            "killed {}: {} in {} ms{}",
+                            "killed {}: {}{}{}",
                             k.id,
                             k.message,
-                            k.duration_ms,
+                            // Nothing ran (canceled before it started): no time to tell.
+                            match k.duration_ms {
+                                0 => String::new(),
+                                ms => format!(" in {ms} ms"),
+                            },
                             if k.forced_kill { " (SIGKILL)" } else { "" }
                         ),
                         k.to_json(),

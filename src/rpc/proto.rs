@@ -227,6 +227,7 @@ mod tests {
                 duration_ms: Some(1234),
                 is_error: false,
                 summary: Some("done".into()),
+                subtype: Some("success".into()),
             })),
             more: crate::model::work_order::More::from(crate::model::work_order::MoreFields {
                 env: BTreeMap::from([("FOO".to_string(), "bar".to_string())]),
