@@ -5,16 +5,19 @@
 //!
 //! `server` serves connections (limits, timeouts, shutdown), `front` is what
 //! every request passes first (request id, CORS, key, body), `routes` /
-//! `queue` / `runs` / `compat` are the REST routes, `ws` and `sse` the live
-//! streams, `openapi` the document generated from the routes' types.
+//! `queue` / `runs` / `compat` / `profiles` / `health` are the REST routes,
+//! `ws` and `sse` the live streams, `openapi` the document generated from the
+//! routes' types.
 
 mod auth;
 mod compat;
 mod cors;
 mod envelope;
 mod front;
+mod health;
 mod openapi;
 mod parse;
+mod profiles;
 mod queue;
 mod routes;
 mod runs;
@@ -48,6 +51,10 @@ pub struct AppState {
     pub shutdown: Shutdown,
     /// WebSocket sessions, waited for (briefly) at shutdown.
     pub sessions: TaskTracker,
+    /// Harness profiles, stored under the root.
+    pub profiles: Arc<crate::store::profiles::ProfileStore>,
+    /// What `/health` reports that is fixed at start.
+    pub facts: Arc<health::Facts>,
 }
 
 pub struct HttpHandle {
@@ -103,6 +110,10 @@ pub async fn start(
         timeout: settings.http_timeout,
         shutdown: shutdown_rx.clone(),
         sessions: sessions.clone(),
+        profiles: Arc::new(crate::store::profiles::ProfileStore::new(
+            &settings.paths.root,
+        )),
+        facts: Arc::new(health::Facts::new(settings)),
     });
     let limits = server::Limits {
         max_connections: server::effective_cap(settings.http_max_connections),
