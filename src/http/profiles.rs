@@ -212,6 +212,10 @@ pub async fn get_one(
 ) -> Response {
     let name = try_resp!(&rid, path_id(name));
     let pairs = try_resp!(&rid, query_pairs(&q));
+    // Given, it must say true or false (an empty value is neither).
+    if pairs.iter().any(|(k, v)| k == "resolve" && v.is_empty()) {
+        return bad("resolve", "resolve must be true or false").respond(&rid);
+    }
     let resolve = try_resp!(&rid, query_flag(&pairs, "resolve"));
     let got = call(&st, move |s| {
         if !resolve {
@@ -286,7 +290,7 @@ pub async fn update(
 ) -> Response {
     let name = try_resp!(&rid, path_id(name));
     let body = try_resp!(&rid, body_or_error(body));
-    let patch = try_resp!(&rid, json_body::<ProfileSettings>(&body, true));
+    let patch = try_resp!(&rid, json_body::<ProfileSettings>(&body, false));
     match call(&st, move |s| s.update(&name, patch)).await {
         Ok(p) => {
             let data = ChangedJson {
