@@ -383,6 +383,10 @@ fn profiles_are_stored_checked_and_kept() {
         get(a, "/api/v1/profiles/absent").error(404)["code"],
         "NOT_FOUND"
     );
+    bad(&get(a, "/api/v1/profiles/ci-fast?resolve="), "resolve");
+    bad(&get(a, "/api/v1/profiles/ci-fast?resolve=yes"), "resolve");
+    // An update needs a body (as its schema says).
+    bad(&raw(a, "PUT", "/api/v1/profiles/ci-fast", b""), "body");
 
     // Inheritance: resolved, merged on update, no cycles.
     send(
