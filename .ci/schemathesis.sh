@@ -103,6 +103,9 @@ cancel_id=$(submit cancel)
 delete_id=$(submit delete)
 kill_id=$(submit kill)
 start_id=$(submit start)
+# Profiles to change, check and delete.
+api POST /api/v1/profiles '{"name":"st-edit","loopStrategy":{"mode":"fixed","maxIterations":4}}' >/dev/null
+api POST /api/v1/profiles '{"name":"st-gone"}' >/dev/null
 
 ids=(
     "GET /api/v1/work-orders/{id}=id=$done_id"
@@ -119,6 +122,9 @@ ids=(
     "GET /api/v1/audit/runs/{id}/snapshots=id=$run_id"
     "GET /api/v1/audit/runs/{id}/changes=id=$run_id"
     "GET /api/v1/profiles/{name}=name=default"
+    "PUT /api/v1/profiles/{name}=name=st-edit"
+    "POST /api/v1/profiles/{name}/validate=name=st-edit"
+    "DELETE /api/v1/profiles/{name}=name=st-gone"
 )
 for entry in "${ids[@]}"; do
     IFS='=' read -r name param value <<<"$entry"

@@ -590,7 +590,7 @@ fn cors_preflight_and_origins() {
         &[("Origin", "http://localhost:5173")],
         None,
     );
-    r.error(401);
+    r.unauthorized();
     assert_eq!(
         r.header("access-control-allow-origin"),
         Some("http://localhost:5173")

@@ -334,7 +334,7 @@ fn git_and_github_sources_are_cloned_and_the_agent_runs_in_them() {
     let wo = d.show(&by_repo);
     assert_eq!(
         wo["workspaceSource"],
-        serde_json::json!({"type":"github","owner":"acme","repo":"widget"})
+        serde_json::json!({"type":"github","repo":"acme/widget"})
     );
 
     // A clone that fails fails the run with a clear error; never left running.

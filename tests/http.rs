@@ -100,6 +100,29 @@ impl Resp {
     }
 
     /// A 400 naming `field` in `error.details.field`; returns the message.
+    /// The 401, in the shape the AgentGate dashboard shows: `error` is the
+    /// message itself.
+    fn unauthorized(&self) -> &Value {
+        assert_eq!(self.status, 401, "unexpected status: {}", self.body);
+        self.envelope();
+        assert_eq!(
+            self.keys(),
+            ["success", "error", "code", "requestId"],
+            "{}",
+            self.body
+        );
+        assert_eq!(self.body["success"], false);
+        assert_eq!(self.body["code"], "UNAUTHORIZED");
+        assert!(
+            self.body["error"]
+                .as_str()
+                .is_some_and(|m| m.contains("API key")),
+            "{}",
+            self.body
+        );
+        &self.body
+    }
+
     fn bad(&self, field: &str) -> String {
         let e = self.err(400, "BAD_REQUEST");
         assert_eq!(e["details"]["field"], field, "{}", self.body);
@@ -323,7 +346,7 @@ fn api_routes_require_the_key() {
         for h in &bad_headers {
             let b = (*method == "POST").then(|| body.clone().into_bytes());
             let r = api.raw(method, path, b, &[], h.as_deref());
-            r.err(401, "UNAUTHORIZED");
+            r.unauthorized();
             assert_eq!(r.www_authenticate.as_deref(), Some("Bearer"));
         }
     }
@@ -337,7 +360,7 @@ fn api_routes_require_the_key() {
     let upper = format!("Bearer {}", api.key.to_uppercase());
     if upper != format!("Bearer {}", api.key) {
         let r = api.raw("GET", "/api/v1/queue/health", None, &[], Some(&upper));
-        r.err(401, "UNAUTHORIZED");
+        r.unauthorized();
     }
 }
 
@@ -372,7 +395,7 @@ fn request_id_is_echoed_or_generated() {
         &[("X-Request-ID", "trace-401")],
         None,
     );
-    r.err(401, "UNAUTHORIZED");
+    r.unauthorized();
     assert_eq!(r.body["requestId"], "trace-401");
     let r = api.raw("GET", "/nope", None, &[("X-Request-ID", "trace-x")], None);
     r.err(404, "NOT_FOUND");
@@ -676,28 +699,28 @@ fn workspace_sources_over_http() {
     let cases = [
         (
             json!({"type": "github", "url": "https://github.com/o/r.git"}),
-            json!({"type": "github", "owner": "o", "repo": "r"}),
+            json!({"type": "github", "repo": "o/r"}),
         ),
         (
             json!({"type": "github", "url": "https://github.com/o/r", "branch": "dev"}),
-            json!({"type": "github", "owner": "o", "repo": "r", "branch": "dev"}),
+            json!({"type": "github", "repo": "o/r", "branch": "dev"}),
         ),
         (
             json!({"type": "github", "owner": "o2", "repo": "r2"}),
-            json!({"type": "github", "owner": "o2", "repo": "r2"}),
+            json!({"type": "github", "repo": "o2/r2"}),
         ),
         (
             json!({"type": "github", "repo": "o3/r3"}),
-            json!({"type": "github", "owner": "o3", "repo": "r3"}),
+            json!({"type": "github", "repo": "o3/r3"}),
         ),
         (
             json!({"type": "github", "repo": "r4"}),
-            json!({"type": "github", "owner": "envowner", "repo": "r4"}),
+            json!({"type": "github", "repo": "envowner/r4"}),
         ),
         // url first, then owner+repo.
         (
             json!({"type": "github", "url": "https://github.com/a/b", "owner": "o", "repo": "r"}),
-            json!({"type": "github", "owner": "a", "repo": "b"}),
+            json!({"type": "github", "repo": "a/b"}),
         ),
         (
             json!({"type": "git", "url": "file:///srv/x.git", "branch": "main"}),
@@ -1240,8 +1263,7 @@ fn queue_order_and_control_routes() {
     api.wait_status(&waiting, "succeeded");
     // The key guards them like every /api/v1 route.
     let open = Api::with_key(&http_addr(&d), "wrong");
-    open.post_empty("/api/v1/queue/pause")
-        .err(401, "UNAUTHORIZED");
+    open.post_empty("/api/v1/queue/pause").unauthorized();
     api.post_empty(&format!("/api/v1/work-orders/{a_id}/kill?force=true"))
         .ok(200);
     let b_done = api.wait_status(&b_id, "canceled");
@@ -1573,7 +1595,7 @@ fn api_key_sources() {
         .ok(200);
     Api::with_key(&addr, &key)
         .get("/api/v1/queue/health")
-        .err(401, "UNAUTHORIZED");
+        .unauthorized();
 
     // --api-key-file (trimmed) wins over the environment.
     let kdir = tempfile::tempdir().unwrap();
@@ -1591,7 +1613,7 @@ fn api_key_sources() {
         .ok(200);
     Api::with_key(&addr, "env-key-123")
         .get("/api/v1/queue/health")
-        .err(401, "UNAUTHORIZED");
+        .unauthorized();
 }
 
 #[test]

@@ -257,7 +257,7 @@ fn sse_run_stream() {
     let path = format!("/api/v1/runs/{run_id}/stream");
     // Without the key: 401; an unknown run: 404; a bad id: 400 (all JSON).
     let r = request(addr, "GET", &path, &[], None);
-    r.error(401);
+    r.unauthorized();
     get(addr, "/api/v1/runs/AAAAAAAAAAAA/stream").error(404);
     get(addr, "/api/v1/runs/bad.id/stream").error(400);
 

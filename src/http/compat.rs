@@ -5,8 +5,6 @@
 //! - `GET /api/v1/runs/{id}/config`: the run's effective settings;
 //! - `GET /api/v1/work-orders/{id}/audit` and `/api/v1/audit/runs/{id}[/snapshots|/changes]`:
 //!   one configuration snapshot per run (its settings), never a change;
-//! - `GET /api/v1/profiles[/{name}]`: one built-in profile, `default`, with
-//!   the defaults a submit gets.
 
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
@@ -14,38 +12,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 use serde_json::json;
-use std::collections::BTreeMap;
 use utoipa::ToSchema;
 
 use super::AppState;
 use super::envelope::*;
 use super::parse::*;
 use super::routes::try_resp;
-use crate::model::work_order::{DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_TIME};
+use crate::model::work_order::{
+    HarnessGitOps, HarnessInfo, HarnessLoopStrategy, HarnessVerification, WorkspaceApi,
+};
 use crate::model::{Run, Status, WorkOrder};
-use crate::service::{ErrorCode, ServiceError};
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LoopStrategyJson {
-    /// Always `fixed`: a run is one agent invocation.
-    mode: String,
-    max_iterations: u32,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct VerificationJson {
-    wait_for_ci: bool,
-    skip_levels: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct GitOpsJson {
-    /// Always `local`: the daemon pushes nothing.
-    mode: String,
-}
+use crate::service::ServiceError;
 
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -57,26 +34,19 @@ pub struct ExecutionLimitsJson {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HarnessConfigJson {
-    loop_strategy: LoopStrategyJson,
-    verification: VerificationJson,
-    git_ops: GitOpsJson,
+    loop_strategy: HarnessLoopStrategy,
+    verification: HarnessVerification,
+    git_ops: HarnessGitOps,
     execution_limits: ExecutionLimitsJson,
 }
 
 impl HarnessConfigJson {
-    fn new(max_iterations: u32, max_time: u64) -> HarnessConfigJson {
+    pub fn new(max_iterations: u32, max_time: u64) -> HarnessConfigJson {
+        let h = HarnessInfo::new(None, max_iterations);
         HarnessConfigJson {
-            loop_strategy: LoopStrategyJson {
-                mode: "fixed".into(),
-                max_iterations,
-            },
-            verification: VerificationJson {
-                wait_for_ci: false,
-                skip_levels: vec![],
-            },
-            git_ops: GitOpsJson {
-                mode: "local".into(),
-            },
+            loop_strategy: h.loop_strategy,
+            verification: h.verification,
+            git_ops: h.git_ops,
             execution_limits: ExecutionLimitsJson {
                 max_wall_clock_seconds: max_time,
             },
@@ -158,7 +128,8 @@ pub async fn run_config(
             agent_type: wo.agent_type.clone(),
             max_iterations: wo.max_iterations,
             max_time: wo.max_time,
-            workspace_source: wo.workspace_source.to_json(),
+            workspace_source: serde_json::to_value(WorkspaceApi(&wo.workspace_source))
+                .unwrap_or_default(),
             harness: HarnessConfigJson::of(&wo),
         },
         state: run.status.api(),
@@ -185,7 +156,7 @@ pub struct SnapshotJson {
 }
 
 /// FNV-1a of the text: a stable short fingerprint of a configuration.
-fn fingerprint(text: &str) -> String {
+pub fn fingerprint(text: &str) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         h ^= u64::from(b);
@@ -379,7 +350,15 @@ pub async fn audit_snapshots(
 pub struct ChangeSummaryJson {
     total_changes: u64,
     changed_paths: Vec<String>,
-    by_initiator: BTreeMap<String, u64>,
+    by_initiator: ByInitiatorJson,
+}
+
+/// Changes counted by who made them, as AgentGate counts them.
+#[derive(Serialize, ToSchema, Default)]
+pub struct ByInitiatorJson {
+    user: u64,
+    strategy: u64,
+    system: u64,
 }
 
 /// A configuration change (none ever happens here).
@@ -421,91 +400,8 @@ pub async fn audit_changes(
         summary: ChangeSummaryJson {
             total_changes: 0,
             changed_paths: vec![],
-            by_initiator: BTreeMap::new(),
+            by_initiator: ByInitiatorJson::default(),
         },
-    };
-    ok(&rid, StatusCode::OK, json!(data))
-}
-
-const DEFAULT_PROFILE: &str = "default";
-const DEFAULT_PROFILE_TEXT: &str = "the settings a work order gets unless its submit names others: one agent run per work order, no CI, no push";
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = ProfileSummary)]
-pub struct ProfileJson {
-    name: String,
-    description: Option<String>,
-    extends: Option<String>,
-    is_built_in: bool,
-}
-
-fn default_profile() -> ProfileJson {
-    ProfileJson {
-        name: DEFAULT_PROFILE.into(),
-        description: Some(DEFAULT_PROFILE_TEXT.into()),
-        extends: None,
-        is_built_in: true,
-    }
-}
-
-#[derive(Serialize, ToSchema)]
-#[schema(as = Profiles)]
-pub struct ProfilesJson {
-    items: Vec<ProfileJson>,
-    total: u64,
-}
-
-/// Harness profiles: the one built-in `default`.
-#[utoipa::path(get, path = "/api/v1/profiles", tag = "profiles",
-    responses(
-        (status = 200, description = "The profiles", body = Envelope<ProfilesJson>),
-        (status = "default", description = "Error", body = ErrorEnvelope),
-    ),
-    security(("bearer" = []), ("apiKey" = [])))]
-pub async fn profiles(RequestId(rid): RequestId) -> Response {
-    let data = ProfilesJson {
-        items: vec![default_profile()],
-        total: 1,
-    };
-    ok(&rid, StatusCode::OK, json!(data))
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = ProfileDetail)]
-pub struct ProfileDetailJson {
-    #[serde(flatten)]
-    summary: ProfileJson,
-    #[serde(flatten)]
-    config: HarnessConfigJson,
-}
-
-/// One harness profile (only `default` exists).
-#[utoipa::path(get, path = "/api/v1/profiles/{name}", tag = "profiles",
-    params(("name" = String, Path, description = "Profile name")),
-    responses(
-        (status = 200, description = "The profile", body = Envelope<ProfileDetailJson>),
-        (status = "default", description = "Error", body = ErrorEnvelope),
-    ),
-    security(("bearer" = []), ("apiKey" = [])))]
-pub async fn profile(
-    RequestId(rid): RequestId,
-    name: Result<Path<String>, PathRejection>,
-) -> Response {
-    let name = try_resp!(&rid, path_id(name));
-    if name != DEFAULT_PROFILE {
-        return service_error(
-            &rid,
-            ServiceError::new(
-                ErrorCode::NotFound,
-                format!("no profile {name:?}; the only profile is \"default\""),
-            ),
-        );
-    }
-    let data = ProfileDetailJson {
-        summary: default_profile(),
-        config: HarnessConfigJson::new(DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_TIME),
     };
     ok(&rid, StatusCode::OK, json!(data))
 }

@@ -42,8 +42,8 @@ pub struct ErrorEnvelope {
 
 #[derive(Serialize, ToSchema)]
 pub struct ErrorBody {
-    /// NOT_FOUND, BAD_REQUEST, UNAUTHORIZED, CONFLICT, SERVICE_UNAVAILABLE or
-    /// INTERNAL_ERROR.
+    /// NOT_FOUND, BAD_REQUEST, UNAUTHORIZED, FORBIDDEN, CONFLICT,
+    /// SERVICE_UNAVAILABLE or INTERNAL_ERROR.
     pub code: String,
     pub message: String,
     /// For bad input: `field`, the input at fault.

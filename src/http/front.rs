@@ -22,7 +22,7 @@ use tokio::time::Instant;
 use super::AppState;
 use super::auth::{self, Credentials};
 use super::cors;
-use super::envelope::{ApiError, BODY_LIMIT, RequestId, bad, fail, new_request_id};
+use super::envelope::{ApiError, BODY_LIMIT, RequestId, bad, new_request_id};
 
 /// Most bytes of an unwanted body read (and thrown away) after an early answer.
 const DISCARD_LIMIT: u64 = 16 * 1024 * 1024;
@@ -124,13 +124,35 @@ fn closing(mut resp: Response) -> Response {
     resp
 }
 
+/// The 401 answer. Its `error` is the message itself, not an object: the
+/// AgentGate dashboard shows `error` as text (an object would read
+/// "[object Object]"), and AgentGate's client library raises its
+/// authentication error from the status alone.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct UnauthorizedEnvelope {
+    /// Always false.
+    pub success: bool,
+    /// What is wrong and how to send the key.
+    pub error: String,
+    /// Always UNAUTHORIZED.
+    pub code: String,
+    #[serde(rename = "requestId")]
+    pub request_id: String,
+}
+
 fn unauthorized(rid: &str, missing: bool) -> Response {
     let message = if missing {
         "missing API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>` (the key is in <root>/api-key unless configured)"
     } else {
         "wrong API key: send `Authorization: Bearer <key>` or `X-API-Key: <key>` (the key is in <root>/api-key unless configured)"
     };
-    let mut resp = fail(rid, StatusCode::UNAUTHORIZED, "UNAUTHORIZED", message, None);
+    let body = UnauthorizedEnvelope {
+        success: false,
+        error: message.to_string(),
+        code: "UNAUTHORIZED".to_string(),
+        request_id: rid.to_string(),
+    };
+    let mut resp = (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response();
     resp.headers_mut()
         .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     resp

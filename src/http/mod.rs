@@ -5,17 +5,20 @@
 //!
 //! `server` serves connections (limits, timeouts, shutdown), `front` is what
 //! every request passes first (request id, CORS, key, body), `routes` /
-//! `queue` / `runs` / `compat` are the REST routes, `ws` and `sse` the live
-//! streams, `openapi` the document generated from the routes' types.
+//! `queue` / `runs` / `compat` / `profiles` / `health` are the REST routes,
+//! `ws` and `sse` the live streams, `openapi` the document generated from the
+//! routes' types.
 
 mod auth;
 mod compat;
 mod cors;
 mod envelope;
 mod front;
+mod health;
 mod openapi;
 mod ops;
 mod parse;
+mod profiles;
 mod queue;
 mod routes;
 mod runs;
@@ -47,6 +50,10 @@ pub struct AppState {
     pub shutdown: Shutdown,
     /// WebSocket sessions, waited for (briefly) at shutdown.
     pub sessions: TaskTracker,
+    /// Harness profiles, stored under the root.
+    pub profiles: Arc<crate::store::profiles::ProfileStore>,
+    /// What `/health` reports that is fixed at start.
+    pub facts: Arc<health::Facts>,
 }
 
 pub struct HttpHandle {
@@ -104,6 +111,10 @@ pub async fn start(
         timeout: settings.http_timeout,
         shutdown,
         sessions: sessions.clone(),
+        profiles: Arc::new(crate::store::profiles::ProfileStore::new(
+            &settings.paths.root,
+        )),
+        facts: Arc::new(health::Facts::new(settings)),
     });
     let limits = server::Limits {
         header_timeout: settings.http_timeout,

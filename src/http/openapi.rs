@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{compat, ops, queue, routes, runs, sse, ws};
+use super::front::UnauthorizedEnvelope;
+use super::{compat, health, ops, profiles, queue, routes, runs, sse, ws};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,8 +36,12 @@ use super::{compat, ops, queue, routes, runs, sse, ws};
         compat::audit_record,
         compat::audit_snapshots,
         compat::audit_changes,
-        compat::profiles,
-        compat::profile,
+        profiles::list,
+        profiles::get_one,
+        profiles::create,
+        profiles::update,
+        profiles::delete,
+        profiles::validate,
         queue::queue_health,
         queue::queue_stats,
         ops::stats,
@@ -46,17 +51,17 @@ use super::{compat, ops, queue, routes, runs, sse, ws};
         queue::config,
         queue::config_patch,
         document,
-        queue::health_root,
-        queue::health_live,
-        queue::health_ready,
+        health::health_root,
+        health::health_live,
+        health::health_ready,
         ws::upgrade,
     ),
-    modifiers(&Security),
+    modifiers(&Security, &Unauthorized),
     tags(
         (name = "work orders"),
         (name = "runs"),
         (name = "queue"),
-        (name = "profiles", description = "AgentGate's harness profiles: one built-in `default`"),
+        (name = "profiles", description = "AgentGate's harness profiles: the built-in `default` and stored ones"),
         (name = "events", description = "Live events"),
         (name = "health", description = "No key needed"),
     )
@@ -81,6 +86,47 @@ impl Modify for Security {
             "token",
             SecurityScheme::ApiKey(ApiKey::Query(ApiKeyValue::new("token"))),
         );
+    }
+}
+
+/// Every route that needs the key answers 401 without it, in its own shape
+/// (`error` is text: see `front::UnauthorizedEnvelope`).
+struct Unauthorized;
+
+impl Modify for Unauthorized {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let name = <UnauthorizedEnvelope as utoipa::ToSchema>::name().to_string();
+        let components = doc.components.get_or_insert_with(Default::default);
+        components.schemas.insert(
+            name.clone(),
+            <UnauthorizedEnvelope as utoipa::PartialSchema>::schema(),
+        );
+        let resp = ResponseBuilder::new()
+            .description("No API key, or a wrong one")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name(name)))
+                    .build(),
+            )
+            .build();
+        for item in doc.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                if op.security.as_ref().is_some_and(|s| !s.is_empty()) {
+                    op.responses
+                        .responses
+                        .insert("401".into(), resp.clone().into());
+                }
+            }
+        }
     }
 }
 

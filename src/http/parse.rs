@@ -3,92 +3,80 @@
 
 use axum::extract::Path;
 use axum::extract::rejection::PathRejection;
-use serde_json::{Map, Value};
+use serde::de::DeserializeOwned;
+use serde_json::error::Category;
 
 use super::envelope::{ApiError, bad};
 use crate::model::Status;
 
-/// A JSON object body; an empty body counts as `{}` when `allow_empty`.
-pub fn json_object(body: &[u8], allow_empty: bool) -> Result<Map<String, Value>, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) && allow_empty {
-        return Ok(Map::new());
-    }
-    match serde_json::from_slice::<Value>(body) {
-        Ok(Value::Object(m)) => Ok(m),
-        Ok(_) => Err(bad("body", "request body must be a JSON object")),
-        Err(e) => Err(bad("body", format!("request body is not valid JSON: {e}"))),
+/// A JSON body parsed straight into `T` (the same derive that gives the
+/// OpenAPI schema, so the two cannot drift). An empty body counts as `{}`
+/// when `allow_empty`. Every failure is a 400 naming the field at fault: the
+/// path `serde_path_to_error` tracked, up to the first array index (the
+/// array is the field), or `body` when the text is not a JSON object.
+pub fn json_body<T: DeserializeOwned>(body: &[u8], allow_empty: bool) -> Result<T, ApiError> {
+    let body = if allow_empty && body.iter().all(u8::is_ascii_whitespace) {
+        &b"{}"[..]
+    } else {
+        body
+    };
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        // serde_json reports some wrong types (a number for an enum) as
+        // syntax errors: valid JSON means the value, not the text, is wrong.
+        let malformed = !matches!(inner.classify(), Category::Data)
+            && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err();
+        if malformed {
+            return bad("body", format!("request body is not valid JSON: {inner}"));
+        }
+        let field = field_of(e.path(), &inner.to_string());
+        if field.is_empty() {
+            return bad(
+                "body",
+                format!("request body must be a JSON object: {inner}"),
+            );
+        }
+        bad(&field, format!("{field}: {}", message_of(inner)))
+    })?;
+    // Trailing text after the object is malformed JSON too.
+    de.end()
+        .map_err(|e| bad("body", format!("request body is not valid JSON: {e}")))?;
+    Ok(parsed)
+}
+
+/// serde_json's message without its " at line L column C" suffix (the
+/// field is named instead).
+fn message_of(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text[..i].to_string(),
+        None => text,
     }
 }
 
-pub fn opt_str(m: &Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
-    match m.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(bad(field, format!("{field} must be a string"))),
+/// The dotted path of the field at fault: the tracked path up to its first
+/// array index, and for "missing field `x`" / "unknown field `x`" (reported
+/// at the enclosing object) the field itself.
+fn field_of(path: &serde_path_to_error::Path, message: &str) -> String {
+    use serde_path_to_error::Segment;
+    let mut parts: Vec<String> = Vec::new();
+    for seg in path.iter() {
+        match seg {
+            Segment::Map { key } => parts.push(key.clone()),
+            Segment::Enum { variant } => parts.push(variant.clone()),
+            Segment::Seq { .. } | Segment::Unknown => return parts.join("."),
+        }
     }
-}
-
-pub fn opt_u64(m: &Map<String, Value>, field: &str) -> Result<Option<u64>, ApiError> {
-    opt_u64_named(m, field, field)
-}
-
-/// `opt_u64` of `key` in `m`, errors naming `field` (a dotted path).
-pub fn opt_u64_named(
-    m: &Map<String, Value>,
-    key: &str,
-    field: &str,
-) -> Result<Option<u64>, ApiError> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v.as_u64().map(Some).ok_or_else(|| {
-            bad(
-                field,
-                format!("{field} must be a non-negative whole number"),
-            )
-        }),
+    for prefix in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(name) = rest.split('`').next()
+            && parts.last().map(String::as_str) != Some(name)
+        {
+            parts.push(name.to_string());
+        }
     }
-}
-
-pub fn opt_bool(m: &Map<String, Value>, field: &str) -> Result<Option<bool>, ApiError> {
-    match m.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Bool(b)) => Ok(Some(*b)),
-        Some(_) => Err(bad(field, format!("{field} must be true or false"))),
-    }
-}
-
-/// An optional array of strings (`null` = absent = empty).
-pub fn opt_strings(m: &Map<String, Value>, field: &str) -> Result<Vec<String>, ApiError> {
-    let refuse = || bad(field, format!("{field} must be an array of strings"));
-    match m.get(field) {
-        None | Some(Value::Null) => Ok(vec![]),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| i.as_str().map(str::to_string).ok_or_else(refuse))
-            .collect(),
-        Some(_) => Err(refuse()),
-    }
-}
-
-/// An optional whole number that fits an `i32`.
-pub fn opt_i32(m: &Map<String, Value>, field: &str) -> Result<Option<i32>, ApiError> {
-    match m.get(field) {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => v
-            .as_i64()
-            .and_then(|n| i32::try_from(n).ok())
-            .map(Some)
-            .ok_or_else(|| {
-                bad(
-                    field,
-                    format!(
-                        "{field} must be a whole number from {} to {}",
-                        i32::MIN,
-                        i32::MAX
-                    ),
-                )
-            }),
-    }
+    parts.join(".")
 }
 
 /// `label=a,b` or `label=a&label=b`: every one named.
@@ -98,19 +86,6 @@ pub fn query_labels(pairs: &[(String, String)]) -> Vec<String> {
         .filter(|(k, _)| k == "label")
         .flat_map(|(_, v)| v.split(',').filter(|s| !s.is_empty()).map(str::to_string))
         .collect()
-}
-
-/// An optional nested object (`null` = absent).
-pub fn opt_object<'a>(
-    m: &'a Map<String, Value>,
-    key: &str,
-    field: &str,
-) -> Result<Option<&'a Map<String, Value>>, ApiError> {
-    match m.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(o)) => Ok(Some(o)),
-        Some(_) => Err(bad(field, format!("{field} must be an object"))),
-    }
 }
 
 pub fn query_pairs(q: &Option<String>) -> Result<Vec<(String, String)>, ApiError> {
@@ -196,17 +171,37 @@ pub fn query_page(pairs: &[(String, String)]) -> Result<(u32, u32), ApiError> {
     Ok((limit, offset))
 }
 
-pub fn statuses_from(v: Option<&Value>) -> Result<Vec<Status>, ApiError> {
-    match v {
-        None | Some(Value::Null) => Ok(vec![]),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| {
-                i.as_str()
-                    .ok_or_else(|| bad("statuses", "statuses must be an array of strings"))
-                    .and_then(|s| s.parse::<Status>().map_err(|e| bad("statuses", e)))
-            })
-            .collect(),
-        Some(_) => Err(bad("statuses", "statuses must be an array of strings")),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(rename_all = "camelCase")]
+    #[allow(dead_code)]
+    struct B {
+        statuses: Option<Vec<Status>>,
+    }
+
+    fn field(body: &str) -> Option<String> {
+        match json_body::<B>(body.as_bytes(), true) {
+            Err(ApiError::Service(e)) => Some(e.field.unwrap_or_default()),
+            Err(_) => Some("?".into()),
+            Ok(_) => None,
+        }
+    }
+
+    #[test]
+    fn fields_are_named() {
+        for (b, want) in [
+            (r#"{"statuses":["bogus"]}"#, Some("statuses")),
+            (r#"{"statuses":"failed"}"#, Some("statuses")),
+            (r#"{"statuses":[1]}"#, Some("statuses")),
+            (r#"{"statuses":[}"#, Some("body")),
+            (r#"[]"#, Some("body")),
+            (r#"{} x"#, Some("body")),
+            (r#"{"statuses":["failed"]}"#, None),
+        ] {
+            assert_eq!(field(b).as_deref(), want, "{b}");
+        }
     }
 }

@@ -1,24 +1,22 @@
-//! Health and queue routes: `/health`, `/health/live`, `/health/ready` (no
-//! key) and `/api/v1/queue/{health,stats,position}`. Every figure comes from
-//! the service; these only choose the status code and shape. As AgentGate
-//! does, an unhealthy queue and a daemon that is not ready answer 503 with
-//! the success envelope.
+//! Queue routes: `/api/v1/queue/{health,stats,position,pause,resume,config}`.
+//! Every figure comes from the service; these only choose the status code
+//! and shape. As AgentGate does, an unhealthy queue answers 503 with the
+//! success envelope.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
 use super::AppState;
 use super::envelope::*;
-use super::parse::{json_object, opt_bool, opt_u64, path_id};
+use super::parse::{json_body, path_id};
 use super::routes::body_or_error;
 use super::routes::try_resp;
-use crate::model::Timestamp;
 use crate::service::ConfigChange;
 use crate::service::api::{HealthJson, PositionJson, QueueConfigJson, QueueStatsJson};
 
@@ -131,10 +129,10 @@ pub async fn config(State(st): State<AppState>, RequestId(rid): RequestId) -> Re
     change(&st, &rid, ConfigChange::default()).await
 }
 
-/// `PATCH /api/v1/queue/config` body: each field optional.
+/// `PATCH /api/v1/queue/config` body: each field optional; an unknown one
+/// is refused (a misspelt setting must not be silently ignored).
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ConfigPatch {
     #[schema(minimum = 1, maximum = 10000)]
     max_concurrent: Option<u64>,
@@ -162,149 +160,14 @@ pub async fn config_patch(
     RequestId(rid): RequestId,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    const FIELDS: [&str; 5] = [
-        "maxConcurrent",
-        "staggerDelayMs",
-        "minMemoryBytes",
-        "paused",
-        "reset",
-    ];
     let body = try_resp!(&rid, body_or_error(body));
-    let m = try_resp!(&rid, json_object(&body, false));
-    if let Some(k) = m.keys().find(|k| !FIELDS.contains(&k.as_str())) {
-        return bad(
-            k,
-            format!("unknown setting {k:?}; known: {}", FIELDS.join(", ")),
-        )
-        .respond(&rid);
-    }
+    let p = try_resp!(&rid, json_body::<ConfigPatch>(&body, false));
     let c = ConfigChange {
-        paused: try_resp!(&rid, opt_bool(&m, "paused")),
-        max_concurrent: try_resp!(&rid, opt_u64(&m, "maxConcurrent")),
-        stagger_delay_ms: try_resp!(&rid, opt_u64(&m, "staggerDelayMs")),
-        min_memory_bytes: try_resp!(&rid, opt_u64(&m, "minMemoryBytes")),
-        reset: try_resp!(&rid, opt_bool(&m, "reset")).unwrap_or(false),
+        paused: p.paused,
+        max_concurrent: p.max_concurrent,
+        stagger_delay_ms: p.stagger_delay_ms,
+        min_memory_bytes: p.min_memory_bytes,
+        reset: p.reset.unwrap_or(false),
     };
     change(&st, &rid, c).await
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct RootHealthJson {
-    /// ok, or shutting_down.
-    status: String,
-    version: String,
-    /// The queue's health status.
-    queue: String,
-    #[schema(format = DateTime)]
-    timestamp: String,
-}
-
-/// The daemon is up (no key).
-#[utoipa::path(get, path = "/health", tag = "health",
-    responses(
-        (status = 200, description = "Up", body = Envelope<RootHealthJson>),
-        (status = "default", description = "Error", body = ErrorEnvelope),
-    ))]
-pub async fn health_root(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
-    match st.service.call(crate::service::HealthRequest).await {
-        Ok(h) => {
-            let data = RootHealthJson {
-                status: if h.shutting_down {
-                    "shutting_down"
-                } else {
-                    "ok"
-                }
-                .into(),
-                version: env!("CARGO_PKG_VERSION").into(),
-                queue: h.status,
-                timestamp: Timestamp::now().to_rfc3339(),
-            };
-            ok(&rid, StatusCode::OK, json!(data))
-        }
-        Err(e) => service_error(&rid, e),
-    }
-}
-
-/// AgentGate's liveness (`alive`, `timestamp`) and ours (`status`).
-#[derive(Serialize, ToSchema)]
-pub struct LiveJson {
-    alive: bool,
-    #[schema(format = DateTime)]
-    timestamp: String,
-    /// Always `alive`.
-    status: String,
-}
-
-/// Liveness (no key): answers while the process serves at all.
-#[utoipa::path(get, path = "/health/live", tag = "health",
-    responses((status = 200, description = "Alive", body = Envelope<LiveJson>)))]
-pub async fn health_live(RequestId(rid): RequestId) -> Response {
-    let data = LiveJson {
-        alive: true,
-        timestamp: Timestamp::now().to_rfc3339(),
-        status: "alive".into(),
-    };
-    ok(&rid, StatusCode::OK, json!(data))
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CheckJson {
-    name: String,
-    healthy: bool,
-    message: String,
-}
-
-/// AgentGate's readiness (`ready`, `checks`, `timestamp`) and ours (`status`).
-#[derive(Serialize, ToSchema)]
-pub struct ReadyJson {
-    ready: bool,
-    checks: Vec<CheckJson>,
-    #[schema(format = DateTime)]
-    timestamp: String,
-    /// ready, or not_ready.
-    status: String,
-}
-
-/// Readiness (no key): 503 (success envelope) while shutting down.
-#[utoipa::path(get, path = "/health/ready", tag = "health",
-    responses(
-        (status = 200, description = "Ready", body = Envelope<ReadyJson>),
-        (status = 503, description = "Not ready (shutting down)", body = Envelope<ReadyJson>),
-        (status = "default", description = "Error", body = ErrorEnvelope),
-    ))]
-pub async fn health_ready(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
-    // No answer: the actor is gone, shutting down.
-    let h = st.service.call(crate::service::HealthRequest).await.ok();
-    let serving = h.as_ref().is_some_and(|h| !h.shutting_down);
-    let mut checks = vec![CheckJson {
-        name: "daemon".into(),
-        healthy: serving,
-        message: if serving {
-            "accepting work".into()
-        } else {
-            "the daemon is shutting down".into()
-        },
-    }];
-    if let Some(h) = &h {
-        for e in &h.executors {
-            checks.push(CheckJson {
-                name: format!("executor:{}", e.name),
-                healthy: e.healthy,
-                message: e.detail.clone(),
-            });
-        }
-    }
-    let data = ReadyJson {
-        ready: serving,
-        checks,
-        timestamp: Timestamp::now().to_rfc3339(),
-        status: if serving { "ready" } else { "not_ready" }.into(),
-    };
-    let status = if serving {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    ok(&rid, status, json!(data))
 }

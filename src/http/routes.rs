@@ -12,12 +12,12 @@ use axum::middleware;
 use axum::response::Response;
 use axum::routing::{get, post};
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use utoipa::{IntoParams, ToSchema};
 
 use super::envelope::*;
 use super::parse::*;
-use super::{AppState, compat, front, openapi, ops, queue, runs, sse, ws};
+use super::{AppState, compat, front, health, openapi, ops, profiles, queue, runs, sse, ws};
 use crate::model::WorkspaceInput;
 use crate::service::api::{
     CancelJson, KillJson, PageJson, PurgeJson, StartJson, WorkOrderDetailJson,
@@ -57,8 +57,17 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/audit/runs/{id}/changes",
             get(compat::audit_changes),
         )
-        .route("/api/v1/profiles", get(compat::profiles))
-        .route("/api/v1/profiles/{name}", get(compat::profile))
+        .route(
+            "/api/v1/profiles",
+            get(profiles::list).post(profiles::create),
+        )
+        .route(
+            "/api/v1/profiles/{name}",
+            get(profiles::get_one)
+                .put(profiles::update)
+                .delete(profiles::delete),
+        )
+        .route("/api/v1/profiles/{name}/validate", post(profiles::validate))
         .route("/api/v1/stats", get(ops::stats))
         .route("/api/v1/queue/health", get(queue::queue_health))
         .route("/api/v1/queue/stats", get(queue::queue_stats))
@@ -70,9 +79,9 @@ pub fn router(state: AppState) -> Router {
             get(queue::config).patch(queue::config_patch),
         )
         .route("/api/v1/openapi.json", get(openapi::document))
-        .route("/health", get(queue::health_root))
-        .route("/health/live", get(queue::health_live))
-        .route("/health/ready", get(queue::health_ready))
+        .route("/health", get(health::health_root))
+        .route("/health/live", get(health::health_live))
+        .route("/health/ready", get(health::health_ready))
         .route("/ws", get(ws::upgrade))
         // A known path with a method it does not serve is an unknown route too
         // (as AgentGate answers it): 404 in the envelope, never a bare 405.
@@ -105,13 +114,14 @@ pub fn body_or_error(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiEr
     })
 }
 
-/// The body `POST /api/v1/work-orders` takes (parsed field by field, so a bad
-/// value is named). AgentGate's `harness` is read for its limits.
+/// The body `POST /api/v1/work-orders` takes: parsed by this very derive
+/// (so the OpenAPI schema is the parser). AgentGate's `harness` is read for
+/// its limits.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 pub struct SubmitBody {
     task_prompt: String,
+    #[serde(default, deserialize_with = "workspace_input")]
     #[schema(value_type = Object)]
     workspace_source: Option<WorkspaceInput>,
     /// shell, claude-code-subscription, ... or one from the config.
@@ -136,12 +146,29 @@ pub struct SubmitBody {
     labels: Option<Vec<String>>,
 }
 
+/// `workspaceSource`: any failure names the field and every accepted form
+/// (whatever was wrong inside it).
+fn workspace_input<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<WorkspaceInput>, D::Error> {
+    use serde::de::Error;
+    let forms = crate::model::workspace::ACCEPTED_FORMS;
+    match Option::<Value>::deserialize(d)? {
+        None | Some(Value::Null) => Ok(None),
+        Some(v @ Value::Object(_)) => serde_json::from_value(v)
+            .map(Some)
+            .map_err(|e| D::Error::custom(format!("invalid workspaceSource: {e}; {forms}"))),
+        Some(_) => Err(D::Error::custom(format!(
+            "workspaceSource must be an object; {forms}"
+        ))),
+    }
+}
+
 /// AgentGate's harness options; `loopStrategy.maxIterations` (else
 /// `baseIterations`) sets `maxIterations`, `limits.maxWallClockSeconds` sets
 /// `maxTime`. Other options are accepted and ignored.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 pub struct Harness {
     loop_strategy: Option<LoopStrategy>,
     limits: Option<HarnessLimits>,
@@ -149,7 +176,6 @@ pub struct Harness {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 pub struct LoopStrategy {
     max_iterations: Option<u32>,
     base_iterations: Option<u32>,
@@ -157,104 +183,39 @@ pub struct LoopStrategy {
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 pub struct HarnessLimits {
     max_wall_clock_seconds: Option<u64>,
 }
 
-/// `maxIterations`: the harness's loop strategy over the top-level field.
-fn iterations_of(m: &Map<String, Value>) -> Result<Option<u64>, ApiError> {
-    let mut n = opt_u64(m, "maxIterations")?;
-    let harness = opt_object(m, "harness", "harness")?;
-    if let Some(ls) = harness
-        .map(|h| opt_object(h, "loopStrategy", "harness.loopStrategy"))
-        .transpose()?
-        .flatten()
-    {
-        let max = opt_u64_named(ls, "maxIterations", "harness.loopStrategy.maxIterations")?;
-        let base = opt_u64_named(ls, "baseIterations", "harness.loopStrategy.baseIterations")?;
-        n = max.or(base).or(n);
-    }
-    Ok(n)
-}
-
-/// `maxTime`: the harness's wall-clock limit over the top-level field.
-fn max_time_of(m: &Map<String, Value>) -> Result<Option<u64>, ApiError> {
-    let mut n = opt_u64(m, "maxTime")?;
-    if let Some(limits) = opt_object(m, "harness", "harness")?
-        .map(|h| opt_object(h, "limits", "harness.limits"))
-        .transpose()?
-        .flatten()
-        && let Some(secs) = opt_u64_named(
-            limits,
-            "maxWallClockSeconds",
-            "harness.limits.maxWallClockSeconds",
-        )?
-    {
-        n = Some(secs);
-    }
-    Ok(n)
-}
-
-fn submit_request(body: &[u8]) -> Result<SubmitRequest, ApiError> {
-    let m = json_object(body, false)?;
-    let task_prompt = match m.get("taskPrompt") {
-        Some(Value::String(s)) => s.clone(),
-        None | Some(Value::Null) => return Err(bad("taskPrompt", "taskPrompt is required")),
-        Some(_) => return Err(bad("taskPrompt", "taskPrompt must be a string")),
-    };
-    let workspace_source = match m.get("workspaceSource") {
-        None | Some(Value::Null) => None,
-        Some(v @ Value::Object(_)) => Some(
-            serde_json::from_value::<WorkspaceInput>(v.clone()).map_err(|e| {
-                bad(
-                    "workspaceSource",
-                    format!(
-                        "invalid workspaceSource: {e}; {}",
-                        crate::model::workspace::ACCEPTED_FORMS
-                    ),
-                )
-            })?,
-        ),
-        Some(_) => {
-            return Err(bad(
-                "workspaceSource",
-                format!(
-                    "workspaceSource must be an object; {}",
-                    crate::model::workspace::ACCEPTED_FORMS
-                ),
-            ));
+impl SubmitBody {
+    /// The service's request: the harness's loop strategy and wall-clock
+    /// limit over the top-level fields.
+    fn into_request(self) -> SubmitRequest {
+        let harness = self.harness.unwrap_or(Harness {
+            loop_strategy: None,
+            limits: None,
+        });
+        let max_iterations = harness
+            .loop_strategy
+            .and_then(|ls| ls.max_iterations.or(ls.base_iterations))
+            .or(self.max_iterations);
+        let max_time = harness
+            .limits
+            .and_then(|l| l.max_wall_clock_seconds)
+            .or(self.max_time);
+        SubmitRequest {
+            task_prompt: self.task_prompt,
+            agent_type: self.agent_type,
+            workspace_source: self.workspace_source,
+            max_time,
+            max_iterations,
+            env: self.env.unwrap_or_default(),
+            worktree: self.worktree,
+            depends_on: self.depends_on.unwrap_or_default(),
+            priority: self.priority.unwrap_or(0),
+            labels: self.labels.unwrap_or_default(),
         }
-    };
-    let max_iterations = match iterations_of(&m)? {
-        Some(n) => {
-            Some(u32::try_from(n).map_err(|_| bad("maxIterations", "maxIterations is too large"))?)
-        }
-        None => None,
-    };
-    let env = match m.get("env") {
-        None | Some(Value::Null) => Default::default(),
-        Some(Value::Object(vars)) => vars
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(v) => Ok((k.clone(), v.clone())),
-                _ => Err(bad("env", format!("env.{k} must be a string"))),
-            })
-            .collect::<Result<_, _>>()?,
-        Some(_) => return Err(bad("env", "env must be an object of strings")),
-    };
-    Ok(SubmitRequest {
-        task_prompt,
-        agent_type: opt_str(&m, "agentType")?,
-        workspace_source,
-        max_time: max_time_of(&m)?,
-        max_iterations,
-        env,
-        worktree: opt_bool(&m, "worktree")?,
-        depends_on: opt_strings(&m, "dependsOn")?,
-        priority: opt_i32(&m, "priority")?.unwrap_or(0),
-        labels: opt_strings(&m, "labels")?,
-    })
+    }
 }
 
 /// Submit a work order.
@@ -271,7 +232,7 @@ pub async fn submit(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = try_resp!(&rid, body_or_error(body));
-    let req = try_resp!(&rid, submit_request(&body));
+    let req = try_resp!(&rid, json_body::<SubmitBody>(&body, false)).into_request();
     match st.service.call(req).await {
         Ok(wo) => ok(&rid, StatusCode::CREATED, wo.to_json()),
         Err(e) => service_error(&rid, e),
@@ -431,7 +392,6 @@ async fn cancel_inner(st: &AppState, rid: &str, id: String) -> Response {
 /// The body of a kill (all optional; an empty body is `{}`).
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 pub struct KillBody {
     /// SIGTERM to SIGKILL wait, 0-3600000 ms (default: the daemon's grace period).
     grace_period_ms: Option<u64>,
@@ -466,16 +426,14 @@ pub async fn kill(
 ) -> Response {
     let id = try_resp!(&rid, path_id(id));
     let body = try_resp!(&rid, body_or_error(body));
-    let m = try_resp!(&rid, json_object(&body, true));
+    let kb = try_resp!(&rid, json_body::<KillBody>(&body, true));
     let pairs = try_resp!(&rid, query_pairs(&q));
     // Both are checked, whichever asks for force.
-    let force_query = try_resp!(&rid, query_flag(&pairs, "force"));
-    let immediate = try_resp!(&rid, opt_bool(&m, "immediate")).unwrap_or(false);
-    let force = force_query || immediate;
+    let force = try_resp!(&rid, query_flag(&pairs, "force")) || kb.immediate.unwrap_or(false);
     let req = KillRequest {
         id,
         force,
-        grace_ms: match try_resp!(&rid, opt_u64(&m, "gracePeriodMs")) {
+        grace_ms: match kb.grace_period_ms {
             Some(ms) if ms > MAX_GRACE_MS => {
                 return bad(
                     "gracePeriodMs",
@@ -485,7 +443,7 @@ pub async fn kill(
             }
             other => other,
         },
-        reason: try_resp!(&rid, opt_str(&m, "reason")),
+        reason: kb.reason,
     };
     match st.service.call(req).await {
         Ok(k) => ok(&rid, StatusCode::OK, k.to_json()),
@@ -516,7 +474,6 @@ pub async fn start(
 /// The body of a batch purge. With no filter it purges every ended work order.
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)]
 pub struct PurgeBody {
     statuses: Option<Vec<crate::model::Status>>,
     #[schema(minimum = 0)]
@@ -538,26 +495,23 @@ pub async fn batch_purge(
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let body = try_resp!(&rid, body_or_error(body));
-    let m = try_resp!(&rid, json_object(&body, true));
-    let statuses = try_resp!(&rid, statuses_from(m.get("statuses")));
-    let older_than_ms = match m.get("olderThanDays") {
-        None | Some(Value::Null) => None,
-        Some(v) => match v.as_f64() {
-            Some(d) if d >= 0.0 && d.is_finite() => Some((d * 86_400_000.0) as u64),
-            _ => {
-                return bad(
-                    "olderThanDays",
-                    "olderThanDays must be a non-negative number",
-                )
-                .respond(&rid);
-            }
-        },
+    let pb = try_resp!(&rid, json_body::<PurgeBody>(&body, true));
+    let older_than_ms = match pb.older_than_days {
+        None => None,
+        Some(d) if d >= 0.0 && d.is_finite() => Some((d * 86_400_000.0) as u64),
+        Some(_) => {
+            return bad(
+                "olderThanDays",
+                "olderThanDays must be a non-negative number",
+            )
+            .respond(&rid);
+        }
     };
     let req = PurgeRequest {
         ids: vec![],
-        statuses,
+        statuses: pb.statuses.unwrap_or_default(),
         older_than_ms,
-        dry_run: try_resp!(&rid, opt_bool(&m, "dryRun")).unwrap_or(false),
+        dry_run: pb.dry_run.unwrap_or(false),
         ..PurgeRequest::default()
     };
     match st.service.call(req).await {

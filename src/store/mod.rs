@@ -5,6 +5,7 @@
 
 pub mod atomic;
 pub mod private;
+pub mod profiles;
 pub mod trash;
 
 use serde::{Deserialize, Serialize};

@@ -53,6 +53,16 @@ impl Reply {
         v["error"].clone()
     }
 
+    /// A 401: `error` is the message itself (the AgentGate dashboard shows
+    /// it as text), `code` says UNAUTHORIZED.
+    pub fn unauthorized(&self) -> String {
+        let v = self.json();
+        assert_eq!(self.status, 401, "{v}");
+        assert_eq!(v["success"], false, "{v}");
+        assert_eq!(v["code"], "UNAUTHORIZED", "{v}");
+        v["error"].as_str().expect("error is text").to_string()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()

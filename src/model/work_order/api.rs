@@ -170,6 +170,69 @@ pub(super) struct WorkOrderRef<'a> {
     /// Why a queued work order waits; computed by the queue, never stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     queued_reason: Option<&'a str>,
+    /// AgentGate's harness view of the run, which its clients always read.
+    harness: HarnessInfo,
+}
+
+/// AgentGate's `harness` object of a work order (`profile`, `loopStrategy`,
+/// `verification`, `gitOps`), filled with what this daemon does: one agent
+/// invocation per run (`fixed`), no CI wait, no verification levels, nothing
+/// pushed (`local`).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HarnessInfo {
+    /// The harness profile the work order was submitted with: always null,
+    /// as a submit's profile is not recorded here.
+    pub profile: Option<String>,
+    pub loop_strategy: HarnessLoopStrategy,
+    pub verification: HarnessVerification,
+    pub git_ops: HarnessGitOps,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HarnessLoopStrategy {
+    /// fixed, hybrid, ralph or custom (AgentGate's modes); here always `fixed`.
+    pub mode: String,
+    pub max_iterations: u32,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HarnessVerification {
+    /// Always false: the daemon waits for no CI.
+    #[serde(rename = "waitForCI")]
+    pub wait_for_ci: bool,
+    /// Verification levels skipped (none run here, none are skipped).
+    pub skip_levels: Vec<String>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HarnessGitOps {
+    /// local, push_only or github_pr (AgentGate's modes); here always
+    /// `local`: the daemon pushes nothing.
+    pub mode: String,
+}
+
+impl HarnessInfo {
+    /// What a work order (or profile) with `max_iterations` runs as.
+    pub fn new(profile: Option<String>, max_iterations: u32) -> HarnessInfo {
+        HarnessInfo {
+            profile,
+            loop_strategy: HarnessLoopStrategy {
+                mode: "fixed".into(),
+                max_iterations,
+            },
+            verification: HarnessVerification {
+                wait_for_ci: false,
+                skip_levels: vec![],
+            },
+            git_ops: HarnessGitOps {
+                mode: "local".into(),
+            },
+        }
+    }
 }
 
 /// The OpenAPI schema of a view that serialises as `WorkOrderRef`.
@@ -246,12 +309,14 @@ impl Serialize for WorkOrderWithReason<'_> {
             labels: &w.more.labels,
             restarted_from: w.more.restarted_from.as_deref(),
             queued_reason: self.1,
+            harness: HarnessInfo::new(None, w.max_iterations),
         }
         .serialize(s)
     }
 }
 
-pub(super) struct WorkspaceApi<'a>(&'a WorkspaceSource);
+/// A workspace source as the API shows it (AgentGate's form).
+pub struct WorkspaceApi<'a>(pub &'a WorkspaceSource);
 
 /// Written by hand because the serialiser is: every form this daemon stores,
 /// plus legacy sources with fields of their own.
@@ -262,12 +327,11 @@ impl utoipa::PartialSchema for WorkspaceApi<'_> {
         ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some(
-                "local {type, path}; github {type, owner, repo, branch?}; git {type, url, branch?}; legacy types verbatim",
+                "local {type, path}; github {type, repo: \"owner/repo\", branch?}; git {type, url, branch?}; legacy types verbatim",
             ))
             .property("type", text())
             .required("type")
             .property("path", text())
-            .property("owner", text())
             .property("repo", text())
             .property("url", text())
             .property("branch", text())
@@ -295,9 +359,9 @@ impl Serialize for WorkspaceApi<'_> {
                 repo,
                 branch,
             } => {
+                // As AgentGate answers it: one `owner/repo`.
                 m.serialize_entry("type", "github")?;
-                m.serialize_entry("owner", owner)?;
-                m.serialize_entry("repo", repo)?;
+                m.serialize_entry("repo", &format_args!("{owner}/{repo}"))?;
                 if let Some(b) = branch {
                     m.serialize_entry("branch", b)?;
                 }
