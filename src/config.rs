@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::cli::{DaemonArgs, GlobalArgs};
-pub use crate::model::ExecutorKind;
+pub use crate::executor::ExecutorKind;
+use crate::executor::router::ExecutorSettings;
 use crate::model::units::{parse_duration, parse_size};
 
 #[derive(Debug, thiserror::Error)]
@@ -108,34 +109,6 @@ pub struct Hook {
     pub timeout: Duration,
 }
 
-/// The `[slurm]` table of the config file.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SlurmFile {
-    pub partition: Option<String>,
-    pub account: Option<String>,
-    pub qos: Option<String>,
-    #[serde(default)]
-    pub extra_args: Vec<String>,
-    pub poll_interval: Option<String>,
-    pub max_concurrent: Option<usize>,
-    /// The agentgate binary as the compute nodes see it.
-    pub binary: Option<PathBuf>,
-}
-
-/// Settings of the Slurm executor, resolved.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SlurmSettings {
-    pub partition: Option<String>,
-    pub account: Option<String>,
-    pub qos: Option<String>,
-    pub extra_args: Vec<String>,
-    pub poll_interval: Duration,
-    pub max_concurrent: usize,
-    /// The agentgate binary the jobs run (must be reachable on the nodes).
-    pub binary: Option<PathBuf>,
-}
-
 fn size_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     let s: Option<String> = Option::deserialize(d)?;
     s.map(|s| match parse_size(&s) {
@@ -169,7 +142,8 @@ pub struct ConfigFile {
     pub cgroups: Option<bool>,
     /// Where runs execute by default: "local" or "slurm".
     pub executor: Option<String>,
-    pub slurm: Option<SlurmFile>,
+    /// The Slurm executor's section (read by the executor).
+    pub slurm: Option<crate::executor::slurm::SlurmFile>,
     /// Local git sources get a worktree of their own by default.
     pub worktree: Option<bool>,
     #[serde(default)]
@@ -318,7 +292,8 @@ pub struct DaemonSettings {
     pub cgroups: bool,
     /// Where runs execute unless their agent type says otherwise.
     pub executor: ExecutorKind,
-    pub slurm: SlurmSettings,
+    /// Each executor's own section.
+    pub executors: ExecutorSettings,
     /// Whether local git sources get a worktree of their own by default.
     pub worktree: bool,
     pub hooks: Vec<Hook>,
@@ -383,13 +358,9 @@ impl DaemonSettings {
         agent.executor.unwrap_or(self.executor)
     }
 
-    /// Whether some run may execute on Slurm.
-    pub fn uses_slurm(&self) -> bool {
-        self.executor == ExecutorKind::Slurm
-            || self
-                .agents
-                .values()
-                .any(|a| a.executor == Some(ExecutorKind::Slurm))
+    /// Whether some run may execute on `kind`.
+    pub fn uses(&self, kind: ExecutorKind) -> bool {
+        self.executor == kind || self.agents.values().any(|a| a.executor == Some(kind))
     }
 
     pub fn resolve(
@@ -591,42 +562,7 @@ impl DaemonSettings {
             },
             128,
         )?;
-        let slurm_file = file.slurm.clone().unwrap_or_default();
-        let slurm = SlurmSettings {
-            poll_interval: match &slurm_file.poll_interval {
-                Some(s) => match dur(s) {
-                    Ok(d) if d >= Duration::from_millis(100) => d,
-                    Ok(_) => {
-                        return Err(ConfigError::Value {
-                            name: "slurm.poll_interval".into(),
-                            message: format!("{s:?}: must be at least 100ms"),
-                        });
-                    }
-                    Err(message) => {
-                        return Err(ConfigError::Value {
-                            name: "slurm.poll_interval".into(),
-                            message,
-                        });
-                    }
-                },
-                None => Duration::from_secs(1),
-            },
-            max_concurrent: match slurm_file.max_concurrent {
-                Some(0) => {
-                    return Err(ConfigError::Value {
-                        name: "slurm.max_concurrent".into(),
-                        message: "must be at least 1".into(),
-                    });
-                }
-                Some(n) => n,
-                None => 64,
-            },
-            partition: slurm_file.partition,
-            account: slurm_file.account,
-            qos: slurm_file.qos,
-            extra_args: slurm_file.extra_args,
-            binary: slurm_file.binary,
-        };
+        let executors = ExecutorSettings::resolve(file.slurm.clone())?;
         let mut hooks = Vec::new();
         for (i, h) in file.hooks.iter().enumerate() {
             let name = format!("hooks[{i}]");
@@ -721,7 +657,7 @@ impl DaemonSettings {
             http_timeout,
             cgroups,
             executor,
-            slurm,
+            executors,
             worktree: file.worktree.unwrap_or(false),
             hooks,
             paths,

@@ -20,9 +20,7 @@ use tokio::net::UnixListener;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::config::DaemonSettings;
-use crate::executor::local::LocalExecutor;
 use crate::executor::router::Executors;
-use crate::executor::slurm::{self, SlurmExecutor};
 use crate::service::{Service, ShutdownRequest};
 use crate::store::{Store, StoreError, atomic::write_atomic, private};
 use crate::sys::cgroup::{self, CgroupPlan};
@@ -62,7 +60,7 @@ pub enum DaemonError {
     #[error("{0}")]
     Http(String),
     #[error("{0}")]
-    Slurm(String),
+    Executor(String),
     #[error(transparent)]
     Tuning(#[from] queue::tuning::TuningError),
 }
@@ -190,13 +188,7 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
         CgroupPlan::default()
     };
     tracing::info!(cgroups = %cgroups.describe(), "run isolation");
-    if settings.uses_slurm() {
-        match slurm::validate(&settings.slurm) {
-            Err(e) => return Err(DaemonError::Slurm(e)),
-            Ok(Some(warning)) => tracing::warn!("slurm executor: {warning}"),
-            Ok(None) => {}
-        }
-    }
+    Executors::check(&settings).map_err(DaemonError::Executor)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -262,18 +254,7 @@ async fn serve(
     let mut actor = Actor::new(
         settings.clone(),
         store,
-        Arc::new(Executors {
-            local: LocalExecutor::new(cgroups, settings.env_remove.clone()),
-            slurm: settings.uses_slurm().then(|| {
-                let binary = settings
-                    .slurm
-                    .binary
-                    .clone()
-                    .or_else(|| std::env::current_exe().ok())
-                    .unwrap_or_else(|| PathBuf::from("agentgate"));
-                SlurmExecutor::new(settings.slurm.clone(), binary)
-            }),
-        }),
+        Arc::new(Executors::start(&settings, cgroups)),
         loaded.orders,
         loaded.report,
         overrides,

@@ -8,6 +8,7 @@
 
 pub mod env;
 pub mod files;
+mod handle;
 pub mod legacy;
 pub mod local;
 pub mod router;
@@ -19,9 +20,120 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use tokio::sync::mpsc;
 
-use crate::model::Timestamp;
-pub use crate::model::{ExecHandle, ExecutorKind};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Run, Timestamp, WorkOrder};
 pub use files::{EndReason, PromptFile, RunEnd, RunExit, StopRequest, Workspace};
+pub use handle::ExecHandle;
+
+/// Where runs execute. The queue only keys its ready queues and limits by it
+/// and asks `Executor::capabilities`; only this folder matches on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutorKind {
+    /// A supervisor process on this machine.
+    Local,
+    /// A job on a Slurm cluster (the supervisor runs inside it).
+    Slurm,
+}
+
+impl ExecutorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExecutorKind::Local => "local",
+            ExecutorKind::Slurm => "slurm",
+        }
+    }
+}
+
+impl std::str::FromStr for ExecutorKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ExecutorKind, String> {
+        match s {
+            "local" => Ok(ExecutorKind::Local),
+            "slurm" => Ok(ExecutorKind::Slurm),
+            other => Err(format!("{other:?}: expected local or slurm")),
+        }
+    }
+}
+
+/// What the queue may count on from an executor: the only facts about an
+/// executor it acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Its runs execute on this machine: the host's free memory gates
+    /// their start (`min_memory`).
+    pub uses_host_memory: bool,
+    /// A run may wait in the executor's own queue before it starts: its
+    /// time limit counts from the start the executor reports, not from the
+    /// daemon's start of it.
+    pub queues_runs: bool,
+    /// Runs it started are taken back by the next daemon (else a restart
+    /// fails them as lost).
+    pub can_adopt: bool,
+    /// It reports peak memory and CPU time of its runs.
+    pub reports_usage: bool,
+    /// Its runs read and write the data root (logs, run directory) from
+    /// elsewhere: the root must be on a filesystem both see.
+    pub shared_filesystem: bool,
+    /// Most runs in flight on it, fixed by its own config section; `None`:
+    /// the daemon's `max_concurrent` (tunable at run time).
+    pub max_concurrent: Option<usize>,
+}
+
+impl Capabilities {
+    /// What the queue assumes of an executor the daemon does not run (its
+    /// work fails to start with a clear error): nothing.
+    pub const NONE: Capabilities = Capabilities {
+        uses_host_memory: false,
+        queues_runs: false,
+        can_adopt: false,
+        reports_usage: false,
+        shared_filesystem: false,
+        max_concurrent: None,
+    };
+}
+
+/// What an executor says about a run's agent once it started, for people
+/// and for AgentGate's API (its `pid`): copied onto the work order and run
+/// record as it is, never acted on by the queue.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AgentDetails {
+    /// A process id on this machine, where the agent runs on it.
+    pub pid: Option<u32>,
+    pub pid_start_time: Option<u64>,
+    /// The run's cgroup, where it has one.
+    pub cgroup: Option<String>,
+}
+
+impl AgentDetails {
+    /// Writes the details onto the run record and work order; whether
+    /// anything changed (an adopted run reports what is known already).
+    pub fn record(&self, run: &mut Run, wo: &mut WorkOrder) -> bool {
+        let changed = run.pid != self.pid
+            || run.pid_start_time != self.pid_start_time
+            || run.cgroup != self.cgroup;
+        run.pid = self.pid;
+        run.pid_start_time = self.pid_start_time;
+        run.cgroup = self.cgroup.clone();
+        wo.pid = self.pid;
+        wo.pid_start_time = self.pid_start_time;
+        changed
+    }
+}
+
+impl std::fmt::Display for AgentDetails {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.pid {
+            Some(pid) => write!(f, "pid {pid}")?,
+            None => write!(f, "remote")?,
+        }
+        if let Some(c) = &self.cgroup {
+            write!(f, ", cgroup {c}")?;
+        }
+        Ok(())
+    }
+}
 
 /// Everything needed to start one run.
 #[derive(Debug, Clone)]
@@ -68,14 +180,12 @@ pub enum ExecEvent {
         state: String,
         reason: Option<String>,
     },
-    /// The agent started. `pid` is a local process id only where the agent
-    /// runs on this machine.
+    /// The agent started (or, for an adopted run, is known to have).
     Started {
         work_order_id: String,
         run_id: String,
-        pid: Option<u32>,
-        pid_start_time: Option<u64>,
-        cgroup: Option<String>,
+        /// For people and the API only.
+        details: AgentDetails,
         /// The run's deadline, as its supervisor enforces it.
         deadline: Option<Timestamp>,
     },
@@ -106,6 +216,8 @@ pub struct AdoptTarget {
     pub handle: Option<ExecHandle>,
 }
 
+// One per run found at start, moved once: not worth a box.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
 pub enum Adopted {
     /// Taken back: events follow as for a run started by this daemon.
@@ -135,6 +247,8 @@ pub enum ExecError {
     Abandoned,
     #[error("sbatch: {0}")]
     Submit(String),
+    #[error("{0}")]
+    Unavailable(String),
     #[error("cannot encode the run's spec: {0}")]
     Spec(serde_json::Error),
     #[error("cannot start the run's supervisor: {0}")]
@@ -169,6 +283,9 @@ pub trait Executor: Send + Sync + 'static {
 
     /// Each executor's health, for the log and `queue health`.
     fn status(&self) -> Vec<ExecutorStatus>;
+
+    /// What `kind` can do, if this executes on it.
+    fn capabilities(&self, kind: ExecutorKind) -> Option<Capabilities>;
 }
 
 /// One executor's health.

@@ -15,6 +15,7 @@
 //!   canceled.
 
 mod commands;
+pub mod config;
 mod watch;
 
 use std::collections::HashMap;
@@ -23,15 +24,36 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 
+use serde::{Deserialize, Serialize};
+
 use super::files::{self, EndReason, RunEnd, StopRequest};
 use super::{
-    Activity, AdoptTarget, Adopted, EventSink, ExecError, ExecEvent, ExecHandle, Executor,
-    ExecutorKind, ExecutorStatus, Gate, RunSpec,
+    Activity, AdoptTarget, Adopted, Capabilities, EventSink, ExecError, ExecEvent, ExecHandle,
+    Executor, ExecutorKind, ExecutorStatus, Gate, RunSpec,
 };
-use crate::config::SlurmSettings;
 use crate::sys::cgroup::CgroupPlan;
 pub use commands::SlurmError;
 use commands::{JobRecord, SQUEUE_FORMAT};
+pub use config::{SlurmFile, SlurmSettings};
+
+/// What a Slurm run's `ExecHandle` holds: its job (and cluster, where sbatch
+/// named one) and its run directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Handle {
+    pub job_id: String,
+    pub cluster: Option<String>,
+    pub run_dir: String,
+}
+
+impl Handle {
+    pub fn describe(&self) -> String {
+        match &self.cluster {
+            Some(c) => format!("slurm job {} on cluster {c}", self.job_id),
+            None => format!("slurm job {}", self.job_id),
+        }
+    }
+}
 
 /// A run this executor follows.
 struct SlurmRun {
@@ -104,6 +126,18 @@ impl SlurmExecutor {
         }
         self.watcher.watch(&run);
         run
+    }
+}
+
+/// What the Slurm executor can do: its limit is its own section's.
+pub fn capabilities(settings: &SlurmSettings) -> Capabilities {
+    Capabilities {
+        uses_host_memory: false,
+        queues_runs: true,
+        can_adopt: true,
+        reports_usage: true,
+        shared_filesystem: true,
+        max_concurrent: Some(settings.max_concurrent),
     }
 }
 
@@ -284,16 +318,23 @@ impl Executor for SlurmExecutor {
                 state: "PENDING".into(),
                 reason: None,
             });
-            Ok(ExecHandle::Slurm {
-                job_id,
-                cluster,
-                run_dir: spec.run_dir.display().to_string(),
-            })
+            Ok(ExecHandle::new(
+                ExecutorKind::Slurm,
+                &Handle {
+                    job_id,
+                    cluster,
+                    run_dir: spec.run_dir.display().to_string(),
+                },
+            ))
         })
     }
 
     fn adopt(&self, target: AdoptTarget, events: EventSink) -> BoxFuture<'static, Adopted> {
-        let Some(ExecHandle::Slurm { job_id, .. }) = target.handle.clone() else {
+        let Some(Handle { job_id, .. }) = target
+            .handle
+            .as_ref()
+            .and_then(|h| h.decode::<Handle>(ExecutorKind::Slurm))
+        else {
             return Box::pin(async { Adopted::Unknown });
         };
         // Ended while no daemon ran (the supervisor wrote its record).
@@ -319,10 +360,15 @@ impl Executor for SlurmExecutor {
         // Its state (or its disappearance) comes with the next poll; an
         // exit written between the check above and the watch is caught here.
         self.watcher.check_exit(&run);
-        let handle = target.handle.clone().unwrap_or(ExecHandle::Slurm {
-            job_id: run.job_id.clone(),
-            cluster: None,
-            run_dir: target.run_dir.display().to_string(),
+        let handle = target.handle.clone().unwrap_or_else(|| {
+            ExecHandle::new(
+                ExecutorKind::Slurm,
+                &Handle {
+                    job_id: run.job_id.clone(),
+                    cluster: None,
+                    run_dir: target.run_dir.display().to_string(),
+                },
+            )
         });
         Box::pin(async move { Adopted::Live(handle) })
     }
@@ -417,6 +463,10 @@ impl Executor for SlurmExecutor {
             healthy: h.healthy,
             detail: h.detail,
         }]
+    }
+
+    fn capabilities(&self, kind: ExecutorKind) -> Option<Capabilities> {
+        (kind == ExecutorKind::Slurm).then(|| capabilities(&self.settings))
     }
 }
 
