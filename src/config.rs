@@ -498,7 +498,7 @@ impl DaemonSettings {
             "AGENTGATE_EXECUTOR",
             file.executor.clone(),
             |s| s.parse::<ExecutorKind>(),
-            ExecutorKind::Local,
+            ExecutorKind::default(),
         )?;
         let env_remove: Vec<String> = if !args.env_remove.is_empty() {
             args.env_remove.clone()

@@ -30,6 +30,11 @@ impl ExecutorSettings {
     }
 }
 
+/// What `Executors::prepare` found, for `Executors::start`.
+pub struct Prepared {
+    cgroups: CgroupPlan,
+}
+
 pub struct Executors {
     local: LocalExecutor,
     /// Present when the daemon or an agent type uses Slurm.
@@ -37,9 +42,16 @@ pub struct Executors {
 }
 
 impl Executors {
-    /// Checks the executors the settings use before the daemon serves (no
-    /// runtime yet): `Err` refuses to start; warnings are logged.
-    pub fn check(settings: &DaemonSettings) -> Result<(), String> {
+    /// Readies the executors the settings use before the daemon serves, on
+    /// its only thread (cgroup discovery may move the daemon into a leaf
+    /// cgroup): `Err` refuses to start; warnings are logged.
+    pub fn prepare(settings: &DaemonSettings) -> Result<Prepared, String> {
+        let cgroups = if settings.cgroups {
+            crate::sys::cgroup::discover()
+        } else {
+            CgroupPlan::default()
+        };
+        tracing::info!(cgroups = %cgroups.describe(), "run isolation");
         if settings.uses(ExecutorKind::Slurm) {
             match slurm::validate(&settings.executors.slurm) {
                 Err(e) => return Err(e),
@@ -47,13 +59,13 @@ impl Executors {
                 Ok(None) => {}
             }
         }
-        Ok(())
+        Ok(Prepared { cgroups })
     }
 
     /// The executors the settings use (call inside the runtime).
-    pub fn start(settings: &DaemonSettings, cgroups: CgroupPlan) -> Executors {
+    pub fn start(settings: &DaemonSettings, prepared: Prepared) -> Executors {
         Executors {
-            local: LocalExecutor::new(cgroups, settings.env_remove.clone()),
+            local: LocalExecutor::new(prepared.cgroups, settings.env_remove.clone()),
             slurm: settings.uses(ExecutorKind::Slurm).then(|| {
                 let s = &settings.executors.slurm;
                 let binary = s
