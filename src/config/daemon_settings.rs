@@ -29,8 +29,6 @@ pub struct DaemonSettings {
     pub grace_period: Duration,
     pub stuck_threshold: Duration,
     pub agents: BTreeMap<String, AgentConfig>,
-    /// Whether runs get cgroups of their own where the host allows.
-    pub cgroups: bool,
     /// Where runs execute unless their agent type says otherwise.
     pub executor: ExecutorKind,
     /// Each executor's own section.
@@ -272,24 +270,12 @@ fn doors(args: &DaemonArgs, file: &ConfigFile) -> Result<Doors, ConfigError> {
 
 /// Where and how runs execute.
 struct Runs {
-    cgroups: bool,
     executor: ExecutorKind,
     executors: ExecutorSettings,
     env_remove: Vec<String>,
 }
 
 fn runs(args: &DaemonArgs, file: &ConfigFile) -> Result<Runs, ConfigError> {
-    let cgroups = match args.cgroups.as_deref().filter(|s| !s.is_empty()) {
-        Some("auto" | "on" | "1" | "true" | "yes") => true,
-        Some("off" | "0" | "false" | "no") => false,
-        Some(other) => {
-            return Err(ConfigError::Value {
-                name: "--cgroups".into(),
-                message: format!("{other:?}: expected auto or off"),
-            });
-        }
-        None => file.cgroups.unwrap_or(true),
-    };
     let env_remove: Vec<String> = if args.env_remove.is_empty() {
         file.env_remove.clone().unwrap_or_default()
     } else {
@@ -308,7 +294,6 @@ fn runs(args: &DaemonArgs, file: &ConfigFile) -> Result<Runs, ConfigError> {
         })?;
     }
     Ok(Runs {
-        cgroups,
         executor: pick(
             "--executor",
             args.executor.clone(),
@@ -316,7 +301,11 @@ fn runs(args: &DaemonArgs, file: &ConfigFile) -> Result<Runs, ConfigError> {
             |s| s.parse::<ExecutorKind>(),
             ExecutorKind::default(),
         )?,
-        executors: ExecutorSettings::resolve(file.slurm.clone())?,
+        executors: ExecutorSettings::resolve(
+            args.cgroups.as_deref(),
+            file.cgroups,
+            file.slurm.clone(),
+        )?,
         env_remove,
     })
 }
@@ -389,7 +378,6 @@ impl DaemonSettings {
             grace_period: s.grace_period,
             stuck_threshold: s.stuck_threshold,
             agents: super::with_builtin_agents(file.agents),
-            cgroups: r.cgroups,
             executor: r.executor,
             executors: r.executors,
             worktree: file.worktree.unwrap_or(false),
@@ -406,5 +394,71 @@ impl DaemonSettings {
             retention_max_count,
             max_connections: d.max_connections,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    fn settings(argv: &[&str], toml: &str) -> Result<DaemonSettings, ConfigError> {
+        let cli = Cli::try_parse_from(
+            [
+                "agentgate",
+                "--data-dir",
+                "/tmp/agentgate-config-test",
+                "daemon",
+            ]
+            .iter()
+            .chain(argv),
+        )
+        .map_err(|e| ConfigError::Value {
+            name: "argv".into(),
+            message: e.to_string(),
+        })?;
+        let Command::Daemon(args) = cli.command else {
+            unreachable!("parsed as the daemon")
+        };
+        let file: ConfigFile = toml::from_str(toml).expect("test TOML");
+        DaemonSettings::resolve(&cli.global, &args, file)
+    }
+
+    #[test]
+    fn flag_over_file_over_default() {
+        let d = settings(&[], "").unwrap();
+        assert_eq!(d.stuck_threshold, Duration::from_secs(1800));
+        assert!(d.executors.cgroups);
+        let f = settings(&[], "stuck_threshold = \"5m\"\ncgroups = false").unwrap();
+        assert_eq!(f.stuck_threshold, Duration::from_secs(300));
+        assert!(!f.executors.cgroups);
+        let flag = settings(
+            &["--stuck-threshold", "1m", "--cgroups", "auto"],
+            "stuck_threshold = \"5m\"\ncgroups = false",
+        )
+        .unwrap();
+        assert_eq!(flag.stuck_threshold, Duration::from_secs(60));
+        assert!(flag.executors.cgroups);
+    }
+
+    #[test]
+    fn bad_values_name_their_flag_or_key() {
+        let e = settings(&["--cgroups", "maybe"], "")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--cgroups") && e.contains("auto or off"), "{e}");
+        let e = settings(&["--http-timeout", "10ms"], "")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--http-timeout") && e.contains("100ms"), "{e}");
+        let e = settings(&[], "[slurm]\nmax_concurrent = 0")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("slurm.max_concurrent"), "{e}");
+        let e = settings(&["--retention-max-count", "0"], "")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("or off"), "{e}");
     }
 }

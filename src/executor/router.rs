@@ -15,16 +15,36 @@ use super::{
 use crate::config::{ConfigError, DaemonSettings};
 use crate::sys::cgroup::CgroupPlan;
 
-/// Each executor's own settings (its config section), resolved.
+/// Each executor's own settings, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExecutorSettings {
+    /// Local runs get cgroups of their own where the host allows.
+    pub cgroups: bool,
     pub slurm: SlurmSettings,
 }
 
 impl ExecutorSettings {
-    /// Each executor reads and checks its own section.
-    pub fn resolve(slurm: Option<SlurmFile>) -> Result<ExecutorSettings, ConfigError> {
+    /// Each executor reads and checks its own settings: the local one
+    /// `--cgroups` (or its variable) else the file's `cgroups`, the Slurm one
+    /// its `[slurm]` section.
+    pub fn resolve(
+        cgroups_flag: Option<&str>,
+        cgroups_file: Option<bool>,
+        slurm: Option<SlurmFile>,
+    ) -> Result<ExecutorSettings, ConfigError> {
+        let cgroups = match cgroups_flag.filter(|s| !s.is_empty()) {
+            Some("auto" | "on" | "1" | "true" | "yes") => true,
+            Some("off" | "0" | "false" | "no") => false,
+            Some(other) => {
+                return Err(ConfigError::Value {
+                    name: "--cgroups".into(),
+                    message: format!("{other:?}: expected auto or off"),
+                });
+            }
+            None => cgroups_file.unwrap_or(true),
+        };
         Ok(ExecutorSettings {
+            cgroups,
             slurm: SlurmSettings::resolve(slurm)?,
         })
     }
@@ -46,7 +66,7 @@ impl Executors {
     /// its only thread (cgroup discovery may move the daemon into a leaf
     /// cgroup): `Err` refuses to start; warnings are logged.
     pub fn prepare(settings: &DaemonSettings) -> Result<Prepared, String> {
-        let cgroups = if settings.cgroups {
+        let cgroups = if settings.executors.cgroups {
             crate::sys::cgroup::discover()
         } else {
             CgroupPlan::default()

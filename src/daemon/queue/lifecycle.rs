@@ -154,7 +154,7 @@ impl Actor {
             stdout: self.store.log_path(run_id, false),
             stderr: self.store.log_path(run_id, true),
             heartbeat,
-            // A run that may wait in its executor's queue (a Slurm job)
+            // A run that may wait in its executor's queue (a batch job)
             // gets its clock when it starts there; any other starts now.
             deadline: wo
                 .timeout_at
