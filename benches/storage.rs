@@ -64,8 +64,10 @@ fn health_rtt(socket: &Path) -> Duration {
         version: PROTOCOL_VERSION,
     }))
     .expect("write");
-    s.write_all(&frame(&ClientFrame::Request(Box::new(Request::Health))))
-        .expect("write");
+    s.write_all(&frame(&ClientFrame::Request(Box::new(Request::Health(
+        agentgate::service::HealthRequest,
+    )))))
+    .expect("write");
     assert!(matches!(read_frame(&mut s), ServerFrame::Hello { .. }));
     match read_frame(&mut s) {
         ServerFrame::Ok(r) if matches!(*r, Reply::Health(_)) => {}

@@ -178,7 +178,7 @@ pub struct SubmitArgs {
     /// Time limit of a run, 1s to 7d, e.g. 90s, 30m, 2h [default: 1h]
     #[arg(long, value_name = "DUR")]
     pub max_time: Option<String>,
-    /// Maximum agent iterations (Claude's --max-turns) [default: 3]
+    /// Maximum agent iterations, as AgentGate counts them (recorded; `{max_iterations}` in an agent type's command) [default: 3]
     #[arg(long, value_name = "N")]
     pub max_iterations: Option<u32>,
     /// Set a variable for this work order's agent only, KEY=VALUE (repeatable) [default: none]
@@ -342,6 +342,27 @@ named with --status. Purging more than one asks for confirmation on a TTY; use -
     /// Queue health: counts, limits, memory, why work waits, alerts
     Health {
         /// Print the health object (as GET /api/v1/queue/health) as JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Usage across work orders: counts, run time and cost per agent, label, day or status
+    #[command(
+        long_about = "Usage across work orders, one row per group: work orders, succeeded, failed, \
+canceled, still active, median and total run time, and cost (the sum of what agents reported; \
+`n/a` counts the ended ones that reported none). The last row is the total. Served from the \
+daemon's memory; the same report is GET /api/v1/stats."
+    )]
+    Stats {
+        /// Group by agent type, label (one row per label), day (UTC, of creation) or status
+        #[arg(long, value_name = "GROUP", value_parser = ["agent", "label", "day", "status"], default_value = "agent")]
+        by: String,
+        /// Only work orders created in the last DUR, e.g. 7d, 24h [default: all held]
+        #[arg(long, value_name = "DUR")]
+        since: Option<String>,
+        /// Only work orders with this label (repeatable: all of them)
+        #[arg(long = "label", value_name = "LABEL")]
+        labels: Vec<String>,
+        /// Print the report (as GET /api/v1/stats) as JSON
         #[arg(long)]
         json: bool,
     },

@@ -1,7 +1,8 @@
 //! agentgate: queue and supervise long-running coding-agent processes.
 //!
 //! Layout: `agent` (agents' output formats), `cli` (flags), `config` (settings and paths), `model` (work orders,
-//! statuses, workspace sources), `store` (durable files), `daemon` (queue actor,
+//! statuses, workspace sources), `ops` (one module per operation: request,
+//! checks, effect on the queue), `store` (durable files), `daemon` (queue actor,
 //! health), `executor` (how runs are started, adopted, stopped and probed),
 //! `supervisor` (the per-run supervising process), `sys` (/proc, pidfds,
 //! cgroups), `service` (the one API both doors call), `rpc` (Unix-socket door),
@@ -17,6 +18,7 @@ pub mod executor;
 pub mod http;
 pub mod man;
 pub mod model;
+pub mod ops;
 pub mod rpc;
 pub mod service;
 pub mod store;

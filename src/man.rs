@@ -208,8 +208,8 @@ fn examples(path: Path<'_>) -> Vec<(&'static str, &'static str)> {
         ],
         ["daemon"] => vec![
             (
-                "Foreground, no stagger between starts, four at once:",
-                "agentgate daemon --stagger-delay 0 --max-concurrent 4",
+                "Foreground, 10 s between automatic starts, four at once:",
+                "agentgate daemon --stagger-delay 10s --max-concurrent 4",
             ),
             (
                 "In the background, HTTP off:",

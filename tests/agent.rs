@@ -151,9 +151,178 @@ fn transcript_streams_live_and_the_result_is_recorded() {
     );
     let text = out(&d.run(&["queue", "show", &id]));
     assert!(text.contains("agent run:   $0.0123, 4 turns"), "{text}");
-    // --max-iterations reached the agent as --max-turns.
+    // AgentGate's iterations are not Claude's turns: recorded, not passed
+    // on as --max-turns (which stops a real run after that many turns).
+    assert_eq!(wo["maxIterations"], 7);
     let args = std::fs::read_to_string(home.join(format!("{id}.args"))).unwrap();
-    assert!(args.contains("--max-turns\n7\n"), "{args}");
+    assert!(!args.contains("--max-turns"), "{args}");
+}
+
+/// The session the stand-in announced in the `init` line of `id`'s log.
+fn init_session(d: &Daemon, id: &str) -> String {
+    wait_for("the init event", T, || {
+        let log = d.read_log_of(&d.show(id));
+        let first: Value = serde_json::from_str(log.lines().next()?).ok()?;
+        first["session_id"].as_str().map(str::to_string)
+    })
+}
+
+#[test]
+fn a_run_cut_off_by_its_time_limit_or_a_stop_can_be_continued() {
+    let (mut d, home) = with_claude(&[], None);
+    let project = tempfile::tempdir().unwrap();
+    let p = project.path().display().to_string();
+    // Cut off by --max-time after its init event, before any result.
+    let hang = ["--path", &p, "--env", "FAKE_CLAUDE_HANG=1"];
+    let timed = submit(&d, &[&hang[..], &["--max-time", "1s", "fix it"]].concat());
+    let session = init_session(&d, &timed);
+    let wo = d.wait_terminal(&timed, T);
+    assert_eq!(wo["result"], "timeout", "{wo}");
+    assert_eq!(wo["agentResult"]["sessionId"], session.as_str(), "{wo}");
+    let text = out(&d.run(&["queue", "show", &timed]));
+    assert!(text.contains(&format!("session:     {session}")), "{text}");
+    let next = d.json(&["queue", "continue", &timed, "go on", "--json"]);
+    let next = next["id"].as_str().unwrap().to_string();
+    d.wait_terminal(&next, T);
+    let args = std::fs::read_to_string(home.join(format!("{next}.args"))).unwrap();
+    assert!(args.contains(&format!("--resume\n{session}\n")), "{args}");
+
+    // Cut off by the daemon's stop (its runs stop with it).
+    let stopped = submit(&d, &[&hang[..], &["fix it again"]].concat());
+    let session = init_session(&d, &stopped);
+    d.stop();
+    d.spawn();
+    let wo = d.wait_terminal(&stopped, T);
+    assert_eq!(wo["status"], "failed", "{wo}");
+    assert_eq!(wo["agentResult"]["sessionId"], session.as_str(), "{wo}");
+    let next = d.json(&["queue", "continue", &stopped, "go on", "--json"]);
+    let next = next["id"].as_str().unwrap().to_string();
+    wait_for("the follow-up to start", T, || {
+        std::fs::read_to_string(home.join(format!("{next}.args"))).ok()
+    });
+    let args = std::fs::read_to_string(home.join(format!("{next}.args"))).unwrap();
+    assert!(args.contains(&format!("--resume\n{session}\n")), "{args}");
+
+    // Its supervisor killed (no end recorded): the session is read from the log.
+    let lost = submit(&d, &[&hang[..], &["fix it once more"]].concat());
+    let session = init_session(&d, &lost);
+    let run = d.show(&lost)["currentRunId"].as_str().unwrap().to_string();
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(d.root.join("runs").join(&run).join("state.json")).unwrap(),
+    )
+    .unwrap();
+    let supervisor = state["supervisorPid"].as_i64().unwrap() as i32;
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(supervisor),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    let wo = d.wait_terminal(&lost, T);
+    assert!(
+        wo["error"].as_str().unwrap().contains("supervisor lost"),
+        "{wo}"
+    );
+    assert_eq!(wo["agentResult"]["sessionId"], session.as_str(), "{wo}");
+}
+
+#[test]
+fn an_agent_at_its_turn_limit_says_so_in_show_wait_and_logs() {
+    // A type that does pass a turn limit, as a user may configure one.
+    let config = r#"
+[agents.capped]
+command = ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--max-turns", "{max_iterations}"]
+output = "claude-stream-json"
+"#;
+    let (d, _home) = with_claude(&[], Some(config));
+    let id = submit(
+        &d,
+        &[
+            "--agent",
+            "capped",
+            "--max-iterations",
+            "2",
+            "--env",
+            "FAKE_CLAUDE_END=max_turns",
+            "fix the parser",
+        ],
+    );
+    let wo = d.wait_terminal(&id, T);
+    assert_eq!(wo["status"], "failed", "{wo}");
+    let why = "claude: error_max_turns after 2 turns (exited with code 1)";
+    assert_eq!(wo["error"], why, "{wo}");
+    assert_eq!(wo["agentResult"]["subtype"], "error_max_turns", "{wo}");
+    assert_eq!(wo["agentResult"]["isError"], true, "{wo}");
+    let text = out(&d.run(&["queue", "show", &id]));
+    assert!(text.contains(why), "{text}");
+    let w = d.run(&["queue", "wait", &id]);
+    assert_eq!(w.status.code(), Some(1));
+    assert!(out(&w).contains(why), "{}", out(&w));
+    let logs = out(&d.run(&["queue", "logs", &id]));
+    assert!(
+        logs.contains("✗ error_max_turns (2.1s, 2 turns, $0.0071)\n"),
+        "{logs}"
+    );
+}
+
+#[test]
+fn subscription_runs_without_the_api_key_and_the_api_type_needs_one() {
+    let key = ("ANTHROPIC_API_KEY", "sk-ant-test-1");
+    let (mut d, home) = with_claude_env(&[], None, &[key]);
+    let key_of = |id: &str| {
+        d.wait_terminal(id, T);
+        std::fs::read_to_string(home.join(format!("{id}.key"))).unwrap()
+    };
+    // The default type uses the login of `claude`: the key is withheld.
+    let sub = submit(&d, &["fix it"]);
+    assert_eq!(key_of(&sub), "unset\n");
+    let api = submit(&d, &["--agent", "claude-code-api", "fix it"]);
+    assert_eq!(key_of(&api), "sk-ant-test-1\n");
+    // Given explicitly, a key reaches even the subscription type.
+    let given = submit(&d, &["--env", "ANTHROPIC_API_KEY=sk-ant-mine", "fix it"]);
+    assert_eq!(key_of(&given), "sk-ant-mine\n");
+
+    // Without a key the API type is refused at submit, naming the variable;
+    // one queued while there was a key fails at its start, saying the same.
+    assert!(d.run(&["queue", "pause"]).status.success());
+    let queued = submit(&d, &["--agent", "claude-code-api", "fix it later"]);
+    d.stop();
+    d.env.retain(|(k, _)| k != "ANTHROPIC_API_KEY");
+    d.spawn_with(|c| {
+        c.env_remove("ANTHROPIC_API_KEY");
+    });
+    let o = d
+        .command()
+        .env_remove("ANTHROPIC_API_KEY")
+        .args(["submit", "--agent", "claude-code-api", "fix it"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(
+        err(&o).contains("ANTHROPIC_API_KEY is not set") && err(&o).contains("claude-code-api"),
+        "{}",
+        err(&o)
+    );
+    assert!(d.run(&["queue", "resume"]).status.success());
+    let wo = d.wait_terminal(&queued, T);
+    assert_eq!(wo["status"], "failed", "{wo}");
+    assert!(
+        wo["error"]
+            .as_str()
+            .unwrap()
+            .contains("ANTHROPIC_API_KEY is not set"),
+        "{wo}"
+    );
+    let ok = submit(
+        &d,
+        &[
+            "--agent",
+            "claude-code-api",
+            "--env",
+            "ANTHROPIC_API_KEY=sk-ant-2",
+            "fix it",
+        ],
+    );
+    assert_eq!(d.wait_terminal(&ok, T)["status"], "succeeded");
 }
 
 #[test]

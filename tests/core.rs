@@ -233,7 +233,10 @@ fn bad_input_on_the_socket_never_hurts_the_daemon() {
         "{msg}"
     );
     // A request before the handshake.
-    let req = codec::encode(&ClientFrame::Request(Box::new(Request::Health))).unwrap();
+    let req = codec::encode(&ClientFrame::Request(Box::new(Request::Health(
+        agentgate::service::HealthRequest,
+    ))))
+    .unwrap();
     assert!(decode_error(&raw_exchange(&d, &frame(&req))).contains("Hello"));
 
     // Hostile ids, through the real protocol.
@@ -242,8 +245,10 @@ fn bad_input_on_the_socket_never_hurts_the_daemon() {
     })
     .unwrap();
     for bad in ["../etc/passwd", "a/b", "..", "a\0b", ""] {
-        let show =
-            codec::encode(&ClientFrame::Request(Box::new(Request::Show(bad.into())))).unwrap();
+        let show = codec::encode(&ClientFrame::Request(Box::new(Request::Show(
+            agentgate::service::ShowRequest { id: bad.into() },
+        ))))
+        .unwrap();
         let mut bytes = frame(&hello);
         bytes.extend(frame(&show));
         let mut s = UnixStream::connect(&d.socket).unwrap();

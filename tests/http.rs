@@ -1158,7 +1158,7 @@ fn queue_order_and_control_routes() {
     let b_id = b["id"].as_str().unwrap().to_string();
     assert_eq!(
         api.show(&b_id)["queuedReason"],
-        format!("waiting for {a_id}")
+        format!("dependency {a_id}")
     );
     assert!(api.show(&a_id).get("queuedReason").is_none());
     let waiting = api.submit_shell("echo c", &dir);
@@ -1172,7 +1172,7 @@ fn queue_order_and_control_routes() {
     assert_eq!(page["total"], 1);
     assert_eq!(
         page["items"][0]["queuedReason"],
-        format!("waiting for {a_id}")
+        format!("dependency {a_id}")
     );
     assert_eq!(
         api.get("/api/v1/work-orders?label=nightly,team%3Dinfra")

@@ -422,3 +422,48 @@ fn kill_with_an_absurd_grace_period_is_refused_not_a_crash() {
     d.json(&["queue", "kill", &id, "--force", "--json"]);
     assert!(group_alive(pgid).is_empty());
 }
+
+#[test]
+fn cancel_of_a_work_order_and_its_dependent_in_one_call_succeeds() {
+    let d = daemon(&[]);
+    // A runs, B waits for it: canceling A cancels B on the way, and B named
+    // in the same call is no error.
+    let a = d.submit_shell("sleep 1000", &[]);
+    running_pid(&d, &a);
+    let b = d.submit_shell("echo b", &["--after", &a]);
+    let out = d.run(&["queue", "cancel", &a, &b]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stdout.contains(&format!("canceled {b}")), "{stdout}");
+    assert_eq!(d.show(&a)["result"], "canceled");
+    let wb = d.show(&b);
+    assert_eq!(wb["status"], "canceled");
+    assert_eq!(wb["result"], "dependency_failed", "{wb}");
+    // Both queued, through kill: the same.
+    let d2 = daemon(&["--max-concurrent", "1"]);
+    let c = d2.submit_shell("sleep 1000", &[]);
+    running_pid(&d2, &c);
+    let e = d2.submit_shell("echo e", &[]);
+    let f = d2.submit_shell("echo f", &["--after", &e]);
+    let out = d2.run(&["queue", "kill", &e, &f]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Nothing ran: no time, no SIGKILL, no "no process was running".
+    assert_eq!(
+        stdout,
+        format!(
+            "killed {e}: canceled before it started\nkilled {f}: canceled before it started: a work order it depends on ended\n"
+        )
+    );
+    assert_eq!(d2.show(&f)["result"], "dependency_failed");
+    // A work order canceled by the user is still refused a second time.
+    expect_fail(&d, &["queue", "cancel", &a], 1, "already canceled");
+}

@@ -82,7 +82,7 @@ fn after_waits_for_success_and_a_failure_cancels_the_chain() {
         let wo = d.show(id);
         assert_eq!(wo["status"], "queued", "{wo}");
         assert_eq!(wo["dependsOn"], json!([dep]), "{wo}");
-        assert_eq!(wo["queuedReason"], format!("waiting for {dep}"), "{wo}");
+        assert_eq!(wo["queuedReason"], format!("dependency {dep}"), "{wo}");
     }
     // The listing says the same, from the same admission logic.
     let list = d.json(&["queue", "list", "--json"]);
@@ -92,7 +92,7 @@ fn after_waits_for_success_and_a_failure_cancels_the_chain() {
         .iter()
         .find(|w| w["id"] == b.as_str())
         .unwrap();
-    assert_eq!(item["queuedReason"], format!("waiting for {a}"));
+    assert_eq!(item["queuedReason"], format!("dependency {a}"));
     assert!(
         list["items"]
             .as_array()
@@ -106,7 +106,7 @@ fn after_waits_for_success_and_a_failure_cancels_the_chain() {
         "{text}"
     );
     assert!(
-        text.contains(&format!("waiting:     waiting for {a}")),
+        text.contains(&format!("waiting:     dependency {a}")),
         "{text}"
     );
 
@@ -249,9 +249,13 @@ fn priorities_start_highest_first_and_fifo_within_one() {
     let p0b = d.submit_shell("true", &[]);
     let p5b = d.submit_shell("true", &["--priority", "5"]);
     assert_eq!(reason(&d, &p5a), "concurrency (1 of 1 running)");
-    assert_eq!(reason(&d, &p5b), "priority (1 ahead)");
+    // Behind one of its own priority: its place in the line, not priority.
+    assert_eq!(reason(&d, &p5b), "1 ahead in queue");
     assert_eq!(reason(&d, &p0a), "priority (2 ahead)");
+    assert_eq!(reason(&d, &p0b), "priority (3 ahead)");
     assert_eq!(reason(&d, &low), "priority (4 ahead)");
+    let text = stdout(&d.run(&["queue", "show", &p5b]));
+    assert!(text.contains("waiting:     1 ahead in queue\n"), "{text}");
     assert_eq!(d.show(&p5a)["priority"], 5);
     // Reordered while queued.
     let out = d.run(&["queue", "set-priority", &p0b, "9"]);
@@ -703,4 +707,26 @@ fn zsh_and_fish_completion_offer_live_ids_where_installed() {
     if tried == 0 {
         eprintln!("SKIPPED: neither zsh nor fish is installed");
     }
+}
+
+#[test]
+fn by_default_a_free_slot_is_used_at_once() {
+    // No --stagger-delay: the default lets each start follow the last at once
+    // (a 30 s default made five dependent echoes take two minutes).
+    let d = Daemon::start(&["--min-memory", "0", "--http", "off"]);
+    let config = d.json(&["queue", "config", "--json"]);
+    assert_eq!(config["staggerDelayMs"], 0, "{config}");
+    let started = std::time::Instant::now();
+    let mut last = d.submit_shell("echo 1", &[]);
+    for i in 2..=5 {
+        last = d.submit_shell(&format!("echo {i}"), &["--after", &last]);
+    }
+    let wo = d.wait_terminal(&last, T);
+    let took = started.elapsed();
+    assert_eq!(wo["status"], "succeeded", "{wo}");
+    // Generous for a loaded machine; a stagger of even 5 s would take 20 s.
+    assert!(
+        took < Duration::from_secs(10),
+        "five dependent echoes took {took:?}"
+    );
 }

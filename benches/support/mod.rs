@@ -86,6 +86,7 @@ pub fn work_order_with(
                 "Fixed the flaky payment test by awaiting the ledger write before the assertion; all 214 tests pass."
                     .into(),
             ),
+            subtype: Some("success".into()),
         })
         }),
         more: agentgate::model::work_order::MoreFields {

@@ -47,6 +47,28 @@ pub enum Event {
     Other,
 }
 
+/// How much of a log's start `session_in_log` reads: the `init` event is
+/// its first event (after any output of Claude's start-up hooks).
+const LOG_HEAD_BYTES: u64 = 64 * 1024;
+
+/// The session an `init` event names near the start of a stream-json log:
+/// for a run whose supervisor vanished before it recorded the run's end.
+pub fn session_in_log(path: &std::path::Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .ok()?
+        .take(LOG_HEAD_BYTES)
+        .read_to_end(&mut head)
+        .ok()?;
+    String::from_utf8_lossy(&head).lines().find_map(|line| {
+        parse_line(line)?.into_iter().find_map(|e| match e {
+            Event::Init { session_id, .. } => session_id,
+            _ => None,
+        })
+    })
+}
+
 /// Parses one line. `None`: not a stream-json event (shown raw, counted).
 pub fn parse_line(line: &str) -> Option<Vec<Event>> {
     let v: Value = serde_json::from_str(line.trim()).ok()?;
@@ -103,10 +125,26 @@ pub fn parse_line(line: &str) -> Option<Vec<Event>> {
                 || v.get("subtype")
                     .and_then(Value::as_str)
                     .is_some_and(|s| s != "success"),
-            summary: text(&v, "result").map(|r| cut(r.trim(), SUMMARY_MAX_CHARS)),
+            // An error result carries no `result` text but may list `errors`.
+            summary: text(&v, "result")
+                .or_else(|| errors(&v))
+                .map(|r| cut(r.trim(), SUMMARY_MAX_CHARS)),
+            subtype: text(&v, "subtype"),
         })],
         _ => vec![Event::Other],
     })
+}
+
+/// A result's `errors` (strings), one a line; `None` if there are none.
+fn errors(v: &Value) -> Option<String> {
+    let lines: Vec<&str> = v
+        .get("errors")?
+        .as_array()?
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|e| !e.trim().is_empty())
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// `message.content` blocks (a plain string counts as one text block).
@@ -211,7 +249,12 @@ pub fn render(event: &Event) -> Option<String> {
             if let Some(c) = r.cost_usd {
                 facts.push(format!("${c:.4}"));
             }
-            let head = if r.is_error { "✗ failed" } else { "✓ done" };
+            // The agent's own reason for ending, when it was not success.
+            let head = match r.subtype.as_deref().filter(|s| *s != "success") {
+                Some(why) => format!("✗ {why}"),
+                None if r.is_error => "✗ failed".into(),
+                None => "✓ done".into(),
+            };
             let mut out = format!("{head} ({})\n", facts.join(", "));
             if let Some(s) = &r.summary {
                 for l in s.lines() {
@@ -319,6 +362,40 @@ mod tests {
         assert_eq!(r.duration_ms, Some(12345));
         assert!(!r.is_error);
         assert_eq!(r.summary.as_deref(), Some("Fixed it."));
+        assert_eq!(r.subtype.as_deref(), Some("success"));
+        assert_eq!(r.failure(), None);
+    }
+
+    #[test]
+    fn an_error_result_says_why_the_agent_stopped() {
+        let line = r#"{"type":"result","subtype":"error_max_turns","is_error":true,"duration_ms":2000,"num_turns":3,"session_id":"s","total_cost_usd":0.01}"#;
+        let Some(events) = parse_line(line) else {
+            panic!("not parsed")
+        };
+        let Event::Result(r) = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert!(r.is_error);
+        assert_eq!(
+            r.failure().as_deref(),
+            Some("claude: error_max_turns after 3 turns")
+        );
+        assert_eq!(
+            render(&events[0]).as_deref(),
+            Some("✗ error_max_turns (2.0s, 3 turns, $0.0100)\n")
+        );
+        // `errors` stand in for the missing result text.
+        let line = r#"{"type":"result","subtype":"error_during_execution","is_error":true,"num_turns":1,"errors":["API Error: 529 overloaded",""]}"#;
+        let Some(events) = parse_line(line) else {
+            panic!("not parsed")
+        };
+        let Event::Result(r) = &events[0] else {
+            panic!("{events:?}")
+        };
+        assert_eq!(
+            r.failure().as_deref(),
+            Some("claude: error_during_execution after 1 turn: API Error: 529 overloaded")
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub struct DaemonArgs {
         hide_env = true
     )]
     pub max_concurrent: Option<usize>,
-    /// Minimum time between automatic starts [env: AGENTGATE_STAGGER_DELAY] [default: 30s]
+    /// Minimum time between automatic starts [env: AGENTGATE_STAGGER_DELAY] [default: 0s]
     #[arg(
         long,
         value_name = "DUR",

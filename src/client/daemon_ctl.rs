@@ -164,7 +164,10 @@ pub async fn stop_daemon(paths: &Paths, keep_running: bool) -> Result<(), CliErr
     });
     let started = pid.and_then(process_start);
     let running = if keep_running {
-        match client.call(Request::Health).await? {
+        match client
+            .call(Request::Health(crate::service::HealthRequest))
+            .await?
+        {
             Reply::Health(h) => Some(h.running_count),
             _ => None,
         }
@@ -178,7 +181,7 @@ pub async fn stop_daemon(paths: &Paths, keep_running: bool) -> Result<(), CliErr
         }))
         .await?
     {
-        Reply::ShuttingDown => {}
+        Reply::ShuttingDown(()) => {}
         r => return Err(unexpected(r)),
     }
     drop(client);
@@ -231,7 +234,7 @@ pub async fn restart_daemon(paths: &Paths) -> Result<(), CliError> {
         }))
         .await?
     {
-        Reply::ShuttingDown => {}
+        Reply::ShuttingDown(()) => {}
         r => return Err(unexpected(r)),
     }
     drop(client);
@@ -240,7 +243,8 @@ pub async fn restart_daemon(paths: &Paths) -> Result<(), CliError> {
         let info = DaemonInfo::read(&paths.root);
         if let Some(info) = info.filter(|i| Some(&i.instance) != before.as_ref())
             && let Ok(mut c) = Client::connect(&paths.socket).await
-            && let Ok(Reply::Health(h)) = c.call(Request::Health).await
+            && let Ok(Reply::Health(h)) =
+                c.call(Request::Health(crate::service::HealthRequest)).await
         {
             eprintln!(
                 "daemon restarted (pid {}); {} running work orders kept",

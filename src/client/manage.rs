@@ -61,7 +61,12 @@ pub(super) async fn restart(
                 ..template.clone()
             };
             if edit_prompt {
-                let original = match client.call(Request::Show(id.clone())).await? {
+                let original = match client
+                    .call(Request::Show(crate::service::ShowRequest {
+                        id: id.clone(),
+                    }))
+                    .await?
+                {
                     Reply::Show(d) => d.work_order.task_prompt,
                     r => return Err(unexpected(r)),
                 };

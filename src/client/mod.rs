@@ -13,6 +13,7 @@ pub mod table;
 
 mod list;
 mod manage;
+mod stats;
 mod submit;
 
 use list::list;
@@ -196,34 +197,46 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
         QueueCommand::Show { targets: t, json } => {
             let ids = targets(socket, &t).await?;
             let several = ids.len() > 1;
-            ids::for_each(socket, ids, json, Request::Show, |r| match r {
-                Reply::Show(d) => {
-                    let text = render::detail(&d);
-                    Ok((
-                        if several { format!("{text}\n") } else { text },
-                        d.to_json(),
-                    ))
-                }
-                r => Err(unexpected(r)),
-            })
+            ids::for_each(
+                socket,
+                ids,
+                json,
+                |id| Request::Show(crate::service::ShowRequest { id }),
+                |r| match r {
+                    Reply::Show(d) => {
+                        let text = render::detail(&d);
+                        Ok((
+                            if several { format!("{text}\n") } else { text },
+                            d.to_json(),
+                        ))
+                    }
+                    r => Err(unexpected(r)),
+                },
+            )
             .await
         }
         QueueCommand::Cancel { targets: t, json } => {
             let ids = targets(socket, &t).await?;
-            ids::for_each(socket, ids, json, Request::Cancel, |r| match r {
-                Reply::Canceled(c) => {
-                    let how = if c.killed {
-                        "its process tree was stopped"
-                    } else {
-                        "it was not running"
-                    };
-                    if !c.durable {
-                        eprintln!("warning: {NOT_DURABLE}");
+            ids::for_each(
+                socket,
+                ids,
+                json,
+                |id| Request::Cancel(crate::service::CancelRequest { id }),
+                |r| match r {
+                    Reply::Canceled(c) => {
+                        let how = if c.killed {
+                            "its process tree was stopped"
+                        } else {
+                            "it was not running"
+                        };
+                        if !c.durable {
+                            eprintln!("warning: {NOT_DURABLE}");
+                        }
+                        Ok((format!("canceled {} ({how})", c.id), c.to_json()))
                     }
-                    Ok((format!("canceled {} ({how})", c.id), c.to_json()))
-                }
-                r => Err(unexpected(r)),
-            })
+                    r => Err(unexpected(r)),
+                },
+            )
             .await
         }
         QueueCommand::Kill {
@@ -257,10 +270,14 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                     }
                     Ok((
                         format!(
-                            "killed {}: {} in {} ms{}",
+                            "killed {}: {}{}{}",
                             k.id,
                             k.message,
-                            k.duration_ms,
+                            // Nothing ran (canceled before it started): no time to tell.
+                            match k.duration_ms {
+                                0 => String::new(),
+                                ms => format!(" in {ms} ms"),
+                            },
                             if k.forced_kill { " (SIGKILL)" } else { "" }
                         ),
                         k.to_json(),
@@ -300,25 +317,39 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
             )
             .await
         }
-        QueueCommand::Health { json } => match call(socket, Request::Health).await? {
-            Reply::Health(h) => {
-                if json {
-                    print_json(&h.to_json());
-                } else {
-                    println!("{}", render::health(&h));
-                }
-                Ok(())
-            }
-            r => Err(unexpected(r)),
-        },
-        QueueCommand::Start { targets: t, json } => {
-            let ids = targets(socket, &t).await?;
-            ids::for_each(socket, ids, json, Request::Start, |r| match r {
-                Reply::Started(s) => {
-                    Ok((format!("started {} (run {})", s.id, s.run_id), s.to_json()))
+        QueueCommand::Health { json } => {
+            match call(socket, Request::Health(crate::service::HealthRequest)).await? {
+                Reply::Health(h) => {
+                    if json {
+                        print_json(&h.to_json());
+                    } else {
+                        println!("{}", render::health(&h));
+                    }
+                    Ok(())
                 }
                 r => Err(unexpected(r)),
-            })
+            }
+        }
+        QueueCommand::Stats {
+            by,
+            since,
+            labels,
+            json,
+        } => stats::run(socket, &by, since.as_deref(), labels, json).await,
+        QueueCommand::Start { targets: t, json } => {
+            let ids = targets(socket, &t).await?;
+            ids::for_each(
+                socket,
+                ids,
+                json,
+                |id| Request::Start(crate::service::StartRequest { id }),
+                |r| match r {
+                    Reply::Started(s) => {
+                        Ok((format!("started {} (run {})", s.id, s.run_id), s.to_json()))
+                    }
+                    r => Err(unexpected(r)),
+                },
+            )
             .await
         }
         QueueCommand::Restart {

@@ -327,7 +327,11 @@ pub fn detail(d: &WorkOrderDetail) -> String {
         );
     }
     if let Some(r) = &wo.agent_result {
-        add("agent run", &agent_facts(r));
+        // A run cut off before its result has only its session.
+        let facts = agent_facts(r);
+        if !facts.is_empty() {
+            add("agent run", &facts);
+        }
         if let Some(s) = &r.session_id {
             add("session", s);
         }

@@ -247,7 +247,12 @@ async fn cut_short(
         let mut items = Vec::with_capacity(ids.len());
         for id in ids {
             let known = match Client::connect(socket).await {
-                Ok(mut c) => match c.call(Request::Show(id.clone())).await {
+                Ok(mut c) => match c
+                    .call(Request::Show(crate::service::ShowRequest {
+                        id: id.clone(),
+                    }))
+                    .await
+                {
                     Ok(Reply::Show(d)) => Some(d.to_json()),
                     _ => None,
                 },

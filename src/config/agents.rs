@@ -167,8 +167,7 @@ pub fn with_builtin_agents(
         "--output-format",
         "stream-json",
         "--verbose",
-        "--max-turns",
-        "{max_iterations}",
+        // No --max-turns: AgentGate's iterations are not Claude's turns (see model::agent).
         "--dangerously-skip-permissions",
     ];
     let claude = AgentConfig {

@@ -143,7 +143,7 @@ fn admission(args: &DaemonArgs, file: &ConfigFile) -> Result<Admission, ConfigEr
             args.stagger_delay.clone(),
             file.stagger_delay.clone(),
             dur,
-            Duration::from_secs(30),
+            Duration::ZERO,
         )?,
         min_memory: pick(
             "--min-memory",

@@ -261,9 +261,11 @@ async fn serve(
     let service = Service::new(tx, changes).with_store(log_store);
     let mut actor_task = tokio::spawn(actor.run(rx));
 
+    // One shutdown for both doors (RPC socket, HTTP shim).
+    let (doors_stop, doors_signal) = crate::service::doors::shutdown();
     let http = match &settings.http {
         Some(addr) => Some(
-            crate::http::start(addr, &settings, service.clone())
+            crate::http::start(addr, &settings, service.clone(), doors_signal.clone())
                 .await
                 .map_err(DaemonError::Http)?,
         ),
@@ -290,18 +292,24 @@ async fn serve(
     let listener = match listener {
         Ok(l) => l,
         Err(e) => {
+            doors_stop.begin(tokio::time::Instant::now());
             if let Some(h) = http {
-                h.stop(tokio::time::Instant::now()).await;
+                h.stopped().await;
             }
             let _ = fs::remove_file(&info_path);
             return Err(e);
         }
     };
     let limits = crate::rpc::server::Limits {
-        max_connections: settings.max_connections,
         grace_ms: settings.grace_period.as_millis().min(u64::MAX as u128) as u64,
     };
-    let rpc_task = tokio::spawn(crate::rpc::server::serve(listener, service.clone(), limits));
+    let rpc_door = crate::service::doors::Door::new(settings.max_connections, doors_signal);
+    let rpc_task = tokio::spawn(crate::rpc::server::serve(
+        listener,
+        service.clone(),
+        limits,
+        rpc_door,
+    ));
     tracing::info!(
         socket = %socket.display(),
         http = ?info.http_addr,
@@ -310,9 +318,7 @@ async fn serve(
         auto_process = settings.auto_process,
         "daemon serving"
     );
-    let queue = service
-        .config(crate::service::ConfigChange::default())
-        .await;
+    let queue = service.call(crate::service::ConfigChange::default()).await;
     if let Ok(q) = queue
         && (q.paused || !q.overrides.is_empty())
     {
@@ -336,7 +342,7 @@ async fn serve(
     let finished = match finished {
         Ok(r) => r,
         Err(req) => {
-            let _ = service.shutdown(req).await;
+            let _ = service.call(req).await;
             actor_task.await
         }
     };
@@ -347,12 +353,13 @@ async fn serve(
             false
         }
     };
-    rpc_task.abort();
-    // The HTTP shim served (readiness 503 included) while running work was
+    // Both doors served (readiness 503 included) while running work was
     // stopped; now in-flight requests get a short deadline, whatever their
     // clients do, so the daemon exits within the grace period plus this.
+    doors_stop.begin(tokio::time::Instant::now() + HTTP_DRAIN);
+    let _ = rpc_task.await;
     if let Some(h) = http {
-        h.stop(tokio::time::Instant::now() + HTTP_DRAIN).await;
+        h.stopped().await;
     }
     let _ = fs::remove_file(&socket);
     let _ = fs::remove_file(&info_path);

@@ -191,9 +191,10 @@ pub struct RunEnd {
     /// Processes the kernel killed for exceeding the run's memory limit.
     pub oom_kills: u64,
     pub memory_max: Option<u64>,
-    /// The agent's own result (a stream-json `result` event).
+    /// The agent's own result (a stream-json `result` event); boxed, as
+    /// the work order keeps it.
     #[serde(default)]
-    pub agent_result: Option<AgentResult>,
+    pub agent_result: Option<Box<AgentResult>>,
     /// Lines of a structured output that did not parse.
     #[serde(default)]
     pub malformed_lines: u64,

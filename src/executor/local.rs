@@ -325,14 +325,21 @@ fn end_of(run_dir: &Path, supervisor_pid: u32) -> RunEnd {
         Err(e) => {
             let left = stop_leftovers(run_dir);
             tracing::error!(run_dir = %run_dir.display(), supervisor_pid, error = %e, leftovers = left, "supervisor exited without recording the run's end");
-            RunEnd::lost(format!(
+            let mut end = RunEnd::lost(format!(
                 "supervisor lost: its process (pid {supervisor_pid}) is gone and recorded no end{}",
                 if left > 0 {
                     format!("; {left} leftover processes were killed")
                 } else {
                     String::new()
                 }
-            ))
+            ));
+            // A Claude session it announced can still be continued.
+            end.agent_result = files::read_spec(run_dir)
+                .ok()
+                .filter(|s| s.output_format.as_deref() == Some("claude-stream-json"))
+                .and_then(|s| crate::agent::stream_json::session_in_log(&s.stdout))
+                .map(|id| Box::new(crate::model::AgentResult::session_only(id)));
+            end
         }
     }
 }

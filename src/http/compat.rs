@@ -119,8 +119,17 @@ pub struct RunConfigJson {
 
 /// The run and its work order, or the service's error.
 async fn run_and_order(st: &AppState, id: String) -> Result<(Run, WorkOrder), ServiceError> {
-    let run = st.service.get_run(id).await?;
-    let wo = st.service.show(run.work_order_id.clone()).await?.work_order;
+    let run = st
+        .service
+        .call(crate::service::GetRunRequest { id })
+        .await?;
+    let wo = st
+        .service
+        .call(crate::service::ShowRequest {
+            id: run.work_order_id.clone(),
+        })
+        .await?
+        .work_order;
     Ok((run, wo))
 }
 
@@ -235,7 +244,7 @@ pub async fn work_order_audit(
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let id = try_resp!(&rid, path_id(id));
-    let detail = match st.service.show(id).await {
+    let detail = match st.service.call(crate::service::ShowRequest { id }).await {
         Ok(d) => d,
         Err(e) => return service_error(&rid, e),
     };
@@ -403,7 +412,7 @@ pub async fn audit_changes(
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let id = try_resp!(&rid, path_id(id));
-    if let Err(e) = st.service.get_run(id).await {
+    if let Err(e) = st.service.call(crate::service::GetRunRequest { id }).await {
         return service_error(&rid, e);
     }
     let data = ChangesJson {

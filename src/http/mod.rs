@@ -14,6 +14,7 @@ mod cors;
 mod envelope;
 mod front;
 mod openapi;
+mod ops;
 mod parse;
 mod queue;
 mod routes;
@@ -27,13 +28,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::watch;
-use tokio::time::Instant;
 use tokio_util::task::TaskTracker;
 
 use crate::config::DaemonSettings;
 use crate::service::Service;
-pub use server::Shutdown;
+use crate::service::doors::{Door, Shutdown};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -52,15 +51,13 @@ pub struct AppState {
 
 pub struct HttpHandle {
     pub addr: SocketAddr,
-    shutdown: watch::Sender<Option<Instant>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl HttpHandle {
-    /// Stops accepting, lets in-flight requests finish until `deadline`, then
-    /// drops whatever is left; returns when every connection is closed.
-    pub async fn stop(self, deadline: Instant) {
-        let _ = self.shutdown.send(Some(deadline));
+    /// Once the door's shutdown has begun: returns when every connection is
+    /// closed (in-flight requests finish until its deadline).
+    pub async fn stopped(self) {
         let _ = self.task.await;
     }
 }
@@ -71,6 +68,7 @@ pub async fn start(
     addr: &str,
     settings: &DaemonSettings,
     service: Service,
+    shutdown: Shutdown,
 ) -> Result<HttpHandle, String> {
     let sock: SocketAddr = tokio::net::lookup_host(addr)
         .await
@@ -94,34 +92,33 @@ pub async fn start(
     let bound = listener
         .local_addr()
         .map_err(|e| format!("cannot read bound HTTP address: {e}"))?;
-    let (shutdown, shutdown_rx) = watch::channel(None);
+    let door = Door::new(
+        server::effective_cap(settings.http_max_connections),
+        shutdown.clone(),
+    );
     let sessions = TaskTracker::new();
     let app = routes::router(AppState {
         service,
         key: Arc::new(key.value),
         cors: Arc::new(cors::Origins::new(&settings.cors_origins)),
         timeout: settings.http_timeout,
-        shutdown: shutdown_rx.clone(),
+        shutdown,
         sessions: sessions.clone(),
     });
     let limits = server::Limits {
-        max_connections: server::effective_cap(settings.http_max_connections),
         header_timeout: settings.http_timeout,
     };
+    let max_connections = door.max_connections();
     let task = tokio::spawn(async move {
-        server::serve(listener, app, limits, shutdown_rx).await;
+        server::serve(listener, app, limits, door).await;
         sessions.close();
         let _ = tokio::time::timeout(Duration::from_millis(500), sessions.wait()).await;
     });
     tracing::info!(
         addr = %bound,
-        max_connections = limits.max_connections,
+        max_connections,
         timeout_ms = limits.header_timeout.as_millis() as u64,
         "HTTP shim listening"
     );
-    Ok(HttpHandle {
-        addr: bound,
-        shutdown,
-        task,
-    })
+    Ok(HttpHandle { addr: bound, task })
 }

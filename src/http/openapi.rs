@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{compat, queue, routes, runs, sse, ws};
+use super::{compat, ops, queue, routes, runs, sse, ws};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -39,6 +39,7 @@ use super::{compat, queue, routes, runs, sse, ws};
         compat::profile,
         queue::queue_health,
         queue::queue_stats,
+        ops::stats,
         queue::position,
         queue::pause,
         queue::resume,

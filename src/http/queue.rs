@@ -31,7 +31,7 @@ use crate::service::api::{HealthJson, PositionJson, QueueConfigJson, QueueStatsJ
     ),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn queue_health(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
-    match st.service.health().await {
+    match st.service.call(crate::service::HealthRequest).await {
         Ok(h) => {
             let status = if h.status == "unhealthy" {
                 StatusCode::SERVICE_UNAVAILABLE
@@ -52,7 +52,7 @@ pub async fn queue_health(State(st): State<AppState>, RequestId(rid): RequestId)
     ),
     security(("bearer" = []), ("apiKey" = [])))]
 pub async fn queue_stats(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
-    match st.service.health().await {
+    match st.service.call(crate::service::HealthRequest).await {
         Ok(h) => ok(&rid, StatusCode::OK, json!(h.stats())),
         Err(e) => service_error(&rid, e),
     }
@@ -72,14 +72,18 @@ pub async fn position(
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let id = try_resp!(&rid, path_id(id));
-    match st.service.position(id).await {
+    match st
+        .service
+        .call(crate::service::PositionRequest { id })
+        .await
+    {
         Ok(p) => ok(&rid, StatusCode::OK, p.to_json()),
         Err(e) => service_error(&rid, e),
     }
 }
 
 async fn change(st: &AppState, rid: &str, change: ConfigChange) -> Response {
-    match st.service.config(change).await {
+    match st.service.call(change).await {
         Ok(c) => ok(rid, StatusCode::OK, c.to_json()),
         Err(e) => service_error(rid, e),
     }
@@ -202,7 +206,7 @@ pub struct RootHealthJson {
         (status = "default", description = "Error", body = ErrorEnvelope),
     ))]
 pub async fn health_root(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
-    match st.service.health().await {
+    match st.service.call(crate::service::HealthRequest).await {
         Ok(h) => {
             let data = RootHealthJson {
                 status: if h.shutting_down {
@@ -271,7 +275,7 @@ pub struct ReadyJson {
     ))]
 pub async fn health_ready(State(st): State<AppState>, RequestId(rid): RequestId) -> Response {
     // No answer: the actor is gone, shutting down.
-    let h = st.service.health().await.ok();
+    let h = st.service.call(crate::service::HealthRequest).await.ok();
     let serving = h.as_ref().is_some_and(|h| !h.shutting_down);
     let mut checks = vec![CheckJson {
         name: "daemon".into(),

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::envelope::*;
 use super::parse::*;
-use super::{AppState, compat, front, openapi, queue, runs, sse, ws};
+use super::{AppState, compat, front, openapi, ops, queue, runs, sse, ws};
 use crate::model::WorkspaceInput;
 use crate::service::api::{
     CancelJson, KillJson, PageJson, PurgeJson, StartJson, WorkOrderDetailJson,
@@ -59,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/profiles", get(compat::profiles))
         .route("/api/v1/profiles/{name}", get(compat::profile))
+        .route("/api/v1/stats", get(ops::stats))
         .route("/api/v1/queue/health", get(queue::queue_health))
         .route("/api/v1/queue/stats", get(queue::queue_stats))
         .route("/api/v1/queue/position/{id}", get(queue::position))
@@ -271,7 +272,7 @@ pub async fn submit(
 ) -> Response {
     let body = try_resp!(&rid, body_or_error(body));
     let req = try_resp!(&rid, submit_request(&body));
-    match st.service.submit(req).await {
+    match st.service.call(req).await {
         Ok(wo) => ok(&rid, StatusCode::CREATED, wo.to_json()),
         Err(e) => service_error(&rid, e),
     }
@@ -314,7 +315,7 @@ pub async fn list(
         limit: Some(limit),
         offset,
     };
-    match st.service.list(query).await {
+    match st.service.call(query).await {
         Ok(page) => ok(&rid, StatusCode::OK, page.to_json()),
         Err(e) => service_error(&rid, e),
     }
@@ -334,7 +335,7 @@ pub async fn show(
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let id = try_resp!(&rid, path_id(id));
-    match st.service.show(id).await {
+    match st.service.call(crate::service::ShowRequest { id }).await {
         Ok(d) => ok(&rid, StatusCode::OK, d.to_json()),
         Err(e) => service_error(&rid, e),
     }
@@ -388,7 +389,7 @@ pub async fn delete_one(
             dry_run: false,
             ..PurgeRequest::default()
         };
-        return match st.service.purge(req).await {
+        return match st.service.call(req).await {
             Ok(p) if p.deleted_ids.contains(&id) => {
                 let data = PurgedJson { id, purged: true };
                 ok(&rid, StatusCode::OK, json!(data))
@@ -421,7 +422,7 @@ pub async fn cancel(
 }
 
 async fn cancel_inner(st: &AppState, rid: &str, id: String) -> Response {
-    match st.service.cancel(id).await {
+    match st.service.call(crate::service::CancelRequest { id }).await {
         Ok(c) => ok(rid, StatusCode::OK, c.to_json()),
         Err(e) => service_error(rid, e),
     }
@@ -486,7 +487,7 @@ pub async fn kill(
         },
         reason: try_resp!(&rid, opt_str(&m, "reason")),
     };
-    match st.service.kill(req).await {
+    match st.service.call(req).await {
         Ok(k) => ok(&rid, StatusCode::OK, k.to_json()),
         Err(e) => service_error(&rid, e),
     }
@@ -506,7 +507,7 @@ pub async fn start(
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let id = try_resp!(&rid, path_id(id));
-    match st.service.start(id).await {
+    match st.service.call(crate::service::StartRequest { id }).await {
         Ok(s) => ok(&rid, StatusCode::ACCEPTED, s.to_json()),
         Err(e) => service_error(&rid, e),
     }
@@ -559,7 +560,7 @@ pub async fn batch_purge(
         dry_run: try_resp!(&rid, opt_bool(&m, "dryRun")).unwrap_or(false),
         ..PurgeRequest::default()
     };
-    match st.service.purge(req).await {
+    match st.service.call(req).await {
         Ok(p) => ok(&rid, StatusCode::OK, p.to_json()),
         Err(e) => service_error(&rid, e),
     }
@@ -605,7 +606,7 @@ pub async fn batch_delete(
         dry_run: try_resp!(&rid, query_flag(&pairs, "dryRun")),
         ..PurgeRequest::default()
     };
-    match st.service.purge(req).await {
+    match st.service.call(req).await {
         Ok(p) => ok(&rid, StatusCode::OK, p.to_json()),
         Err(e) => service_error(&rid, e),
     }

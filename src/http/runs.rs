@@ -66,7 +66,7 @@ pub async fn list(
         limit: Some(limit),
         offset,
     };
-    match st.service.list_runs(query).await {
+    match st.service.call(query).await {
         Ok(page) => ok(&rid, StatusCode::OK, page.to_json()),
         Err(e) => service_error(&rid, e),
     }
@@ -86,7 +86,7 @@ pub async fn get_run(
     id: Result<Path<String>, PathRejection>,
 ) -> Response {
     let id = try_resp!(&rid, path_id(id));
-    match st.service.get_run(id).await {
+    match st.service.call(crate::service::GetRunRequest { id }).await {
         Ok(r) => ok(&rid, StatusCode::OK, run_json(&r)),
         Err(e) => service_error(&rid, e),
     }

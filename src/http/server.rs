@@ -17,15 +17,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::service::doors::{ConnPermit, Door};
 use axum::Router;
 use axum::body::Body;
 use bytes::Bytes;
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
-use tokio::time::Instant;
-use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 /// Largest read buffer of a connection: request heads must fit in it.
@@ -33,13 +31,11 @@ pub const MAX_BUF: usize = 16 * 1024;
 /// File descriptors kept free for everything else the daemon opens.
 const FD_RESERVE_MIN: u64 = 128;
 
-/// The shutdown signal every connection (and every WebSocket and SSE stream)
-/// watches: `None` while serving, then the deadline for in-flight requests.
-pub type Shutdown = watch::Receiver<Option<Instant>>;
+pub use crate::service::doors::Shutdown;
 
+/// What the HTTP door needs beyond its `Door` (which holds the cap).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    pub max_connections: usize,
     pub header_timeout: Duration,
 }
 
@@ -55,22 +51,14 @@ pub fn effective_cap(configured: usize) -> usize {
     configured.min(usize::try_from(room).unwrap_or(usize::MAX))
 }
 
-/// Accepts and serves until `shutdown` carries a deadline; returns once every
+/// Accepts and serves until the door's shutdown begins; returns once every
 /// connection is closed (at the deadline at the latest).
-pub async fn serve(listener: TcpListener, app: Router, limits: Limits, mut shutdown: Shutdown) {
-    let open = Arc::new(AtomicUsize::new(0));
-    let tracker = TaskTracker::new();
+pub async fn serve(listener: TcpListener, app: Router, limits: Limits, door: Door) {
     let mut accept_errors = AcceptErrors::default();
+    let mut shutdown = door.shutdown();
     let deadline = loop {
         let stream = tokio::select! {
-            changed = shutdown.changed() => {
-                let deadline = *shutdown.borrow();
-                match (changed, deadline) {
-                    (Ok(()), None) => continue,
-                    (_, Some(d)) => break d,
-                    (Err(_), None) => break Instant::now(),
-                }
-            }
+            d = shutdown.deadline() => break d,
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(e) => {
@@ -81,20 +69,17 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, mut shutd
                 }
             },
         };
-        if open.load(Ordering::Relaxed) >= limits.max_connections {
+        let Some(slot) = door.admit() else {
             refuse(stream);
             continue;
-        }
+        };
         let _ = stream.set_nodelay(true);
-        let slot = ConnSlot(Arc::new(Counted::new(open.clone())));
         let app = app.clone();
-        let shutdown = shutdown.clone();
-        tracker.spawn(connection(stream, app, limits, shutdown, slot));
+        door.spawn(connection(stream, app, limits, door.shutdown(), slot));
     };
     drop(listener);
-    tracker.close();
     // Connections end by themselves by the deadline; this is the backstop.
-    let _ = tokio::time::timeout_at(deadline + Duration::from_millis(200), tracker.wait()).await;
+    door.drain(deadline).await;
 }
 
 /// Over the cap: a fixed 503 if the socket takes it without waiting, then close.
@@ -128,12 +113,6 @@ impl AcceptErrors {
     }
 }
 
-/// A connection's place under the cap. Each request carries a clone (as an
-/// extension), so a connection upgraded to a WebSocket keeps its place for as
-/// long as the WebSocket session holds it.
-#[derive(Clone)]
-pub struct ConnSlot(#[allow(dead_code)] Arc<Counted>);
-
 /// Counts itself in `count` while alive.
 struct Counted(Arc<AtomicUsize>);
 
@@ -155,7 +134,9 @@ async fn connection(
     app: Router,
     limits: Limits,
     mut shutdown: Shutdown,
-    slot: ConnSlot,
+    // Each request carries a clone (as an extension), so a connection
+    // upgraded to a WebSocket keeps its place for as long as the session.
+    slot: ConnPermit,
 ) {
     // Requests of this connection whose response is not written yet.
     let in_flight = Arc::new(AtomicUsize::new(0));
@@ -189,25 +170,13 @@ async fn connection(
     tokio::pin!(conn);
     let deadline = tokio::select! {
         _ = conn.as_mut() => return,
-        d = wait_for_deadline(&mut shutdown) => d,
+        d = shutdown.deadline() => d,
     };
     if in_flight.load(Ordering::Relaxed) == 0 {
         return; // idle, or a request still arriving: close now
     }
     conn.as_mut().graceful_shutdown();
     let _ = tokio::time::timeout_at(deadline, conn).await;
-}
-
-/// Waits until shutdown begins; its deadline.
-pub async fn wait_for_deadline(shutdown: &mut Shutdown) -> Instant {
-    loop {
-        if let Some(d) = *shutdown.borrow_and_update() {
-            return d;
-        }
-        if shutdown.changed().await.is_err() {
-            return Instant::now();
-        }
-    }
 }
 
 /// A response body that keeps its request counted as in flight until hyper

@@ -21,7 +21,6 @@ use super::AppState;
 use super::envelope::*;
 use super::parse::path_id;
 use super::routes::try_resp;
-use super::server::wait_for_deadline;
 use crate::model::{Run, Status, Timestamp};
 use crate::service::follow::{FollowSpec, LogItem, LogStart, Utf8Pieces, follow_log};
 use crate::service::{LogStreams, StatusChange};
@@ -69,7 +68,7 @@ pub async fn stream(
     let id = try_resp!(&rid, path_id(id));
     // Subscribed before the run is read, so no change falls in between.
     let changes = st.service.subscribe();
-    let run = match st.service.get_run(id).await {
+    let run = match st.service.call(crate::service::GetRunRequest { id }).await {
         Ok(r) => r,
         Err(e) => return service_error(&rid, e),
     };
@@ -141,7 +140,7 @@ async fn produce(
                 }
                 return;
             }
-            _ = wait_for_deadline(&mut shutdown) => return,
+            _ = shutdown.deadline() => return,
             _ = tx.closed() => return,
         };
         match next {
@@ -157,7 +156,11 @@ async fn produce(
                 }
             }
             Some(Ok(LogItem::End(_))) => {
-                let status = match st.service.get_run(run.id.clone()).await {
+                let status = match st
+                    .service
+                    .call(crate::service::GetRunRequest { id: run.id.clone() })
+                    .await
+                {
                     Ok(r) if r.status.is_terminal() => r.status,
                     _ => Status::Failed,
                 };

@@ -31,9 +31,9 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::AppState;
 use super::envelope::*;
-use super::server::{ConnSlot, wait_for_deadline};
 use crate::model::{Status, Timestamp, validate_id};
 use crate::service::agent_events::{AgentEvent, AgentEvents};
+use crate::service::doors::ConnPermit;
 use crate::service::follow::{FollowSpec, LogItem, LogStart, follow_log};
 use crate::service::{LogStreams, QueueEvent, Service, ServiceError, StatusChange};
 
@@ -58,7 +58,7 @@ const LOG_BUFFER: usize = 16;
 pub async fn upgrade(
     State(st): State<AppState>,
     RequestId(rid): RequestId,
-    slot: Option<Extension<ConnSlot>>,
+    slot: Option<Extension<ConnPermit>>,
     headers: HeaderMap,
     ws: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
 ) -> Response {
@@ -556,7 +556,7 @@ async fn session(st: AppState, socket: WebSocket, mut changes: broadcast::Receiv
                 Ok(msg) => s.on_follower(msg),
                 Err(_) => continue,
             },
-            _ = wait_for_deadline(&mut shutdown) => {
+            _ = shutdown.deadline() => {
                 let _ = tokio::time::timeout(Duration::from_millis(200), sink.send(close(1001, "shutting down"))).await;
                 return;
             }
@@ -570,10 +570,14 @@ async fn session(st: AppState, socket: WebSocket, mut changes: broadcast::Receiv
         // A run that started before this subscription: its output from now
         // on (one that starts later is followed on its `run_started`).
         for id in std::mem::take(&mut s.to_check) {
-            let running = s.service.show(id.clone()).await.is_ok_and(|d| {
-                d.work_order.status.api() == Status::Running
-                    && d.work_order.current_run_id.is_some()
-            });
+            let running = s
+                .service
+                .call(crate::service::ShowRequest { id: id.clone() })
+                .await
+                .is_ok_and(|d| {
+                    d.work_order.status.api() == Status::Running
+                        && d.work_order.current_run_id.is_some()
+                });
             if running && !s.followers.contains_key(&id) && s.subscriptions.contains_key(&id) {
                 s.follow(&id, LogStart::Now);
             }

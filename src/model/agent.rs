@@ -16,9 +16,58 @@ pub struct AgentResult {
     pub session_id: Option<String>,
     pub duration_ms: Option<u64>,
     pub is_error: bool,
-    /// The result text, cut to `SUMMARY_MAX_CHARS`.
+    /// The result text (else its `errors`), cut to `SUMMARY_MAX_CHARS`.
     pub summary: Option<String>,
+    /// How the agent says it ended: `success`, or why it stopped
+    /// (`error_max_turns`, `error_during_execution`, `error_max_budget_usd`,
+    /// ...). `None`: it reported no result (cut off by a time limit or a
+    /// stop), only its session.
+    /// (Always written: the RPC codec is not self-describing.)
+    #[serde(default)]
+    pub subtype: Option<String>,
 }
+
+impl AgentResult {
+    /// What is known of a run that never reported its result: its session
+    /// (from the `init` event), so that `queue continue` can resume it.
+    pub fn session_only(session_id: String) -> AgentResult {
+        AgentResult {
+            cost_usd: None,
+            turns: None,
+            session_id: Some(session_id),
+            duration_ms: None,
+            is_error: false,
+            summary: None,
+            subtype: None,
+        }
+    }
+
+    /// The agent's own reason for ending badly, for people:
+    /// `claude: error_max_turns after 3 turns`, with the first line of what
+    /// it said when it said something. `None` when it reports success.
+    pub fn failure(&self) -> Option<String> {
+        let subtype = self.subtype.as_deref().filter(|s| *s != "success");
+        if subtype.is_none() && !self.is_error {
+            return None;
+        }
+        let mut why = format!("claude: {}", subtype.unwrap_or("error"));
+        if let Some(t) = self.turns {
+            why.push_str(&format!(" after {t} turn{}", if t == 1 { "" } else { "s" }));
+        }
+        if let Some(first) = self
+            .summary
+            .as_deref()
+            .and_then(|s| s.lines().map(str::trim).find(|l| !l.is_empty()))
+        {
+            why.push_str(": ");
+            why.push_str(&cut(first, FAILURE_LINE_MAX));
+        }
+        Some(why)
+    }
+}
+
+/// Longest line of the agent's own words in a failure reason.
+const FAILURE_LINE_MAX: usize = 200;
 
 /// A work order's own git worktree (`submit --worktree`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

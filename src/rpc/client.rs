@@ -8,7 +8,7 @@ use tokio::net::UnixStream;
 use tokio_util::codec::Framed;
 
 use super::codec::{self, framing};
-use super::proto::{ClientFrame, PROTOCOL_VERSION, Reply, Request, ServerFrame};
+use super::proto::{ClientFrame, PROTOCOL_VERSION, Reply, Request, RpcOp, ServerFrame};
 use crate::service::ServiceError;
 
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +187,15 @@ impl Client {
             .await
             .map_err(|_| self.timed_out("the request", wait))??;
         reply_of(frame)
+    }
+
+    /// One operation, typed: its request out, its answer back (see
+    /// `proto::rpc_table!`).
+    pub async fn run<O: RpcOp>(&mut self, op: O) -> Result<O::Output, ClientError> {
+        let reply = self.call(op.into_request()).await?;
+        O::from_reply(reply).ok_or_else(|| {
+            ClientError::Protocol("the daemon answered with a reply of another operation".into())
+        })
     }
 
     /// Sends a streaming request (`Logs`, `Wait`, listings); read its frames

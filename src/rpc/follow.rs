@@ -50,7 +50,10 @@ async fn logs_task(
 ) -> Result<(), ServiceError> {
     let run = match &req.run {
         Some(which) => {
-            let wo = service.show(req.id.clone()).await?.work_order;
+            let wo = service
+                .call(crate::service::ShowRequest { id: req.id.clone() })
+                .await?
+                .work_order;
             Some(pick_run(&wo, which)?)
         }
         None => None,
@@ -187,7 +190,7 @@ async fn listed(
     query: crate::service::ListQuery,
     tx: &Tx,
 ) -> Option<crate::service::ListPage> {
-    match service.list(query).await {
+    match service.call(query).await {
         Ok(p) => Some(p),
         Err(e) => {
             let _ = tx.send(Err(e)).await;
@@ -311,7 +314,11 @@ async fn wait_task(
     for id in &ids {
         statuses.insert(
             id.clone(),
-            service.show(id.clone()).await?.work_order.status,
+            service
+                .call(crate::service::ShowRequest { id: id.clone() })
+                .await?
+                .work_order
+                .status,
         );
     }
     let progress = |statuses: &BTreeMap<String, Status>| {
@@ -345,7 +352,7 @@ async fn wait_task(
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
                     for id in &ids {
-                        let s = service.show(id.clone()).await?.work_order.status;
+                        let s = service.call(crate::service::ShowRequest { id: id.clone() }).await?.work_order.status;
                         statuses.insert(id.clone(), s);
                     }
                 }
@@ -358,7 +365,12 @@ async fn wait_task(
     }
     let mut done: Vec<WorkOrder> = Vec::with_capacity(ids.len());
     for id in &ids {
-        done.push(service.show(id.clone()).await?.work_order);
+        done.push(
+            service
+                .call(crate::service::ShowRequest { id: id.clone() })
+                .await?
+                .work_order,
+        );
     }
     let _ = emit(tx, Reply::WaitDone(done)).await;
     Ok(())

@@ -32,42 +32,99 @@ pub enum ClientFrame {
     Request(Box<Request>),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum Request {
-    Submit(SubmitRequest),
-    Continue(ContinueRequest),
-    List(ListQuery),
-    Show(String),
-    GetRun(String),
-    Cancel(String),
-    Kill(KillRequest),
-    Purge(PurgeRequest),
-    Health,
+/// The RPC door's table: one line per operation, `Variant(request) =>
+/// reply variant`. It makes the `Request` variant, the daemon's dispatch
+/// (`dispatch`) and the client's typed call (`RpcOp`, `Client::run`). The
+/// streaming requests after `streams` are served by `rpc::follow`.
+macro_rules! rpc_table {
+    (
+        ops {
+            $( $(#[$m:meta])* $variant:ident($op:ty) => $reply:ident, )*
+        }
+        streams {
+            $( $(#[$sm:meta])* $svariant:ident($sop:ty), )*
+        }
+    ) => {
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        pub enum Request {
+            $( $(#[$m])* $variant($op), )*
+            $( $(#[$sm])* $svariant($sop), )*
+        }
+
+        /// One request, one service call: the RPC door adds no behaviour of
+        /// its own. `None`: a streaming request (served elsewhere).
+        pub async fn dispatch(service: &Service, req: Request) -> Option<Result<Reply, ServiceError>> {
+            Some(match req {
+                $( Request::$variant(op) => service.call(op).await.map(Reply::$reply), )*
+                _ => return None,
+            })
+        }
+
+        $(
+            impl RpcOp for $op {
+                fn into_request(self) -> Request {
+                    Request::$variant(self)
+                }
+                fn from_reply(reply: Reply) -> Option<Self::Output> {
+                    match reply {
+                        Reply::$reply(out) => Some(out),
+                        _ => None,
+                    }
+                }
+            }
+        )*
+    };
+}
+
+/// An operation the CLI can ask for over the socket (see `rpc_table!`).
+pub trait RpcOp: Operation {
+    fn into_request(self) -> Request;
+    /// Its answer out of the reply (`None`: a reply of another operation).
+    fn from_reply(reply: Reply) -> Option<Self::Output>;
+}
+
+rpc_table! {
+    ops {
+    Submit(SubmitRequest) => Submitted,
+    /// `queue continue`: `Submitted`.
+    Continue(ContinueRequest) => Submitted,
+    List(ListQuery) => List,
+    Show(ShowRequest) => Show,
+    GetRun(GetRunRequest) => Run,
+    Cancel(CancelRequest) => Canceled,
+    Kill(KillRequest) => Killed,
+    Purge(PurgeRequest) => Purged,
+    Health(HealthRequest) => Health,
     /// Runs, newest first (`GET /api/v1/runs`).
-    ListRuns(RunQuery),
+    ListRuns(RunQuery) => Runs,
     /// Where a work order stands in the queue.
-    Position(String),
-    Start(String),
-    Shutdown(ShutdownRequest),
-    /// Streaming: see the module documentation.
-    Logs(LogsRequest),
-    /// Streaming: see the module documentation.
-    Wait(WaitRequest),
-    /// Streaming: a listing as its compact JSON payload (`{items,total,limit,
-    /// offset,hasMore}`) in `JsonChunk` frames: what `queue list --json` prints
-    /// to a pipe, assembled from each work order's cached JSON.
-    ListJson(ListQuery),
-    /// Typed ids (prefixes, `--last`) to full ids: `Resolved`.
-    Resolve(ResolveRequest),
-    /// `queue restart`: `Submitted`.
-    Restart(RestartRequest),
-    /// `queue set-priority`: `Submitted` (the updated work order).
-    SetPriority(SetPriorityRequest),
-    /// `queue pause|resume|config`: `QueueConfig`.
-    Config(ConfigChange),
-    /// Streaming: a listing as `ListChunk` frames of at most about
-    /// `LIST_CHUNK` bytes each (a whole listing can exceed a frame).
-    ListStream(ListQuery),
+    Position(PositionRequest) => Position,
+    Start(StartRequest) => Started,
+    Shutdown(ShutdownRequest) => ShuttingDown,
+    /// Typed ids (prefixes, `--last`) to full ids.
+    Resolve(ResolveRequest) => Resolved,
+    /// `queue restart`: the new work order.
+    Restart(RestartRequest) => Submitted,
+    /// `queue set-priority`: the updated work order.
+    SetPriority(SetPriorityRequest) => Submitted,
+    /// `queue pause|resume|config`.
+    Config(ConfigChange) => QueueConfig,
+    /// `queue stats`.
+    Stats(StatsQuery) => Stats,
+    }
+    streams {
+        /// Streaming: see the module documentation.
+        Logs(LogsRequest),
+        /// Streaming: see the module documentation.
+        Wait(WaitRequest),
+        /// Streaming: a listing as its compact JSON payload (`{items,total,limit,
+        /// offset,hasMore}`) in `JsonChunk` frames: what `queue list --json` prints
+        /// to a pipe, assembled from each work order's cached JSON.
+        ListJson(ListQuery),
+        /// Streaming: a listing as `ListChunk` frames of at most about
+        /// `LIST_CHUNK` bytes each (a whole listing can exceed a frame).
+        ListStream(ListQuery),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,7 +140,7 @@ pub enum Reply {
     Runs(RunPage),
     Position(QueuePosition),
     Started(StartOutcome),
-    ShuttingDown,
+    ShuttingDown(()),
     /// Raw bytes of a run's output, in order.
     LogChunk(Vec<u8>),
     /// The end of a `Logs` stream: the work order as it stands (its status
@@ -107,6 +164,7 @@ pub enum Reply {
         page: ListPage,
         last: bool,
     },
+    Stats(StatsReport),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -169,6 +227,7 @@ mod tests {
                 duration_ms: Some(1234),
                 is_error: false,
                 summary: Some("done".into()),
+                subtype: Some("success".into()),
             })),
             more: crate::model::work_order::More::from(crate::model::work_order::MoreFields {
                 env: BTreeMap::from([("FOO".to_string(), "bar".to_string())]),
@@ -268,9 +327,9 @@ mod tests {
                 limit: None,
                 offset: 3,
             }),
-            Request::Show("a".into()),
-            Request::GetRun("r".into()),
-            Request::Cancel("a".into()),
+            Request::Show(ShowRequest { id: "a".into() }),
+            Request::GetRun(GetRunRequest { id: "r".into() }),
+            Request::Cancel(CancelRequest { id: "a".into() }),
             Request::Kill(KillRequest {
                 id: "a".into(),
                 force: true,
@@ -284,15 +343,15 @@ mod tests {
                 dry_run: true,
                 delete_branch: true,
             }),
-            Request::Health,
+            Request::Health(HealthRequest),
             Request::ListRuns(RunQuery {
                 work_order_id: Some("a".into()),
                 statuses: vec![Status::Failed],
                 limit: Some(3),
                 offset: 1,
             }),
-            Request::Position("a".into()),
-            Request::Start("a".into()),
+            Request::Position(PositionRequest { id: "a".into() }),
+            Request::Start(StartRequest { id: "a".into() }),
             Request::Shutdown(ShutdownRequest {
                 keep_running: true,
                 restart: false,
@@ -467,7 +526,7 @@ mod tests {
                 status: Status::Running,
                 started_at: Timestamp(1),
             }),
-            Reply::ShuttingDown,
+            Reply::ShuttingDown(()),
             Reply::LogChunk(b"line 1\nline 2\n\xff\x00".to_vec()),
             Reply::LogChunk(vec![]),
             Reply::LogEnd(work_order()),

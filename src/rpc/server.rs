@@ -12,18 +12,18 @@ use tokio::sync::Semaphore;
 use tokio_util::codec::Framed;
 
 use super::codec::{self, framing};
-use super::proto::{ClientFrame, PROTOCOL_VERSION, Reply, Request, ServerFrame};
+use super::proto::{ClientFrame, PROTOCOL_VERSION, Request, ServerFrame, dispatch};
+use crate::service::doors::{Door, Shutdown};
 use crate::service::{ErrorCode, Service, ServiceError};
 
 /// A connection that sends nothing for this long is closed.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(300);
 const HELLO_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What the RPC door needs from the daemon's settings.
+/// What the RPC door needs from the daemon's settings (its connection cap
+/// is its `Door`'s).
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
-    /// Connections served at once; more are refused with an error frame.
-    pub max_connections: usize,
     /// The daemon's grace period, told to clients in the handshake (a stop
     /// they ask for may take that long to answer).
     pub grace_ms: u64,
@@ -34,18 +34,24 @@ const MAX_REFUSING: usize = 32;
 /// How long a refused client is given to read why before the door closes.
 const REFUSE_LINGER: Duration = Duration::from_secs(2);
 
-pub async fn serve(listener: UnixListener, service: Service, limits: Limits) {
+/// Accepts and serves until the door's shutdown begins; returns once every
+/// connection has closed (at the deadline at the latest). Connections with
+/// no request in flight close at once.
+pub async fn serve(listener: UnixListener, service: Service, limits: Limits, door: Door) {
     let my_uid = nix::unistd::getuid().as_raw();
-    let slots = Arc::new(Semaphore::new(limits.max_connections));
     let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
-    loop {
-        let stream = match listener.accept().await {
-            Ok((s, _)) => s,
-            Err(e) => {
-                tracing::warn!(error = %e, "accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
+    let mut shutdown = door.shutdown();
+    let deadline = loop {
+        let stream = tokio::select! {
+            d = shutdown.deadline() => break d,
+            accepted = listener.accept() => match accepted {
+                Ok((s, _)) => s,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
         };
         let refusal = match stream.peer_cred() {
             Ok(cred) if cred.uid() == my_uid || cred.uid() == 0 => None,
@@ -71,14 +77,14 @@ pub async fn serve(listener: UnixListener, service: Service, limits: Limits) {
             }
         };
         let permit = match refusal {
-            None => slots.clone().try_acquire_owned().map_err(|_| {
+            None => door.admit().ok_or_else(|| {
                 tracing::warn!(
-                    max = limits.max_connections,
+                    max = door.max_connections(),
                     "refusing connection: too many"
                 );
                 ServiceError::unavailable(format!(
                     "too many connections to the daemon (at most {} at once); try again shortly",
-                    limits.max_connections
+                    door.max_connections()
                 ))
             }),
             Some(e) => Err(e),
@@ -86,9 +92,12 @@ pub async fn serve(listener: UnixListener, service: Service, limits: Limits) {
         match permit {
             Ok(permit) => {
                 let service = service.clone();
-                tokio::spawn(async move {
+                let shutdown = door.shutdown();
+                door.spawn(async move {
                     let mut big = false;
-                    if let Err(reason) = connection(stream, service, limits, &mut big).await {
+                    if let Err(reason) =
+                        connection(stream, service, limits, shutdown, &mut big).await
+                    {
                         tracing::debug!(%reason, "connection closed");
                     }
                     drop(permit);
@@ -106,7 +115,9 @@ pub async fn serve(listener: UnixListener, service: Service, limits: Limits) {
                 }
             }
         }
-    }
+    };
+    drop(listener);
+    door.drain(deadline).await;
 }
 
 /// Tells a refused client why, then lets it finish writing what it sends
@@ -178,6 +189,7 @@ async fn connection(
     stream: UnixStream,
     service: Service,
     limits: Limits,
+    mut shutdown: Shutdown,
     big: &mut bool,
 ) -> Result<(), String> {
     let mut conn = Framed::new(stream, framing());
@@ -209,7 +221,13 @@ async fn connection(
         Err(e) => return reject(&mut conn, e).await,
     }
     loop {
-        let req = match next_frame(&mut conn, IDLE_TIMEOUT, big).await {
+        // Between requests a shutdown closes the connection; a request in
+        // flight is answered (until the door's deadline).
+        let next = tokio::select! {
+            next = next_frame(&mut conn, IDLE_TIMEOUT, big) => next,
+            _ = shutdown.deadline() => return Ok(()),
+        };
+        let req = match next {
             Ok(Some(ClientFrame::Request(r))) => *r,
             Ok(Some(ClientFrame::Hello { .. })) => {
                 return reject(&mut conn, "unexpected second Hello frame".into()).await;
@@ -219,27 +237,48 @@ async fn connection(
         };
         let req = match req {
             Request::Logs(r) => {
-                forward_stream(&mut conn, super::follow::logs(service.clone(), r)).await?;
+                forward_stream(
+                    &mut conn,
+                    &mut shutdown,
+                    super::follow::logs(service.clone(), r),
+                )
+                .await?;
                 continue;
             }
             Request::Wait(r) => {
-                forward_stream(&mut conn, super::follow::wait(service.clone(), r)).await?;
+                forward_stream(
+                    &mut conn,
+                    &mut shutdown,
+                    super::follow::wait(service.clone(), r),
+                )
+                .await?;
                 continue;
             }
             Request::ListJson(q) => {
-                forward_stream(&mut conn, super::follow::list_json(service.clone(), q)).await?;
+                forward_stream(
+                    &mut conn,
+                    &mut shutdown,
+                    super::follow::list_json(service.clone(), q),
+                )
+                .await?;
                 continue;
             }
             Request::ListStream(q) => {
-                forward_stream(&mut conn, super::follow::list_typed(service.clone(), q)).await?;
+                forward_stream(
+                    &mut conn,
+                    &mut shutdown,
+                    super::follow::list_typed(service.clone(), q),
+                )
+                .await?;
                 continue;
             }
             other => other,
         };
         let shutdown = matches!(req, Request::Shutdown(_));
         let frame = match dispatch(&service, req).await {
-            Ok(reply) => ServerFrame::Ok(Box::new(reply)),
-            Err(e) => ServerFrame::Err(e),
+            Some(Ok(reply)) => ServerFrame::Ok(Box::new(reply)),
+            Some(Err(e)) => ServerFrame::Err(e),
+            None => ServerFrame::Err(ServiceError::internal("streaming request sent to dispatch")),
         };
         send(&mut conn, &frame).await?;
         if shutdown {
@@ -252,9 +291,14 @@ async fn connection(
 /// connection takes the next request). Anything the client sends meanwhile,
 /// including closing the connection, ends the stream and the connection; the
 /// producer stops when its channel is dropped.
-async fn forward_stream(conn: &mut Conn, mut frames: super::follow::Frames) -> Result<(), String> {
+async fn forward_stream(
+    conn: &mut Conn,
+    shutdown: &mut Shutdown,
+    mut frames: super::follow::Frames,
+) -> Result<(), String> {
     loop {
         tokio::select! {
+            _ = shutdown.deadline() => return Err("the daemon is stopping".into()),
             item = frames.recv() => match item {
                 Some(Ok(reply)) => send(conn, &ServerFrame::Ok(Box::new(reply))).await?,
                 Some(Err(e)) => return send(conn, &ServerFrame::Err(e)).await,
@@ -271,33 +315,4 @@ async fn forward_stream(conn: &mut Conn, mut frames: super::follow::Frames) -> R
             }
         }
     }
-}
-
-/// One request, one service call: the RPC door adds no behaviour of its own.
-async fn dispatch(service: &Service, req: Request) -> Result<Reply, ServiceError> {
-    Ok(match req {
-        Request::Submit(r) => Reply::Submitted(service.submit(r).await?),
-        Request::Continue(r) => Reply::Submitted(service.continue_session(r).await?),
-        Request::List(q) => Reply::List(service.list(q).await?),
-        Request::Show(id) => Reply::Show(service.show(id).await?),
-        Request::GetRun(id) => Reply::Run(service.get_run(id).await?),
-        Request::Cancel(id) => Reply::Canceled(service.cancel(id).await?),
-        Request::Kill(r) => Reply::Killed(service.kill(r).await?),
-        Request::Purge(r) => Reply::Purged(service.purge(r).await?),
-        Request::Health => Reply::Health(service.health().await?),
-        Request::ListRuns(q) => Reply::Runs(service.list_runs(q).await?),
-        Request::Position(id) => Reply::Position(service.position(id).await?),
-        Request::Start(id) => Reply::Started(service.start(id).await?),
-        Request::Resolve(r) => Reply::Resolved(service.resolve(r).await?),
-        Request::Restart(r) => Reply::Submitted(service.restart(r).await?),
-        Request::SetPriority(r) => Reply::Submitted(service.set_priority(r).await?),
-        Request::Config(c) => Reply::QueueConfig(service.config(c).await?),
-        Request::Shutdown(r) => {
-            service.shutdown(r).await?;
-            Reply::ShuttingDown
-        }
-        Request::Logs(_) | Request::Wait(_) | Request::ListJson(_) | Request::ListStream(_) => {
-            return Err(ServiceError::internal("streaming request sent to dispatch"));
-        }
-    })
 }

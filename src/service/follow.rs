@@ -84,7 +84,12 @@ pub async fn follow_log<T>(
         let value = map(item);
         async move { tx.send(Ok(value)).await.map_err(|_| Gone) }
     };
-    let wo = service.show(spec.id.clone()).await?.work_order;
+    let wo = service
+        .call(crate::service::ShowRequest {
+            id: spec.id.clone(),
+        })
+        .await?
+        .work_order;
     let mut status = wo.status;
     if let Some(pinned) = &spec.run
         && wo.current_run_id.as_ref() != Some(pinned)
@@ -138,7 +143,12 @@ pub async fn follow_log<T>(
             }
         }
         if refresh {
-            let wo = service.show(spec.id.clone()).await?.work_order;
+            let wo = service
+                .call(crate::service::ShowRequest {
+                    id: spec.id.clone(),
+                })
+                .await?
+                .work_order;
             status = wo.status;
             if wo.current_run_id.is_some() && wo.current_run_id != run_id {
                 // The followed run is complete; the next one starts from its beginning.
@@ -159,7 +169,12 @@ pub async fn follow_log<T>(
             if drain(&mut reader, &emit).await?.is_err() {
                 return Ok(());
             }
-            let wo = service.show(spec.id.clone()).await?.work_order;
+            let wo = service
+                .call(crate::service::ShowRequest {
+                    id: spec.id.clone(),
+                })
+                .await?
+                .work_order;
             let _ = emit(LogItem::End(Box::new(wo))).await;
             return Ok(());
         }
@@ -208,7 +223,11 @@ impl RunReader {
         spec: &FollowSpec,
         start: LogStart,
     ) -> Result<RunReader, ServiceError> {
-        let run = service.get_run(run_id.to_string()).await?;
+        let run = service
+            .call(crate::service::GetRunRequest {
+                id: run_id.to_string(),
+            })
+            .await?;
         let only = match spec.streams {
             LogStreams::Both => None,
             LogStreams::Stdout => Some(Stream::Stdout),

@@ -7,72 +7,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::model::{Run, SharedWorkOrder, Status, Timestamp, WorkOrder, WorkspaceInput};
+use crate::model::{Run, SharedWorkOrder, Status, Timestamp, WorkOrder};
 use crate::store::StorageReport;
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SubmitRequest {
-    pub task_prompt: String,
-    pub agent_type: Option<String>,
-    pub workspace_source: Option<WorkspaceInput>,
-    /// Seconds.
-    pub max_time: Option<u64>,
-    pub max_iterations: Option<u32>,
-    /// Variables for this work order's agent only.
-    pub env: BTreeMap<String, String>,
-    /// A git worktree of its own: `Some(true)` asks for one (the source must
-    /// be a local git repository), `None` takes the daemon's default.
-    pub worktree: Option<bool>,
-    /// Full ids of work orders that must succeed before this one starts.
-    pub depends_on: Vec<String>,
-    /// Higher starts first (default 0); FIFO within a priority.
-    pub priority: i32,
-    pub labels: Vec<String>,
-}
-
-/// `queue restart`: a copy of a finished work order, queued again; each
-/// `Some` (and every `env` entry) overrides what is copied.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct RestartRequest {
-    pub id: String,
-    pub task_prompt: Option<String>,
-    pub agent_type: Option<String>,
-    pub max_time: Option<u64>,
-    pub max_iterations: Option<u32>,
-    pub priority: Option<i32>,
-    /// Replaces the copied labels.
-    pub labels: Option<Vec<String>>,
-    /// Added to (or replacing values of) the copied variables.
-    pub env: BTreeMap<String, String>,
-    /// Replaces the copied dependencies (`Some(vec![])` drops them).
-    pub depends_on: Option<Vec<String>>,
-}
-
-/// Ids as a person types them: full ids, unique prefixes (4+ characters),
-/// and `last` for the newest work order.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ResolveRequest {
-    pub ids: Vec<String>,
-    pub last: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SetPriorityRequest {
-    pub id: String,
-    pub priority: i32,
-}
-
-/// A change to the running daemon's admission (`queue pause|resume|config`);
-/// `None` leaves a setting as it is. Changes are persisted in the root.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConfigChange {
-    pub paused: Option<bool>,
-    pub max_concurrent: Option<u64>,
-    pub stagger_delay_ms: Option<u64>,
-    pub min_memory_bytes: Option<u64>,
-    /// Drop the persisted overrides (back to flags, env and config file).
-    pub reset: bool,
-}
 
 /// Admission settings as the daemon applies them now, and as configured at
 /// start (flags > env > config file > default); `overrides` names those
@@ -88,27 +24,6 @@ pub struct QueueConfig {
     pub configured_min_memory_bytes: u64,
     /// API names (`maxConcurrent`, `staggerDelayMs`, `minMemoryBytes`).
     pub overrides: Vec<String>,
-}
-
-/// `queue continue`: a follow-up that resumes a finished work order's agent
-/// session in its workspace.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ContinueRequest {
-    /// The work order followed up.
-    pub id: String,
-    pub task_prompt: String,
-    pub max_time: Option<u64>,
-    pub max_iterations: Option<u32>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ListQuery {
-    pub statuses: Vec<Status>,
-    /// Only work orders carrying every one of these labels.
-    pub labels: Vec<String>,
-    /// `None` = all.
-    pub limit: Option<u32>,
-    pub offset: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,14 +60,6 @@ pub struct CancelOutcome {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KillRequest {
-    pub id: String,
-    pub force: bool,
-    pub grace_ms: Option<u64>,
-    pub reason: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct KillOutcome {
     pub id: String,
     pub success: bool,
@@ -165,16 +72,6 @@ pub struct KillOutcome {
     pub already_ended: bool,
     /// False: the new state is not on disk yet (retried every second).
     pub durable: bool,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct PurgeRequest {
-    pub ids: Vec<String>,
-    pub statuses: Vec<Status>,
-    pub older_than_ms: Option<u64>,
-    pub dry_run: bool,
-    /// Also delete purged worktrees' branches.
-    pub delete_branch: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -239,17 +136,6 @@ pub struct Health {
     pub shutting_down: bool,
 }
 
-/// `GET /api/v1/runs`: runs newest first (by their work order's creation,
-/// then run), optionally of one work order or with given statuses.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunQuery {
-    pub work_order_id: Option<String>,
-    pub statuses: Vec<Status>,
-    /// `None` = all.
-    pub limit: Option<u32>,
-    pub offset: u32,
-}
-
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunPage {
     pub items: Vec<Run>,
@@ -291,15 +177,6 @@ pub struct ExecutorHealth {
     pub detail: String,
     pub running: u64,
     pub max_concurrent: u64,
-}
-
-/// `daemon stop` / `daemon restart` / SIGTERM / SIGHUP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShutdownRequest {
-    /// Leave running work to its supervisors, for the next daemon to adopt.
-    pub keep_running: bool,
-    /// Start again in place (same process, same arguments) once stopped.
-    pub restart: bool,
 }
 
 impl ListPage {

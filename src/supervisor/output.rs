@@ -52,6 +52,9 @@ struct Sink {
 struct Scan {
     partial: Vec<u8>,
     result: Option<AgentResult>,
+    /// The session the `init` event named: kept even when no result comes
+    /// (a time limit, a stop), so that the session can be continued.
+    session: Option<String>,
     malformed: u64,
 }
 
@@ -72,8 +75,13 @@ impl Scan {
         match stream_json::parse_line(&text) {
             Some(events) => {
                 for e in events {
-                    if let Event::Result(r) = e {
-                        self.result = Some(r);
+                    match e {
+                        Event::Result(r) => self.result = Some(r),
+                        Event::Init {
+                            session_id: Some(s),
+                            ..
+                        } => self.session = Some(s),
+                        _ => {}
                     }
                 }
             }
@@ -209,13 +217,22 @@ impl Output {
     }
 
     /// The scan's findings: the agent's result, and lines that did not parse.
-    pub fn findings(&mut self) -> (Option<AgentResult>, u64) {
+    pub fn findings(&mut self) -> (Option<Box<AgentResult>>, u64) {
         match self.scan.as_mut() {
             Some(scan) => {
                 // A last line without a newline still counts.
                 let rest = std::mem::take(&mut scan.partial);
                 scan.line(&rest);
-                (scan.result.clone(), scan.malformed)
+                let result = match (scan.result.clone(), scan.session.clone()) {
+                    (Some(mut r), Some(s)) => {
+                        r.session_id.get_or_insert(s);
+                        Some(r)
+                    }
+                    (Some(r), None) => Some(r),
+                    (None, Some(s)) => Some(AgentResult::session_only(s)),
+                    (None, None) => None,
+                };
+                (result.map(Box::new), scan.malformed)
             }
             None => (None, 0),
         }

@@ -49,9 +49,11 @@ pub(super) enum Hold {
         available: u64,
         needed: u64,
     },
-    /// Others start first: higher priority, or earlier in the same one.
+    /// Others start first: earlier in the same priority, or (`higher`) one
+    /// of a higher priority is among them.
     Behind {
         ahead: usize,
+        higher: bool,
     },
     /// Nothing holds it: it starts with the next admission pass.
     Starting,
@@ -63,8 +65,9 @@ impl fmt::Display for Hold {
             Hold::ShuttingDown => write!(f, "shutting down"),
             Hold::Paused => write!(f, "paused"),
             Hold::Manual => write!(f, "auto-process off"),
-            Hold::Waiting { id, more: 0 } => write!(f, "waiting for {id}"),
-            Hold::Waiting { id, more } => write!(f, "waiting for {id} (+{more} more)"),
+            // A cause, like the others: people read it after `waiting:`.
+            Hold::Waiting { id, more: 0 } => write!(f, "dependency {id}"),
+            Hold::Waiting { id, more } => write!(f, "dependency {id} (+{more} more)"),
             Hold::Concurrency {
                 running,
                 max,
@@ -87,7 +90,14 @@ impl fmt::Display for Hold {
                 spaced(format_size(*available)),
                 spaced(format_size(*needed))
             ),
-            Hold::Behind { ahead } => write!(f, "priority ({ahead} ahead)"),
+            Hold::Behind {
+                ahead,
+                higher: true,
+            } => write!(f, "priority ({ahead} ahead)"),
+            Hold::Behind {
+                ahead,
+                higher: false,
+            } => write!(f, "{ahead} ahead in queue"),
             Hold::Starting => write!(f, "starting"),
         }
     }
@@ -216,7 +226,7 @@ impl Actor {
     /// Event-driven admission: runs after submit, exit, cancel, and on the
     /// tick. Highest priority first, FIFO within one, per executor; among
     /// executors, the one whose next work order comes first.
-    pub(super) fn schedule(&mut self) {
+    pub(crate) fn schedule(&mut self) {
         if self.global_hold().is_some() {
             return;
         }
@@ -240,7 +250,7 @@ impl Actor {
         }
     }
 
-    pub(super) fn start_run(
+    pub(crate) fn start_run(
         &mut self,
         id: &str,
         manual: bool,
@@ -289,11 +299,15 @@ impl Actor {
                 Some(_) => None,
                 None => self.gate_cached(*kind),
             };
-            for (ahead, (_, _, id)) in q.iter().enumerate() {
+            let head = q.first().map(|(p, _, _)| *p);
+            for (ahead, (priority, _, id)) in q.iter().enumerate() {
                 let hold = match (&global, ahead) {
                     (Some(g), _) => g.clone(),
                     (None, 0) => gate.clone().unwrap_or(Hold::Starting),
-                    (None, ahead) => Hold::Behind { ahead },
+                    (None, ahead) => Hold::Behind {
+                        ahead,
+                        higher: head != Some(*priority),
+                    },
                 };
                 out.insert(id.as_str(), hold);
             }
@@ -323,10 +337,15 @@ impl Actor {
             return Some(self.waiting_hold(wo));
         }
         let kind = self.executor_of(wo);
-        let ahead = self.ready.get(&kind)?.range(..key).count();
+        let q = self.ready.get(&kind)?;
+        let ahead = q.range(..&key).count();
         Some(match ahead {
             0 => self.gate_cached(kind).unwrap_or(Hold::Starting),
-            ahead => Hold::Behind { ahead },
+            // The head is the highest priority waiting.
+            ahead => Hold::Behind {
+                ahead,
+                higher: q.first().is_some_and(|h| h.0 != key.0),
+            },
         })
     }
 
@@ -362,7 +381,7 @@ impl Actor {
     /// (priority, then FIFO). The estimate (AgentGate's): as many rounds of
     /// `max_concurrent` starts as it takes to reach it, at the mean recent
     /// wait. One waiting for a dependency stands behind every ready one.
-    pub(super) fn position(&self, id: &str) -> Result<QueuePosition, ServiceError> {
+    pub(crate) fn position(&self, id: &str) -> Result<QueuePosition, ServiceError> {
         let wo = self.get(id)?;
         if let Some(live) = self.live.get(id) {
             return Ok(QueuePosition {
@@ -455,9 +474,22 @@ mod tests {
                     id: "abcDEF123456".into(),
                     more: 0,
                 },
-                "waiting for abcDEF123456",
+                "dependency abcDEF123456",
             ),
-            (Hold::Behind { ahead: 3 }, "priority (3 ahead)"),
+            (
+                Hold::Behind {
+                    ahead: 3,
+                    higher: true,
+                },
+                "priority (3 ahead)",
+            ),
+            (
+                Hold::Behind {
+                    ahead: 1,
+                    higher: false,
+                },
+                "1 ahead in queue",
+            ),
         ];
         for (hold, text) in cases {
             assert_eq!(hold.to_string(), text);

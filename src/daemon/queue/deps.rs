@@ -18,6 +18,13 @@ use crate::service::ServiceError;
 /// Most work orders one may wait for.
 const MAX_DEPENDENCIES: usize = 64;
 
+/// Whether a work order was canceled because a dependency ended, not by a
+/// request of its own (a cancel or kill of it then is no error: `queue
+/// cancel A B`, B after A).
+pub(super) fn canceled_by_dependency(wo: &WorkOrder) -> bool {
+    wo.status == Status::Canceled && wo.result == Some(ResultKind::DependencyFailed)
+}
+
 impl Actor {
     /// What `wo` still waits for: dependencies that exist and have not
     /// succeeded. One that is gone was purged after it ended; had it failed,

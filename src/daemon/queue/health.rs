@@ -169,7 +169,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
 }
 
 impl super::Actor {
-    pub(super) fn health(&self) -> Health {
+    pub(crate) fn health(&self) -> Health {
         let running_ages: Vec<(String, u64)> = self
             .live
             .iter()

@@ -222,7 +222,7 @@ impl Actor {
         t
     }
 
-    pub(super) fn list(&mut self, q: ListQuery) -> ListPage {
+    pub(crate) fn list(&mut self, q: ListQuery) -> ListPage {
         let filter = |wo: &WorkOrder| {
             (q.statuses.is_empty() || q.statuses.contains(&wo.status))
                 && q.labels.iter().all(|l| wo.more.labels.contains(l))
@@ -304,7 +304,7 @@ impl Actor {
             .or_else(|| self.store.load_run(run_id))
     }
 
-    pub(super) fn show(&self, id: &str) -> Result<WorkOrderDetail, ServiceError> {
+    pub(crate) fn show(&self, id: &str) -> Result<WorkOrderDetail, ServiceError> {
         let wo = self.get(id)?.clone();
         let runs = wo
             .run_ids
@@ -327,7 +327,7 @@ impl Actor {
 
     /// Typed ids (full, unique prefixes, `last`) to full ids, in order,
     /// without duplicates; one that names nothing (or too much) fails all.
-    pub(super) fn resolve(&self, req: &ResolveRequest) -> Result<Vec<String>, ServiceError> {
+    pub(crate) fn resolve(&self, req: &ResolveRequest) -> Result<Vec<String>, ServiceError> {
         let mut out: Vec<String> = Vec::with_capacity(req.ids.len() + 1);
         for r in &req.ids {
             let exact = self.entries.contains_key(r.as_str());
@@ -360,7 +360,7 @@ impl Actor {
     /// first. A run's status is known without its record: only failed work
     /// orders run again, so every run but the current one failed, and the
     /// current one has the work order's status.
-    pub(super) fn list_runs(&self, q: RunQuery) -> Result<(Vec<RunRef>, RunPage), ServiceError> {
+    pub(crate) fn list_runs(&self, q: RunQuery) -> Result<(Vec<RunRef>, RunPage), ServiceError> {
         let orders: Vec<&WorkOrder> = match &q.work_order_id {
             Some(id) => vec![self.get(id)?],
             None => self.by_created.values().rev().map(|w| &***w).collect(),
@@ -406,7 +406,7 @@ impl Actor {
         Ok((refs, page))
     }
 
-    pub(super) fn get_run(&self, run_id: &str) -> Result<Run, ServiceError> {
+    pub(crate) fn get_run(&self, run_id: &str) -> Result<Run, ServiceError> {
         validate_id(run_id).map_err(|e| ServiceError::bad_request("id", e.to_string()))?;
         self.run_record(run_id).ok_or_else(|| {
             ServiceError::new(ErrorCode::NotFound, format!("no run with id {run_id:?}"))

@@ -6,7 +6,8 @@ use std::time::Duration;
 use futures::FutureExt;
 use tokio::time::Instant;
 
-use super::{Actor, Event, Live, Started, StopIntent, Waiter, internal};
+use super::{Actor, Event, Live, Started, StopIntent, Waiter, deps, internal};
+use crate::agent::login;
 use crate::config::{OutputFormat, PromptVia};
 use crate::daemon::workspace;
 use crate::executor::{EndReason, ExecHandle, PromptFile, RunEnd, RunExit, RunSpec, StopRequest};
@@ -115,6 +116,9 @@ impl Actor {
             .agents
             .get(&wo.agent_type)
             .ok_or_else(|| format!("unknown agent type {:?}", wo.agent_type))?;
+        if let Some(problem) = login::missing_for(wo, agent, &self.settings.env_remove) {
+            return Err(problem);
+        }
         let ws = workspace::plan(
             wo,
             &self.store.workspace_clone_dir(&wo.id),
@@ -165,7 +169,13 @@ impl Actor {
             output_format: (agent.output != OutputFormat::Text)
                 .then(|| agent.output.as_str().to_string()),
             prompt,
-            env_remove: self.settings.env_remove.clone(),
+            env_remove: (self.settings.env_remove.iter().cloned())
+                .chain(
+                    login::withheld(&wo.agent_type)
+                        .iter()
+                        .map(|v| v.to_string()),
+                )
+                .collect(),
         })
     }
 
@@ -272,7 +282,7 @@ impl Actor {
         let mut durable = true;
         if let Some(mut wo) = self.copy_of(id) {
             if end.agent_result.is_some() {
-                wo.agent_result = end.agent_result.clone().map(Box::new);
+                wo.agent_result = end.agent_result.clone();
             }
             // Read first: a write through `more` allocates it.
             if let Some(c) = end.changes
@@ -359,9 +369,9 @@ impl Actor {
         Ok(wo)
     }
 
-    pub(super) fn cancel(&mut self, id: String, reply: Reply<CancelOutcome>) {
-        let status = match self.get(&id) {
-            Ok(wo) => wo.status,
+    pub(crate) fn cancel(&mut self, id: String, reply: Reply<CancelOutcome>) {
+        let (status, cascaded) = match self.get(&id) {
+            Ok(wo) => (wo.status, deps::canceled_by_dependency(wo)),
             Err(e) => {
                 let _ = reply.send(Err(e));
                 return;
@@ -376,6 +386,18 @@ impl Actor {
                 None,
                 Some(Waiter::Cancel(reply)),
             );
+            return;
+        }
+        if cascaded {
+            // Canceled a moment ago because what it depends on ended (`queue
+            // cancel A B`, B after A): what was asked holds, never ran.
+            let _ = reply.send(Ok(CancelOutcome {
+                id,
+                status,
+                was_running: false,
+                killed: false,
+                durable: true,
+            }));
             return;
         }
         if status.is_terminal() {
@@ -397,9 +419,9 @@ impl Actor {
         self.schedule();
     }
 
-    pub(super) fn kill(&mut self, req: KillRequest, reply: Reply<KillOutcome>) {
-        let status = match self.get(&req.id) {
-            Ok(wo) => wo.status,
+    pub(crate) fn kill(&mut self, req: KillRequest, reply: Reply<KillOutcome>) {
+        let (status, cascaded) = match self.get(&req.id) {
+            Ok(wo) => (wo.status, deps::canceled_by_dependency(wo)),
             Err(e) => {
                 let _ = reply.send(Err(e));
                 return;
@@ -435,15 +457,20 @@ impl Actor {
             return;
         }
         if status.is_terminal() {
-            // AgentGate answers this as a success that stopped nothing.
+            // AgentGate answers this as a success that stopped nothing; one
+            // a dependency's end canceled (`queue kill A B`) is no failure.
             let _ = reply.send(Ok(KillOutcome {
                 id: req.id.clone(),
                 success: true,
                 forced_kill: false,
                 duration_ms: 0,
                 status,
-                message: format!("work order {} already {status}; nothing to kill", req.id),
-                already_ended: true,
+                message: if cascaded {
+                    "canceled before it started: a work order it depends on ended".into()
+                } else {
+                    format!("work order {} already {status}; nothing to kill", req.id)
+                },
+                already_ended: !cascaded,
                 durable: true,
             }));
             return;
@@ -453,10 +480,11 @@ impl Actor {
             .map(|wo| KillOutcome {
                 id: req.id.clone(),
                 success: true,
-                forced_kill: req.force,
+                // Nothing ran, so nothing got a SIGKILL.
+                forced_kill: false,
                 duration_ms: 0,
                 status: wo.status,
-                message: "no process was running; canceled before it started".into(),
+                message: "canceled before it started".into(),
                 already_ended: false,
                 durable: true,
             });
@@ -498,7 +526,7 @@ impl Actor {
         }
     }
 
-    pub(super) fn shutdown(&mut self, req: ShutdownRequest, reply: Reply<()>) {
+    pub(crate) fn shutdown(&mut self, req: ShutdownRequest, reply: Reply<()>) {
         if self.accepting {
             if req.keep_running {
                 tracing::info!(
@@ -591,6 +619,17 @@ fn outcome(intent: Option<&StopIntent>, end: &RunEnd) -> (Status, ResultKind, Op
             ResultKind::Stale,
             end.error.clone().or_else(|| Some("supervisor lost".into())),
         ),
+    };
+    // The agent's own account of why it ended says more than its exit code
+    // (Claude exits 1 on `error_max_turns`).
+    let error = match end.agent_result.as_ref().and_then(|r| r.failure()) {
+        Some(why) if status == Status::Failed && end.reason == EndReason::Exited => {
+            Some(match error {
+                Some(e) => format!("{why} ({e})"),
+                None => why,
+            })
+        }
+        _ => error,
     };
     if end.oom_kills > 0 && status == Status::Failed {
         let limit = end

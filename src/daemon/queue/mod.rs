@@ -274,7 +274,7 @@ impl Actor {
         let mut wake: Option<Instant> = None;
         loop {
             tokio::select! {
-                Some(cmd) = commands.recv() => self.handle(cmd),
+                Some(job) = commands.recv() => job(&mut self),
                 Some(ev) = self.exec_rx.recv() => self.on_exec_event(ev),
                 Some(ev) = self.events_rx.recv() => self.on_event(ev),
                 _ = tick.tick() => {
@@ -309,61 +309,14 @@ impl Actor {
         }
     }
 
-    fn handle(&mut self, cmd: Command) {
-        match cmd {
-            Command::Submit(req, r) => {
-                let out = self.submit(req);
-                let _ = r.send(out);
-                self.schedule();
-            }
-            Command::Continue(req, r) => {
-                let out = self.continue_session(req);
-                let _ = r.send(out);
-                self.schedule();
-            }
-            Command::List(q, r) => {
-                let _ = r.send(Ok(self.list(q)));
-            }
-            Command::Show(id, r) => {
-                let _ = r.send(self.show(&id));
-            }
-            Command::GetRun(id, r) => {
-                let _ = r.send(self.get_run(&id));
-            }
-            Command::Cancel(id, r) => self.cancel(id, r),
-            Command::Kill(req, r) => self.kill(req, r),
-            Command::Purge(req, r) => self.purge(req, r),
-            Command::Health(r) => {
-                let _ = r.send(Ok(self.health()));
-            }
-            Command::ListRuns(q, r) => {
-                let _ = r.send(self.list_runs(q));
-            }
-            Command::Position(id, r) => {
-                let _ = r.send(self.position(&id));
-            }
-            Command::Start(id, r) => {
-                let out = self.start_run(&id, true);
-                let _ = r.send(out);
-            }
-            Command::Shutdown(req, r) => self.shutdown(req, r),
-            Command::Resolve(req, r) => {
-                let _ = r.send(self.resolve(&req));
-            }
-            Command::Restart(req, r) => {
-                let out = self.restart(req);
-                let _ = r.send(out);
-                self.schedule();
-            }
-            Command::SetPriority(req, r) => {
-                let out = self.set_priority(req);
-                let _ = r.send(out);
-                self.schedule();
-            }
-            Command::Config(change, r) => {
-                let _ = r.send(self.configure(change));
-            }
-        }
+    /// Work orders held, oldest first (read by operations such as `stats`).
+    pub(crate) fn work_orders(&self) -> impl Iterator<Item = &WorkOrder> {
+        self.by_created.values().map(|w| &***w)
+    }
+
+    /// The store (read-only use by operations that finish off the actor).
+    pub(crate) fn store(&self) -> &Store {
+        &self.store
     }
 
     /// What `kind` can do (nothing, if the daemon does not run it).

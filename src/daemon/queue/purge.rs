@@ -21,7 +21,7 @@ pub(super) struct PendingPurge {
 }
 
 impl Actor {
-    pub(super) fn purge(&mut self, req: PurgeRequest, reply: Reply<PurgeOutcome>) {
+    pub(crate) fn purge(&mut self, req: PurgeRequest, reply: Reply<PurgeOutcome>) {
         let ids = match self.purge_plan(&req) {
             Ok(ids) => ids,
             Err(e) => {

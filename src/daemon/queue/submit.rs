@@ -6,12 +6,13 @@
 use std::collections::BTreeMap;
 
 use super::{Actor, io_block};
+use crate::agent::login;
 use crate::daemon::workspace;
 use crate::model::work_order::{DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_TIME, MAX_TIME_RANGE};
 use crate::model::{Status, WorkOrder, WorkspaceInput, WorkspaceSource, Worktree, new_id};
 use crate::service::*;
 
-const DEFAULT_AGENT: &str = "claude-code-subscription";
+const DEFAULT_AGENT: &str = login::SUBSCRIPTION_TYPE;
 const MAX_PROMPT_BYTES: usize = 512 * 1024;
 const MAX_ITERATIONS: u32 = 10_000;
 const MAX_LABELS: usize = 32;
@@ -27,7 +28,7 @@ impl Actor {
         id
     }
 
-    pub(super) fn submit(&mut self, req: SubmitRequest) -> Result<WorkOrder, ServiceError> {
+    pub(crate) fn submit(&mut self, req: SubmitRequest) -> Result<WorkOrder, ServiceError> {
         let wo = self.build(req)?;
         self.enqueue(wo)
     }
@@ -69,6 +70,13 @@ impl Actor {
             return Err(ServiceError::bad_request("taskPrompt", problem));
         }
         check_env(&req.env)?;
+        let env: Vec<(&str, &str)> = (req.env.iter())
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let env_remove = &self.settings.env_remove;
+        if let Some(problem) = login::missing(&agent_type, agent, &env, env_remove) {
+            return Err(ServiceError::bad_request("agentType", problem));
+        }
         let labels = check_labels(&req.labels)?;
         let depends_on = self.check_dependencies(&req.depends_on)?;
         let input = req.workspace_source.ok_or_else(|| {
@@ -137,7 +145,7 @@ impl Actor {
     /// `queue restart`: a copy of a finished work order (prompt, agent,
     /// workspace, limits, env, labels, priority, dependencies, session),
     /// queued anew and linked to it; the request's fields override.
-    pub(super) fn restart(&mut self, req: RestartRequest) -> Result<WorkOrder, ServiceError> {
+    pub(crate) fn restart(&mut self, req: RestartRequest) -> Result<WorkOrder, ServiceError> {
         let orig = self.get(&req.id)?.clone();
         if !orig.status.is_terminal() {
             return Err(ServiceError::invalid_state(format!(
@@ -196,7 +204,7 @@ impl Actor {
     }
 
     /// `queue set-priority`: reorders a queued work order.
-    pub(super) fn set_priority(
+    pub(crate) fn set_priority(
         &mut self,
         req: SetPriorityRequest,
     ) -> Result<WorkOrder, ServiceError> {
@@ -258,7 +266,7 @@ impl Actor {
 
     /// `queue continue`: a new work order resuming `req.id`'s agent session,
     /// in the same workspace, linked to it.
-    pub(super) fn continue_session(
+    pub(crate) fn continue_session(
         &mut self,
         req: ContinueRequest,
     ) -> Result<WorkOrder, ServiceError> {

@@ -100,7 +100,7 @@ impl Actor {
     }
 
     /// Applies a change: written first, in effect only once it is on disk.
-    pub(super) fn configure(&mut self, change: ConfigChange) -> Result<QueueConfig, ServiceError> {
+    pub(crate) fn configure(&mut self, change: ConfigChange) -> Result<QueueConfig, ServiceError> {
         let mut next = if change.reset {
             Overrides {
                 paused: self.overrides.paused,

@@ -1,0 +1,24 @@
+//! `daemon stop|restart`, SIGTERM, SIGHUP: stop accepting, stop (or leave
+//! running) the work in progress, answer once the queue has stopped.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Operation, Queue};
+use crate::service::Reply;
+
+/// `daemon stop` / `daemon restart` / SIGTERM / SIGHUP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShutdownRequest {
+    /// Leave running work to its supervisors, for the next daemon to adopt.
+    pub keep_running: bool,
+    /// Start again in place (same process, same arguments) once stopped.
+    pub restart: bool,
+}
+
+impl Operation for ShutdownRequest {
+    type Output = ();
+
+    fn apply(self, q: &mut Queue, reply: Reply<()>) {
+        q.shutdown(self, reply);
+    }
+}
