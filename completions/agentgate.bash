@@ -127,6 +127,9 @@ _agentgate() {
             agentgate__subcmd__help__subcmd__queue,start)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__start"
                 ;;
+            agentgate__subcmd__help__subcmd__queue,stats)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__stats"
+                ;;
             agentgate__subcmd__help__subcmd__queue,wait)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__wait"
                 ;;
@@ -175,6 +178,9 @@ _agentgate() {
             agentgate__subcmd__queue,start)
                 cmd="agentgate__subcmd__queue__subcmd__start"
                 ;;
+            agentgate__subcmd__queue,stats)
+                cmd="agentgate__subcmd__queue__subcmd__stats"
+                ;;
             agentgate__subcmd__queue,wait)
                 cmd="agentgate__subcmd__queue__subcmd__wait"
                 ;;
@@ -222,6 +228,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__queue__subcmd__help,start)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__start"
+                ;;
+            agentgate__subcmd__queue__subcmd__help,stats)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__stats"
                 ;;
             agentgate__subcmd__queue__subcmd__help,wait)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__wait"
@@ -341,7 +350,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__daemon)
-            opts="-h --detach --http --api-key-file --max-concurrent --stagger-delay --min-memory --no-auto-process --no-stale-check --stale-check-interval --stale-threshold --max-running-time --grace-period --executor --max-queue-size --cors-origin --env-remove --retention-max-age --retention-max-count --max-connections --data-dir --socket --config --help stop restart help"
+            opts="-h --detach --http --api-key-file --max-concurrent --stagger-delay --min-memory --no-auto-process --no-stale-check --stale-check-interval --stale-threshold --max-running-time --grace-period --executor --max-queue-size --cors-origin --env-remove --retention-max-age --retention-max-count --max-connections --http-max-connections --http-timeout --stuck-threshold --cgroups --data-dir --socket --config --help stop restart help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,6 +417,22 @@ _agentgate() {
                     return 0
                     ;;
                 --max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-max-connections)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --stuck-threshold)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cgroups)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -651,7 +676,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__queue)
-            opts="list show cancel kill purge health start restart set-priority pause resume config logs continue wait"
+            opts="list show cancel kill purge health stats start restart set-priority pause resume config logs continue wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -860,6 +885,20 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__help__subcmd__queue__subcmd__wait)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
@@ -889,7 +928,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue)
-            opts="-h --data-dir --socket --config --help list show cancel kill purge health start restart set-priority pause resume config logs continue wait help"
+            opts="-h --data-dir --socket --config --help list show cancel kill purge health stats start restart set-priority pause resume config logs continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1039,7 +1078,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__help)
-            opts="list show cancel kill purge health start restart set-priority pause resume config logs continue wait help"
+            opts="list show cancel kill purge health stats start restart set-priority pause resume config logs continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1249,6 +1288,20 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__help__subcmd__start)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__stats)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1593,6 +1646,44 @@ _agentgate() {
                 return 0
             fi
             case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__stats)
+            opts="-h --by --since --label --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --by)
+                    COMPREPLY=($(compgen -W "agent label day status" -- "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --data-dir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

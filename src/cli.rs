@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use crate::model::Status;
 
+mod daemon;
+pub use daemon::{DaemonAction, DaemonArgs};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "agentgate",
@@ -24,6 +27,35 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Parses the command line and the flags' environment variables (flag >
+    /// environment: clap's `env`); a variable set but empty counts as unset.
+    pub fn parse_args() -> Result<Cli, clap::Error> {
+        use clap::{CommandFactory, FromArgMatches};
+        let matches = without_empty_env(Cli::command()).try_get_matches()?;
+        Cli::from_arg_matches(&matches)
+    }
+}
+
+/// `cmd` with the environment variables of its flags (and its
+/// subcommands') that are set but empty ignored.
+fn without_empty_env(cmd: clap::Command) -> clap::Command {
+    let cmd = cmd.mut_args(|a| {
+        let empty = a
+            .get_env()
+            .and_then(std::env::var_os)
+            .is_some_and(|v| v.is_empty());
+        if empty { a.env(None::<&str>) } else { a }
+    });
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    names
+        .iter()
+        .fold(cmd, |cmd, name| cmd.mut_subcommand(name, without_empty_env))
+}
+
 /// Where the daemon keeps its state and socket (shared by daemon and clients).
 #[derive(Debug, Args, Clone, Default)]
 pub struct GlobalArgs {
@@ -32,6 +64,8 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "DIR",
+        env = "AGENTGATE_ROOT",
+        hide_env = true,
         help_heading = "Global options"
     )]
     pub data_dir: Option<PathBuf>,
@@ -40,6 +74,8 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "PATH",
+        env = "AGENTGATE_SOCKET",
+        hide_env = true,
         help_heading = "Global options"
     )]
     pub socket: Option<PathBuf>,
@@ -48,6 +84,8 @@ pub struct GlobalArgs {
         long,
         global = true,
         value_name = "FILE",
+        env = "AGENTGATE_CONFIG",
+        hide_env = true,
         help_heading = "Global options"
     )]
     pub config: Option<PathBuf>,
@@ -106,88 +144,6 @@ The same scripts are kept in the repository's completions/ directory.")]
         #[arg(long, value_name = "FILE")]
         spec_file: Option<PathBuf>,
     },
-}
-
-#[derive(Debug, Args, Clone, Default)]
-pub struct DaemonArgs {
-    #[command(subcommand)]
-    pub action: Option<DaemonAction>,
-    /// Start in the background (new session, output to <root>/logs/daemon.log) and return once the socket answers [default: run in the foreground]
-    #[arg(long)]
-    pub detach: bool,
-    /// HTTP shim address, or `off` [env: AGENTGATE_HTTP] [default: 127.0.0.1:3001]
-    #[arg(long, value_name = "ADDR|off")]
-    pub http: Option<String>,
-    /// File holding the HTTP API key [env: AGENTGATE_API_KEY_FILE] [default: <root>/api-key, generated]
-    #[arg(long, value_name = "FILE")]
-    pub api_key_file: Option<PathBuf>,
-    /// Maximum work orders running at once [env: AGENTGATE_MAX_CONCURRENT] [default: 2]
-    #[arg(long, value_name = "N")]
-    pub max_concurrent: Option<usize>,
-    /// Minimum time between automatic starts [env: AGENTGATE_STAGGER_DELAY] [default: 0s]
-    #[arg(long, value_name = "DUR")]
-    pub stagger_delay: Option<String>,
-    /// Start work only while MemAvailable is at least this [env: AGENTGATE_MIN_MEMORY] [default: 2GiB]
-    #[arg(long, value_name = "SIZE")]
-    pub min_memory: Option<String>,
-    /// Do not start queued work automatically (only `queue start` does) [env: AGENTGATE_NO_AUTO_PROCESS] [default: auto-process on]
-    #[arg(long)]
-    pub no_auto_process: bool,
-    /// Disable the stale detector [env: AGENTGATE_NO_STALE_CHECK] [default: stale check on]
-    #[arg(long)]
-    pub no_stale_check: bool,
-    /// How often the stale detector runs, at least 1s [env: AGENTGATE_STALE_CHECK_INTERVAL] [default: 60s]
-    #[arg(long, value_name = "DUR")]
-    pub stale_check_interval: Option<String>,
-    /// Inactivity after which running work is stale [env: AGENTGATE_STALE_THRESHOLD] [default: 10m]
-    #[arg(long, value_name = "DUR")]
-    pub stale_threshold: Option<String>,
-    /// Longest a work order may run before it is stale [env: AGENTGATE_MAX_RUNNING_TIME] [default: 4h]
-    #[arg(long, value_name = "DUR")]
-    pub max_running_time: Option<String>,
-    /// Grace period between SIGTERM and SIGKILL [env: AGENTGATE_GRACE_PERIOD] [default: 5s]
-    #[arg(long, value_name = "DUR")]
-    pub grace_period: Option<String>,
-    /// Where runs execute: `local` (a supervisor process on this machine) or `slurm` (a job on the Slurm cluster, settings under [slurm] in the config file); an agent type may override it [env: AGENTGATE_EXECUTOR] [default: local]
-    #[arg(long, value_name = "local|slurm")]
-    pub executor: Option<String>,
-    /// Most work orders waiting at once; submits beyond are refused, 0 = no limit [env: AGENTGATE_MAX_QUEUE_SIZE] [default: 1000]
-    #[arg(long, value_name = "N")]
-    pub max_queue_size: Option<u64>,
-    /// Browser origins allowed to call the HTTP API, comma-separated (`*` = any; `http://host:*` = any port) [env: AGENTGATE_CORS_ORIGINS] [default: http://localhost:*,http://127.0.0.1:*]
-    #[arg(long, value_name = "ORIGINS")]
-    pub cors_origin: Option<String>,
-    /// Environment variable the runs do not get, NAME or PREFIX* (repeatable); AGENTGATE_API_KEY and AGENTGATE_API_KEY_FILE are never passed on [env: AGENTGATE_ENV_REMOVE, comma-separated] [default: none]
-    #[arg(long = "env-remove", value_name = "NAME")]
-    pub env_remove: Vec<String>,
-    /// Purge terminal work orders that ended longer ago than this, e.g. 30d, or `off` [env: AGENTGATE_RETENTION_MAX_AGE] [default: off]
-    #[arg(long, value_name = "DUR|off")]
-    pub retention_max_age: Option<String>,
-    /// Keep at most this many terminal work orders, purging the oldest beyond, or `off` [env: AGENTGATE_RETENTION_MAX_COUNT] [default: off]
-    #[arg(long, value_name = "N|off")]
-    pub retention_max_count: Option<String>,
-    /// Most RPC connections served at once; more are refused with an error [env: AGENTGATE_MAX_CONNECTIONS] [default: 128]
-    #[arg(long, value_name = "N")]
-    pub max_connections: Option<usize>,
-}
-
-#[derive(Debug, Subcommand, Clone)]
-pub enum DaemonAction {
-    /// Stop the running daemon gracefully and wait until its process is gone; running work is stopped and marked interrupted unless --keep-running
-    #[command(
-        long_about = "Stop the running daemon gracefully and wait until its process is gone.\n\n\
-By default running work is stopped (SIGTERM to each run's process tree, then SIGKILL after the grace \
-period) and marked `interrupted`. With --keep-running it is left running under its supervisors: the \
-next daemon started on the same root adopts it (status, logs, timeouts, stop and follow work as before), \
-and work that ended meanwhile gets its real exit."
-    )]
-    Stop {
-        /// Leave running work running, for the next daemon to adopt [default: stop it]
-        #[arg(long)]
-        keep_running: bool,
-    },
-    /// Restart the daemon in place, keeping running work: same process, same arguments (a new binary at the same path is picked up); waits until it serves again
-    Restart,
 }
 
 #[derive(Debug, Args)]

@@ -2,8 +2,6 @@
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use agentgate::cli::{self, Cli, Command, DaemonAction};
 use agentgate::client::{self, CliError, ClientCommand};
 use agentgate::{config, daemon};
@@ -35,7 +33,7 @@ fn main() -> ExitCode {
     if let Some(code) = agentgate::supervisor::from_args() {
         return ExitCode::from(code.clamp(0, 255) as u8);
     }
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::parse_args() {
         Ok(cli) => cli,
         Err(e) => usage_failure(e),
     };

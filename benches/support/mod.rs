@@ -138,15 +138,13 @@ pub fn populate_with(
                 exit_code: wo.exit_code,
                 signal: None,
                 error: wo.error.clone(),
-                executor: Some(agentgate::model::ExecHandle::Local {
-                    pid: 4241,
-                    start_time: 123_455,
-                    run_dir: root
-                        .join("runs")
-                        .join(format!("run{i:09}"))
-                        .display()
-                        .to_string(),
-                }),
+                // As the local executor writes it (older versions too).
+                executor: serde_json::from_value(serde_json::json!({"local": {
+                    "pid": 4241,
+                    "startTime": 123_455,
+                    "runDir": root.join("runs").join(format!("run{i:09}")),
+                }}))
+                .ok(),
                 cgroup: None,
                 peak_memory_bytes: Some(48 << 20),
                 cpu_time_ms: Some(1234),

@@ -20,12 +20,9 @@ use tokio::net::UnixListener;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::config::DaemonSettings;
-use crate::executor::local::LocalExecutor;
-use crate::executor::router::Executors;
-use crate::executor::slurm::{self, SlurmExecutor};
+use crate::executor::router::{Executors, Prepared};
 use crate::service::{Service, ShutdownRequest};
 use crate::store::{Store, StoreError, atomic::write_atomic, private};
-use crate::sys::cgroup::{self, CgroupPlan};
 use queue::Actor;
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +59,7 @@ pub enum DaemonError {
     #[error("{0}")]
     Http(String),
     #[error("{0}")]
-    Slurm(String),
+    Executor(String),
     #[error(transparent)]
     Tuning(#[from] queue::tuning::TuningError),
 }
@@ -183,25 +180,14 @@ pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
         elapsed_ms = started.elapsed().as_millis() as u64,
         "store loaded"
     );
-    // Before any other thread exists: this may move the daemon into a leaf cgroup.
-    let cgroups = if settings.cgroups {
-        cgroup::discover()
-    } else {
-        CgroupPlan::default()
-    };
-    tracing::info!(cgroups = %cgroups.describe(), "run isolation");
-    if settings.uses_slurm() {
-        match slurm::validate(&settings.slurm) {
-            Err(e) => return Err(DaemonError::Slurm(e)),
-            Ok(Some(warning)) => tracing::warn!("slurm executor: {warning}"),
-            Ok(None) => {}
-        }
-    }
+    // Before any other thread exists (the local executor may move the
+    // daemon into a leaf cgroup).
+    let prepared = Executors::prepare(&settings).map_err(DaemonError::Executor)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(DaemonError::Runtime)?;
-    let outcome = runtime.block_on(serve(settings, store, loaded, overrides, cgroups));
+    let outcome = runtime.block_on(serve(settings, store, loaded, overrides, prepared));
     // Whatever is still running is its supervisors' business now.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
     drop(_lock);
@@ -245,7 +231,7 @@ async fn serve(
     store: Store,
     loaded: crate::store::Loaded,
     overrides: queue::tuning::Overrides,
-    cgroups: CgroupPlan,
+    prepared: Prepared,
 ) -> Result<Ending, DaemonError> {
     // Signal handlers first: a SIGTERM at any point from here on is a graceful
     // shutdown, never the default disposition (death without cleanup).
@@ -262,18 +248,7 @@ async fn serve(
     let mut actor = Actor::new(
         settings.clone(),
         store,
-        Arc::new(Executors {
-            local: LocalExecutor::new(cgroups, settings.env_remove.clone()),
-            slurm: settings.uses_slurm().then(|| {
-                let binary = settings
-                    .slurm
-                    .binary
-                    .clone()
-                    .or_else(|| std::env::current_exe().ok())
-                    .unwrap_or_else(|| PathBuf::from("agentgate"));
-                SlurmExecutor::new(settings.slurm.clone(), binary)
-            }),
-        }),
+        Arc::new(Executors::start(&settings, prepared)),
         loaded.orders,
         loaded.report,
         overrides,

@@ -22,6 +22,16 @@ pub struct LegacyRun {
     pub heartbeat: Option<PathBuf>,
 }
 
+impl LegacyRun {
+    /// What an older version recorded of a work order's agent.
+    pub fn of(wo: &crate::model::WorkOrder, heartbeat: Option<PathBuf>) -> LegacyRun {
+        LegacyRun {
+            pid: wo.pid.zip(wo.pid_start_time),
+            heartbeat,
+        }
+    }
+}
+
 /// Stops whatever is alive of `runs`; for each, whether anything was.
 pub async fn stop(runs: &[LegacyRun], grace: Duration) -> Vec<bool> {
     let stops = runs.iter().map(|r| async move {

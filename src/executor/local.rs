@@ -15,10 +15,12 @@ use nix::sys::signal::Signal;
 use tokio::io::AsyncBufReadExt;
 use tokio::io::unix::AsyncFd;
 
+use serde::{Deserialize, Serialize};
+
 use super::files::{self, RunEnd, State, StopRequest};
 use super::{
-    Activity, AdoptTarget, Adopted, EventSink, ExecError, ExecEvent, ExecHandle, Executor,
-    ExecutorKind, ExecutorStatus, Gate, RunSpec,
+    Activity, AdoptTarget, Adopted, AgentDetails, Capabilities, EventSink, ExecError, ExecEvent,
+    ExecHandle, Executor, ExecutorKind, ExecutorStatus, Gate, RunSpec,
 };
 use crate::sys::cgroup::{self, CgroupPlan};
 use crate::sys::pidfd::PidFd;
@@ -29,6 +31,32 @@ pub const SUPERVISE: &str = "__supervise";
 
 /// What a supervisor waits for on its stdin before it runs anything.
 pub const GO: &[u8] = b"go\n";
+
+/// What a local run's `ExecHandle` holds: the supervisor's pid and start
+/// time (together they never name a reused PID) and its run directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Handle {
+    pub pid: u32,
+    pub start_time: u64,
+    pub run_dir: String,
+}
+
+impl Handle {
+    pub fn describe(&self) -> String {
+        format!("local supervisor (pid {})", self.pid)
+    }
+}
+
+/// What the local executor can do.
+pub const CAPABILITIES: Capabilities = Capabilities {
+    uses_host_memory: true,
+    queues_runs: false,
+    can_adopt: true,
+    reports_usage: true,
+    shared_filesystem: false,
+    max_concurrent: None,
+};
 
 pub struct LocalExecutor {
     /// The daemon's variables its supervisors (and so its runs) do not get.
@@ -154,9 +182,7 @@ async fn watch(
     let started_event = |state: &State| ExecEvent::Started {
         work_order_id: run.work_order_id.clone(),
         run_id: run.run_id.clone(),
-        pid: state.agent_pid,
-        pid_start_time: state.agent_start_time,
-        cgroup: state.cgroup.as_ref().map(|p| p.display().to_string()),
+        details: details_of(state),
         deadline: state.deadline_ms.map(crate::model::Timestamp),
     };
     // SAFETY: `Watched` holds the run, and so its pidfd, open and unchanged
@@ -241,6 +267,15 @@ async fn watch(
         run_id: run.run_id.clone(),
         end: Box::new(end),
     });
+}
+
+/// What a supervisor's state says about its agent, for people and the API.
+pub(super) fn details_of(state: &State) -> AgentDetails {
+    AgentDetails {
+        pid: state.agent_pid,
+        pid_start_time: state.agent_start_time,
+        cgroup: state.cgroup.as_ref().map(|p| p.display().to_string()),
+    }
 }
 
 /// Waits until the supervisor in `run_dir` records its agent's start (an
@@ -407,32 +442,39 @@ impl Executor for LocalExecutor {
                 stdout,
                 events,
             );
-            Ok(ExecHandle::Local {
-                pid,
-                start_time,
-                run_dir: spec.run_dir.display().to_string(),
-            })
+            Ok(ExecHandle::new(
+                ExecutorKind::Local,
+                &Handle {
+                    pid,
+                    start_time,
+                    run_dir: spec.run_dir.display().to_string(),
+                },
+            ))
         })();
         Box::pin(async move { result })
     }
 
     fn adopt(&self, target: AdoptTarget, events: EventSink) -> BoxFuture<'static, Adopted> {
         let state = files::read_state(&target.run_dir);
-        let (pid, start_time) = match (&target.handle, &state) {
-            (
-                Some(ExecHandle::Local {
-                    pid, start_time, ..
-                }),
-                _,
-            ) => (*pid, *start_time),
-            (None, Some(s)) => (s.supervisor_pid, s.supervisor_start_time),
+        let recorded = target
+            .handle
+            .as_ref()
+            .and_then(|h| h.decode::<Handle>(ExecutorKind::Local));
+        let (pid, start_time) = match (recorded, &state) {
+            (Some(h), _) => (h.pid, h.start_time),
+            (None, Some(s)) if target.handle.is_none() => {
+                (s.supervisor_pid, s.supervisor_start_time)
+            }
             _ => return Box::pin(async { Adopted::Unknown }),
         };
-        let handle = ExecHandle::Local {
-            pid,
-            start_time,
-            run_dir: target.run_dir.display().to_string(),
-        };
+        let handle = ExecHandle::new(
+            ExecutorKind::Local,
+            &Handle {
+                pid,
+                start_time,
+                run_dir: target.run_dir.display().to_string(),
+            },
+        );
         let outcome = match PidFd::open_checked(pid, start_time) {
             Some(pidfd) => {
                 let spec = files::read_spec(&target.run_dir).ok();
@@ -532,5 +574,9 @@ impl Executor for LocalExecutor {
             healthy: true,
             detail: format!("local supervisors; cgroups: {}", self.cgroups.describe()),
         }]
+    }
+
+    fn capabilities(&self, kind: ExecutorKind) -> Option<Capabilities> {
+        (kind == ExecutorKind::Local).then_some(CAPABILITIES)
     }
 }

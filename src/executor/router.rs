@@ -2,22 +2,102 @@
 //! executor its spec names, is adopted by the one its handle names, and is
 //! stopped and probed by whichever follows it. The actor sees only this.
 
+use std::path::PathBuf;
+
 use futures::future::BoxFuture;
 
 use super::local::LocalExecutor;
-use super::slurm::SlurmExecutor;
+use super::slurm::{self, SlurmExecutor, SlurmFile, SlurmSettings};
 use super::{
-    Activity, AdoptTarget, Adopted, EventSink, ExecError, ExecHandle, Executor, ExecutorKind,
-    ExecutorStatus, Gate, RunSpec, StopRequest,
+    Activity, AdoptTarget, Adopted, Capabilities, EventSink, ExecError, ExecHandle, Executor,
+    ExecutorKind, ExecutorStatus, Gate, RunSpec, StopRequest,
 };
+use crate::config::{ConfigError, DaemonSettings};
+use crate::sys::cgroup::CgroupPlan;
+
+/// Each executor's own settings, resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutorSettings {
+    /// Local runs get cgroups of their own where the host allows.
+    pub cgroups: bool,
+    pub slurm: SlurmSettings,
+}
+
+impl ExecutorSettings {
+    /// Each executor reads and checks its own settings: the local one
+    /// `--cgroups` (or its variable) else the file's `cgroups`, the Slurm one
+    /// its `[slurm]` section.
+    pub fn resolve(
+        cgroups_flag: Option<&str>,
+        cgroups_file: Option<bool>,
+        slurm: Option<SlurmFile>,
+    ) -> Result<ExecutorSettings, ConfigError> {
+        let cgroups = match cgroups_flag.filter(|s| !s.is_empty()) {
+            Some("auto" | "on" | "1" | "true" | "yes") => true,
+            Some("off" | "0" | "false" | "no") => false,
+            Some(other) => {
+                return Err(ConfigError::Value {
+                    name: "--cgroups".into(),
+                    message: format!("{other:?}: expected auto or off"),
+                });
+            }
+            None => cgroups_file.unwrap_or(true),
+        };
+        Ok(ExecutorSettings {
+            cgroups,
+            slurm: SlurmSettings::resolve(slurm)?,
+        })
+    }
+}
+
+/// What `Executors::prepare` found, for `Executors::start`.
+pub struct Prepared {
+    cgroups: CgroupPlan,
+}
 
 pub struct Executors {
-    pub local: LocalExecutor,
+    local: LocalExecutor,
     /// Present when the daemon or an agent type uses Slurm.
-    pub slurm: Option<SlurmExecutor>,
+    slurm: Option<SlurmExecutor>,
 }
 
 impl Executors {
+    /// Readies the executors the settings use before the daemon serves, on
+    /// its only thread (cgroup discovery may move the daemon into a leaf
+    /// cgroup): `Err` refuses to start; warnings are logged.
+    pub fn prepare(settings: &DaemonSettings) -> Result<Prepared, String> {
+        let cgroups = if settings.executors.cgroups {
+            crate::sys::cgroup::discover()
+        } else {
+            CgroupPlan::default()
+        };
+        tracing::info!(cgroups = %cgroups.describe(), "run isolation");
+        if settings.uses(ExecutorKind::Slurm) {
+            match slurm::validate(&settings.executors.slurm) {
+                Err(e) => return Err(e),
+                Ok(Some(warning)) => tracing::warn!("slurm executor: {warning}"),
+                Ok(None) => {}
+            }
+        }
+        Ok(Prepared { cgroups })
+    }
+
+    /// The executors the settings use (call inside the runtime).
+    pub fn start(settings: &DaemonSettings, prepared: Prepared) -> Executors {
+        Executors {
+            local: LocalExecutor::new(prepared.cgroups, settings.env_remove.clone()),
+            slurm: settings.uses(ExecutorKind::Slurm).then(|| {
+                let s = &settings.executors.slurm;
+                let binary = s
+                    .binary
+                    .clone()
+                    .or_else(|| std::env::current_exe().ok())
+                    .unwrap_or_else(|| PathBuf::from("agentgate"));
+                SlurmExecutor::new(s.clone(), binary)
+            }),
+        }
+    }
+
     fn get(&self, kind: ExecutorKind) -> Option<&dyn Executor> {
         match kind {
             ExecutorKind::Local => Some(&self.local),
@@ -40,29 +120,37 @@ impl Executor for Executors {
     ) -> BoxFuture<'static, Result<ExecHandle, ExecError>> {
         match self.get(spec.executor) {
             Some(e) => e.start(spec, gate, events),
-            None => Box::pin(async {
-                Err(ExecError::Submit(
-                    "this agent type runs on Slurm, but the daemon has no Slurm executor".into(),
-                ))
-            }),
+            None => {
+                let kind = spec.executor.as_str();
+                Box::pin(async move {
+                    Err(ExecError::Unavailable(format!(
+                        "this agent type runs on the {kind} executor, but the daemon has none"
+                    )))
+                })
+            }
         }
     }
 
     fn adopt(&self, target: AdoptTarget, events: EventSink) -> BoxFuture<'static, Adopted> {
         // A run without a recorded handle can only be a local one (its
         // supervisor's traces are in the run directory).
-        let kind = target
-            .handle
-            .as_ref()
-            .map_or(ExecutorKind::Local, ExecHandle::kind);
-        match self.get(kind) {
+        let kind = match &target.handle {
+            None => Some(ExecutorKind::Local),
+            Some(h) => h.kind(),
+        };
+        match kind.and_then(|k| self.get(k)) {
             Some(e) => e.adopt(target, events),
             None => {
-                tracing::warn!(run = %target.run_id, "a Slurm run, but no Slurm executor is configured: it is failed as lost");
-                Box::pin(async {
-                    Adopted::Ended(super::RunEnd::lost(
-                        "a Slurm run, but the daemon now has no Slurm executor to follow it".into(),
-                    ))
+                let name = target
+                    .handle
+                    .as_ref()
+                    .map_or("local", ExecHandle::executor)
+                    .to_string();
+                tracing::warn!(run = %target.run_id, executor = %name, "a run on an executor this daemon does not have: it is failed as lost");
+                Box::pin(async move {
+                    Adopted::Ended(super::RunEnd::lost(format!(
+                        "a run on the {name} executor, but the daemon now has no {name} executor to follow it"
+                    )))
                 })
             }
         }
@@ -80,5 +168,9 @@ impl Executor for Executors {
 
     fn status(&self) -> Vec<ExecutorStatus> {
         self.all().flat_map(|e| e.status()).collect()
+    }
+
+    fn capabilities(&self, kind: ExecutorKind) -> Option<Capabilities> {
+        self.get(kind).and_then(|e| e.capabilities(kind))
     }
 }

@@ -17,7 +17,7 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 9;
+pub const PROTOCOL_VERSION: u32 = 10;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
 pub const LOG_CHUNK: usize = 64 * 1024;
@@ -267,11 +267,8 @@ mod tests {
             exit_code: Some(0),
             signal: None,
             error: None,
-            executor: Some(crate::model::ExecHandle::Local {
-                pid: 43,
-                start_time: 99,
-                run_dir: "/r/runs/run1".into(),
-            }),
+            executor: serde_json::from_str(r#"{"local":{"pid":43,"startTime":99,"runDir":"/r"}}"#)
+                .ok(),
             cgroup: Some("/sys/fs/cgroup/agentgate-run1".into()),
             peak_memory_bytes: Some(1 << 20),
             cpu_time_ms: Some(12),

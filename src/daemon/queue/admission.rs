@@ -31,10 +31,12 @@ pub(super) enum Hold {
         id: String,
         more: usize,
     },
+    /// `on`: the executor, where its limit is its own (not the daemon's
+    /// `max_concurrent`).
     Concurrency {
         running: usize,
         max: usize,
-        executor: ExecutorKind,
+        on: Option<ExecutorKind>,
     },
     /// After a failed automatic start.
     Backoff {
@@ -69,12 +71,12 @@ impl fmt::Display for Hold {
             Hold::Concurrency {
                 running,
                 max,
-                executor: ExecutorKind::Local,
+                on: None,
             } => write!(f, "concurrency ({running} of {max} running)"),
             Hold::Concurrency {
                 running,
                 max,
-                executor,
+                on: Some(executor),
             } => write!(
                 f,
                 "concurrency ({running} of {max} running on {})",
@@ -125,12 +127,12 @@ impl Actor {
         self.live.values().filter(|l| l.executor == kind).count()
     }
 
-    /// How many runs may be in flight on `kind` now.
+    /// How many runs may be in flight on `kind` now: its own limit, else
+    /// the daemon's `max_concurrent`.
     pub(super) fn max_concurrent_for(&self, kind: ExecutorKind) -> usize {
-        match kind {
-            ExecutorKind::Local => self.local_max_concurrent(),
-            ExecutorKind::Slurm => self.settings.slurm.max_concurrent,
-        }
+        self.capabilities(kind)
+            .max_concurrent
+            .unwrap_or_else(|| self.local_max_concurrent())
     }
 
     fn slot_free(&self, kind: ExecutorKind) -> bool {
@@ -170,10 +172,11 @@ impl Actor {
         let running = self.running_on(kind);
         let max = self.max_concurrent_for(kind);
         if running >= max {
+            let own_limit = self.capabilities(kind).max_concurrent.is_some();
             return Some(Hold::Concurrency {
                 running,
                 max,
-                executor: kind,
+                on: own_limit.then_some(kind),
             });
         }
         let now = Instant::now();
@@ -187,7 +190,7 @@ impl Actor {
             }
         }
         let needed = self.min_memory();
-        if kind == ExecutorKind::Local
+        if self.capabilities(kind).uses_host_memory
             && let Some(available) = mem_available
             && available < needed
         {
@@ -273,9 +276,9 @@ impl Actor {
         }
         let kind = self.executor_of(&wo);
         if !self.slot_free(kind) {
-            let hint = match kind {
-                ExecutorKind::Local => "raise it with `agentgate queue config --max-concurrent N`",
-                ExecutorKind::Slurm => "raise max_concurrent under [slurm]",
+            let hint = match self.capabilities(kind).max_concurrent {
+                None => "raise it with `agentgate queue config --max-concurrent N`".to_string(),
+                Some(_) => format!("raise max_concurrent under [{}]", kind.as_str()),
             };
             return Err(ServiceError::invalid_state(format!(
                 "concurrency limit reached ({} of {} running on the {} executor); wait for one to finish or {hint}",
@@ -449,7 +452,7 @@ mod tests {
                 Hold::Concurrency {
                     running: 2,
                     max: 2,
-                    executor: ExecutorKind::Local,
+                    on: None,
                 },
                 "concurrency (2 of 2 running)",
             ),

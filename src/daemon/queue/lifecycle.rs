@@ -76,6 +76,7 @@ impl Actor {
                 run,
                 executor: kind,
                 handle: None,
+                agent_started: false,
                 stop: None,
                 started,
                 activity: None,
@@ -157,8 +158,11 @@ impl Actor {
             stdout: self.store.log_path(run_id, false),
             stderr: self.store.log_path(run_id, true),
             heartbeat,
-            // Local runs start now; a Slurm job's clock starts when it runs.
-            deadline: wo.timeout_at.filter(|_| executor == ExecutorKind::Local),
+            // A run that may wait in its executor's queue (a batch job)
+            // gets its clock when it starts there; any other starts now.
+            deadline: wo
+                .timeout_at
+                .filter(|_| !self.capabilities(executor).queues_runs),
             max_time_s: wo.max_time,
             grace: self.settings.grace_period,
             memory_max: agent.memory_max,
@@ -210,28 +214,25 @@ impl Actor {
         let Some(mut wo) = self.entries.get(id).map(|e| WorkOrder::clone(&e.wo)) else {
             return;
         };
-        // The clock of `maxTime` starts when the agent does (a Slurm job may
-        // have waited in the cluster's queue).
+        live.agent_started = true;
+        // The clock of `maxTime` starts when the agent does (the run may
+        // have waited in its executor's queue).
         let deadline = started.deadline.filter(|d| wo.timeout_at != Some(*d));
-        if live.run.pid == started.pid && live.run.cgroup == started.cgroup && deadline.is_none() {
+        let changed = started.details.record(&mut live.run, &mut wo);
+        if !changed && deadline.is_none() {
             return; // nothing new (an adopted run)
         }
-        live.run.pid = started.pid;
-        live.run.pid_start_time = started.pid_start_time;
-        live.run.cgroup = started.cgroup;
         let run = live.run.clone();
-        wo.pid = started.pid;
-        wo.pid_start_time = started.pid_start_time;
         if let Some(d) = deadline {
             wo.timeout_at = Some(d);
         }
         wo.updated_at = Timestamp::now();
         self.commit_event(wo);
         self.save_run(&run);
-        tracing::info!(work_order = %id, run = %run_id, pid = ?run.pid, cgroup = ?run.cgroup, "agent started");
+        tracing::info!(work_order = %id, run = %run_id, agent = %started.details, "agent started");
     }
 
-    /// The run's state in its executor changed (a Slurm job's PENDING, and
+    /// The run's state in its executor changed (a batch job's PENDING, and
     /// why, then RUNNING): kept with the run, shown by `queue show`.
     pub(super) fn on_status(
         &mut self,
@@ -277,10 +278,9 @@ impl Actor {
         let (status, result, error) = outcome(live.stop.as_ref(), &end);
         // When it ended, which may be long before now (while no daemon ran).
         let now = Timestamp(end.ended_at_ms).min(Timestamp::now());
-        let had_process = live.run.pid.is_some();
+        let had_process = live.agent_started;
         let mut durable = true;
         if let Some(mut wo) = self.copy_of(id) {
-            let pid = wo.pid;
             if end.agent_result.is_some() {
                 wo.agent_result = end.agent_result.clone();
             }
@@ -293,7 +293,7 @@ impl Actor {
             }
             match wo.finish(status, result, exit_code, signal, error.clone(), now) {
                 Ok(()) => {
-                    tracing::info!(work_order = %id, run = %live.run.id, pid = ?pid, status = %status, result = result.as_str(), exit_code = ?exit_code, signal = ?signal, error = ?error, peak_memory = ?end.peak_memory_bytes, cpu_ms = ?end.cpu_time_ms, "run ended");
+                    tracing::info!(work_order = %id, run = %live.run.id, status = %status, result = result.as_str(), exit_code = ?exit_code, signal = ?signal, error = ?error, peak_memory = ?end.peak_memory_bytes, cpu_ms = ?end.cpu_time_ms, "run ended");
                     durable = self.commit_event(wo);
                 }
                 Err(e) => tracing::error!(work_order = %id, error = %e, "cannot end run"),

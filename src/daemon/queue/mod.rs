@@ -35,7 +35,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
 use crate::config::DaemonSettings;
-use crate::executor::{Activity, ExecEvent, ExecHandle, Executor};
+use crate::executor::{Activity, AgentDetails, Capabilities, ExecEvent, ExecHandle, Executor};
 use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder};
 use crate::service::*;
 use crate::store::trash::Trash;
@@ -86,6 +86,8 @@ struct Live {
     executor: ExecutorKind,
     /// `None` until the executor has taken the run.
     handle: Option<ExecHandle>,
+    /// The executor reported the agent started (a stop then ends a process).
+    agent_started: bool,
     stop: Option<StopIntent>,
     started: Instant,
     /// The last probe's counters; any change is activity.
@@ -96,9 +98,7 @@ struct Live {
 
 /// What an executor says about a run's agent when it starts.
 struct Started {
-    pid: Option<u32>,
-    pid_start_time: Option<u64>,
-    cgroup: Option<String>,
+    details: AgentDetails,
     deadline: Option<Timestamp>,
 }
 
@@ -319,6 +319,13 @@ impl Actor {
         &self.store
     }
 
+    /// What `kind` can do (nothing, if the daemon does not run it).
+    fn capabilities(&self, kind: ExecutorKind) -> Capabilities {
+        self.executor
+            .capabilities(kind)
+            .unwrap_or(Capabilities::NONE)
+    }
+
     fn on_event(&mut self, ev: Event) {
         match ev {
             Event::Launched { id, run_id, result } => self.on_launched(&id, &run_id, result),
@@ -337,20 +344,9 @@ impl Actor {
             ExecEvent::Started {
                 work_order_id,
                 run_id,
-                pid,
-                pid_start_time,
-                cgroup,
+                details,
                 deadline,
-            } => self.on_started(
-                &work_order_id,
-                &run_id,
-                Started {
-                    pid,
-                    pid_start_time,
-                    cgroup,
-                    deadline,
-                },
-            ),
+            } => self.on_started(&work_order_id, &run_id, Started { details, deadline }),
             ExecEvent::Ended {
                 work_order_id,
                 run_id,

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use super::{Actor, Live, instant_of};
 use crate::executor::{AdoptTarget, Adopted, ExecHandle, legacy};
-use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder};
+use crate::model::{ResultKind, Run, Status, Timestamp, WorkOrder};
 
 impl Actor {
     pub async fn recover(&mut self) {
@@ -68,10 +68,13 @@ impl Actor {
                     wo.started_at.unwrap_or(wo.updated_at),
                 )
             });
+            // The executor that made the handle, else the work order's own.
+            let own = self.executor_of(&wo);
             let live = |run: Run, handle: Option<ExecHandle>| Live {
                 run,
-                executor: handle.as_ref().map_or(ExecutorKind::Local, |h| h.kind()),
+                executor: handle.as_ref().and_then(ExecHandle::kind).unwrap_or(own),
                 handle,
+                agent_started: false,
                 stop: None,
                 started: instant_of(wo.started_at),
                 activity: None,
@@ -111,12 +114,12 @@ impl Actor {
     async fn recover_legacy(&mut self, running: Vec<WorkOrder>) {
         let runs: Vec<legacy::LegacyRun> = running
             .iter()
-            .map(|wo| legacy::LegacyRun {
-                pid: wo.pid.zip(wo.pid_start_time),
-                heartbeat: wo
+            .map(|wo| {
+                let heartbeat = wo
                     .current_run_id
                     .as_ref()
-                    .map(|r| self.store.heartbeat_path(r)),
+                    .map(|r| self.store.heartbeat_path(r));
+                legacy::LegacyRun::of(wo, heartbeat)
             })
             .collect();
         let stopped = legacy::stop(&runs, self.settings.grace_period).await;
@@ -143,7 +146,7 @@ impl Actor {
                     "daemon restarted while it ran; its process was already gone".to_string(),
                 )
             };
-            tracing::warn!(work_order = %wo.id, run = ?wo.current_run_id, pid = ?wo.pid, was_alive, result = result.as_str(), "recovering work order of an older version left running");
+            tracing::warn!(work_order = %wo.id, run = ?wo.current_run_id, was_alive, result = result.as_str(), "recovering work order of an older version left running");
             let run_id = wo.current_run_id.clone();
             if wo
                 .finish(Status::Failed, result, None, None, Some(error.clone()), now)

@@ -61,7 +61,7 @@ impl Actor {
             let Some(act) = act.filter(|_| live.stop.is_none()) else {
                 continue;
             };
-            // Waiting in the executor's own queue (a pending Slurm job) is
+            // Waiting in the executor's own queue (a pending batch job) is
             // not idleness.
             if act.waiting || live.activity != Some(act) {
                 live.activity = Some(act);

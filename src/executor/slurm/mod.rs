@@ -15,6 +15,8 @@
 //!   canceled.
 
 mod commands;
+pub mod config;
+mod ends;
 mod watch;
 
 use std::collections::HashMap;
@@ -23,15 +25,36 @@ use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
 
-use super::files::{self, EndReason, RunEnd, StopRequest};
+use serde::{Deserialize, Serialize};
+
+use super::files::{self, StopRequest};
 use super::{
-    Activity, AdoptTarget, Adopted, EventSink, ExecError, ExecEvent, ExecHandle, Executor,
-    ExecutorKind, ExecutorStatus, Gate, RunSpec,
+    Activity, AdoptTarget, Adopted, Capabilities, EventSink, ExecError, ExecEvent, ExecHandle,
+    Executor, ExecutorKind, ExecutorStatus, Gate, RunSpec,
 };
-use crate::config::SlurmSettings;
 use crate::sys::cgroup::CgroupPlan;
 pub use commands::SlurmError;
-use commands::{JobRecord, SQUEUE_FORMAT};
+pub use config::{SlurmFile, SlurmSettings};
+use ends::{explain_foreign_stop, job_record, lost_end, maybe_foreign, settled_record, squeue};
+
+/// What a Slurm run's `ExecHandle` holds: its job (and cluster, where sbatch
+/// named one) and its run directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Handle {
+    pub job_id: String,
+    pub cluster: Option<String>,
+    pub run_dir: String,
+}
+
+impl Handle {
+    pub fn describe(&self) -> String {
+        match &self.cluster {
+            Some(c) => format!("slurm job {} on cluster {c}", self.job_id),
+            None => format!("slurm job {}", self.job_id),
+        }
+    }
+}
 
 /// A run this executor follows.
 struct SlurmRun {
@@ -104,6 +127,18 @@ impl SlurmExecutor {
         }
         self.watcher.watch(&run);
         run
+    }
+}
+
+/// What the Slurm executor can do: its limit is its own section's.
+pub fn capabilities(settings: &SlurmSettings) -> Capabilities {
+    Capabilities {
+        uses_host_memory: false,
+        queues_runs: true,
+        can_adopt: true,
+        reports_usage: true,
+        shared_filesystem: true,
+        max_concurrent: Some(settings.max_concurrent),
     }
 }
 
@@ -284,16 +319,23 @@ impl Executor for SlurmExecutor {
                 state: "PENDING".into(),
                 reason: None,
             });
-            Ok(ExecHandle::Slurm {
-                job_id,
-                cluster,
-                run_dir: spec.run_dir.display().to_string(),
-            })
+            Ok(ExecHandle::new(
+                ExecutorKind::Slurm,
+                &Handle {
+                    job_id,
+                    cluster,
+                    run_dir: spec.run_dir.display().to_string(),
+                },
+            ))
         })
     }
 
     fn adopt(&self, target: AdoptTarget, events: EventSink) -> BoxFuture<'static, Adopted> {
-        let Some(ExecHandle::Slurm { job_id, .. }) = target.handle.clone() else {
+        let Some(Handle { job_id, .. }) = target
+            .handle
+            .as_ref()
+            .and_then(|h| h.decode::<Handle>(ExecutorKind::Slurm))
+        else {
             return Box::pin(async { Adopted::Unknown });
         };
         // Ended while no daemon ran (the supervisor wrote its record).
@@ -319,10 +361,15 @@ impl Executor for SlurmExecutor {
         // Its state (or its disappearance) comes with the next poll; an
         // exit written between the check above and the watch is caught here.
         self.watcher.check_exit(&run);
-        let handle = target.handle.clone().unwrap_or(ExecHandle::Slurm {
-            job_id: run.job_id.clone(),
-            cluster: None,
-            run_dir: target.run_dir.display().to_string(),
+        let handle = target.handle.clone().unwrap_or_else(|| {
+            ExecHandle::new(
+                ExecutorKind::Slurm,
+                &Handle {
+                    job_id: run.job_id.clone(),
+                    cluster: None,
+                    run_dir: target.run_dir.display().to_string(),
+                },
+            )
         });
         Box::pin(async move { Adopted::Live(handle) })
     }
@@ -418,169 +465,8 @@ impl Executor for SlurmExecutor {
             detail: h.detail,
         }]
     }
-}
 
-/// The end of a job that left no exit record: from Slurm's own account of it.
-fn lost_end(run: &SlurmRun, record: Option<&JobRecord>) -> RunEnd {
-    let job = &run.job_id;
-    let ours = run.state.lock().ok().and_then(|s| s.stop.clone());
-    let Some(rec) = record else {
-        return RunEnd::lost(format!(
-            "slurm job {job} is gone and left no exit record (Slurm no longer knows it)"
-        ));
-    };
-    let detail = format!(
-        "JobState={}{}{}",
-        rec.state,
-        rec.reason
-            .as_ref()
-            .map(|r| format!(" Reason={r}"))
-            .unwrap_or_default(),
-        rec.exit_code
-            .as_ref()
-            .map(|c| format!(" ExitCode={c}"))
-            .unwrap_or_default()
-    );
-    let state = rec.state.split_whitespace().next().unwrap_or("");
-    match state {
-        "TIMEOUT" => RunEnd {
-            reason: EndReason::Timeout,
-            error: Some(format!(
-                "timed out: Slurm ended job {job} at its time limit ({detail})"
-            )),
-            ..RunEnd::lost(String::new())
-        },
-        "CANCELLED" if ours.is_some() => RunEnd {
-            reason: EndReason::Stopped,
-            stop: ours.clone(),
-            error: ours.map(|s| s.error),
-            ..RunEnd::lost(String::new())
-        },
-        "CANCELLED" => RunEnd {
-            reason: EndReason::Stopped,
-            error: Some(format!(
-                "slurm job {job} was canceled outside agentgate ({detail})"
-            )),
-            ..RunEnd::lost(String::new())
-        },
-        _ => RunEnd::lost(format!(
-            "slurm job {job} ended without a record from its supervisor ({detail})"
-        )),
-    }
-}
-
-/// Whether an end may be Slurm's doing rather than the agent's: a stop not
-/// asked by agentgate, or an agent killed by a signal (a `scancel` signals
-/// every process of the job, the agent's too).
-fn maybe_foreign(run: &SlurmRun, end: &RunEnd) -> bool {
-    let ours = run.state.lock().ok().and_then(|s| s.stop.clone());
-    ours.is_none()
-        && end.stop.is_none()
-        && (end.reason == EndReason::Stopped
-            || (end.reason == EndReason::Exited
-                && matches!(end.exit, Some(super::RunExit::Signal(_)))))
-}
-
-/// Adds Slurm's view to an end it may have caused: a job Slurm canceled (or
-/// otherwise ended) outside agentgate says so in the error.
-fn explain_foreign_stop(run: &SlurmRun, mut end: RunEnd, record: Option<&JobRecord>) -> RunEnd {
-    if !maybe_foreign(run, &end) {
-        return end;
-    }
-    let state = record.map(|r| r.state.as_str());
-    // States in which Slurm, not the job, ended it.
-    let by_slurm = state.is_some_and(|s| {
-        [
-            "CANCELLED",
-            "PREEMPTED",
-            "NODE_FAIL",
-            "TIMEOUT",
-            "DEADLINE",
-            "OUT_OF_MEMORY",
-            "BOOT_FAIL",
-        ]
-        .iter()
-        .any(|x| s.starts_with(x))
-    });
-    if end.reason == EndReason::Stopped || by_slurm {
-        end.reason = EndReason::Stopped;
-        end.error = Some(format!(
-            "slurm job {} was stopped outside agentgate ({})",
-            run.job_id,
-            state.unwrap_or("state unknown")
-        ));
-    }
-    end
-}
-
-/// Slurm's settled record of a job that is ending: while it is still
-/// COMPLETING (killing its processes), asked again briefly.
-async fn settled_record(job: &str) -> Option<JobRecord> {
-    let mut record = job_record(job).await;
-    for _ in 0..30 {
-        match &record {
-            Some(r) if r.state.starts_with("COMPLETING") || r.state.starts_with("RUNNING") => {
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-                record = job_record(job).await;
-            }
-            _ => break,
-        }
-    }
-    record
-}
-
-/// Slurm's record of one job: `scontrol -o show job` while the controller
-/// still holds it (MinJobAge), else the accounting database (`sacct`, where
-/// the cluster keeps one).
-async fn job_record(job: &str) -> Option<JobRecord> {
-    let live = commands::run(
-        "scontrol",
-        &["-o".into(), "show".into(), "job".into(), job.into()],
-    )
-    .await
-    .ok()
-    .and_then(|out| commands::parse_scontrol(&out));
-    if live.is_some() {
-        return live;
-    }
-    let out = commands::run(
-        "sacct",
-        &[
-            "-n".into(),
-            "-P".into(),
-            "-X".into(),
-            "-j".into(),
-            job.into(),
-            "-o".into(),
-            "State,ExitCode,Reason".into(),
-        ],
-    )
-    .await
-    .ok()?;
-    commands::parse_sacct(&out)
-}
-
-/// Batched liveness: every followed job's state in one squeue call.
-async fn squeue(job_ids: &[String]) -> Result<HashMap<String, commands::Queued>, SlurmError> {
-    let out = commands::run(
-        "squeue",
-        &[
-            "-h".into(),
-            "-o".into(),
-            SQUEUE_FORMAT.into(),
-            "-j".into(),
-            job_ids.join(","),
-        ],
-    )
-    .await;
-    match out {
-        Ok(text) => Ok(commands::parse_squeue(&text)),
-        // One unknown id alone is an error to squeue; several are not.
-        Err(SlurmError::Failed { message, .. })
-            if job_ids.len() == 1 && message.contains("Invalid job id") =>
-        {
-            Ok(HashMap::new())
-        }
-        Err(e) => Err(e),
+    fn capabilities(&self, kind: ExecutorKind) -> Option<Capabilities> {
+        (kind == ExecutorKind::Slurm).then(|| capabilities(&self.settings))
     }
 }

@@ -11,11 +11,11 @@ use std::sync::{Arc, Mutex};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify, WatchDescriptor};
 use tokio::io::unix::AsyncFd;
 
+use super::config::SlurmSettings;
 use super::{
     Health, Runs, SlurmRun, explain_foreign_stop, job_record, lost_end, maybe_foreign, note_health,
     settled_record, squeue,
 };
-use crate::config::SlurmSettings;
 use crate::executor::ExecEvent;
 use crate::executor::files::{self, RunEnd};
 use crate::model::Timestamp;
@@ -114,9 +114,7 @@ impl Watcher {
             let _ = run.events.send(ExecEvent::Started {
                 work_order_id: run.work_order_id.clone(),
                 run_id: run.run_id.clone(),
-                pid: None,
-                pid_start_time: None,
-                cgroup: None,
+                details: crate::executor::AgentDetails::default(),
                 deadline: state.deadline_ms.map(Timestamp),
             });
         }

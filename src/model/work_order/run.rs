@@ -29,8 +29,10 @@ pub struct Run {
     pub signal: Option<i32>,
     #[serde(default)]
     pub error: Option<String>,
-    /// How the executor that runs it finds it again (persisted for adoption).
+    /// How the executor that runs it finds it again (persisted for adoption):
+    /// `{"<executor>": {...}}`, read only by that executor.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub executor: Option<ExecHandle>,
     /// The run's cgroup while it has one.
     #[serde(default)]
@@ -41,7 +43,7 @@ pub struct Run {
     /// CPU time used by every process of the run.
     #[serde(default)]
     pub cpu_time_ms: Option<u64>,
-    /// The run's state in its executor, where it has one of its own (a Slurm
+    /// The run's state in its executor, where it has one of its own (a batch
     /// job's PENDING, RUNNING, ...), and why (a pending reason).
     #[serde(default)]
     pub executor_state: Option<String>,
