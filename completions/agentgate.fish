@@ -166,7 +166,7 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fis
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health stats start restart set-priority pause resume config logs continue wait help" -f -a "wait" -d 'Block until every listed work order has ended'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list show cancel kill purge health stats start restart set-priority pause resume config logs continue wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l status -d 'Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]' -r
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l label -d 'Only work orders with this label (repeatable: all of them) [default: any labels]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l label -d 'Only work orders with this label (repeatable: all of them) [default: any labels] [default: any labels]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l limit -d 'At most this many [default: 20]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
@@ -218,7 +218,7 @@ label\t''
 day\t''
 status\t''"
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from stats" -l since -d 'Only work orders created in the last DUR, e.g. 7d, 24h [default: all held]' -r
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from stats" -l label -d 'Only work orders with this label (repeatable: all of them)' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from stats" -l label -d 'Only work orders with this label (repeatable: all of them) [default: any labels]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from stats" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from stats" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from stats" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F

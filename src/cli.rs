@@ -254,7 +254,7 @@ stderr."
         /// Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]
         #[arg(long = "status", value_name = "STATUS", value_parser = parse_status)]
         statuses: Vec<Status>,
-        /// Only work orders with this label (repeatable: all of them) [default: any labels]
+        /// Only work orders with this label (repeatable: all of them) [default: any labels] [default: any labels]
         #[arg(long = "label", value_name = "LABEL")]
         labels: Vec<String>,
         /// At most this many [default: 20]
@@ -359,7 +359,7 @@ daemon's memory; the same report is GET /api/v1/stats."
         /// Only work orders created in the last DUR, e.g. 7d, 24h [default: all held]
         #[arg(long, value_name = "DUR")]
         since: Option<String>,
-        /// Only work orders with this label (repeatable: all of them)
+        /// Only work orders with this label (repeatable: all of them) [default: any labels]
         #[arg(long = "label", value_name = "LABEL")]
         labels: Vec<String>,
         /// Print the report (as GET /api/v1/stats) as JSON
