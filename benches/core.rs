@@ -85,6 +85,146 @@ fn submit_latency(d: &Daemon, n: usize) -> f64 {
     )
 }
 
+/// `pueue` and `pueued` on the PATH (or in ~/.cargo/bin), if installed.
+fn pueue_bins() -> Option<(std::path::PathBuf, std::path::PathBuf)> {
+    let mut dirs: Vec<std::path::PathBuf> = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect())
+        .unwrap_or_default();
+    if let Some(home) = std::env::var_os("HOME") {
+        dirs.push(Path::new(&home).join(".cargo/bin"));
+    }
+    dirs.iter().find_map(|d| {
+        let (c, s) = (d.join("pueue"), d.join("pueued"));
+        (c.is_file() && s.is_file()).then_some((c, s))
+    })
+}
+
+/// A pueue daemon of its own (temp directories, one parallel slot), killed
+/// on drop.
+struct Pueue {
+    dir: tempfile::TempDir,
+    client: std::path::PathBuf,
+    daemon: std::process::Child,
+}
+
+impl Pueue {
+    fn start(client: std::path::PathBuf, daemon: &Path) -> Pueue {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("pueue.yml");
+        for sub in ["data", "run"] {
+            std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        }
+        let d = dir.path().display();
+        std::fs::write(
+            &config,
+            format!(
+                "shared:\n  pueue_directory: {d}/data\n  runtime_directory: {d}/run\n  use_unix_socket: true\n  unix_socket_path: {d}/pueue.socket\ndaemon:\n  default_parallel_tasks: 1\n"
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new(daemon)
+            .arg("--config")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let p = Pueue {
+            dir,
+            client,
+            daemon: child,
+        };
+        wait_for("pueued to answer", T, || p.run(&["status"]).then_some(()));
+        p
+    }
+
+    fn command(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(&self.client);
+        c.arg("--config").arg(self.dir.path().join("pueue.yml"));
+        c.stdout(Stdio::null()).stderr(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> bool {
+        self.command()
+            .args(args)
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Every task done (none queued or running).
+    fn idle(&self) -> bool {
+        let out = self
+            .command()
+            .args(["status", "--json"])
+            .stdout(Stdio::piped())
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        v["tasks"].as_object().is_some_and(|tasks| {
+            tasks.values().all(|t| {
+                t["status"]
+                    .as_object()
+                    .is_some_and(|s| s.contains_key("Done"))
+            })
+        })
+    }
+}
+
+impl Drop for Pueue {
+    fn drop(&mut self) {
+        let _ = self.daemon.kill();
+        let _ = self.daemon.wait();
+    }
+}
+
+/// Submit to an empty queue with a free slot, agentgate and pueue side by
+/// side in alternating turns, each waiting for its queue to drain before the
+/// next. Prints both medians and pueue/agentgate (>= 1.0: as fast or faster).
+fn versus_pueue(fast: &[&str]) {
+    let Some((client, daemon)) = pueue_bins() else {
+        println!(
+            "submit to an empty queue vs pueue add: pueue not installed (cargo install pueue), skipped"
+        );
+        return;
+    };
+    let ours = Daemon::start(fast);
+    let theirs = Pueue::start(client, &daemon);
+    let (mut a, mut p) = (Vec::new(), Vec::new());
+    for _ in 0..40 {
+        let t0 = Instant::now();
+        let out = ours
+            .command()
+            .args(["submit", "--agent", "shell", "--json", "true"])
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        a.push(ms(t0.elapsed()));
+        assert!(out.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        ours.wait_terminal(v["id"].as_str().unwrap(), T);
+
+        let t0 = Instant::now();
+        assert!(
+            theirs
+                .command()
+                .args(["add", "--", "true"])
+                .status()
+                .unwrap()
+                .success()
+        );
+        p.push(ms(t0.elapsed()));
+        wait_for("pueue to finish its task", T, || {
+            theirs.idle().then_some(())
+        });
+    }
+    let (a, p) = (median(a), median(p));
+    println!(
+        "submit to an empty queue with a free slot: agentgate median {a:.2} ms, pueue add median {p:.2} ms, ratio {:.2} (pueue/agentgate, target >= 1.0)",
+        p / a
+    );
+}
+
 fn running_pgid(d: &Daemon, id: &str) -> i32 {
     let v = wait_for("running", T, || {
         let v = d.show(id);
@@ -102,6 +242,8 @@ fn main() {
             .map(|n| n.get())
             .unwrap_or(1)
     );
+
+    versus_pueue(&fast);
 
     // --- list and submit with 10,000 work orders held -------------------------
     let mut idle = fast.to_vec();

@@ -821,7 +821,7 @@ fn http_create_takes_env_and_worktree() {
         ),
         (
             serde_json::json!({"taskPrompt": "true", "agentType": "shell", "env": "FOO=1"}),
-            "env must be",
+            "env: invalid type",
         ),
         (
             serde_json::json!({"taskPrompt": "true", "agentType": "shell", "env": {"AGENTGATE_X": "1"}}),
@@ -829,7 +829,7 @@ fn http_create_takes_env_and_worktree() {
         ),
         (
             serde_json::json!({"taskPrompt": "true", "agentType": "shell", "worktree": "yes"}),
-            "worktree must be",
+            "worktree: invalid type",
         ),
         (
             serde_json::json!({"taskPrompt": "true", "agentType": "shell", "worktree": true,

@@ -29,7 +29,11 @@ impl Operation for RestartRequest {
     type Output = WorkOrder;
 
     fn apply(self, q: &mut Queue, reply: Reply<WorkOrder>) {
+        // The client has its answer once the work order is durable; a run
+        // started at once is handed to its executor after that.
+        q.hold_launches();
         let _ = reply.send(q.restart(self));
+        q.release_launches();
         q.schedule();
     }
 }

@@ -21,7 +21,81 @@ const MAX_GRACE_MS: u64 = 3_600_000;
 /// Waits from submit to start kept for the mean (AgentGate keeps 100).
 const WAIT_SAMPLES: usize = 100;
 
+/// A run recorded as started whose executor start waits for the operation
+/// that started it to answer (see `Actor::hold_launches`).
+pub(crate) struct HeldLaunch {
+    id: String,
+    run_id: String,
+    spec: Result<RunSpec, String>,
+}
+
+/// An executor's start: done at once, or still going.
+type Launch = Result<
+    Result<
+        Result<ExecHandle, String>,
+        futures::future::BoxFuture<'static, Result<ExecHandle, crate::executor::ExecError>>,
+    >,
+    String,
+>;
+
 impl Actor {
+    /// From now until `release_launches`, a run started is recorded durably
+    /// but handed to its executor only then: an operation (submit) answers
+    /// its client as soon as the work order is durable, and the run's start
+    /// (a supervisor's go, the next spare supervisor's spawn) comes after.
+    pub(crate) fn hold_launches(&mut self) {
+        self.held_launches.get_or_insert_with(Vec::new);
+    }
+
+    /// Hands the held runs to their executors, gates open at once (their
+    /// start is on disk already).
+    pub(crate) fn release_launches(&mut self) {
+        for held in self.held_launches.take().unwrap_or_default() {
+            if self
+                .live
+                .get(&held.id)
+                .is_none_or(|l| l.run.id != held.run_id)
+            {
+                continue; // ended meanwhile
+            }
+            let (gate, gate_rx) = tokio::sync::oneshot::channel();
+            let launch = held.spec.map(|spec| self.executor_start(spec, gate_rx));
+            let _ = gate.send(());
+            self.after_launch(&held.id, &held.run_id, launch);
+        }
+    }
+
+    fn executor_start(
+        &self,
+        spec: RunSpec,
+        gate: tokio::sync::oneshot::Receiver<()>,
+    ) -> Result<
+        Result<ExecHandle, String>,
+        futures::future::BoxFuture<'static, Result<ExecHandle, crate::executor::ExecError>>,
+    > {
+        let mut start = self.executor.start(spec, gate, self.exec_tx.clone());
+        match (&mut start).now_or_never() {
+            Some(result) => Ok(result.map_err(|e| e.to_string())),
+            None => Err(start),
+        }
+    }
+
+    /// What follows an executor's start: its handle, a failure, or a wait.
+    fn after_launch(&mut self, id: &str, run_id: &str, launch: Launch) {
+        match launch {
+            Err(msg) => self.fail_spawn(id, msg),
+            Ok(Ok(result)) => self.on_launched(id, run_id, result),
+            Ok(Err(pending)) => {
+                let tx = self.events_tx.clone();
+                let (id, run_id) = (id.to_string(), run_id.to_string());
+                tokio::spawn(async move {
+                    let result = pending.await.map_err(|e| e.to_string());
+                    let _ = tx.send(Event::Launched { id, run_id, result });
+                });
+            }
+        }
+    }
+
     /// Moves a work order (as held, or just built by submit and not yet stored)
     /// to running with one durable write, then hands its run to the executor.
     pub(super) fn begin_run(
@@ -41,26 +115,27 @@ impl Actor {
         wo.timeout_at = Some(now.plus_millis((wo.max_time as i64).saturating_mul(1000)));
         let mut run = Run::begun(run_id.clone(), wo.id.clone(), Status::Running, now);
         let run_dir = self.store.run_dir(&run_id);
-        // The executor makes the run's directory and starts preparing (a supervisor's process start) while
-        // the start is written durably; it runs nothing before the gate opens.
         let kind = self.executor_of(&wo);
         let spec = self.run_spec(&wo, &run_id, kind);
-        let (gate, gate_rx) = tokio::sync::oneshot::channel();
-        let launch = spec.map(|spec| {
+        if let Ok(spec) = &spec {
             run.workspace = Some(spec.workspace.dir().to_string_lossy().into_owned());
             run.output_format = spec.output_format.clone();
-            let mut start = self.executor.start(spec, gate_rx, self.exec_tx.clone());
-            match (&mut start).now_or_never() {
-                Some(result) => Ok(result.map_err(|e| e.to_string())),
-                None => Err(start),
-            }
-        });
+        }
+        // Unless launches are held, the executor makes the run's directory and
+        // starts preparing (a supervisor's process start) while the start is
+        // written durably; it runs nothing before the gate opens.
+        let (now_launch, held_spec) = if self.held_launches.is_some() {
+            (None, Some(spec))
+        } else {
+            let (gate, gate_rx) = tokio::sync::oneshot::channel();
+            let launch = spec.map(|spec| self.executor_start(spec, gate_rx));
+            (Some((gate, launch)), None)
+        };
         if let Err(e) = self.commit(wo.clone()) {
-            drop(gate); // abandons the run
+            drop(now_launch); // abandons the run (its gate is never opened)
             let _ = std::fs::remove_dir_all(&run_dir);
             return Err(e);
         }
-        let _ = gate.send(());
         if let Some(ms) = waited {
             if self.waits.len() >= WAIT_SAMPLES {
                 self.waits.pop_front();
@@ -84,17 +159,21 @@ impl Actor {
                 last_activity_persisted: started,
             },
         );
-        match launch {
-            Err(msg) => self.fail_spawn(&id, msg),
-            Ok(Ok(result)) => self.on_launched(&id, &run_id, result),
-            Ok(Err(pending)) => {
-                let tx = self.events_tx.clone();
-                let (id, run_id) = (id.clone(), run_id.clone());
-                tokio::spawn(async move {
-                    let result = pending.await.map_err(|e| e.to_string());
-                    let _ = tx.send(Event::Launched { id, run_id, result });
-                });
+        match (now_launch, held_spec) {
+            (Some((gate, launch)), _) => {
+                let _ = gate.send(());
+                self.after_launch(&id, &run_id, launch);
             }
+            (None, Some(spec)) => {
+                if let Some(held) = self.held_launches.as_mut() {
+                    held.push(HeldLaunch {
+                        id: id.clone(),
+                        run_id: run_id.clone(),
+                        spec,
+                    });
+                }
+            }
+            (None, None) => {}
         }
         Ok(StartOutcome {
             id,

@@ -181,6 +181,9 @@ pub struct Actor {
     trash: Trash,
     /// When to let go of the JSON a deep listing rendered (see `index`).
     json_sweep_at: Option<Instant>,
+    /// While an operation holds launches (`hold_launches`): runs recorded as
+    /// started whose executor start waits until the operation has answered.
+    held_launches: Option<Vec<lifecycle::HeldLaunch>>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -251,6 +254,7 @@ impl Actor {
             purges: Vec::new(),
             trash,
             json_sweep_at: None,
+            held_launches: None,
         };
         for (wo, extra) in orders {
             actor.last_created = actor.last_created.max(wo.created_at);
