@@ -70,7 +70,21 @@ pub struct LocalExecutor {
     /// stdin: a start hands it the spec instead of waiting for an exec of
     /// this binary (a millisecond and more on the way to the agent's first
     /// instruction). It exits unused when the daemon goes away.
-    standby: Arc<Mutex<Option<std::process::Child>>>,
+    standby: Arc<Mutex<Standby>>,
+}
+
+/// The standby slot; `closed` once the executor is gone, so a spare
+/// started late is retired at once instead of left a zombie.
+#[derive(Default)]
+struct Standby {
+    child: Option<std::process::Child>,
+    closed: bool,
+}
+
+/// A supervisor that will not be used: its stdin closes, it exits, it is reaped.
+fn retire(mut child: std::process::Child) {
+    drop(child.stdin.take());
+    let _ = child.wait();
 }
 
 /// A supervised run this daemon watches.
@@ -104,13 +118,16 @@ impl LocalExecutor {
             exe,
             cgroups,
             runs: Arc::new(Mutex::new(HashMap::new())),
-            standby: Arc::new(Mutex::new(standby)),
+            standby: Arc::new(Mutex::new(Standby {
+                child: standby,
+                closed: false,
+            })),
         }
     }
 
     /// The standby supervisor if it is still there, else a new one.
     fn take_supervisor(&self) -> std::io::Result<std::process::Child> {
-        let standby = self.standby.lock().ok().and_then(|mut s| s.take());
+        let standby = self.standby.lock().ok().and_then(|mut s| s.child.take());
         if let Some(mut child) = standby {
             if matches!(child.try_wait(), Ok(None)) {
                 return Ok(child);
@@ -161,9 +178,12 @@ impl Drop for LocalExecutor {
     /// Retires the standby: its stdin closes, it exits unused, and is reaped
     /// here (a daemon restarting in place would otherwise keep a zombie).
     fn drop(&mut self) {
-        if let Some(mut standby) = self.standby.lock().ok().and_then(|mut s| s.take()) {
-            drop(standby.stdin.take());
-            let _ = standby.wait();
+        let standby = self.standby.lock().ok().and_then(|mut s| {
+            s.closed = true;
+            s.child.take()
+        });
+        if let Some(standby) = standby {
+            retire(standby);
         }
     }
 }
@@ -422,12 +442,15 @@ impl Executor for LocalExecutor {
                 }
                 let next =
                     tokio::task::spawn_blocking(move || spawn_supervisor(&exe, &env_remove)).await;
-                if let (Ok(Ok(next)), Ok(mut slot)) = (next, standby.lock())
-                    && let Some(mut spare) = slot.replace(next)
-                {
-                    // Two starts raced for one slot: retire the spare.
-                    let _ = spare.kill();
-                    let _ = spare.wait();
+                if let (Ok(Ok(next)), Ok(mut slot)) = (next, standby.lock()) {
+                    if slot.closed {
+                        // The executor is gone (a stop, a restart in place).
+                        retire(next);
+                    } else if let Some(mut spare) = slot.child.replace(next) {
+                        // Two starts raced for one slot: retire the spare.
+                        let _ = spare.kill();
+                        let _ = spare.wait();
+                    }
                 }
             });
             self.register(
