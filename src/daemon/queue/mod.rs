@@ -25,6 +25,9 @@ mod submit;
 mod tables;
 pub mod tuning;
 
+#[cfg(test)]
+mod tests;
+
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap, VecDeque};
 use std::sync::Arc;
