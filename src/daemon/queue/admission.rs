@@ -124,7 +124,11 @@ fn spaced(size: String) -> String {
 impl Actor {
     /// Live runs on `kind`.
     pub(super) fn running_on(&self, kind: ExecutorKind) -> usize {
-        self.live.values().filter(|l| l.executor == kind).count()
+        self.runs
+            .live
+            .values()
+            .filter(|l| l.executor == kind)
+            .count()
     }
 
     /// How many runs may be in flight on `kind` now: its own limit, else
@@ -141,7 +145,7 @@ impl Actor {
 
     /// What holds every queued work order, whatever its executor.
     fn global_hold(&self) -> Option<Hold> {
-        if !self.accepting {
+        if !self.stopping.accepting {
             Some(Hold::ShuttingDown)
         } else if self.paused() {
             Some(Hold::Paused)
@@ -180,10 +184,10 @@ impl Actor {
             });
         }
         let now = Instant::now();
-        if let Some(at) = self.start_retry_at.filter(|at| now < *at) {
+        if let Some(at) = self.runs.start_retry_at.filter(|at| now < *at) {
             return Some(Hold::Backoff { left: at - now });
         }
-        if let Some(last) = self.last_start {
+        if let Some(last) = self.runs.last_start {
             let at = last + self.stagger_delay();
             if now < at {
                 return Some(Hold::Stagger { left: at - now });
@@ -204,7 +208,7 @@ impl Actor {
     pub(super) fn may_start_at_once(&self, wo: &WorkOrder) -> bool {
         let kind = self.executor_of(wo);
         self.unmet_dependencies(wo).is_empty()
-            && self.ready.get(&kind).is_none_or(|q| q.is_empty())
+            && self.waiting.ready.get(&kind).is_none_or(|q| q.is_empty())
             && self.gate(kind).is_none()
     }
 
@@ -214,11 +218,12 @@ impl Actor {
         if self.global_hold().is_some() {
             return None;
         }
-        self.ready
+        self.waiting
+            .ready
             .iter()
             .filter(|(k, q)| !q.is_empty() && self.slot_free(**k))
             .find_map(|_| {
-                let at = self.last_start? + self.stagger_delay();
+                let at = self.runs.last_start? + self.stagger_delay();
                 (at > Instant::now()).then_some(at)
             })
     }
@@ -232,6 +237,7 @@ impl Actor {
         }
         loop {
             let next = self
+                .waiting
                 .ready
                 .iter()
                 .filter(|(k, q)| !q.is_empty() && self.gate(**k).is_none())
@@ -244,7 +250,7 @@ impl Actor {
                 // Typically the disk (full, read-only): retry later rather than
                 // every tick; a manual `queue start` is not held back.
                 tracing::error!(work_order = %id, error = %e, retry_in_s = START_RETRY.as_secs(), "automatic start failed");
-                self.start_retry_at = Some(Instant::now() + START_RETRY);
+                self.runs.start_retry_at = Some(Instant::now() + START_RETRY);
                 return;
             }
         }
@@ -256,12 +262,13 @@ impl Actor {
         manual: bool,
     ) -> Result<StartOutcome, ServiceError> {
         let wo = self.get(id)?.clone();
-        if !self.accepting {
+        if !self.stopping.accepting {
             return Err(ServiceError::unavailable(
                 "the daemon is shutting down and not starting work",
             ));
         }
-        if self.live.contains_key(id) || !matches!(wo.status, Status::Queued | Status::Failed) {
+        if self.runs.live.contains_key(id) || !matches!(wo.status, Status::Queued | Status::Failed)
+        {
             return Err(ServiceError::invalid_state(format!(
                 "work order {id} is {}; only queued or failed work orders can be started (`agentgate queue restart {id}` queues a copy of any that ended)",
                 wo.status
@@ -294,7 +301,7 @@ impl Actor {
     pub(super) fn queued_reasons(&self) -> HashMap<&str, Hold> {
         let mut out = HashMap::new();
         let global = self.global_hold();
-        for (kind, q) in &self.ready {
+        for (kind, q) in &self.waiting.ready {
             let gate = match &global {
                 Some(_) => None,
                 None => self.gate_cached(*kind),
@@ -312,7 +319,7 @@ impl Actor {
                 out.insert(id.as_str(), hold);
             }
         }
-        for (_, _, id) in &self.blocked {
+        for (_, _, id) in &self.waiting.blocked {
             let hold = match (&global, self.entries.get(id)) {
                 (Some(g), _) => g.clone(),
                 (None, Some(e)) => self.waiting_hold(&e.wo),
@@ -333,11 +340,11 @@ impl Actor {
             return Some(g);
         }
         let key = queue_key(wo);
-        if self.blocked.contains(&key) {
+        if self.waiting.blocked.contains(&key) {
             return Some(self.waiting_hold(wo));
         }
         let kind = self.executor_of(wo);
-        let q = self.ready.get(&kind)?;
+        let q = self.waiting.ready.get(&kind)?;
         let ahead = q.range(..&key).count();
         Some(match ahead {
             0 => self.gate_cached(kind).unwrap_or(Hold::Starting),
@@ -360,11 +367,12 @@ impl Actor {
     /// Why the queued work order that would start next waits (health).
     pub(super) fn next_queued_reason(&self) -> Option<Hold> {
         let head = self
+            .waiting
             .ready
             .values()
             .filter_map(|q| q.first())
             .min()
-            .or_else(|| self.blocked.first())?;
+            .or_else(|| self.waiting.blocked.first())?;
         self.queued_reason(&self.entries.get(&head.2)?.wo)
     }
 }
@@ -374,7 +382,8 @@ impl Actor {
     /// at once (health's `canStartImmediately`).
     pub(super) fn can_start_now(&self) -> bool {
         let kind = self.settings.executor;
-        self.ready.get(&kind).is_none_or(|q| q.is_empty()) && self.gate_cached(kind).is_none()
+        self.waiting.ready.get(&kind).is_none_or(|q| q.is_empty())
+            && self.gate_cached(kind).is_none()
     }
 
     /// Where a work order stands, in the order `schedule` starts queued work
@@ -383,7 +392,7 @@ impl Actor {
     /// wait. One waiting for a dependency stands behind every ready one.
     pub(crate) fn position(&self, id: &str) -> Result<QueuePosition, ServiceError> {
         let wo = self.get(id)?;
-        if let Some(live) = self.live.get(id) {
+        if let Some(live) = self.runs.live.get(id) {
             return Ok(QueuePosition {
                 id: id.to_string(),
                 position: 0,
@@ -405,10 +414,11 @@ impl Actor {
         let kind = self.executor_of(wo);
         let key = queue_key(wo);
         // Work on another executor does not wait in this line.
-        let ready = self.ready.get(&kind);
-        let ahead = if self.blocked.contains(&key) {
+        let ready = self.waiting.ready.get(&kind);
+        let ahead = if self.waiting.blocked.contains(&key) {
             ready.map_or(0, |q| q.len())
                 + self
+                    .waiting
                     .blocked
                     .range(..key)
                     .filter(|(_, _, other)| {
@@ -422,12 +432,11 @@ impl Actor {
         } as u64;
         let estimated_wait_ms = if ahead == 0 && self.gate_cached(kind).is_none() {
             Some(0)
-        } else if self.waits.is_empty() {
-            None
         } else {
-            let mean = self.waits.iter().sum::<u64>() as f64 / self.waits.len() as f64;
-            let rounds = (ahead + 1).div_ceil(self.max_concurrent_for(kind).max(1) as u64);
-            Some((rounds as f64 * mean).round() as u64)
+            self.runs.mean_wait_ms().map(|mean| {
+                let rounds = (ahead + 1).div_ceil(self.max_concurrent_for(kind).max(1) as u64);
+                (rounds as f64 * mean).round() as u64
+            })
         };
         Ok(QueuePosition {
             id: id.to_string(),

@@ -81,8 +81,8 @@ impl Actor {
     pub(super) fn dependency_settled(&mut self, wo: &WorkOrder) {
         match wo.status {
             Status::Succeeded => self.release_dependents(&wo.id),
-            Status::Failed | Status::Canceled if self.dependents.contains_key(&wo.id) => {
-                self.doomed.push_back(wo.id.clone());
+            Status::Failed | Status::Canceled if self.waiting.dependents.contains_key(&wo.id) => {
+                self.waiting.doomed.push_back(wo.id.clone());
             }
             _ => {}
         }
@@ -91,7 +91,7 @@ impl Actor {
     /// Dependents of `id` whose every dependency has now succeeded become
     /// ready to start.
     fn release_dependents(&mut self, id: &str) {
-        let Some(waiting) = self.dependents.remove(id) else {
+        let Some(waiting) = self.waiting.dependents.remove(id) else {
             return;
         };
         for d in waiting {
@@ -100,14 +100,14 @@ impl Actor {
             };
             let key = queue_key(&wo);
             if wo.status != Status::Queued
-                || !self.blocked.contains(&key)
+                || !self.waiting.blocked.contains(&key)
                 || !self.unmet_dependencies(&wo).is_empty()
             {
                 continue;
             }
-            self.blocked.remove(&key);
+            self.waiting.blocked.remove(&key);
             let kind = self.executor_of(&wo);
-            self.ready.entry(kind).or_default().insert(key);
+            self.waiting.ready.entry(kind).or_default().insert(key);
         }
     }
 
@@ -115,20 +115,20 @@ impl Actor {
     /// canceled, and theirs in turn. Runs after each commit; a commit made
     /// here only adds to the list it works off.
     pub(super) fn cancel_doomed_dependents(&mut self) {
-        if self.cascading {
+        if self.waiting.cascading {
             return;
         }
-        self.cascading = true;
-        while let Some(dep) = self.doomed.pop_front() {
+        self.waiting.cascading = true;
+        while let Some(dep) = self.waiting.doomed.pop_front() {
             let cause = match self.entries.get(&dep) {
                 Some(e) => cause_of(&e.wo),
                 None => format!("dependency {dep} is gone"),
             };
-            for d in self.dependents.remove(&dep).unwrap_or_default() {
+            for d in self.waiting.dependents.remove(&dep).unwrap_or_default() {
                 self.cancel_for_dependency(&d, cause.clone());
             }
         }
-        self.cascading = false;
+        self.waiting.cascading = false;
     }
 
     /// Ends a queued work order whose dependency cannot succeed.
@@ -161,6 +161,7 @@ impl Actor {
     /// dependency ended, its dependents still queued) and cancels cycles.
     pub(super) fn repair_dependencies(&mut self) {
         let ended: Vec<String> = self
+            .waiting
             .dependents
             .keys()
             .filter(|d| {
@@ -170,7 +171,7 @@ impl Actor {
             })
             .cloned()
             .collect();
-        self.doomed.extend(ended);
+        self.waiting.doomed.extend(ended);
         self.cancel_doomed_dependents();
         for cycle in self.dependency_cycles() {
             let path = cycle
@@ -182,11 +183,11 @@ impl Actor {
             tracing::warn!(cycle = %path, "work orders wait for each other; canceling them");
             // Every member says it was in the cycle; their other dependents
             // follow once all of them are canceled.
-            self.cascading = true;
+            self.waiting.cascading = true;
             for id in &cycle {
                 self.cancel_for_dependency(id, format!("dependency cycle: {path}"));
             }
-            self.cascading = false;
+            self.waiting.cascading = false;
             self.cancel_doomed_dependents();
         }
     }
@@ -195,6 +196,7 @@ impl Actor {
     /// once, in dependency order).
     fn dependency_cycles(&self) -> Vec<Vec<String>> {
         let waiting: HashMap<&str, Vec<&str>> = self
+            .waiting
             .blocked
             .iter()
             .filter_map(|(_, _, id)| self.entries.get(id))

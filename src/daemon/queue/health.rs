@@ -171,6 +171,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
 impl super::Actor {
     pub(crate) fn health(&self) -> Health {
         let running_ages: Vec<(String, u64)> = self
+            .runs
             .live
             .iter()
             .map(|(id, l)| (id.clone(), l.started.elapsed().as_millis() as u64))
@@ -179,8 +180,8 @@ impl super::Actor {
             counts: &self.counts,
             running_ages,
             settings: &self.settings,
-            accepting: self.accepting,
-            stale_detections: self.stale_detections.len() as u64,
+            accepting: self.stopping.accepting,
+            stale_detections: self.stale.last_hour(),
             storage: self.report.clone(),
             available_memory: self.mem_available,
             executors: self
@@ -197,7 +198,7 @@ impl super::Actor {
                 .collect(),
             config: self.queue_config(),
             queued_reason: self.next_queued_reason().map(|h| h.to_string()),
-            waits: self.waits.iter().copied().collect(),
+            waits: self.runs.waits().collect(),
             can_start_now: self.can_start_now(),
             unpersisted: self.unpersisted_count(),
         })

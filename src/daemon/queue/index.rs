@@ -19,9 +19,22 @@ use crate::service::*;
 /// them is a concatenation); older ones render it again when listed.
 const KEEP_JSON: usize = 10_000;
 
+/// A work order that is new, or whose status moved: what `after_change`
+/// acts on.
+pub(super) struct Change {
+    wo: Arc<SharedWorkOrder>,
+    previous: Option<Status>,
+}
+
 impl Actor {
-    /// Puts a work order into memory and keeps the indexes in step.
-    pub(super) fn apply(&mut self, wo: WorkOrder, extra: Option<Map<String, serde_json::Value>>) {
+    /// Puts a work order into memory and keeps the indexes in step. Nothing
+    /// else: what follows a change (`after_change`) is the caller's next
+    /// step. Returns the change when the work order is new or its status moved.
+    pub(super) fn apply(
+        &mut self,
+        wo: WorkOrder,
+        extra: Option<Map<String, serde_json::Value>>,
+    ) -> Option<Change> {
         let wo = Arc::new(SharedWorkOrder::new(wo));
         let old = self.entries.get(&wo.id).map(|e| e.wo.clone());
         if let Some(old) = &old {
@@ -37,49 +50,55 @@ impl Actor {
         }
         self.by_created.insert(wo.clone());
         *self.counts.entry(wo.status).or_default() += 1;
-        let old = old.map(|o| o.status);
-        let changed = old.is_some_and(|o| o != wo.status);
-        // A creation or a status change (no receiver while loading: ignored).
-        if old != Some(wo.status) {
+        let previous = old.map(|o| o.status);
+        if wo.status == Status::Queued {
+            self.enqueue_index(&wo);
+        }
+        let extra = match extra {
+            Some(x) => super::extra_text(&x),
+            // Unchanged: what the entry had.
+            None => self.entries.get(&wo.id).and_then(|e| e.extra.clone()),
+        };
+        let change = (previous != Some(wo.status)).then(|| Change {
+            wo: wo.clone(),
+            previous,
+        });
+        self.entries.insert(Entry { wo, extra });
+        change
+    }
+
+    /// What follows a change once it is in place, in this order: followers
+    /// hear of it, hooks of a terminal status fire, dependents of a status
+    /// that moved are released or doomed, and doomed dependents are canceled.
+    pub(super) fn after_change(&mut self, change: Option<Change>) {
+        if let Some(Change { wo, previous }) = change {
             let _ = self.changes.send(StatusChange {
                 id: wo.id.clone(),
                 status: Some(wo.status),
-                previous: old,
+                previous,
                 work_order: Some(wo.clone()),
                 at: Timestamp::now(),
             });
             if wo.status.is_terminal() && !self.settings.hooks.is_empty() {
                 crate::daemon::hooks::fire(&self.settings.hooks, &self.settings.env_remove, &wo);
             }
+            // Dependents look the new status up: only once it is in place.
+            if previous.is_some() {
+                self.dependency_settled(&wo);
+            }
         }
-        if wo.status == Status::Queued {
-            self.enqueue_index(&wo);
-        }
-        let settled = changed.then(|| wo.clone());
-        let extra = match extra {
-            Some(x) => super::extra_text(&x),
-            // Unchanged: what the entry had.
-            None => self.entries.get(&wo.id).and_then(|e| e.extra.clone()),
-        };
-        self.entries.insert(Entry { wo, extra });
-        // Dependents look the new status up: only once it is in place.
-        if let Some(wo) = settled {
-            self.dependency_settled(&wo);
-        }
+        self.cancel_doomed_dependents();
     }
 
     pub(super) fn remove(&mut self, id: &str) {
-        self.unpersisted.remove(id);
         if let Some(e) = self.entries.remove(id) {
-            for run in &e.wo.run_ids {
-                self.unpersisted_runs.remove(run);
-            }
+            self.pending.forget(id, &e.wo.run_ids);
             let key = (e.wo.created_at, e.wo.id.clone());
             self.by_created.remove(key.0, &key.1);
             if e.wo.status == Status::Queued {
                 self.unqueue(&queue_key(&e.wo));
             }
-            self.dependents.remove(id);
+            self.waiting.dependents.remove(id);
             if let Some(c) = self.counts.get_mut(&e.wo.status) {
                 *c = c.saturating_sub(1);
             }
@@ -100,35 +119,29 @@ impl Actor {
         let unmet = self.unmet_dependencies(wo);
         if unmet.is_empty() {
             let kind = self.executor_of(wo);
-            self.ready.entry(kind).or_default().insert(key);
+            self.waiting.ready.entry(kind).or_default().insert(key);
         } else {
             for dep in unmet {
-                self.dependents
+                self.waiting
+                    .dependents
                     .entry(dep.to_string())
                     .or_default()
                     .push(wo.id.clone());
             }
-            self.blocked.insert(key);
+            self.waiting.blocked.insert(key);
         }
     }
 
     fn unqueue(&mut self, key: &QueueKey) {
-        if self.blocked.remove(key) {
-            return;
-        }
-        for q in self.ready.values_mut() {
-            if q.remove(key) {
-                return;
-            }
-        }
+        self.waiting.remove(key);
     }
 
     /// Rebuilds the queue indexes from scratch (after loading, when
     /// dependencies may have been read after their dependents).
     pub(super) fn reindex_queued(&mut self) {
-        self.ready.clear();
-        self.blocked.clear();
-        self.dependents.clear();
+        self.waiting.ready.clear();
+        self.waiting.blocked.clear();
+        self.waiting.dependents.clear();
         let queued: Vec<Arc<SharedWorkOrder>> = self
             .by_created
             .values()
@@ -166,9 +179,9 @@ impl Actor {
     /// succeeded, so a failed write leaves memory unchanged.
     pub(super) fn commit(&mut self, wo: WorkOrder) -> Result<(), ServiceError> {
         self.persist(&wo)?;
-        self.unpersisted.remove(&wo.id);
-        self.apply(wo, None);
-        self.cancel_doomed_dependents();
+        self.pending.orders.remove(&wo.id);
+        let change = self.apply(wo, None);
+        self.after_change(change);
         Ok(())
     }
 
@@ -178,12 +191,12 @@ impl Actor {
     pub(super) fn commit_event(&mut self, wo: WorkOrder) -> bool {
         let durable = self.persist(&wo).is_ok();
         if durable {
-            self.unpersisted.remove(&wo.id);
+            self.pending.orders.remove(&wo.id);
         } else {
-            self.unpersisted.insert(wo.id.clone());
+            self.pending.orders.insert(wo.id.clone());
         }
-        self.apply(wo, None);
-        self.cancel_doomed_dependents();
+        let change = self.apply(wo, None);
+        self.after_change(change);
         durable
     }
 
@@ -192,11 +205,11 @@ impl Actor {
     pub(super) fn save_run(&mut self, run: &Run) {
         match io_block(|| self.store.save_run(run)) {
             Ok(()) => {
-                self.unpersisted_runs.remove(&run.id);
+                self.pending.runs.remove(&run.id);
             }
             Err(e) => {
                 tracing::error!(run = %run.id, error = %e, "persisting run record failed; retried every tick");
-                self.unpersisted_runs.insert(run.id.clone(), run.clone());
+                self.pending.runs.insert(run.id.clone(), run.clone());
             }
         }
     }
@@ -297,7 +310,8 @@ impl Actor {
     }
 
     fn run_record(&self, run_id: &str) -> Option<Run> {
-        self.live
+        self.runs
+            .live
             .values()
             .find(|l| l.run.id == run_id)
             .map(|l| l.run.clone())
@@ -379,7 +393,7 @@ impl Actor {
         for (wo, run_id, status) in runs.filter(|(_, _, s)| wanted(*s)) {
             if total >= q.offset as u64 && refs.len() < limit {
                 refs.push(
-                    match self.live.get(&wo.id).filter(|l| &l.run.id == run_id) {
+                    match self.runs.live.get(&wo.id).filter(|l| &l.run.id == run_id) {
                         Some(l) => RunRef::Live(l.run.clone()),
                         None => RunRef::Stored(Run {
                             completed_at: wo.completed_at.filter(|_| status.is_terminal()),

@@ -1,25 +1,19 @@
-//! A run's life: launched through the executor, started, stopped (cancel,
-//! kill, stale, shutdown), ended exactly once with one terminal state.
-
-use std::time::Duration;
+//! A run's life: launched through the executor, started, ended exactly once
+//! with one terminal state (stopping it is `stop`).
 
 use futures::FutureExt;
 use tokio::time::Instant;
 
-use super::{Actor, Event, Live, Started, StopIntent, Waiter, deps, internal};
+use super::stop::stop_request;
+use super::{Actor, Event, Live, Started, StopIntent, Waiter, internal};
 use crate::agent::login;
 use crate::config::{OutputFormat, PromptVia};
 use crate::daemon::workspace;
-use crate::executor::{EndReason, ExecHandle, PromptFile, RunEnd, RunExit, RunSpec, StopRequest};
+use crate::executor::{EndReason, ExecHandle, PromptFile, RunEnd, RunExit, RunSpec};
 use crate::model::units::format_size;
 use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder, new_id};
 use crate::service::*;
 use crate::sys::proc;
-
-/// Longest grace period a kill may ask for.
-const MAX_GRACE_MS: u64 = 3_600_000;
-/// Waits from submit to start kept for the mean (AgentGate keeps 100).
-const WAIT_SAMPLES: usize = 100;
 
 /// A run recorded as started whose executor start waits for the operation
 /// that started it to answer (see `Actor::hold_launches`).
@@ -44,14 +38,15 @@ impl Actor {
     /// its client as soon as the work order is durable, and the run's start
     /// (a supervisor's go, the next spare supervisor's spawn) comes after.
     pub(crate) fn hold_launches(&mut self) {
-        self.held_launches.get_or_insert_with(Vec::new);
+        self.runs.held_launches.get_or_insert_with(Vec::new);
     }
 
     /// Hands the held runs to their executors, gates open at once (their
     /// start is on disk already).
     pub(crate) fn release_launches(&mut self) {
-        for held in self.held_launches.take().unwrap_or_default() {
+        for held in self.runs.held_launches.take().unwrap_or_default() {
             if self
+                .runs
                 .live
                 .get(&held.id)
                 .is_none_or(|l| l.run.id != held.run_id)
@@ -124,7 +119,7 @@ impl Actor {
         // Unless launches are held, the executor makes the run's directory and
         // starts preparing (a supervisor's process start) while the start is
         // written durably; it runs nothing before the gate opens.
-        let (now_launch, held_spec) = if self.held_launches.is_some() {
+        let (now_launch, held_spec) = if self.runs.held_launches.is_some() {
             (None, Some(spec))
         } else {
             let (gate, gate_rx) = tokio::sync::oneshot::channel();
@@ -136,16 +131,10 @@ impl Actor {
             let _ = std::fs::remove_dir_all(&run_dir);
             return Err(e);
         }
-        if let Some(ms) = waited {
-            if self.waits.len() >= WAIT_SAMPLES {
-                self.waits.pop_front();
-            }
-            self.waits.push_back(ms);
-        }
         tracing::info!(work_order = %id, run = %run_id, manual, "starting run");
         let started = Instant::now();
-        self.last_start = Some(started);
-        self.live.insert(
+        self.runs.started(started, waited);
+        self.runs.live.insert(
             id.clone(),
             Live {
                 run,
@@ -165,7 +154,7 @@ impl Actor {
                 self.after_launch(&id, &run_id, launch);
             }
             (None, Some(spec)) => {
-                if let Some(held) = self.held_launches.as_mut() {
+                if let Some(held) = self.runs.held_launches.as_mut() {
                     held.push(HeldLaunch {
                         id: id.clone(),
                         run_id: run_id.clone(),
@@ -264,7 +253,7 @@ impl Actor {
         run_id: &str,
         result: Result<ExecHandle, String>,
     ) {
-        let Some(live) = self.live.get_mut(id).filter(|l| l.run.id == run_id) else {
+        let Some(live) = self.runs.live.get_mut(id).filter(|l| l.run.id == run_id) else {
             return;
         };
         let handle = match result {
@@ -287,7 +276,7 @@ impl Actor {
     }
 
     pub(super) fn on_started(&mut self, id: &str, run_id: &str, started: Started) {
-        let Some(live) = self.live.get_mut(id).filter(|l| l.run.id == run_id) else {
+        let Some(live) = self.runs.live.get_mut(id).filter(|l| l.run.id == run_id) else {
             return;
         };
         let Some(mut wo) = self.entries.get(id).map(|e| WorkOrder::clone(&e.wo)) else {
@@ -320,7 +309,7 @@ impl Actor {
         state: String,
         reason: Option<String>,
     ) {
-        let Some(live) = self.live.get_mut(id).filter(|l| l.run.id == run_id) else {
+        let Some(live) = self.runs.live.get_mut(id).filter(|l| l.run.id == run_id) else {
             return;
         };
         if live.run.executor_state.as_ref() == Some(&state) && live.run.executor_reason == reason {
@@ -346,7 +335,7 @@ impl Actor {
     /// The single place a run ends: one terminal state, written once, waiters
     /// answered, the slot freed.
     pub(super) fn end_live(&mut self, id: &str, end: RunEnd) {
-        let Some(mut live) = self.live.remove(id) else {
+        let Some(mut live) = self.runs.live.remove(id) else {
             return;
         };
         let (exit_code, signal) = match end.exit {
@@ -427,7 +416,7 @@ impl Actor {
 
     /// Ends a work order that has no live run (queued, or a legacy in-progress
     /// status with no process) directly.
-    fn end_idle(
+    pub(super) fn end_idle(
         &mut self,
         id: &str,
         result: ResultKind,
@@ -446,206 +435,6 @@ impl Actor {
         self.commit(wo.clone())?;
         tracing::info!(work_order = %id, result = result.as_str(), "canceled before it ran");
         Ok(wo)
-    }
-
-    pub(crate) fn cancel(&mut self, id: String, reply: Reply<CancelOutcome>) {
-        let (status, cascaded) = match self.get(&id) {
-            Ok(wo) => (wo.status, deps::canceled_by_dependency(wo)),
-            Err(e) => {
-                let _ = reply.send(Err(e));
-                return;
-            }
-        };
-        if self.live.contains_key(&id) {
-            self.request_stop(
-                &id,
-                Status::Canceled,
-                ResultKind::Canceled,
-                "canceled by user".into(),
-                None,
-                Some(Waiter::Cancel(reply)),
-            );
-            return;
-        }
-        if cascaded {
-            // Canceled a moment ago because what it depends on ended (`queue
-            // cancel A B`, B after A): what was asked holds, never ran.
-            let _ = reply.send(Ok(CancelOutcome {
-                id,
-                status,
-                was_running: false,
-                killed: false,
-                durable: true,
-            }));
-            return;
-        }
-        if status.is_terminal() {
-            let _ = reply.send(Err(ServiceError::invalid_state(format!(
-                "work order {id} already {status}; nothing to cancel"
-            ))));
-            return;
-        }
-        let out = self
-            .end_idle(&id, ResultKind::Canceled, "canceled by user".into())
-            .map(|wo| CancelOutcome {
-                id: id.clone(),
-                status: wo.status,
-                was_running: false,
-                killed: false,
-                durable: true,
-            });
-        let _ = reply.send(out);
-        self.schedule();
-    }
-
-    pub(crate) fn kill(&mut self, req: KillRequest, reply: Reply<KillOutcome>) {
-        let (status, cascaded) = match self.get(&req.id) {
-            Ok(wo) => (wo.status, deps::canceled_by_dependency(wo)),
-            Err(e) => {
-                let _ = reply.send(Err(e));
-                return;
-            }
-        };
-        let reason = req
-            .reason
-            .filter(|r| !r.trim().is_empty())
-            .map(|r| format!("killed by user: {r}"))
-            .unwrap_or_else(|| "killed by user".into());
-        let grace = match req.grace_ms {
-            _ if req.force => Duration::ZERO,
-            Some(ms) if ms > MAX_GRACE_MS => {
-                let _ = reply.send(Err(ServiceError::bad_request(
-                    "gracePeriodMs",
-                    format!("grace period {ms} ms is too long: at most {MAX_GRACE_MS} ms (1h)"),
-                )));
-                return;
-            }
-            Some(ms) => Duration::from_millis(ms),
-            None => self.settings.grace_period,
-        };
-        if self.live.contains_key(&req.id) {
-            tracing::info!(work_order = %req.id, force = req.force, grace_ms = grace.as_millis() as u64, "kill requested");
-            self.request_stop(
-                &req.id,
-                Status::Canceled,
-                ResultKind::Killed,
-                reason,
-                Some(grace),
-                Some(Waiter::Kill(reply)),
-            );
-            return;
-        }
-        if status.is_terminal() {
-            // AgentGate answers this as a success that stopped nothing; one
-            // a dependency's end canceled (`queue kill A B`) is no failure.
-            let _ = reply.send(Ok(KillOutcome {
-                id: req.id.clone(),
-                success: true,
-                forced_kill: false,
-                duration_ms: 0,
-                status,
-                message: if cascaded {
-                    "canceled before it started: a work order it depends on ended".into()
-                } else {
-                    format!("work order {} already {status}; nothing to kill", req.id)
-                },
-                already_ended: !cascaded,
-                durable: true,
-            }));
-            return;
-        }
-        let out = self
-            .end_idle(&req.id, ResultKind::Killed, reason)
-            .map(|wo| KillOutcome {
-                id: req.id.clone(),
-                success: true,
-                // Nothing ran, so nothing got a SIGKILL.
-                forced_kill: false,
-                duration_ms: 0,
-                status: wo.status,
-                message: "canceled before it started".into(),
-                already_ended: false,
-                durable: true,
-            });
-        let _ = reply.send(out);
-        self.schedule();
-    }
-
-    /// Records why a live run is stopping (the first reason wins) and has the
-    /// executor stop its tree; `grace` `None` = the daemon's grace period,
-    /// zero = SIGKILL now. A later request may only shorten the grace.
-    pub(super) fn request_stop(
-        &mut self,
-        id: &str,
-        status: Status,
-        result: ResultKind,
-        error: String,
-        grace: Option<Duration>,
-        waiter: Option<Waiter>,
-    ) {
-        let grace = grace.unwrap_or(self.settings.grace_period);
-        let Some(live) = self.live.get_mut(id) else {
-            return;
-        };
-        let intent = live.stop.get_or_insert_with(|| StopIntent {
-            status,
-            result,
-            error,
-            requested: Instant::now(),
-            forced: false,
-            waiters: vec![],
-        });
-        intent.forced |= grace.is_zero();
-        if let Some(w) = waiter {
-            intent.waiters.push(w);
-        }
-        if live.handle.is_some() {
-            let req = stop_request(intent, grace);
-            self.executor.stop(&live.run.id, &req);
-        }
-    }
-
-    pub(crate) fn shutdown(&mut self, req: ShutdownRequest, reply: Reply<()>) {
-        if self.accepting {
-            if req.keep_running {
-                tracing::info!(
-                    running = self.live.len(),
-                    "shutting down; running work stays with its supervisors for the next daemon"
-                );
-            } else {
-                tracing::info!(
-                    running = self.live.len(),
-                    "shutting down: stopping running work"
-                );
-            }
-        }
-        self.accepting = false;
-        self.keep_running |= req.keep_running;
-        self.restart |= req.restart;
-        self.shutdown_waiters.push(reply);
-        if self.keep_running {
-            return;
-        }
-        let ids: Vec<String> = self.live.keys().cloned().collect();
-        for id in ids {
-            self.request_stop(
-                &id,
-                Status::Failed,
-                ResultKind::Interrupted,
-                "daemon shut down while it ran".into(),
-                None,
-                None,
-            );
-        }
-    }
-}
-
-fn stop_request(intent: &StopIntent, grace: Duration) -> StopRequest {
-    StopRequest {
-        grace_ms: grace.as_millis().min(u64::MAX as u128) as u64,
-        status: intent.status,
-        result: intent.result,
-        error: intent.error.clone(),
     }
 }
 

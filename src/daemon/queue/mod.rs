@@ -3,11 +3,18 @@
 //! so cancel-vs-exit, double start and purge-vs-timeout cannot race: each work
 //! order ends in exactly one terminal state, written once.
 //!
+//! State: `tables` (work orders by id and by creation), `state` (queued
+//! work, pending writes, live runs, shutdown, stale detector: each a type
+//! with its own methods). A change goes to disk, then into the tables
+//! (`index::apply`, nothing else), then what follows it is an explicit step
+//! (`index::after_change`: followers, hooks, dependents).
+//!
 //! One file per reason to change: `index` (memory, indexes, commits, ids),
 //! `submit` (new work orders: submit, continue, restart, priority),
 //! `deps` (`--after`: waiting, releasing, cancelling dependents),
 //! `admission` (when queued work starts, and why it waits), `tuning` (pause
-//! and live settings), `lifecycle` (runs from launch to end, stops), `stale`
+//! and live settings), `lifecycle` (runs from launch to end), `stop` (cancel,
+//! kill, every stop, shutdown), `stale`
 //! (the stale detector), `purge`, `recovery` (adoption after a restart),
 //! `health`.
 
@@ -21,6 +28,8 @@ mod purge;
 mod recovery;
 mod retention;
 mod stale;
+mod state;
+mod stop;
 mod submit;
 mod tables;
 pub mod tuning;
@@ -29,7 +38,7 @@ pub mod tuning;
 mod tests;
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,8 +59,7 @@ use tables::{ByCreated, Entries, Entry};
 /// and what reading them found.
 pub type Loaded = (Vec<(WorkOrder, Map<String, Value>)>, StorageReport);
 
-/// A queued work order's place: higher priority first, then FIFO.
-type QueueKey = (Reverse<i32>, Timestamp, String);
+use state::QueueKey;
 
 fn queue_key(wo: &WorkOrder) -> QueueKey {
     (Reverse(wo.priority), wo.created_at, wo.id.clone())
@@ -129,37 +137,17 @@ pub struct Actor {
     entries: Entries,
     /// Every work order by creation time.
     by_created: ByCreated,
-    /// Queued work orders in start order, one queue per executor (each has
-    /// its own concurrency limit, so one full executor never holds up another).
-    /// Queued work orders free to start, in start order, one queue per
-    /// executor (each has its own concurrency limit, so one full executor
-    /// never holds up another).
-    ready: HashMap<ExecutorKind, BTreeSet<QueueKey>>,
-    /// Queued work orders waiting for a dependency to succeed.
-    blocked: BTreeSet<QueueKey>,
-    /// Work orders waited for -> the queued ones waiting (may hold stale
-    /// entries: checked when used).
-    dependents: HashMap<String, Vec<String>>,
-    /// Work orders that failed or were canceled with dependents still to cancel.
-    doomed: VecDeque<String>,
-    /// A cascade of dependency cancellations is being worked off.
-    cascading: bool,
+    /// Queued work in start order, and who waits for whom.
+    waiting: state::Waiting,
     /// Admission settings changed at run time (pause, limits), persisted.
     overrides: tuning::Overrides,
     counts: HashMap<Status, u64>,
-    live: HashMap<String, Live>,
-    last_start: Option<Instant>,
-    accepting: bool,
-    /// Shutting down without stopping running work (left to supervisors).
-    keep_running: bool,
-    /// Shutting down to start again in place.
-    restart: bool,
-    shutdown_waiters: Vec<Reply<()>>,
-    stale_detections: VecDeque<Instant>,
-    /// A stale check's probes are out; no second one is started meanwhile.
-    probing: bool,
+    /// Runs in progress, and the figures of recent starts.
+    runs: state::LiveRuns,
+    /// How shutdown goes, once asked for.
+    stopping: state::Stopping,
+    stale: state::StaleState,
     report: StorageReport,
-    next_stale_check: Instant,
     exec_tx: mpsc::UnboundedSender<ExecEvent>,
     exec_rx: mpsc::UnboundedReceiver<ExecEvent>,
     events_tx: mpsc::UnboundedSender<Event>,
@@ -169,24 +157,14 @@ pub struct Actor {
     mem_available: Option<u64>,
     /// The newest `createdAt` handed out or loaded.
     last_created: Timestamp,
-    /// After a failed automatic start, none is tried before this.
-    start_retry_at: Option<Instant>,
-    /// The latest waits from submit to start (ms), for health and positions.
-    waits: VecDeque<u64>,
-    /// Work orders whose state in memory could not be written yet (a full
-    /// disk): written again on every tick until it lands.
-    unpersisted: BTreeSet<String>,
-    /// Run records likewise, by run id (the latest record of each).
-    unpersisted_runs: HashMap<String, Run>,
+    /// Changes not on disk yet (a full disk), retried every tick.
+    pending: state::Pending,
     /// Purges waiting for their live work orders to stop.
     purges: Vec<purge::PendingPurge>,
     /// Where purged directories go, deleted in the background.
     trash: Trash,
     /// When to let go of the JSON a deep listing rendered (see `index`).
     json_sweep_at: Option<Instant>,
-    /// While an operation holds launches (`hold_launches`): runs recorded as
-    /// started whose executor start waits until the operation has answered.
-    held_launches: Option<Vec<lifecycle::HeldLaunch>>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -221,27 +199,17 @@ impl Actor {
         let (exec_tx, exec_rx) = mpsc::unbounded_channel();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let mut actor = Actor {
-            next_stale_check: Instant::now() + settings.stale_check_interval,
+            stale: state::StaleState::new(Instant::now() + settings.stale_check_interval),
             settings,
             store,
             executor,
             entries: Entries::with_capacity(orders.len()),
             by_created: ByCreated::default(),
-            ready: HashMap::new(),
-            blocked: BTreeSet::new(),
-            dependents: HashMap::new(),
-            doomed: VecDeque::new(),
-            cascading: false,
+            waiting: state::Waiting::default(),
             overrides,
             counts: HashMap::new(),
-            live: HashMap::new(),
-            last_start: None,
-            accepting: true,
-            keep_running: false,
-            restart: false,
-            shutdown_waiters: Vec::new(),
-            stale_detections: VecDeque::new(),
-            probing: false,
+            runs: state::LiveRuns::default(),
+            stopping: state::Stopping::default(),
             report,
             exec_tx,
             exec_rx,
@@ -250,14 +218,10 @@ impl Actor {
             changes,
             mem_available: proc::mem_available(),
             last_created: Timestamp(0),
-            start_retry_at: None,
-            waits: VecDeque::new(),
-            unpersisted: BTreeSet::new(),
-            unpersisted_runs: HashMap::new(),
+            pending: state::Pending::default(),
             purges: Vec::new(),
             trash,
             json_sweep_at: None,
-            held_launches: None,
         };
         for (wo, extra) in orders {
             actor.last_created = actor.last_created.max(wo.created_at);
@@ -265,7 +229,9 @@ impl Actor {
             // allocated each work order among their read buffers and parse
             // temporaries, which then pin pages for as long as it lives.
             // Copied, they lie together, and the loader's memory can go back.
-            actor.apply(wo.clone(), Some(extra));
+            // Loaded as it was: nothing follows (no follower, no hook fires
+            // again for work that ended before this daemon started).
+            let _ = actor.apply(wo.clone(), Some(extra));
             drop(wo);
         }
         // Loaded in any order: who waits for whom is known only now.
@@ -290,25 +256,25 @@ impl Actor {
                     self.sweep_json_cache();
                     self.mem_available = proc::mem_available();
                     self.schedule();
-                    if self.settings.stale_check && Instant::now() >= self.next_stale_check {
-                        self.next_stale_check = Instant::now() + self.settings.stale_check_interval;
+                    if self.settings.stale_check && Instant::now() >= self.stale.next_check {
+                        self.stale.next_check = Instant::now() + self.settings.stale_check_interval;
                         self.stale_check();
                     }
                 }
                 _ = sleep_opt(wake) => self.schedule(),
             }
-            if !self.accepting
-                && (self.keep_running || self.live.is_empty())
-                && !self.shutdown_waiters.is_empty()
+            if !self.stopping.accepting
+                && (self.stopping.keep_running || self.runs.live.is_empty())
+                && !self.stopping.waiters.is_empty()
             {
                 self.retry_unpersisted();
                 self.report_unpersisted_at_exit();
-                for w in self.shutdown_waiters.drain(..) {
+                for w in self.stopping.waiters.drain(..) {
                     let _ = w.send(Ok(()));
                 }
-                tracing::info!(left_running = self.live.len(), "queue actor stopped");
+                tracing::info!(left_running = self.runs.live.len(), "queue actor stopped");
                 return Stopped {
-                    restart: self.restart,
+                    restart: self.stopping.restart,
                 };
             }
             // Stagger: wake exactly when the next start becomes allowed.
@@ -360,6 +326,7 @@ impl Actor {
                 end,
             } => {
                 if self
+                    .runs
                     .live
                     .get(&work_order_id)
                     .is_none_or(|l| l.run.id != run_id)

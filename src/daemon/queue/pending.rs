@@ -10,27 +10,27 @@ use super::Actor;
 impl Actor {
     /// Writes every pending change again (the latest state of each).
     pub(super) fn retry_unpersisted(&mut self) {
-        if self.unpersisted.is_empty() && self.unpersisted_runs.is_empty() {
+        if self.pending.is_empty() {
             return;
         }
-        let ids: Vec<String> = self.unpersisted.iter().cloned().collect();
+        let ids: Vec<String> = self.pending.orders.iter().cloned().collect();
         for id in ids {
             let Some(wo) = self.entries.get(&id).map(|e| e.wo.clone()) else {
-                self.unpersisted.remove(&id);
+                self.pending.orders.remove(&id);
                 continue;
             };
             if self.persist(&wo).is_ok() {
-                self.unpersisted.remove(&id);
+                self.pending.orders.remove(&id);
                 tracing::info!(work_order = %id, status = %wo.status, "pending change written");
             } else {
                 // Still failing: the rest would fail the same way.
                 return;
             }
         }
-        let runs: Vec<_> = self.unpersisted_runs.values().cloned().collect();
+        let runs: Vec<_> = self.pending.runs.values().cloned().collect();
         for run in runs {
             self.save_run(&run);
-            if self.unpersisted_runs.contains_key(&run.id) {
+            if self.pending.runs.contains_key(&run.id) {
                 return;
             }
             tracing::info!(run = %run.id, "pending run record written");
@@ -39,16 +39,16 @@ impl Actor {
 
     /// Number of work orders whose latest state is not on disk yet.
     pub(super) fn unpersisted_count(&self) -> u64 {
-        self.unpersisted.len() as u64
+        self.pending.orders.len() as u64
     }
 
     /// At shutdown: what could still not be written is lost with this
     /// process (the run's own exit file still tells the next daemon).
     pub(super) fn report_unpersisted_at_exit(&self) {
-        if !self.unpersisted.is_empty() || !self.unpersisted_runs.is_empty() {
+        if !self.pending.is_empty() {
             tracing::error!(
-                work_orders = ?self.unpersisted,
-                runs = ?self.unpersisted_runs.keys().collect::<Vec<_>>(),
+                work_orders = ?self.pending.orders,
+                runs = ?self.pending.runs.keys().collect::<Vec<_>>(),
                 "stopping with changes that could not be written"
             );
         }

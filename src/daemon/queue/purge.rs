@@ -39,7 +39,7 @@ impl Actor {
         }
         let live: Vec<String> = ids
             .iter()
-            .filter(|id| self.live.contains_key(*id))
+            .filter(|id| self.runs.live.contains_key(*id))
             .cloned()
             .collect();
         for id in &live {
@@ -133,7 +133,7 @@ impl Actor {
             let Some(e) = self.entries.get(&id) else {
                 continue;
             };
-            if self.live.contains_key(&id) {
+            if self.runs.live.contains_key(&id) {
                 tracing::warn!(work_order = %id, status = %e.wo.status, "not purged: still running");
                 continue;
             }

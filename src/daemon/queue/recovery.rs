@@ -85,13 +85,15 @@ impl Actor {
                 Adopted::Live(handle) => {
                     tracing::info!(work_order = %wo.id, run = %run_id, executor = %handle.describe(), "adopted running work");
                     run.executor = Some(handle.clone());
-                    self.live.insert(wo.id.clone(), live(run, Some(handle)));
+                    self.runs
+                        .live
+                        .insert(wo.id.clone(), live(run, Some(handle)));
                     adopted += 1;
                 }
                 Adopted::Ended(end) => {
                     tracing::info!(work_order = %wo.id, run = %run_id, reason = ?end.reason, "run ended while no daemon ran");
                     let handle = run.executor.clone();
-                    self.live.insert(wo.id.clone(), live(run, handle));
+                    self.runs.live.insert(wo.id.clone(), live(run, handle));
                     self.end_live(&wo.id, end);
                     ended += 1;
                 }

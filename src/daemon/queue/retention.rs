@@ -31,8 +31,8 @@ impl Actor {
                 break;
             }
             if !wo.status.is_terminal()
-                || self.live.contains_key(&wo.id)
-                || self.unpersisted.contains(&wo.id)
+                || self.runs.live.contains_key(&wo.id)
+                || self.pending.orders.contains(&wo.id)
             {
                 continue;
             }

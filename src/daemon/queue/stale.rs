@@ -18,10 +18,11 @@ const ACTIVITY_PERSIST_EVERY: Duration = Duration::from_secs(5);
 impl Actor {
     /// Starts a round of probes; their results come back as `Event::Probed`.
     pub(super) fn stale_check(&mut self) {
-        if self.probing {
+        if self.stale.probing {
             return;
         }
         let targets: Vec<(String, String)> = self
+            .runs
             .live
             .iter()
             .filter(|(_, l)| l.handle.is_some() && l.stop.is_none())
@@ -30,7 +31,7 @@ impl Actor {
         if targets.is_empty() {
             return;
         }
-        self.probing = true;
+        self.stale.probing = true;
         let executor = self.executor.clone();
         let tx = self.events_tx.clone();
         tokio::task::spawn_blocking(move || {
@@ -46,7 +47,7 @@ impl Actor {
     }
 
     pub(super) fn on_probed(&mut self, results: Vec<(String, String, Option<Activity>)>) {
-        self.probing = false;
+        self.stale.probing = false;
         let now = Instant::now();
         let threshold = self.settings.stale_threshold;
         let max_running = self.settings.max_running_time;
@@ -54,7 +55,7 @@ impl Actor {
         // (id, persist now?) for work that showed activity since the last check.
         let mut touched: Vec<(String, bool)> = Vec::new();
         for (id, run_id, act) in results {
-            let Some(live) = self.live.get_mut(&id).filter(|l| l.run.id == run_id) else {
+            let Some(live) = self.runs.live.get_mut(&id).filter(|l| l.run.id == run_id) else {
                 continue;
             };
             // Stopping already, or gone (its end is on the way).
@@ -100,13 +101,14 @@ impl Actor {
                 if persist {
                     self.commit_event(wo);
                 } else {
-                    self.apply(wo, None);
+                    // Activity only: no status moves, nothing follows.
+                    let _ = self.apply(wo, None);
                 }
             }
         }
         for (id, reason) in detections {
             tracing::warn!(work_order = %id, %reason, "stale work order detected");
-            self.stale_detections.push_back(now);
+            self.stale.detected(now);
             self.request_stop(
                 &id,
                 Status::Failed,
@@ -116,12 +118,6 @@ impl Actor {
                 None,
             );
         }
-        while self
-            .stale_detections
-            .front()
-            .is_some_and(|t| now.duration_since(*t) > Duration::from_secs(3600))
-        {
-            self.stale_detections.pop_front();
-        }
+        self.stale.prune(now);
     }
 }

@@ -35,7 +35,7 @@ impl Actor {
 
     /// A checked, queued work order (not stored yet) from a request.
     fn build(&mut self, req: SubmitRequest) -> Result<WorkOrder, ServiceError> {
-        if !self.accepting {
+        if !self.stopping.accepting {
             return Err(ServiceError::unavailable(
                 "the daemon is shutting down and not accepting work",
             ));
@@ -124,7 +124,7 @@ impl Actor {
     /// A new work order goes to the queue, or straight to a free slot.
     fn enqueue(&mut self, wo: WorkOrder) -> Result<WorkOrder, ServiceError> {
         let max_queue = self.settings.max_queue_size;
-        let waiting = self.ready.values().map(|q| q.len()).sum::<usize>() + self.blocked.len();
+        let waiting = self.waiting.len();
         if max_queue > 0 && waiting as u64 >= max_queue {
             return Err(ServiceError::unavailable(format!(
                 "the queue is full: {waiting} work orders waiting (max_queue_size {max_queue}); wait for some to start, cancel some, or raise --max-queue-size"
@@ -270,7 +270,7 @@ impl Actor {
         &mut self,
         req: ContinueRequest,
     ) -> Result<WorkOrder, ServiceError> {
-        if !self.accepting {
+        if !self.stopping.accepting {
             return Err(ServiceError::unavailable(
                 "the daemon is shutting down and not accepting work",
             ));

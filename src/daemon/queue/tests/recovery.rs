@@ -21,6 +21,8 @@ async fn running_work_is_adopted_or_given_its_real_end() {
             (unknown, Map::new()),
         ],
     );
+    // Loaded as they were: no follower hears of them, no hook fires again.
+    assert!(h.changes().is_empty());
     let exec: Scripted = h.exec.clone();
     exec.script_adopt(
         "liverun0001",

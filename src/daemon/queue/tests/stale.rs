@@ -19,12 +19,12 @@ fn activity(output_bytes: u64) -> Activity {
 /// One round of probes, answered.
 fn check(h: &mut Harness) {
     h.q.stale_check();
-    h.pump_until("the probes to come back", |h| !h.q.probing);
+    h.pump_until("the probes to come back", |h| !h.q.stale.probing);
 }
 
 /// The run was last active this long ago.
 fn idle_for(h: &mut Harness, id: &str, d: Duration) {
-    let live = h.q.live.get_mut(id).expect("live");
+    let live = h.q.runs.live.get_mut(id).expect("live");
     live.last_activity = Instant::now().checked_sub(d).expect("an earlier instant");
 }
 
