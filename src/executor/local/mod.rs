@@ -7,7 +7,6 @@
 use std::collections::HashMap;
 use std::os::fd::{AsRawFd, RawFd};
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
 
 use futures::future::BoxFuture;
@@ -28,6 +27,9 @@ use crate::sys::proc;
 
 /// The hidden subcommand that runs a supervisor.
 pub const SUPERVISE: &str = "__supervise";
+
+mod standby;
+use standby::{Standby, retire, spawn_supervisor};
 
 /// What a supervisor waits for on its stdin before it runs anything.
 pub const GO: &[u8] = b"go\n";
@@ -71,20 +73,6 @@ pub struct LocalExecutor {
     /// this binary (a millisecond and more on the way to the agent's first
     /// instruction). It exits unused when the daemon goes away.
     standby: Arc<Mutex<Standby>>,
-}
-
-/// The standby slot; `closed` once the executor is gone, so a spare
-/// started late is retired at once instead of left a zombie.
-#[derive(Default)]
-struct Standby {
-    child: Option<std::process::Child>,
-    closed: bool,
-}
-
-/// A supervisor that will not be used: its stdin closes, it exits, it is reaped.
-fn retire(mut child: std::process::Child) {
-    drop(child.stdin.take());
-    let _ = child.wait();
 }
 
 /// A supervised run this daemon watches.
@@ -155,36 +143,6 @@ impl LocalExecutor {
             runs.insert(run.run_id.clone(), run.clone());
         }
         tokio::spawn(watch(run, stdout, events, self.runs.clone()));
-    }
-}
-
-/// Starts a supervisor, which then waits for its run's spec on stdin. No
-/// pre-exec step, so the runtime can use posix_spawn (vfork): the daemon's
-/// page tables are not copied. The supervisor makes itself a session of its
-/// own first thing, and writes its own log (supervisor.log in the run's
-/// directory) only when it has something to say.
-fn spawn_supervisor(exe: &Path, env_remove: &[String]) -> std::io::Result<std::process::Child> {
-    std::process::Command::new(exe)
-        .arg(SUPERVISE)
-        .env_clear()
-        .envs(super::env::passed_on(env_remove))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-}
-
-impl Drop for LocalExecutor {
-    /// Retires the standby: its stdin closes, it exits unused, and is reaped
-    /// here (a daemon restarting in place would otherwise keep a zombie).
-    fn drop(&mut self) {
-        let standby = self.standby.lock().ok().and_then(|mut s| {
-            s.closed = true;
-            s.child.take()
-        });
-        if let Some(standby) = standby {
-            retire(standby);
-        }
     }
 }
 
