@@ -177,7 +177,7 @@ impl Actor {
 
     /// A change a client asked for: written first, applied only if the write
     /// succeeded, so a failed write leaves memory unchanged.
-    pub(super) fn commit(&mut self, wo: WorkOrder) -> Result<(), ServiceError> {
+    pub(crate) fn commit(&mut self, wo: WorkOrder) -> Result<(), ServiceError> {
         self.persist(&wo)?;
         self.pending.orders.remove(&wo.id);
         let change = self.apply(wo, None);
@@ -214,7 +214,7 @@ impl Actor {
         }
     }
 
-    pub(super) fn get(&self, id: &str) -> Result<&WorkOrder, ServiceError> {
+    pub(crate) fn get(&self, id: &str) -> Result<&WorkOrder, ServiceError> {
         validate_id(id).map_err(|e| ServiceError::bad_request("id", e.to_string()))?;
         self.entries
             .get(id)

@@ -1,6 +1,5 @@
 //! New work orders: `submit` (CLI and HTTP), `queue continue` (a follow-up
-//! resuming an agent session), `queue restart` (a copy of a finished one),
-//! and `queue set-priority`. Everything a new work order is checked against
+//! resuming an agent session) and `queue restart` (a copy of a finished one). Everything a new work order is checked against
 //! is here; whether it may start at once is admission's call.
 
 use std::collections::BTreeMap;
@@ -9,7 +8,7 @@ use super::{Actor, io_block};
 use crate::agent::login;
 use crate::daemon::workspace;
 use crate::model::work_order::{DEFAULT_MAX_ITERATIONS, DEFAULT_MAX_TIME, MAX_TIME_RANGE};
-use crate::model::{Status, WorkOrder, WorkspaceInput, WorkspaceSource, Worktree, new_id};
+use crate::model::{WorkOrder, WorkspaceInput, WorkspaceSource, Worktree, new_id};
 use crate::service::*;
 
 const DEFAULT_AGENT: &str = login::SUBSCRIPTION_TYPE;
@@ -201,28 +200,6 @@ impl Actor {
         wo.more.resume_session = orig.more.resume_session.clone();
         wo.more.restarted_from = Some(orig.id.clone());
         self.enqueue(wo)
-    }
-
-    /// `queue set-priority`: reorders a queued work order.
-    pub(crate) fn set_priority(
-        &mut self,
-        req: SetPriorityRequest,
-    ) -> Result<WorkOrder, ServiceError> {
-        let mut wo = self.get(&req.id)?.clone();
-        if wo.status != Status::Queued {
-            return Err(ServiceError::invalid_state(format!(
-                "work order {} is {}; a priority orders queued work only",
-                wo.id, wo.status
-            )));
-        }
-        if wo.priority == req.priority {
-            return Ok(wo);
-        }
-        tracing::info!(work_order = %wo.id, from = wo.priority, to = req.priority, "priority changed");
-        wo.priority = req.priority;
-        wo.updated_at = crate::model::Timestamp::now();
-        self.commit(wo.clone())?;
-        Ok(wo)
     }
 
     /// A git worktree of its own for work order `id`, if asked for (or the

@@ -108,3 +108,37 @@ async fn a_full_queue_refuses_more() {
         refused.message
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn set_priority_reorders_queued_work_only() {
+    use crate::service::SetPriorityRequest;
+    let mut h = Harness::new(&["--max-concurrent", "1"]);
+    let a = h.submit("a", &[], 0);
+    let first = h.submit("first", &[], 0);
+    let second = h.submit("second", &[], 0);
+    let wo = h
+        .call(SetPriorityRequest {
+            id: second.clone(),
+            priority: 3,
+        })
+        .unwrap();
+    assert_eq!(wo.priority, 3);
+    // Durable: the stored file has it.
+    let stored = std::fs::read_to_string(h.q.store.work_order_path(&second)).unwrap();
+    assert!(stored.contains("\"priority\": 3"), "{stored}");
+    let refused = h
+        .call(SetPriorityRequest {
+            id: a.clone(),
+            priority: 9,
+        })
+        .unwrap_err();
+    assert!(
+        refused.message.contains("queued work only"),
+        "{}",
+        refused.message
+    );
+    h.exec.end(&h.run_of(&a), Some(0));
+    h.pump();
+    assert_eq!(h.status(&second), Status::Running);
+    assert_eq!(h.status(&first), Status::Queued);
+}
