@@ -32,7 +32,16 @@ impl Cli {
     /// environment: clap's `env`); a variable set but empty counts as unset.
     pub fn parse_args() -> Result<Cli, clap::Error> {
         use clap::{CommandFactory, FromArgMatches};
-        let matches = without_empty_env(Cli::command()).try_get_matches()?;
+        // Rewriting every flag of every subcommand costs a client a good
+        // part of its start: only done when some variable is set but empty.
+        let any_empty = std::env::vars_os()
+            .any(|(k, v)| v.is_empty() && k.to_string_lossy().starts_with("AGENTGATE_"));
+        let cmd = if any_empty {
+            without_empty_env(Cli::command())
+        } else {
+            Cli::command()
+        };
+        let matches = cmd.try_get_matches()?;
         Cli::from_arg_matches(&matches)
     }
 }
