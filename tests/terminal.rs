@@ -643,3 +643,31 @@ fn man_pages_have_examples_environment_files_and_exit_status() {
         );
     }
 }
+
+/// `submit --wait` with its progress on a terminal: the redraw timer must
+/// never take the daemon's greeting away from the first reply (it did about
+/// one time in three: "unexpected Hello"). Repeated, as the race was.
+#[test]
+fn submit_wait_on_a_terminal_never_loses_the_handshake() {
+    let d = daemon(&[]);
+    for i in 0..12 {
+        let pty = Pty::new(80);
+        let mut c = d.command();
+        c.args([
+            "submit",
+            "--agent",
+            "shell",
+            "--wait",
+            &format!("echo run-{i}"),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(pty.slave());
+        let child = c.spawn().expect("spawn client");
+        drop(c);
+        let out = finish(child);
+        let err = pty.drain();
+        assert_eq!(code(&out), 0, "run {i}: {err}");
+        assert!(!err.contains("unexpected Hello"), "run {i}: {err}");
+    }
+}

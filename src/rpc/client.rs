@@ -125,15 +125,18 @@ impl Client {
     }
 
     /// Reads the handshake's answer, if not read yet (within the timeout).
+    /// Cancel-safe: the answer counts as read only once it has been (a
+    /// caller's timer may drop this future while it waits, e.g. `queue wait`
+    /// redrawing its progress line; the next call reads the answer then).
     async fn read_hello(&mut self) -> Result<(), ClientError> {
         if !self.hello_pending {
             return Ok(());
         }
-        self.hello_pending = false;
         let timeout = self.timeout;
         let frame = tokio::time::timeout(timeout, self.receive_one())
             .await
             .map_err(|_| self.timed_out("the handshake", timeout))??;
+        self.hello_pending = false;
         match frame {
             ServerFrame::Hello { grace_ms, .. } => {
                 self.grace = Duration::from_millis(grace_ms);
