@@ -707,8 +707,7 @@ fn ws_until(ws: &mut common::web::Ws, id: &str, done: impl Fn(&Value) -> bool) -
 fn websocket_carries_the_agents_text_tool_calls_and_results() {
     let (d, _home) = with_claude(&["--http", "127.0.0.1:0", "--no-auto-process"], None);
     let addr = common::web::http_addr(&d);
-    let key = std::fs::read_to_string(d.root.join("api-key")).unwrap();
-    let path = format!("/ws?token={}", key.trim());
+    let path = format!("/ws?token={}", d.api_key());
     let mut all = common::web::Ws::connect(&addr, &path, &[]).unwrap();
     let mut no_calls = common::web::Ws::connect(&addr, &path, &[]).unwrap();
     let id = submit(&d, &["fix the parser"]);
@@ -788,8 +787,7 @@ fn websocket_carries_the_agents_text_tool_calls_and_results() {
 fn http_create_takes_env_and_worktree() {
     let (d, _home) = with_claude(&["--http", "127.0.0.1:0"], None);
     let addr = common::web::http_addr(&d);
-    let key = std::fs::read_to_string(d.root.join("api-key")).unwrap();
-    let auth = format!("Bearer {}", key.trim());
+    let auth = format!("Bearer {}", d.api_key());
     let headers = [
         ("Authorization", auth.as_str()),
         ("Content-Type", "application/json"),

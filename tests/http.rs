@@ -11,6 +11,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use common::web::http_addr;
 use common::{Daemon, wait_for};
 use serde_json::{Value, json};
 
@@ -26,30 +27,7 @@ const ERROR_CODES: [&str; 6] = [
 
 /// A started daemon with the HTTP shim on an ephemeral loopback port.
 fn daemon(extra: &[&str]) -> Daemon {
-    daemon_env(extra, &[])
-}
-
-fn daemon_env(extra: &[&str], env: &[(&str, &str)]) -> Daemon {
-    let mut args = vec!["--stagger-delay", "0", "--min-memory", "0"];
-    if !extra.contains(&"--http") {
-        args.extend_from_slice(&["--http", "127.0.0.1:0"]);
-    }
-    args.extend_from_slice(extra);
-    Daemon::start_env(&args, env)
-}
-
-/// The address this daemon's HTTP shim bound, from `daemon.json` (written once
-/// the shim listens; the pid tells it from a file left by an earlier daemon).
-fn http_addr(d: &Daemon) -> String {
-    let pid = d.pid();
-    wait_for("daemon.json with httpAddr", SECS_20, || {
-        let info: Value =
-            serde_json::from_slice(&std::fs::read(d.root.join("daemon.json")).ok()?).ok()?;
-        if info["pid"].as_u64() != Some(pid as u64) {
-            return None;
-        }
-        info["httpAddr"].as_str().map(str::to_string)
-    })
+    Daemon::with_http(extra, &[])
 }
 
 struct Resp {
@@ -690,7 +668,7 @@ fn list_rejects_bad_query() {
 
 #[test]
 fn workspace_sources_over_http() {
-    let d = daemon_env(
+    let d = Daemon::with_http(
         &["--no-auto-process"],
         &[("AGENTGATE_GITHUB_OWNER", "envowner")],
     );
@@ -1558,7 +1536,7 @@ fn non_loopback_without_a_key_is_refused() {
         "{err}"
     );
     // With a key configured, the same address is served.
-    let d = daemon_env(
+    let d = Daemon::with_http(
         &["--http", "0.0.0.0:0"],
         &[("AGENTGATE_API_KEY", "an-explicit-key")],
     );
@@ -1588,7 +1566,7 @@ fn api_key_sources() {
     api2.get("/api/v1/queue/health").ok(200);
 
     // AGENTGATE_API_KEY.
-    let d = daemon_env(&[], &[("AGENTGATE_API_KEY", "env-key-123")]);
+    let d = Daemon::with_http(&[], &[("AGENTGATE_API_KEY", "env-key-123")]);
     let addr = http_addr(&d);
     Api::with_key(&addr, "env-key-123")
         .get("/api/v1/queue/health")
@@ -1603,7 +1581,7 @@ fn api_key_sources() {
     std::fs::write(&kfile, "  file-key-456 \n").unwrap();
     // Key files must be private (refused otherwise, as ssh refuses keys).
     std::fs::set_permissions(&kfile, std::fs::Permissions::from_mode(0o600)).unwrap();
-    let d = daemon_env(
+    let d = Daemon::with_http(
         &["--api-key-file", kfile.to_str().unwrap()],
         &[("AGENTGATE_API_KEY", "env-key-123")],
     );

@@ -20,18 +20,9 @@ const KEY: &str = "http-compat-key-0123456789abcdef";
 const SECS_20: Duration = Duration::from_secs(20);
 
 fn daemon(extra: &[&str], env: &[(&str, &str)]) -> (Daemon, String) {
-    let mut args = vec![
-        "--stagger-delay",
-        "0",
-        "--min-memory",
-        "0",
-        "--http",
-        "127.0.0.1:0",
-    ];
-    args.extend_from_slice(extra);
     let mut env = env.to_vec();
     env.push(("AGENTGATE_API_KEY", KEY));
-    let d = Daemon::start_env(&args, &env);
+    let d = Daemon::with_http(extra, &env);
     let addr = http_addr(&d);
     (d, addr)
 }

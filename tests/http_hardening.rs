@@ -22,18 +22,9 @@ fn daemon(extra: &[&str], env: &[(&str, &str)]) -> Daemon {
 }
 
 fn daemon_limited(extra: &[&str], env: &[(&str, &str)], nofile: Option<u64>) -> Daemon {
-    let mut args = vec![
-        "--stagger-delay",
-        "0",
-        "--min-memory",
-        "0",
-        "--http",
-        "127.0.0.1:0",
-    ];
-    args.extend_from_slice(extra);
     let mut env = env.to_vec();
     env.push(("AGENTGATE_API_KEY", KEY));
-    Daemon::start_limited(&args, &env, nofile)
+    Daemon::with_http_limited(extra, &env, nofile)
 }
 
 /// Lets this test process hold `n` sockets (raising its soft limit if needed).

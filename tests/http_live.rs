@@ -15,16 +15,7 @@ const KEY: &str = "live-key-0123456789abcdefghijklmn";
 const SECS_20: Duration = Duration::from_secs(20);
 
 fn daemon(extra: &[&str]) -> (Daemon, String) {
-    let mut args = vec![
-        "--stagger-delay",
-        "0",
-        "--min-memory",
-        "0",
-        "--http",
-        "127.0.0.1:0",
-    ];
-    args.extend_from_slice(extra);
-    let d = Daemon::start_env(&args, &[("AGENTGATE_API_KEY", KEY)]);
+    let d = Daemon::with_http(extra, &[("AGENTGATE_API_KEY", KEY)]);
     let addr = http_addr(&d);
     (d, addr)
 }

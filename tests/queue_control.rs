@@ -6,16 +6,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Daemon, FAST, group_alive, wait_for};
+use common::{Daemon, group_alive, wait_for};
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(20);
-
-fn daemon(extra: &[&str]) -> Daemon {
-    let mut args = FAST.to_vec();
-    args.extend_from_slice(extra);
-    Daemon::start(&args)
-}
 
 /// Waits until the work order runs with a pid; returns (work order, pgid).
 fn running_pid(d: &Daemon, id: &str) -> (Value, i32) {
@@ -39,7 +33,7 @@ fn expect_fail(d: &Daemon, args: &[&str], code: i32, needle: &str) {
 
 #[test]
 fn cancel_queued_running_terminal_and_unknown() {
-    let d = daemon(&["--max-concurrent", "1"]);
+    let d = Daemon::fast(&["--max-concurrent", "1"]);
     let running = d.submit_shell("sleep 1000", &[]);
     let (_, pgid) = running_pid(&d, &running);
     let queued = d.submit_shell("echo never", &[]);
@@ -75,7 +69,7 @@ fn cancel_queued_running_terminal_and_unknown() {
 
 #[test]
 fn kill_escalates_on_a_term_ignoring_tree() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     // The shell and both sleeps ignore SIGTERM; the backgrounded sleep is a
     // grandchild in the same group.
     let id = d.submit_shell("trap '' TERM; sleep 1000 & sleep 1000", &[]);
@@ -113,7 +107,7 @@ fn kill_escalates_on_a_term_ignoring_tree() {
 
 #[test]
 fn graceful_kill_returns_when_the_group_is_gone_not_after_the_grace() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     let id = d.submit_shell("sleep 1000", &[]);
     let (_, pgid) = running_pid(&d, &id);
     // A 10-minute grace period: the command can only return in time if it
@@ -127,7 +121,7 @@ fn graceful_kill_returns_when_the_group_is_gone_not_after_the_grace() {
 #[test]
 fn force_kill_is_immediate_and_wrong_states_are_refused() {
     // A 10-minute grace period: only an immediate SIGKILL can return in time.
-    let d = daemon(&["--grace-period", "10m"]);
+    let d = Daemon::fast(&["--grace-period", "10m"]);
     let id = d.submit_shell("trap '' TERM; sleep 1000 & sleep 1000", &[]);
     let (_, pgid) = running_pid(&d, &id);
     let started = Instant::now();
@@ -146,7 +140,7 @@ fn force_kill_is_immediate_and_wrong_states_are_refused() {
 
 #[test]
 fn purge_ids_filters_dry_run_and_confirmation() {
-    let d = daemon(&["--no-auto-process"]);
+    let d = Daemon::fast(&["--no-auto-process"]);
     let a = d.submit_shell("exit 0", &[]);
     let b = d.submit_shell("exit 1", &[]);
     let q = d.submit_shell("echo queued", &[]);
@@ -202,7 +196,7 @@ fn purge_ids_filters_dry_run_and_confirmation() {
 
 #[test]
 fn purge_while_running_stops_the_tree_and_deletes_everything() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     let id = d.submit_shell("sleep 1000 & sleep 1000", &[]);
     let (wo, pgid) = running_pid(&d, &id);
     let run = wo["currentRunId"].as_str().unwrap().to_string();
@@ -221,7 +215,7 @@ fn purge_while_running_stops_the_tree_and_deletes_everything() {
 
 #[test]
 fn max_time_times_out_with_result_timeout() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     let id = d.submit_shell("sleep 100", &["--max-time", "2s"]);
     let (wo, pgid) = running_pid(&d, &id);
     let started = chrono::DateTime::parse_from_rfc3339(wo["startedAt"].as_str().unwrap()).unwrap();
@@ -238,7 +232,7 @@ fn max_time_times_out_with_result_timeout() {
 
 #[test]
 fn stale_detector_fails_silent_work_and_spares_active_work() {
-    let d = daemon(&[
+    let d = Daemon::fast(&[
         "--stale-threshold",
         "2s",
         "--stale-check-interval",
@@ -286,7 +280,7 @@ fn stale_detector_fails_silent_work_and_spares_active_work() {
 
 #[test]
 fn max_running_time_fails_even_active_work() {
-    let d = daemon(&["--max-running-time", "2s", "--stale-check-interval", "1s"]);
+    let d = Daemon::fast(&["--max-running-time", "2s", "--stale-check-interval", "1s"]);
     let id = d.submit_shell("while true; do echo tick; sleep 0.2; done", &[]);
     let wo = d.wait_terminal(&id, T);
     assert_eq!(wo["result"], "stale");
@@ -298,7 +292,7 @@ fn max_running_time_fails_even_active_work() {
 
 #[test]
 fn no_stale_check_leaves_silent_work_alone() {
-    let d = daemon(&[
+    let d = Daemon::fast(&[
         "--no-stale-check",
         "--stale-threshold",
         "1s",
@@ -316,7 +310,7 @@ fn no_stale_check_leaves_silent_work_alone() {
 
 #[test]
 fn health_counts_match_list_counts() {
-    let d = daemon(&["--max-concurrent", "1"]);
+    let d = Daemon::fast(&["--max-concurrent", "1"]);
     let ok = d.submit_shell("exit 0", &[]);
     d.wait_terminal(&ok, T);
     let bad = d.submit_shell("exit 2", &[]);
@@ -358,7 +352,7 @@ fn health_counts_match_list_counts() {
 
 #[test]
 fn manual_start_queued_retry_failed_and_refusals() {
-    let d = daemon(&["--no-auto-process", "--max-concurrent", "1"]);
+    let d = Daemon::fast(&["--no-auto-process", "--max-concurrent", "1"]);
     let a = d.submit_shell("sleep 1000", &[]);
     let b = d.submit_shell("exit 5", &[]);
     let s = d.json(&["queue", "start", &a, "--json"]);
@@ -383,7 +377,7 @@ fn manual_start_queued_retry_failed_and_refusals() {
 
 #[test]
 fn cancel_racing_natural_exit_ends_in_exactly_one_state() {
-    let d = daemon(&["--max-concurrent", "4"]);
+    let d = Daemon::fast(&["--max-concurrent", "4"]);
     for i in 0..12 {
         let id = d.submit_shell(&format!("sleep 0.0{i}"), &[]);
         let out = d.run(&["queue", "cancel", &id, "--json"]);
@@ -409,7 +403,7 @@ fn cancel_racing_natural_exit_ends_in_exactly_one_state() {
 
 #[test]
 fn kill_with_an_absurd_grace_period_is_refused_not_a_crash() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     let id = d.submit_shell("sleep 1000", &[]);
     let (_, pgid) = running_pid(&d, &id);
     expect_fail(
@@ -425,7 +419,7 @@ fn kill_with_an_absurd_grace_period_is_refused_not_a_crash() {
 
 #[test]
 fn cancel_of_a_work_order_and_its_dependent_in_one_call_succeeds() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     // A runs, B waits for it: canceling A cancels B on the way, and B named
     // in the same call is no error.
     let a = d.submit_shell("sleep 1000", &[]);
@@ -443,7 +437,7 @@ fn cancel_of_a_work_order_and_its_dependent_in_one_call_succeeds() {
     assert_eq!(wb["status"], "canceled");
     assert_eq!(wb["result"], "dependency_failed", "{wb}");
     // Both queued, through kill: the same.
-    let d2 = daemon(&["--max-concurrent", "1"]);
+    let d2 = Daemon::fast(&["--max-concurrent", "1"]);
     let c = d2.submit_shell("sleep 1000", &[]);
     running_pid(&d2, &c);
     let e = d2.submit_shell("echo e", &[]);

@@ -9,28 +9,10 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use common::{Daemon, FAST};
+use common::{Daemon, code, stderr, stdout};
 use serde_json::{Value, json};
 
 const T: Duration = Duration::from_secs(20);
-
-fn daemon(extra: &[&str]) -> Daemon {
-    let mut args = FAST.to_vec();
-    args.extend_from_slice(extra);
-    Daemon::start(&args)
-}
-
-fn code(out: &std::process::Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A script that waits for the file `gate`, then exits with `exit`.
 fn gated(gate: &Path, exit: i32) -> String {
@@ -72,7 +54,7 @@ fn write_work_order(root: &Path, id: &str, status: &str, after: &[&str], created
 
 #[test]
 fn after_waits_for_success_and_a_failure_cancels_the_chain() {
-    let d = daemon(&["--max-concurrent", "4"]);
+    let d = Daemon::fast(&["--max-concurrent", "4"]);
     let gate = d.dir.path().join("gate-a");
     let a = d.submit_shell(&gated(&gate, 0), &[]);
     let b = d.submit_shell("echo b", &["--after", &a]);
@@ -195,7 +177,7 @@ fn after_waits_for_success_and_a_failure_cancels_the_chain() {
 
 #[test]
 fn dependencies_left_unsettled_on_disk_are_settled_at_start() {
-    let mut d = daemon(&["--no-auto-process"]);
+    let mut d = Daemon::fast(&["--no-auto-process"]);
     d.stop();
     let t = "2026-01-02T03:04:05.678Z";
     // A cycle (only files written by hand can hold one), and a work order
@@ -239,7 +221,7 @@ fn dependencies_left_unsettled_on_disk_are_settled_at_start() {
 
 #[test]
 fn priorities_start_highest_first_and_fifo_within_one() {
-    let d = daemon(&["--max-concurrent", "1"]);
+    let d = Daemon::fast(&["--max-concurrent", "1"]);
     let gate = d.dir.path().join("gate");
     let blocker = d.submit_shell(&gated(&gate, 0), &[]);
     d.wait_status(&blocker, "running", T);
@@ -286,7 +268,7 @@ fn priorities_start_highest_first_and_fifo_within_one() {
 
 #[test]
 fn pause_survives_a_restart_and_live_settings_need_none() {
-    let mut d = daemon(&["--max-concurrent", "2"]);
+    let mut d = Daemon::fast(&["--max-concurrent", "2"]);
     let out = d.run(&["queue", "pause"]);
     assert_eq!(code(&out), 0);
     assert!(stdout(&out).contains("queue paused"), "{}", stdout(&out));
@@ -390,7 +372,7 @@ fn the_stagger_and_memory_say_why_work_waits() {
 
 #[test]
 fn restart_queues_a_copy_of_any_finished_work_order() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     let orig = d.submit_shell(
         "echo \"mode=$MODE token=$TOKEN\"; exit 4",
         &[
@@ -465,7 +447,7 @@ fn restart_queues_a_copy_of_any_finished_work_order() {
 
 #[test]
 fn several_ids_prefixes_and_last() {
-    let mut d = daemon(&["--no-auto-process"]);
+    let mut d = Daemon::fast(&["--no-auto-process"]);
     let ids: Vec<String> = (0..3)
         .map(|i| d.submit_shell(&format!("echo {i}"), &[]))
         .collect();
@@ -544,7 +526,7 @@ fn several_ids_prefixes_and_last() {
 
 #[test]
 fn labels_filter_the_listing() {
-    let d = daemon(&["--no-auto-process"]);
+    let d = Daemon::fast(&["--no-auto-process"]);
     let a = d.submit_shell("echo a", &["--label", "nightly", "--label", "team=infra"]);
     let b = d.submit_shell("echo b", &["--label", "nightly"]);
     d.submit_shell("echo c", &[]);
@@ -611,7 +593,7 @@ fn bash_complete(d: &Daemon, words: &[&str]) -> Vec<String> {
 
 #[test]
 fn bash_completion_offers_live_ids() {
-    let d = daemon(&["--max-concurrent", "1"]);
+    let d = Daemon::fast(&["--max-concurrent", "1"]);
     let running = d.submit_shell("sleep 1000", &[]);
     d.wait_status(&running, "running", T);
     let queued = d.submit_shell("true", &[]);
@@ -648,7 +630,7 @@ fn bash_completion_offers_live_ids() {
 /// zsh and fish, where installed: the same hook answers them.
 #[test]
 fn zsh_and_fish_completion_offer_live_ids_where_installed() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     let running = d.submit_shell("sleep 1000", &[]);
     d.wait_status(&running, "running", T);
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("completions");

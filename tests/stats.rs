@@ -23,27 +23,16 @@ fn daemon() -> (Daemon, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, CONFIG).unwrap();
-    let d = Daemon::start(&[
-        "--stagger-delay",
-        "0",
-        "--min-memory",
-        "0",
-        "--max-concurrent",
-        "4",
-        "--http",
-        "127.0.0.1:0",
-        "--config",
-        config.to_str().unwrap(),
-    ]);
+    let d = Daemon::with_http(
+        &[
+            "--max-concurrent",
+            "4",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[],
+    );
     (d, dir)
-}
-
-/// `X-API-Key` with the daemon's generated key.
-fn key(d: &Daemon) -> String {
-    std::fs::read_to_string(d.root.join("api-key"))
-        .unwrap()
-        .trim()
-        .to_string()
 }
 
 fn submit(d: &Daemon, args: &[&str]) -> String {
@@ -147,7 +136,7 @@ fn counts_durations_and_costs_match_hand_totals() {
 
     // The HTTP door answers the same report.
     let addr = http_addr(&d);
-    let key = key(&d);
+    let key = d.api_key();
     let http = request(
         &addr,
         "GET",
@@ -183,7 +172,7 @@ fn bad_input_is_refused_with_the_field_named() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--since"));
 
     let addr = http_addr(&d);
-    let key = key(&d);
+    let key = d.api_key();
     for (path, field) in [
         ("/api/v1/stats?by=colour", "by"),
         ("/api/v1/stats?since=soon", "since"),

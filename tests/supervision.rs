@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::{Daemon, FAST, all_pids, cmdline, pid_alive, supervisors_of, wait_for};
+use common::{Daemon, FAST, all_pids, cmdline, code, pid_alive, stderr, supervisors_of, wait_for};
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(30);
@@ -21,14 +21,6 @@ fn args(extra: &[&'static str]) -> Vec<&'static str> {
     let mut a = FAST.to_vec();
     a.extend_from_slice(extra);
     a
-}
-
-fn code(out: &std::process::Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn touch(path: &Path) {

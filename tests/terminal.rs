@@ -13,28 +13,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use agentgate::client::table::width;
-use common::{Daemon, FAST, wait_for};
+use common::{Daemon, FAST, code, stderr, stdout, wait_for};
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(20);
-
-fn daemon(extra: &[&str]) -> Daemon {
-    let mut args = FAST.to_vec();
-    args.extend_from_slice(extra);
-    Daemon::start(&args)
-}
-
-fn code(out: &std::process::Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A pseudo-terminal of `cols` columns; the master side's output arrives on
 /// the channel as it is written.
@@ -126,7 +108,7 @@ fn plain(s: &str) -> String {
 
 #[test]
 fn the_list_fits_60_80_and_200_columns_on_a_terminal() {
-    let d = daemon(&["--no-auto-process"]);
+    let d = Daemon::fast(&["--no-auto-process"]);
     let cjk = format!(
         "修复解析器中的错误并添加测试{}",
         "漢字のテストを書く".repeat(8)
@@ -187,7 +169,7 @@ fn the_list_fits_60_80_and_200_columns_on_a_terminal() {
 
 #[test]
 fn control_characters_in_user_data_are_shown_escaped() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     let hostile = "echo \x1b[31mred\x1b[0m\x07 \u{202e}gnp.exe\nsecond line";
     let id = d.submit_shell(&format!("sleep 1000 # {hostile}"), &[]);
     d.wait_status(&id, "running", T);
@@ -237,7 +219,7 @@ fn control_characters_in_user_data_are_shown_escaped() {
 
 #[test]
 fn piped_lists_are_tab_separated_and_whole() {
-    let d = daemon(&["--no-auto-process"]);
+    let d = Daemon::fast(&["--no-auto-process"]);
     let long = format!("echo {}", "x".repeat(300));
     let a = d.submit_shell(&long, &["--label", "a", "--label", "b", "--priority", "-2"]);
     let b = d.submit_shell("echo b", &[]);
@@ -393,7 +375,7 @@ fn errors_speak_cli_with_their_exit_codes() {
 
 #[test]
 fn json_errors_are_json_on_stdout_too() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     let cases: &[(&[&str], i32, &str)] = &[
         (&["queue", "show", "nosuchid0000", "--json"], 1, "not_found"),
         (
@@ -435,7 +417,7 @@ fn json_errors_are_json_on_stdout_too() {
 
 #[test]
 fn daemon_stop_with_nothing_running_is_done() {
-    let mut d = daemon(&[]);
+    let mut d = Daemon::fast(&[]);
     d.stop();
     let out = d.run(&["daemon", "stop"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
@@ -498,7 +480,7 @@ fn followers(d: &Daemon, id: &str) -> (std::process::Child, Pty, std::process::C
 
 #[test]
 fn followers_exit_3_when_the_daemon_goes_away() {
-    let mut d = daemon(&[]);
+    let mut d = Daemon::fast(&[]);
     let id = d.submit_shell("echo started; sleep 1000", &[]);
     d.wait_status(&id, "running", T);
     // A crash.
@@ -535,7 +517,7 @@ fn followers_exit_3_when_the_daemon_goes_away() {
 
 #[test]
 fn wait_clears_its_progress_line_on_ctrl_c() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     let id = d.submit_shell("sleep 1000", &[]);
     d.wait_status(&id, "running", T);
     let pty = Pty::new(80);
@@ -578,7 +560,7 @@ fn wait_clears_its_progress_line_on_ctrl_c() {
 
 #[test]
 fn wait_json_prints_what_it_has_on_timeout() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     let done = d.submit_shell("true", &[]);
     d.wait_terminal(&done, T);
     let id = d.submit_shell("sleep 1000", &[]);
@@ -649,7 +631,7 @@ fn man_pages_have_examples_environment_files_and_exit_status() {
 /// one time in three: "unexpected Hello"). Repeated, as the race was.
 #[test]
 fn submit_wait_on_a_terminal_never_loses_the_handshake() {
-    let d = daemon(&[]);
+    let d = Daemon::fast(&[]);
     for i in 0..12 {
         let pty = Pty::new(80);
         let mut c = d.command();

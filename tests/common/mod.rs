@@ -62,7 +62,55 @@ pub const HEALTH_FIELDS: &[&str] = &[
 /// Extra flags most tests want: no stagger, no memory floor, HTTP off.
 pub const FAST: &[&str] = &["--stagger-delay", "0", "--min-memory", "0", "--http", "off"];
 
+/// A client's exit code (-1 when a signal ended it).
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The flags of `Daemon::fast` and `Daemon::with_http`, before `extra`:
+/// no stagger, no memory floor, and HTTP off or on a free loopback port
+/// (unless `extra` names `--http` itself).
+fn flags<'a>(http: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--stagger-delay", "0", "--min-memory", "0"];
+    if !extra.contains(&"--http") {
+        args.extend_from_slice(&["--http", http]);
+    }
+    args.extend_from_slice(extra);
+    args
+}
+
 impl Daemon {
+    /// The usual test daemon (`FAST`) with `extra` flags.
+    pub fn fast(extra: &[&str]) -> Daemon {
+        Daemon::start(&flags("off", extra))
+    }
+
+    /// With the HTTP shim on a free loopback port (see `web::http_addr`).
+    pub fn with_http(extra: &[&str], env: &[(&str, &str)]) -> Daemon {
+        Daemon::with_http_limited(extra, env, None)
+    }
+
+    /// Same, with the daemon's file-descriptor limit set to `nofile`.
+    pub fn with_http_limited(extra: &[&str], env: &[(&str, &str)], nofile: Option<u64>) -> Daemon {
+        Daemon::start_limited(&flags("127.0.0.1:0", extra), env, nofile)
+    }
+
+    /// The API key the daemon generated under its root.
+    pub fn api_key(&self) -> String {
+        std::fs::read_to_string(self.root.join("api-key"))
+            .expect("the generated API key")
+            .trim()
+            .to_string()
+    }
+
     pub fn start(args: &[&str]) -> Daemon {
         Daemon::start_env(args, &[])
     }

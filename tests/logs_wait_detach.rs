@@ -1,4 +1,4 @@
-//! Everyday use (issue 6): `queue logs [--follow]`, `queue wait`, `daemon
+//! Following work (issue 6): `queue logs [--follow]`, `queue wait`, `daemon
 //! --detach` / `daemon stop`, `queue list`, and the documented fields of every
 //! command's `--json` output. Every daemon is the real binary on a temp root;
 //! waits poll a condition with a deadline, never a bare sleep.
@@ -11,22 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{BIN, Daemon, FAST, pid_alive, wait_for};
+use common::{BIN, Daemon, FAST, code, pid_alive, stderr, stdout, wait_for};
 use serde_json::Value;
 
 const T: Duration = Duration::from_secs(20);
-
-fn code(out: &std::process::Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn stdout(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// A client process whose stdout lines arrive on a channel as they are printed.
 struct Streaming {
