@@ -122,16 +122,13 @@ fn width_of(fd: libc::c_int, tty: bool) -> usize {
         return cols;
     }
     if tty {
-        let mut ws = libc::winsize {
-            ws_row: 0,
-            ws_col: 0,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCGWINSZ writes a winsize into the pointed-to struct.
-        let rc = unsafe { libc::ioctl(fd, libc::TIOCGWINSZ, &mut ws) };
-        if rc == 0 && ws.ws_col > 0 {
-            return ws.ws_col as usize;
+        // SAFETY: the descriptor (stdout or stderr) is open for the whole
+        // process; it is only borrowed for the ioctl.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+        if let Some((terminal_size::Width(cols), _)) = terminal_size::terminal_size_of(fd)
+            && cols > 0
+        {
+            return cols as usize;
         }
     }
     80
