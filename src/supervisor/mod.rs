@@ -17,14 +17,18 @@
 //! timeout. Nothing is polled on a timer.
 
 mod git;
+mod handoff;
 mod output;
 mod spawn;
 mod tree;
+mod workspace;
+
+use handoff::{files_write_prompt, finish, make_run_dir, read_spec_line, wait_for_spec_file};
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::os::fd::{AsFd, OwnedFd};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -148,130 +152,6 @@ pub fn main(spec_file: Option<&Path>) -> i32 {
         },
     };
     finish(&run_dir, &end, daemon_pipe)
-}
-
-/// Writes the prompt file (0600): for `{prompt_file}`, or the agent's stdin.
-fn files_write_prompt(p: &files::PromptFile) -> std::io::Result<()> {
-    crate::store::atomic::write_atomic_fast(&p.path, p.text.as_bytes(), 0o600)
-}
-
-/// The run's directory is the executor's to make; the daemon does not wait
-/// for it, and a run abandoned before its start never gets one.
-fn make_run_dir(run_dir: &Path) {
-    if let Err(e) = std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(run_dir)
-    {
-        log(format_args!("cannot create {}: {e}", run_dir.display()));
-    }
-}
-
-/// The spec file, once it exists (it is created by a rename: an inotify
-/// watch on its directory wakes us); `None` if it did not come in time.
-fn wait_for_spec_file(file: &Path, timeout: Duration) -> std::io::Result<Option<Spec>> {
-    use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
-    let read = || files::read_spec_file(file).ok();
-    if let Some(s) = read() {
-        return Ok(Some(s));
-    }
-    let dir = file.parent().unwrap_or(Path::new("/"));
-    let ino = Inotify::init(InitFlags::IN_CLOEXEC | InitFlags::IN_NONBLOCK)?;
-    ino.add_watch(
-        dir,
-        AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CLOSE_WRITE,
-    )?;
-    let deadline = Instant::now() + timeout;
-    loop {
-        // After the watch exists, so no rename can fall in between.
-        if let Some(s) = read() {
-            return Ok(Some(s));
-        }
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(None);
-        }
-        // Also wakes once a second: a filesystem without inotify events.
-        let wait = left.min(Duration::from_secs(1)).as_millis() as i32;
-        let mut fds = [PollFd::new(ino.as_fd(), PollFlags::POLLIN)];
-        let _ = poll(
-            &mut fds,
-            PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX),
-        );
-        let _ = ino.read_events();
-    }
-}
-
-/// The run's spec: the first line on stdin (the daemon keeps the pipe open
-/// and later sends its "go" on it). `None`: stdin closed first.
-fn read_spec_line() -> std::io::Result<Option<Spec>> {
-    let mut line = String::new();
-    if std::io::stdin().read_line(&mut line)? == 0 {
-        return Ok(None);
-    }
-    serde_json::from_str(&line)
-        .map(Some)
-        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-}
-
-/// Records the run's end. The end of a run must never be lost to a full
-/// disk: while `exit.json` cannot be written for want of space, the daemon
-/// is told through its pipe (it keeps the end in memory) and the write is
-/// tried again until it lands, the supervisor living on meanwhile (a daemon
-/// started later still finds it, and then its exit file).
-fn finish(run_dir: &Path, end: &RunEnd, daemon_pipe: Option<OwnedFd>) -> i32 {
-    let mut pipe = daemon_pipe;
-    let mut delay = Duration::from_millis(50);
-    loop {
-        make_run_dir(run_dir);
-        let e = match files::write_exit(run_dir, end) {
-            Ok(()) => return 0,
-            Err(e) => e,
-        };
-        if !exit_write_may_succeed_later(&e) {
-            log(format_args!("cannot write {}: {e}", files::EXIT));
-            return 1;
-        }
-        if let Some(fd) = pipe.take() {
-            log(format_args!(
-                "cannot write {}: {e}; telling the daemon and retrying until it is written",
-                files::EXIT
-            ));
-            tell_daemon(fd, end);
-        }
-        std::thread::sleep(delay);
-        delay = (delay * 2).min(Duration::from_secs(1));
-    }
-}
-
-/// A full disk or quota, or a passing shortage: worth waiting for.
-fn exit_write_may_succeed_later(e: &std::io::Error) -> bool {
-    matches!(
-        e.raw_os_error(),
-        Some(
-            libc::ENOSPC
-                | libc::EDQUOT
-                | libc::ENOMEM
-                | libc::EAGAIN
-                | libc::EINTR
-                | libc::EMFILE
-                | libc::ENFILE
-        )
-    )
-}
-
-/// One `EndNotice` line on the daemon's pipe; a daemon that is gone (the
-/// write fails) learns it from `exit.json` later instead.
-fn tell_daemon(fd: OwnedFd, end: &RunEnd) {
-    let Ok(mut line) = serde_json::to_vec(&files::EndNotice { end: end.clone() }) else {
-        return;
-    };
-    line.push(b'\n');
-    let _ = nix::fcntl::fcntl(
-        &fd,
-        nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
-    );
-    let _ = File::from(fd).write_all(&line);
 }
 
 /// Why the run is being stopped.
@@ -526,109 +406,6 @@ impl Supervisor {
         self.killed = false;
         self.kill_at = None;
         Ok(child)
-    }
-
-    /// Clones the workspace under supervision (a hung clone can be stopped).
-    fn clone_workspace(
-        &mut self,
-        url: &str,
-        branch: Option<&str>,
-        dir: &Path,
-    ) -> Result<(), String> {
-        // A retry starts from a clean clone.
-        if dir.exists() {
-            std::fs::remove_dir_all(dir)
-                .map_err(|e| format!("cannot remove old clone {}: {e}", dir.display()))?;
-        }
-        let mut args: Vec<String> = ["clone", "--depth", "1", "--quiet"]
-            .map(String::from)
-            .to_vec();
-        if let Some(b) = branch {
-            args.extend(["--branch".to_string(), b.to_string()]);
-        }
-        args.extend([
-            "--".to_string(),
-            url.to_string(),
-            dir.to_string_lossy().into_owned(),
-        ]);
-        self.git_step(&args, &format!("git clone of {url}"))
-    }
-
-    /// Makes the run's own worktree of a local repository (reused if an
-    /// earlier run of the work order made it), on its own branch.
-    fn make_worktree(
-        &mut self,
-        repo: &Path,
-        branch: &str,
-        base: &str,
-        dir: &Path,
-    ) -> Result<(), String> {
-        if dir.join(".git").exists() {
-            return Ok(()); // a retry continues where the last run left it
-        }
-        let repo_arg = repo.to_string_lossy().into_owned();
-        let dir_arg = dir.to_string_lossy().into_owned();
-        let mut args = vec![
-            "-C".to_string(),
-            repo_arg,
-            "worktree".into(),
-            "add".into(),
-            "--quiet".into(),
-        ];
-        if git::branch_exists(repo, branch) {
-            // Its worktree was removed (purged or lost), its branch kept.
-            args.extend(["--".to_string(), dir_arg, branch.to_string()]);
-        } else {
-            args.extend([
-                "-b".to_string(),
-                branch.to_string(),
-                "--".to_string(),
-                dir_arg,
-                base.to_string(),
-            ]);
-        }
-        self.git_step(&args, &format!("git worktree add for {}", repo.display()))
-    }
-
-    /// Runs one git command as the run's leader (stoppable, in its cgroup),
-    /// its stderr into the run's log; the error names `what` and git's last line.
-    fn git_step(&mut self, args: &[String], what: &str) -> Result<(), String> {
-        let env = [("GIT_TERMINAL_PROMPT".to_string(), "0".to_string())];
-        let env_remove = self.spec.env_remove.clone();
-        let leader = Leader {
-            program: "git",
-            args,
-            env: &env,
-            env_remove: &env_remove,
-            cwd: Path::new("/"),
-            stdin: None,
-            stdout: Stdio::Null,
-            stderr: Stdio::Pipe,
-        };
-        let child = self
-            .spawn(&leader)
-            .map_err(|e| format!("cannot run git for {what}: {e}"))?;
-        if let Some(e) = child.stderr {
-            self.output
-                .attach(Stream::Stderr, e, &self.spec.stderr, &self.dir, true);
-        }
-        self.save_state();
-        self.wait_tree();
-        let kept = self.output.detach(Stream::Stderr);
-        if self.stop.is_some() {
-            return Ok(()); // the caller ends the run as stopped
-        }
-        match self.leader_status {
-            Some(WaitStatus::Exited(_, 0)) => Ok(()),
-            _ => {
-                let text = String::from_utf8_lossy(&kept);
-                let last = text
-                    .lines()
-                    .rfind(|l| !l.trim().is_empty() && !l.contains("--depth is ignored"))
-                    .unwrap_or("no output");
-                Err(format!("{what} failed: {}", last.trim()))
-            }
-        }
     }
 
     /// Serves signals, output and timers until the leader has exited and no
