@@ -461,3 +461,33 @@ fn cancel_of_a_work_order_and_its_dependent_in_one_call_succeeds() {
     // A work order canceled by the user is still refused a second time.
     expect_fail(&d, &["queue", "cancel", &a], 1, "already canceled");
 }
+
+/// `queue health` is a probe: against a stopped daemon (SIGSTOP) it gives up
+/// within seconds with exit 3, where other commands wait AGENTGATE_TIMEOUT.
+#[test]
+fn health_of_a_stopped_daemon_says_it_is_not_answering() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let d = Daemon::fast(&[]);
+    let pid = Pid::from_raw(d.pid() as i32);
+    kill(pid, Signal::SIGSTOP).unwrap();
+    // Continued whatever happens below, so the daemon can be stopped.
+    struct Cont(Pid);
+    impl Drop for Cont {
+        fn drop(&mut self) {
+            let _ = kill(self.0, Signal::SIGCONT);
+        }
+    }
+    let _cont = Cont(pid);
+    let started = Instant::now();
+    let out = d.run(&["queue", "health"]);
+    let took = started.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{err}");
+    assert!(err.contains("is not answering"), "{err}");
+    // Bounded by the probe's 5 s, not the 30 s of other commands.
+    assert!(took < Duration::from_secs(20), "took {took:?}");
+    kill(pid, Signal::SIGCONT).unwrap();
+    let out = d.run(&["queue", "health", "--json"]);
+    assert!(out.status.success());
+}

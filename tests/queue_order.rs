@@ -151,13 +151,14 @@ fn after_waits_for_success_and_a_failure_cancels_the_chain() {
     open(&gate);
     d.wait_terminal(&blocker, T);
 
-    // Refused at submit: an unknown id, and one that can never succeed.
-    for (after, needle) in [
-        ("nosuchid0000", "--after nosuchid0000: no work order"),
-        (f.as_str(), "already failed"),
+    // Refused at submit: an unknown id (exit 1, as an unknown id is for
+    // every command), and one that can never succeed (a bad --after value).
+    for (after, needle, exit) in [
+        ("nosuchid0000", "--after nosuchid0000: no work order", 1),
+        (f.as_str(), "already failed", 2),
     ] {
         let out = d.run(&["submit", "--agent", "shell", "--after", after, "true"]);
-        assert_eq!(code(&out), 2, "{}", stderr(&out));
+        assert_eq!(code(&out), exit, "{}", stderr(&out));
         assert!(stderr(&out).contains(needle), "{}", stderr(&out));
     }
     // A started dependency still gates a manual start.

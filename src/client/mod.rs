@@ -63,7 +63,8 @@ impl CliError {
                 ClientError::Unreachable { .. }
                 | ClientError::Connect { .. }
                 | ClientError::Disconnected(_)
-                | ClientError::Timeout { .. },
+                | ClientError::Timeout { .. }
+                | ClientError::NotAnswering { .. },
             ) => 3,
             CliError::Usage(_) | CliError::Config(_) => 2,
             CliError::Timeout(_) => 4,
@@ -81,6 +82,7 @@ impl CliError {
             CliError::Client(ClientError::Disconnected(_)) => "disconnected",
             CliError::Client(ClientError::Protocol(_)) => "protocol",
             CliError::Client(ClientError::Timeout { .. }) => "timeout",
+            CliError::Client(ClientError::NotAnswering { .. }) => "not_answering",
             CliError::Client(ClientError::Service(e)) => match e.code {
                 ErrorCode::NotFound => "not_found",
                 ErrorCode::InvalidState => "invalid_state",
@@ -318,17 +320,15 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
             .await
         }
         QueueCommand::Health { json } => {
-            match call(socket, Request::Health(crate::service::HealthRequest)).await? {
-                Reply::Health(h) => {
-                    if json {
-                        print_json(&h.to_json());
-                    } else {
-                        println!("{}", render::health(&h));
-                    }
-                    Ok(())
-                }
-                r => Err(unexpected(r)),
+            // A probe: a daemon that does not answer within seconds is
+            // reported as such (exit 3), not waited for.
+            let h = Client::probe(socket, crate::service::HealthRequest).await?;
+            if json {
+                print_json(&h.to_json());
+            } else {
+                println!("{}", render::health(&h));
             }
+            Ok(())
         }
         QueueCommand::Stats {
             by,

@@ -166,8 +166,10 @@ pub(super) async fn after_ids(socket: &Path, after: &[String]) -> Result<Vec<Str
     for a in after {
         match ids::resolve(socket, std::slice::from_ref(a), false).await {
             Ok(v) => out.extend(v),
+            // An unknown or ambiguous id is the daemon's refusal (exit 1), as
+            // for every other command that names work orders.
             Err(CliError::Client(ClientError::Service(e))) => {
-                return Err(CliError::Usage(format!(
+                return Err(CliError::Failed(format!(
                     "--after {}: {}",
                     table::one_line(a),
                     e.message

@@ -28,6 +28,11 @@ pub enum ClientError {
         what: &'static str,
         secs: u64,
     },
+    /// A health probe got no answer in time (a stopped or wedged daemon).
+    #[error(
+        "the daemon at {socket} is not answering (no answer to a health probe within {secs}s): it may be stopped (SIGSTOP) or wedged; check its log, or restart it"
+    )]
+    NotAnswering { socket: PathBuf, secs: u64 },
     #[error("{0}")]
     Service(ServiceError),
     #[error("protocol error talking to the daemon: {0}")]
@@ -70,9 +75,33 @@ pub struct Client {
     hello_pending: bool,
 }
 
+/// How long a health probe waits for the daemon (`queue health`): a probe
+/// must answer quickly, whatever AGENTGATE_TIMEOUT says for other commands.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
 impl Client {
     pub async fn connect(socket: &Path) -> Result<Client, ClientError> {
-        let timeout = configured_timeout();
+        Client::connect_within(socket, configured_timeout()).await
+    }
+
+    /// Connects for a health probe: every wait at most `PROBE_TIMEOUT`, and
+    /// a daemon that does not answer is reported as such.
+    pub async fn probe<O: RpcOp>(socket: &Path, op: O) -> Result<O::Output, ClientError> {
+        let timeout = configured_timeout().min(PROBE_TIMEOUT);
+        let not_answering = |e| match e {
+            ClientError::Timeout { socket, .. } => ClientError::NotAnswering {
+                socket,
+                secs: timeout.as_secs(),
+            },
+            other => other,
+        };
+        let mut client = Client::connect_within(socket, timeout)
+            .await
+            .map_err(not_answering)?;
+        client.run(op).await.map_err(not_answering)
+    }
+
+    async fn connect_within(socket: &Path, timeout: Duration) -> Result<Client, ClientError> {
         let connected = tokio::time::timeout(timeout, UnixStream::connect(socket))
             .await
             .map_err(|_| ClientError::Timeout {
