@@ -78,12 +78,29 @@ fn main() -> ExitCode {
                     client::print_json(&serde_json::json!({"error": client::ids::error_json(&e)}));
                 }
             }
+            if matches!(e, CliError::Interrupted) {
+                die_by_sigint();
+            }
             e.exit_code()
         }
     }
 }
 
 /// `--json` on the command line (before a `--`): errors are JSON on stdout too.
+/// Ctrl-C ends the command as an interrupted program ends: killed by SIGINT
+/// (so a shell loop around it stops too), once its line is cleared and said.
+fn die_by_sigint() {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: restoring the default disposition and raising a signal touch no
+    // memory; the default action ends the process here.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::raise(libc::SIGINT);
+    }
+}
+
 fn json_requested() -> bool {
     std::env::args()
         .skip(1)
