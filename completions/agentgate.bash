@@ -154,8 +154,14 @@ _agentgate() {
             agentgate__subcmd__queue,list)
                 cmd="agentgate__subcmd__queue__subcmd__list"
                 ;;
+            agentgate__subcmd__queue,log)
+                cmd="agentgate__subcmd__queue__subcmd__logs"
+                ;;
             agentgate__subcmd__queue,logs)
                 cmd="agentgate__subcmd__queue__subcmd__logs"
+                ;;
+            agentgate__subcmd__queue,ls)
+                cmd="agentgate__subcmd__queue__subcmd__list"
                 ;;
             agentgate__subcmd__queue,pause)
                 cmd="agentgate__subcmd__queue__subcmd__pause"
@@ -169,10 +175,16 @@ _agentgate() {
             agentgate__subcmd__queue,resume)
                 cmd="agentgate__subcmd__queue__subcmd__resume"
                 ;;
+            agentgate__subcmd__queue,rm)
+                cmd="agentgate__subcmd__queue__subcmd__purge"
+                ;;
             agentgate__subcmd__queue,set-priority)
                 cmd="agentgate__subcmd__queue__subcmd__set__subcmd__priority"
                 ;;
             agentgate__subcmd__queue,show)
+                cmd="agentgate__subcmd__queue__subcmd__show"
+                ;;
+            agentgate__subcmd__queue,st)
                 cmd="agentgate__subcmd__queue__subcmd__show"
                 ;;
             agentgate__subcmd__queue,start)
@@ -928,7 +940,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue)
-            opts="-h --data-dir --socket --config --help list show cancel kill purge health stats start restart set-priority pause resume config logs continue wait help"
+            opts="-h --data-dir --socket --config --help list ls show st cancel kill purge rm health stats start restart set-priority pause resume config logs log continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1018,7 +1030,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__continue)
-            opts="-h --max-time --max-iterations --wait --follow --json --data-dir --socket --config --help"
+            opts="-h --last --max-time --max-iterations --wait --follow --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

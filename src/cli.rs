@@ -259,6 +259,7 @@ Piped, it prints one work order per line, tab-separated, nothing cut: id, status
 labels, age, duration, queued reason, prompt (`-` for none). Notes such as \"showing 20 of 44\" go to \
 stderr."
     )]
+    #[command(visible_alias = "ls")]
     List {
         /// Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]
         #[arg(long = "status", value_name = "STATUS", value_parser = parse_status)]
@@ -283,6 +284,7 @@ stderr."
         json: bool,
     },
     /// Show work orders with their runs, dependencies and why they wait
+    #[command(visible_alias = "st")]
     Show {
         #[command(flatten)]
         targets: Targets,
@@ -322,6 +324,7 @@ workspace clone the daemon made (never a local directory). A queued or running o
 With no ID and no filter, purges every terminal work order; non-terminal ones only when their status is \
 named with --status. Purging more than one asks for confirmation on a TTY; use --yes in scripts."
     )]
+    #[command(visible_alias = "rm")]
     Purge {
         /// Work order IDs or unique prefixes (at least 4 characters) [default: every terminal work order, or those matching the filters]
         #[arg(value_name = "ID")]
@@ -492,6 +495,7 @@ With --follow, keep printing output as the agent writes it (the daemon pushes it
 the work order ends; a queued work order is followed from its start. Then exit 0 if it succeeded and 1 \
 otherwise (3 if the daemon went away), so `agentgate queue logs --follow ID && next-step` works."
     )]
+    #[command(visible_alias = "log")]
     Logs {
         /// Work order ID or unique prefix (at least 4 characters)
         #[arg(
@@ -532,10 +536,14 @@ otherwise (3 if the daemon went away), so `agentgate queue logs --follow ID && n
 (`parentId`). Refused when the agent type has no resume_command or the work order recorded no session."
     )]
     Continue {
-        /// The work order to follow up (ID or unique prefix)
+        /// The work order to follow up (ID or unique prefix); with --last, the prompt
+        #[arg(value_name = "ID")]
         id: String,
         /// The new prompt; `-` reads it from stdin
-        prompt: String,
+        prompt: Option<String>,
+        /// Follow up the newest work order (then the only argument is the prompt) [default: off]
+        #[arg(long)]
+        last: bool,
         /// Time limit of the run [default: the parent's]
         #[arg(long, value_name = "DUR")]
         max_time: Option<String>,

@@ -113,7 +113,17 @@ fn json_requested() -> bool {
 /// typed, and as JSON too with `--json`.
 fn usage_failure(mut e: clap::Error) -> ! {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
+    // `agentgate list`, `agentgate logs`...: the command is under `queue`.
     if e.kind() == ErrorKind::InvalidSubcommand
+        && let Some(ContextValue::String(typed)) = e.get(ContextKind::InvalidSubcommand).cloned()
+        && let Some(queue) = <Cli as clap::CommandFactory>::command().find_subcommand("queue")
+        && queue.find_subcommand(&typed).is_some()
+    {
+        e.insert(
+            ContextKind::SuggestedSubcommand,
+            ContextValue::Strings(vec![format!("queue {typed}")]),
+        );
+    } else if e.kind() == ErrorKind::InvalidSubcommand
         && let Some(ContextValue::String(typed)) = e.get(ContextKind::InvalidSubcommand).cloned()
         && let Some(ContextValue::Strings(suggested)) =
             e.get(ContextKind::SuggestedSubcommand).cloned()

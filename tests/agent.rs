@@ -347,6 +347,15 @@ fn continue_resumes_the_session_in_the_same_workspace() {
     let text = out(&d.run(&["queue", "show", &next]));
     assert!(text.contains(&format!("follows up:  {first}")), "{text}");
 
+    // `--last` follows up the newest work order (here `next`).
+    let third = d.json(&["queue", "continue", "--last", "and the docs", "--json"]);
+    let third = third["id"].as_str().unwrap().to_string();
+    let wo = d.wait_terminal(&third, T);
+    assert_eq!(wo["parentId"], next.as_str(), "{wo}");
+    let o = d.run(&["queue", "continue", "--last", &first, "two prompts"]);
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(err(&o).contains("--last PROMPT"), "{}", err(&o));
+
     // Refused: an agent type that cannot resume; a work order with no session.
     let shell = d.submit_shell("true", &[]);
     d.wait_terminal(&shell, T);

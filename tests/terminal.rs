@@ -655,3 +655,30 @@ fn submit_wait_on_a_terminal_never_loses_the_handshake() {
         assert!(!err.contains("unexpected Hello"), "run {i}: {err}");
     }
 }
+
+/// Short names people reach for, and a hint for queue commands typed at the
+/// top level.
+#[test]
+fn aliases_and_a_hint_for_queue_commands() {
+    let d = Daemon::fast(&[]);
+    let id = d.submit_shell("echo aliased", &[]);
+    d.wait_terminal(&id, T);
+    let ls = d.run(&["queue", "ls"]);
+    assert_eq!(code(&ls), 0, "{}", stderr(&ls));
+    assert!(stdout(&ls).contains(&id), "{}", stdout(&ls));
+    let st = d.run(&["queue", "st", &id]);
+    assert!(stdout(&st).contains("aliased"), "{}", stdout(&st));
+    let log = d.run(&["queue", "log", &id]);
+    assert_eq!(stdout(&log), "aliased\n");
+    let rm = d.run(&["queue", "rm", &id, "--yes", "--json"]);
+    assert_eq!(code(&rm), 0, "{}", stderr(&rm));
+    for typed in ["list", "logs"] {
+        let out = d.run(&[typed]);
+        assert_eq!(code(&out), 2);
+        assert!(
+            stderr(&out).contains(&format!("'queue {typed}'")),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

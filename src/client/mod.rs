@@ -487,13 +487,30 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
         QueueCommand::Continue {
             id,
             prompt,
+            last,
             max_time,
             max_iterations,
             block,
             json,
         } => {
+            // `continue ID PROMPT`, or `continue --last PROMPT`.
+            let (id, prompt) = match (last, prompt) {
+                (false, Some(prompt)) => (Some(id), prompt),
+                (true, None) => (None, id),
+                (false, None) => {
+                    return Err(CliError::Usage(
+                        "give the follow-up's prompt: queue continue ID PROMPT (or --last PROMPT)"
+                            .into(),
+                    ));
+                }
+                (true, Some(_)) => {
+                    return Err(CliError::Usage(
+                        "with --last give only the prompt: queue continue --last PROMPT".into(),
+                    ));
+                }
+            };
             let req = ContinueRequest {
-                id: one_target(socket, Some(&id), false).await?,
+                id: one_target(socket, id.as_deref(), last).await?,
                 task_prompt: read_prompt(Some(&prompt), None)?,
                 max_time: max_time
                     .as_deref()
