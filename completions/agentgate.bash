@@ -550,7 +550,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__daemon__subcmd__stop)
-            opts="-h --keep-running --data-dir --socket --config --help"
+            opts="-y -h --keep-running --yes --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

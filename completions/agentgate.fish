@@ -71,6 +71,7 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_s
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from stop" -l keep-running -d 'Leave running work running, for the next daemon to adopt [default: stop it]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s y -l yes -d 'Stop running work without asking (asked on a terminal when work runs) [default: ask]'
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from restart" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and __fish_seen_subcommand_from restart" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
@@ -113,6 +114,7 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_se
 complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from stop" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from stop" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from stop" -l keep-running -d 'Leave running work running, for the next daemon to adopt [default: stop it]'
+complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from stop" -s y -l yes -d 'Stop running work without asking (asked on a terminal when work runs) [default: ask]'
 complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from stop" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from restart" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from restart" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F

@@ -48,8 +48,8 @@ fn main() -> ExitCode {
     }
     let result = match cli.command {
         Command::Daemon(args) => match args.action {
-            Some(DaemonAction::Stop { keep_running }) => {
-                client::run(&cli.global, ClientCommand::Stop { keep_running })
+            Some(DaemonAction::Stop { keep_running, yes }) => {
+                client::run(&cli.global, ClientCommand::Stop { keep_running, yes })
             }
             Some(DaemonAction::Restart) => client::run(&cli.global, ClientCommand::Restart),
             None if args.detach => client::daemon_ctl::detach(&cli.global, &args),

@@ -23,6 +23,8 @@ const T: Duration = Duration::from_secs(20);
 struct Pty {
     slave: Option<OwnedFd>,
     out: mpsc::Receiver<Vec<u8>>,
+    /// Typing: what is written here is the terminal's input.
+    keys: std::fs::File,
 }
 
 impl Pty {
@@ -36,6 +38,7 @@ impl Pty {
         let pty = nix::pty::openpty(Some(&size), None).expect("openpty");
         let (tx, out) = mpsc::channel();
         let mut reader = std::fs::File::from(pty.master);
+        let keys = reader.try_clone().expect("dup master");
         std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             // EIO once every slave descriptor is closed: the end.
@@ -48,6 +51,7 @@ impl Pty {
         Pty {
             slave: Some(pty.slave),
             out,
+            keys,
         }
     }
 
@@ -347,7 +351,7 @@ fn errors_speak_cli_with_their_exit_codes() {
             2,
             &[
                 "unrecognized subcommand 'lst'",
-                "tip: a similar subcommand exists: 'list'",
+                "tip: some similar subcommands exist: 'ls', 'list'",
             ],
         ),
     ];
@@ -681,4 +685,32 @@ fn aliases_and_a_hint_for_queue_commands() {
             stderr(&out)
         );
     }
+}
+
+/// `daemon stop` with agents running asks first on a terminal (naming
+/// --keep-running); no is no; --yes and scripts are not asked.
+#[test]
+fn daemon_stop_asks_before_stopping_running_agents() {
+    let mut d = Daemon::fast(&[]);
+    let id = d.submit_shell("sleep 1000", &[]);
+    d.wait_status(&id, "running", T);
+    let mut pty = Pty::new(80);
+    let mut c = d.command();
+    c.args(["daemon", "stop"])
+        .stdin(pty.slave())
+        .stdout(Stdio::piped())
+        .stderr(pty.slave());
+    let child = c.spawn().expect("spawn client");
+    drop(c);
+    let mut seen = Vec::new();
+    expect_on(&pty, &mut seen, "1 running work order");
+    assert!(String::from_utf8_lossy(&seen).contains("--keep-running"));
+    std::io::Write::write_all(&mut pty.keys, b"n\n").unwrap();
+    let out = finish(child);
+    assert_eq!(code(&out), 1);
+    assert_eq!(d.status(&id), "running");
+    // Not a terminal: not asked (scripts), as with --yes.
+    let out = d.run(&["daemon", "stop"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    d.stop();
 }

@@ -190,6 +190,9 @@ and work that ended meanwhile gets its real exit."
         /// Leave running work running, for the next daemon to adopt [default: stop it]
         #[arg(long)]
         keep_running: bool,
+        /// Stop running work without asking (asked on a terminal when work runs) [default: ask]
+        #[arg(long, short = 'y')]
+        yes: bool,
     },
     /// Restart the daemon in place, keeping running work: same process, same arguments (a new binary at the same path is picked up); waits until it serves again
     Restart,

@@ -3,6 +3,7 @@
 
 use std::ffi::OsString;
 use std::fs::OpenOptions;
+use std::io::{IsTerminal, Write};
 use std::io::{Read, Seek, SeekFrom};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::process::CommandExt;
@@ -143,7 +144,7 @@ fn process_start(pid: u32) -> Option<u64> {
 
 /// `agentgate daemon stop [--keep-running]`: graceful shutdown over RPC, then
 /// wait until the socket is gone and the daemon's process has exited.
-pub async fn stop_daemon(paths: &Paths, keep_running: bool) -> Result<(), CliError> {
+pub async fn stop_daemon(paths: &Paths, keep_running: bool, yes: bool) -> Result<(), CliError> {
     let mut client = match Client::connect(&paths.socket).await {
         Ok(c) => c,
         // Already what was asked for.
@@ -163,17 +164,35 @@ pub async fn stop_daemon(paths: &Paths, keep_running: bool) -> Result<(), CliErr
             .map(|i| i.pid)
     });
     let started = pid.and_then(process_start);
-    let running = if keep_running {
-        match client
-            .call(Request::Health(crate::service::HealthRequest))
-            .await?
-        {
-            Reply::Health(h) => Some(h.running_count),
-            _ => None,
-        }
-    } else {
-        None
+    let running = match client
+        .call(Request::Health(crate::service::HealthRequest))
+        .await?
+    {
+        Reply::Health(h) => Some(h.running_count),
+        _ => None,
     };
+    // Stopping running agents at a terminal is asked first (like a purge);
+    // scripts (no terminal) and --yes are not asked.
+    let tty = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if let Some(n) = running.filter(|n| *n > 0 && !keep_running && !yes && tty) {
+        let what = if n == 1 {
+            "1 running work order".to_string()
+        } else {
+            format!("{n} running work orders")
+        };
+        eprint!(
+            "Stop the daemon and {what} (SIGTERM, then SIGKILL after the grace period)? `--keep-running` leaves them running for the next daemon. [y/N] "
+        );
+        let _ = std::io::stderr().flush();
+        let mut answer = String::new();
+        let _ = std::io::stdin().read_line(&mut answer);
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            return Err(CliError::Failed(
+                "daemon stop aborted; nothing was stopped".into(),
+            ));
+        }
+    }
+    let running = running.filter(|_| keep_running);
     match client
         .call(Request::Shutdown(ShutdownRequest {
             keep_running,

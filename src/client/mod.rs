@@ -137,8 +137,8 @@ pub fn run(global: &crate::cli::GlobalArgs, cmd: ClientCommand) -> Result<(), Cl
         match cmd {
             ClientCommand::Submit(a) => submit(&paths.socket, a).await,
             ClientCommand::Queue(q) => queue(&paths.socket, q).await,
-            ClientCommand::Stop { keep_running } => {
-                daemon_ctl::stop_daemon(&paths, keep_running).await
+            ClientCommand::Stop { keep_running, yes } => {
+                daemon_ctl::stop_daemon(&paths, keep_running, yes).await
             }
             ClientCommand::Restart => daemon_ctl::restart_daemon(&paths).await,
         }
@@ -148,7 +148,7 @@ pub fn run(global: &crate::cli::GlobalArgs, cmd: ClientCommand) -> Result<(), Cl
 pub enum ClientCommand {
     Submit(SubmitArgs),
     Queue(QueueCommand),
-    Stop { keep_running: bool },
+    Stop { keep_running: bool, yes: bool },
     Restart,
 }
 
