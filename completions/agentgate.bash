@@ -254,7 +254,7 @@ _agentgate() {
 
     case "${cmd}" in
         agentgate)
-            opts="-h -V --data-dir --socket --config --help --version daemon serve submit queue completions __complete __supervise help"
+            opts="-h -V --data-dir --socket --config --help --version daemon serve submit queue completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -576,7 +576,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help)
-            opts="daemon submit queue completions __complete __supervise help"
+            opts="daemon submit queue completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1383,7 +1383,7 @@ _agentgate() {
             fi
             case "${prev}" in
                 --status)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "queued running succeeded failed canceled" -- "${cur}"))
                     return 0
                     ;;
                 --label)
@@ -1485,7 +1485,7 @@ _agentgate() {
             fi
             case "${prev}" in
                 --status)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "queued running succeeded failed canceled" -- "${cur}"))
                     return 0
                     ;;
                 --older-than)

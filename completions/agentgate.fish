@@ -34,8 +34,6 @@ complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "serve" -d 'Run 
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "submit" -d 'Submit a work order; prints its id'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "queue" -d 'Inspect and control the queue'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "__complete" -d 'Candidates for shell completion (called by the scripts of `completions`)'
-complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "__supervise" -d 'The per-run supervisor (started by the daemon or a Slurm job)'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop restart help" -l http -d 'HTTP shim address, or `off` [env: AGENTGATE_HTTP] [default: 127.0.0.1:3001]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop restart help" -l api-key-file -d 'File holding the HTTP API key [env: AGENTGATE_API_KEY_FILE] [default: <root>/api-key, generated]' -r -F
@@ -171,7 +169,11 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fis
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list ls show st cancel kill purge rm health stats start restart set-priority pause resume config logs log continue wait help" -f -a "continue" -d 'Follow up a finished work order: resume its agent\'s session in the same workspace with a new prompt'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list ls show st cancel kill purge rm health stats start restart set-priority pause resume config logs log continue wait help" -f -a "wait" -d 'Block until every listed work order has ended'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and not __fish_seen_subcommand_from list ls show st cancel kill purge rm health stats start restart set-priority pause resume config logs log continue wait help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l status -d 'Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l status -d 'Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]' -r -f -a "queued\t''
+running\t''
+succeeded\t''
+failed\t''
+canceled\t''"
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l label -d 'Only work orders with this label (repeatable: all of them) [default: any labels] [default: any labels]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l limit -d 'At most this many [default: 20]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
@@ -182,7 +184,11 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_se
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l no-truncate -d 'Cut nothing, even if lines get wider than the terminal'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -l json -d 'Print `{items,total,limit,offset,hasMore}` as JSON instead of a table'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from ls" -l status -d 'Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from ls" -l status -d 'Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]' -r -f -a "queued\t''
+running\t''
+succeeded\t''
+failed\t''
+canceled\t''"
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from ls" -l label -d 'Only work orders with this label (repeatable: all of them) [default: any labels] [default: any labels]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from ls" -l limit -d 'At most this many [default: 20]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from ls" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
@@ -220,7 +226,11 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_se
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l force -d 'SIGKILL at once, no grace period [default: SIGTERM first]'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -l json -d 'Print `{id,success,forcedKill,durationMs,status,message}` as JSON; an array for several'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from kill" -s h -l help -d 'Print help'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l status -d 'Purge work orders with this status (repeatable) [default: succeeded, failed, canceled]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l status -d 'Purge work orders with this status (repeatable) [default: succeeded, failed, canceled]' -r -f -a "queued\t''
+running\t''
+succeeded\t''
+failed\t''
+canceled\t''"
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l older-than -d 'Only those created longer ago than this, e.g. 7d, 12h [default: any age]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
@@ -231,7 +241,11 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_se
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l delete-branch -d 'Also delete the agentgate/<id> branch of a purged worktree [default: keep it, it holds the agent\'s work]'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -l json -d 'Print `{deletedCount,deletedIds,wouldDelete?}` as JSON'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from purge" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from rm" -l status -d 'Purge work orders with this status (repeatable) [default: succeeded, failed, canceled]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from rm" -l status -d 'Purge work orders with this status (repeatable) [default: succeeded, failed, canceled]' -r -f -a "queued\t''
+running\t''
+succeeded\t''
+failed\t''
+canceled\t''"
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from rm" -l older-than -d 'Only those created longer ago than this, e.g. 7d, 12h [default: any age]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from rm" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from rm" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
@@ -382,8 +396,6 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "submit" -d 'Submit a work order; prints its id'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "queue" -d 'Inspect and control the queue'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "__complete" -d 'Candidates for shell completion (called by the scripts of `completions`)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "__supervise" -d 'The per-run supervisor (started by the daemon or a Slurm job)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "stop" -d 'Stop the running daemon gracefully and wait until its process is gone; running work is stopped and marked interrupted unless --keep-running'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "restart" -d 'Restart the daemon in place, keeping running work: same process, same arguments (a new binary at the same path is picked up); waits until it serves again'

@@ -262,7 +262,7 @@ stderr."
     #[command(visible_alias = "ls")]
     List {
         /// Only this status: queued, running, succeeded, failed, canceled (repeatable) [default: all statuses]
-        #[arg(long = "status", value_name = "STATUS", value_parser = parse_status)]
+        #[arg(long = "status", value_name = "STATUS", value_parser = parse_status())]
         statuses: Vec<Status>,
         /// Only work orders with this label (repeatable: all of them) [default: any labels] [default: any labels]
         #[arg(long = "label", value_name = "LABEL")]
@@ -333,7 +333,7 @@ named with --status. Purging more than one asks for confirmation on a TTY; use -
         #[arg(long)]
         last: bool,
         /// Purge work orders with this status (repeatable) [default: succeeded, failed, canceled]
-        #[arg(long = "status", value_name = "STATUS", value_parser = parse_status)]
+        #[arg(long = "status", value_name = "STATUS", value_parser = parse_status())]
         statuses: Vec<Status>,
         /// Only those created longer ago than this, e.g. 7d, 12h [default: any age]
         #[arg(long, value_name = "DUR")]
@@ -578,8 +578,14 @@ unreachable or goes away; 130 on Ctrl-C."
     },
 }
 
-fn parse_status(s: &str) -> Result<Status, String> {
-    s.parse()
+/// A status flag's values: the five shown (and offered by TAB completion),
+/// plus AgentGate's legacy running-like ones, accepted but hidden.
+fn parse_status() -> impl clap::builder::TypedValueParser<Value = Status> {
+    use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+    PossibleValuesParser::new(
+        Status::ALL.map(|s| PossibleValue::new(s.as_str()).hide(s.api() != s)),
+    )
+    .try_map(|s| s.parse::<Status>())
 }
 
 /// The generated files kept in the repository, as (path relative to the

@@ -713,3 +713,33 @@ fn by_default_a_free_slot_is_used_at_once() {
         "five dependent echoes took {took:?}"
     );
 }
+
+/// TAB in a real bash: status and agent values, no hidden subcommands, and
+/// an id older than the newest 200 still offered once its prefix is typed.
+#[test]
+fn bash_completion_offers_values_and_filters_before_the_cut() {
+    let d = Daemon::fast(&["--no-auto-process"]);
+    let oldest = d.submit_shell("true", &[]);
+    for i in 0..205 {
+        d.json(&["submit", "--agent", "shell", "--json", &format!("echo {i}")]);
+    }
+    let prefix = &oldest[..6];
+    let offered = bash_complete(&d, &["queue", "show", prefix]);
+    assert!(offered.contains(&oldest), "{offered:?}");
+
+    let mut statuses = bash_complete(&d, &["queue", "list", "--status", ""]);
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        ["canceled", "failed", "queued", "running", "succeeded"]
+    );
+    let agents = bash_complete(&d, &["submit", "--agent", ""]);
+    assert!(agents.contains(&"shell".to_string()), "{agents:?}");
+    assert!(
+        agents.contains(&"claude-code-subscription".to_string()),
+        "{agents:?}"
+    );
+    let top = bash_complete(&d, &[""]);
+    assert!(top.contains(&"queue".to_string()), "{top:?}");
+    assert!(top.iter().all(|c| !c.starts_with("__")), "{top:?}");
+}

@@ -30,7 +30,7 @@ pub fn script(shell: Shell) -> Vec<u8> {
     let mut cmd = Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "agentgate", &mut out);
-    let text = String::from_utf8_lossy(&out).into_owned();
+    let text = without_hidden(&String::from_utf8_lossy(&out));
     let hooked = match shell {
         Shell::Bash => bash(&text),
         Shell::Zsh => zsh(&text),
@@ -40,6 +40,35 @@ pub fn script(shell: Shell) -> Vec<u8> {
     // A generator whose output no longer has the expected shape keeps its
     // static completion (the tests notice).
     hooked.map(String::into_bytes).unwrap_or(out)
+}
+
+/// The hidden subcommands (`__complete`, `__supervise`) taken out of what a
+/// TAB offers: clap's generators list them with the others.
+fn without_hidden(text: &str) -> String {
+    const HIDDEN: [&str; 2] = ["__complete", "__supervise"];
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines() {
+        let t = line.trim_start();
+        let offers = |h: &str| {
+            // zsh: `'NAME:about' \`; fish: `-a "NAME"`.
+            t.starts_with(&format!("'{h}:")) || line.contains(&format!("-a \"{h}\""))
+        };
+        if HIDDEN.iter().any(|h| offers(h)) {
+            continue;
+        }
+        if t.starts_with("opts=\"") {
+            // bash: the words offered.
+            let mut l = line.to_string();
+            for h in HIDDEN {
+                l = l.replace(&format!(" {h}"), "");
+            }
+            out.push_str(&l);
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    out
 }
 
 const BASH_HOOK: &str = r#"
@@ -115,9 +144,12 @@ end
 complete -c agentgate -n __agentgate_wants_id -f -a "(__agentgate_live_ids)"
 "#;
 
-/// What an id slot should offer: work orders in these statuses (empty: all).
-struct Slot {
-    statuses: &'static [Status],
+/// What the word being completed should offer.
+enum Slot {
+    /// Work orders in these statuses (empty: all).
+    Ids { statuses: &'static [Status] },
+    /// The configured agent types (`--agent`).
+    Agents,
 }
 
 const ACTIVE: &[Status] = &[Status::Queued, Status::Running];
@@ -172,10 +204,15 @@ fn slot(words: &[String], index: usize, global: &mut GlobalArgs) -> Option<Slot>
             continue;
         }
         if i == index {
-            // Completing this option's value: an id only for `--after`.
-            return (arg.get_id() == "after").then_some(Slot {
-                statuses: &[Status::Queued, Status::Running, Status::Succeeded],
-            });
+            // Completing this option's value: ids for `--after`, agent types
+            // for `--agent`; other values are the static completion's.
+            return match arg.get_id().as_str() {
+                "after" => Some(Slot::Ids {
+                    statuses: &[Status::Queued, Status::Running, Status::Succeeded],
+                }),
+                "agent" => Some(Slot::Agents),
+                _ => None,
+            };
         }
         if let Some(v) = words.get(i) {
             remember(global, arg.get_id().as_str(), v);
@@ -204,7 +241,7 @@ fn slot(words: &[String], index: usize, global: &mut GlobalArgs) -> Option<Slot>
         Some("set-priority") => &[Status::Queued],
         _ => &[],
     };
-    Some(Slot { statuses })
+    Some(Slot::Ids { statuses })
 }
 
 fn remember(global: &mut GlobalArgs, id: &str, value: &str) {
@@ -227,6 +264,18 @@ pub fn run(global: &GlobalArgs, shell: &str, index: usize, words: &[String]) -> 
     let Ok(file) = ConfigFile::load(&global) else {
         return ExitCode::SUCCESS;
     };
+    let statuses = match slot {
+        Slot::Agents => {
+            let mut out = String::new();
+            for name in crate::config::with_builtin_agents(file.agents).keys() {
+                out.push_str(name);
+                out.push('\n');
+            }
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+            return ExitCode::SUCCESS;
+        }
+        Slot::Ids { statuses } => statuses,
+    };
     let Ok(paths) = Paths::resolve(&global, &file) else {
         return ExitCode::SUCCESS;
     };
@@ -236,11 +285,14 @@ pub fn run(global: &GlobalArgs, shell: &str, index: usize, words: &[String]) -> 
     else {
         return ExitCode::SUCCESS;
     };
+    // The newest `MOST` of those starting with what is typed (filtered
+    // before the cut, so an older id is still offered once typed).
     let query = ListQuery {
-        statuses: slot.statuses.to_vec(),
+        statuses: statuses.to_vec(),
         labels: vec![],
         limit: Some(MOST),
         offset: 0,
+        id_prefix: words.get(index).filter(|w| !w.is_empty()).cloned(),
     };
     let page = rt.block_on(async {
         let ask = async {
@@ -285,7 +337,17 @@ mod tests {
     fn statuses(line: &str) -> Option<Vec<Status>> {
         let w = words(line);
         let mut g = GlobalArgs::default();
-        slot(&w, w.len() - 1, &mut g).map(|s| s.statuses.to_vec())
+        match slot(&w, w.len() - 1, &mut g)? {
+            Slot::Ids { statuses } => Some(statuses.to_vec()),
+            Slot::Agents => None,
+        }
+    }
+
+    #[test]
+    fn agent_values_are_a_slot_of_their_own() {
+        let w = words("agentgate submit --agent ");
+        let mut g = GlobalArgs::default();
+        assert!(matches!(slot(&w, w.len() - 1, &mut g), Some(Slot::Agents)));
     }
 
     #[test]

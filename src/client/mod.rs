@@ -193,6 +193,7 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                 labels,
                 limit: if all { None } else { Some(limit.unwrap_or(20)) },
                 offset: 0,
+                id_prefix: None,
             };
             list(socket, query, json, render::ListStyle { wide, no_truncate }).await
         }

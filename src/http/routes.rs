@@ -275,6 +275,7 @@ pub async fn list(
         labels: query_labels(&pairs),
         limit: Some(limit),
         offset,
+        id_prefix: None,
     };
     match st.service.call(query).await {
         Ok(page) => ok(&rid, StatusCode::OK, page.to_json()),

@@ -15,6 +15,9 @@ pub struct ListQuery {
     /// `None` = all.
     pub limit: Option<u32>,
     pub offset: u32,
+    /// Only work orders whose id starts with this (TAB completion: the
+    /// filter comes before the limit).
+    pub id_prefix: Option<String>,
 }
 
 impl Operation for ListQuery {

@@ -239,8 +239,9 @@ impl Actor {
         let filter = |wo: &WorkOrder| {
             (q.statuses.is_empty() || q.statuses.contains(&wo.status))
                 && q.labels.iter().all(|l| wo.more.labels.contains(l))
+                && q.id_prefix.as_deref().is_none_or(|p| wo.id.starts_with(p))
         };
-        let total: u64 = if !q.labels.is_empty() {
+        let total: u64 = if !q.labels.is_empty() || q.id_prefix.is_some() {
             self.by_created.values().filter(|wo| filter(wo)).count() as u64
         } else if q.statuses.is_empty() {
             self.entries.len() as u64

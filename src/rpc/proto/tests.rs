@@ -142,6 +142,7 @@ fn every_request_round_trips() {
             labels: vec![],
             limit: None,
             offset: 3,
+            id_prefix: None,
         }),
         Request::Show(ShowRequest { id: "a".into() }),
         Request::GetRun(GetRunRequest { id: "r".into() }),
@@ -198,6 +199,7 @@ fn every_request_round_trips() {
             labels: vec!["nightly".into()],
             limit: Some(5),
             offset: 0,
+            id_prefix: None,
         }),
         Request::Resolve(ResolveRequest {
             ids: vec!["abcd".into()],
@@ -230,6 +232,7 @@ fn every_request_round_trips() {
             labels: vec![],
             limit: None,
             offset: 2,
+            id_prefix: None,
         }),
     ];
     for r in requests {
