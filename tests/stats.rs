@@ -110,6 +110,15 @@ fn counts_durations_and_costs_match_hand_totals() {
     runs.sort();
     assert_eq!(total["medianDurationMs"], runs[2]);
 
+    // Health says the total too (kept as work orders change, not recounted).
+    let h = d.json(&["queue", "health", "--json"]);
+    assert!(
+        (h["totalCostUsd"].as_f64().unwrap() - 0.75).abs() < 1e-9,
+        "{h}"
+    );
+    let text = String::from_utf8(d.run(&["queue", "health"]).stdout).unwrap();
+    assert!(text.contains("agents' cost $0.75"), "{text}");
+
     // By label: a work order counts under each of its labels; none: "(none)".
     let r = d.json(&["queue", "stats", "--by", "label", "--json"]);
     assert_eq!(row(&r, "team-a")["workOrders"], 2);

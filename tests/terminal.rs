@@ -714,3 +714,28 @@ fn daemon_stop_asks_before_stopping_running_agents() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     d.stop();
 }
+
+/// A COST column appears once any listed work order reported a cost.
+#[test]
+fn list_shows_cost_when_agents_report_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[agents.costly]\ncommand = [\"sh\", \"-c\", \"echo '{\\\"type\\\":\\\"result\\\",\\\"subtype\\\":\\\"success\\\",\\\"is_error\\\":false,\\\"total_cost_usd\\\":0.0123}'\"]\noutput = \"claude-stream-json\"\n",
+    )
+    .unwrap();
+    let d = Daemon::fast(&["--config", config.to_str().unwrap()]);
+    let plain = d.submit_shell("true", &[]);
+    d.wait_terminal(&plain, T);
+    let (_, before, _) = on_terminal(&d, 120, &["queue", "list"], false);
+    assert!(!before.contains("COST"), "{before}");
+    let id = d.json(&["submit", "--agent", "costly", "--json", "x"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    d.wait_terminal(&id, T);
+    let (_, after, _) = on_terminal(&d, 120, &["queue", "list"], false);
+    assert!(after.contains("COST"), "{after}");
+    assert!(after.contains("$0.0123"), "{after}");
+}

@@ -168,6 +168,14 @@ pub fn list_table(page: &ListPage, style: ListStyle) -> (Vec<String>, Option<Str
         50,
         cells(&|_, w| run_duration(w, now)),
     ));
+    let cost = |w: &WorkOrder| w.agent_result.as_ref().and_then(|r| r.cost_usd);
+    if items.iter().any(|w| cost(w).is_some()) {
+        columns.push(Column::new(
+            "COST",
+            35,
+            cells(&|_, w| cost(w).map(format_cost).unwrap_or_default()),
+        ));
+    }
     if page.reasons.iter().any(Option::is_some) {
         columns.push(
             Column::new(
@@ -195,6 +203,15 @@ pub fn list_table(page: &ListPage, style: ListStyle) -> (Vec<String>, Option<Str
     };
     let lines = table::render(&columns, fit, use_color());
     (lines, page_note(page))
+}
+
+/// A reported cost in dollars: cents, or four decimals below a dollar.
+pub fn format_cost(usd: f64) -> String {
+    if usd < 1.0 {
+        format!("${usd:.4}")
+    } else {
+        format!("${usd:.2}")
+    }
 }
 
 /// "showing 20 of 44" when the page is not everything.
@@ -484,8 +501,15 @@ pub fn health(h: &Health) -> String {
                 .unwrap_or_default()
         ),
         format!(
-            "finished:     {} succeeded, {} failed, {} canceled",
-            h.completed_count, h.failed_count, h.canceled_count
+            "finished:     {} succeeded, {} failed, {} canceled{}",
+            h.completed_count,
+            h.failed_count,
+            h.canceled_count,
+            if h.total_cost_usd > 0.0 {
+                format!("; agents' cost ${:.2}", h.total_cost_usd)
+            } else {
+                String::new()
+            }
         ),
         format!(
             "memory:       {} MiB available (minimum {} MiB)",

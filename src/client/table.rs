@@ -183,8 +183,9 @@ pub enum Fit {
     /// Every line at most this wide: narrow columns cut, then unimportant
     /// ones dropped; the last column takes what is left.
     Width(usize),
-    /// No column dropped or cut except the last, which takes what is left
-    /// of this width (at least a little: lines may then be wider).
+    /// No column cut but the last, which takes what is left of this width;
+    /// when even so the lines would be wider, unimportant columns are
+    /// dropped (whole) instead: a line never wraps.
     Wide(usize),
     /// Nothing cut; lines as long as their content.
     Natural,
@@ -199,13 +200,8 @@ pub fn render(columns: &[Column], fit: Fit, color: bool) -> Vec<String> {
     let natural: Vec<usize> = columns.iter().map(Column::natural).collect();
     let (widths, active) = match fit {
         Fit::Natural => (natural.clone(), vec![true; n]),
-        Fit::Wide(total) => {
-            let mut w = natural.clone();
-            let fixed: usize = w[..n - 1].iter().map(|w| w + GAP).sum();
-            w[n - 1] = natural[n - 1].min(total.saturating_sub(fixed).max(FLEX_MIN));
-            (w, vec![true; n])
-        }
-        Fit::Width(total) => fit_width(columns, &natural, total),
+        Fit::Wide(total) => fit_width(columns, &natural, total, false),
+        Fit::Width(total) => fit_width(columns, &natural, total, true),
     };
     let rows = columns[0].cells.len();
     let shown: Vec<usize> = (0..n).filter(|i| active[*i] && widths[*i] > 0).collect();
@@ -248,7 +244,13 @@ pub fn render(columns: &[Column], fit: Fit, color: bool) -> Vec<String> {
 /// Column widths (and which columns stay) for lines of at most `total`:
 /// columns give way least important first, each cut to its minimum (if it
 /// may be cut) and then dropped, until the last column has room.
-fn fit_width(columns: &[Column], natural: &[usize], total: usize) -> (Vec<usize>, Vec<bool>) {
+/// With `cut` false no column but the last is cut: they are dropped whole.
+fn fit_width(
+    columns: &[Column],
+    natural: &[usize],
+    total: usize,
+    cut: bool,
+) -> (Vec<usize>, Vec<bool>) {
     let n = columns.len();
     let flex = n - 1;
     let want = natural[flex].min(FLEX_MIN) as isize;
@@ -265,7 +267,7 @@ fn fit_width(columns: &[Column], natural: &[usize], total: usize) -> (Vec<usize>
         if short <= 0 {
             break;
         }
-        if let Some(min) = columns[i].min {
+        if let (true, Some(min)) = (cut, columns[i].min) {
             w[i] -= (short as usize).min(w[i].saturating_sub(min));
         }
         if avail(&w, &active) < want {
@@ -358,6 +360,24 @@ mod tests {
             "{lines:?}"
         );
         assert!(lines[1].ends_with('…'), "{lines:?}");
+    }
+
+    #[test]
+    fn wide_cuts_nothing_but_the_prompt_and_never_wraps() {
+        for total in [60, 80, 200] {
+            let lines = render(&table(), Fit::Wide(total), false);
+            for l in &lines {
+                assert!(width(l) <= total, "{total}: {l:?} is {} wide", width(l));
+            }
+            // What is shown is whole (the reason is not cut to fit).
+            let shown = lines.join("\n");
+            assert!(!shown.contains("concurrency (2 of 2…"), "{shown}");
+        }
+        let lines = render(&table(), Fit::Wide(200), false);
+        assert!(
+            lines[2].contains("concurrency (2 of 2 running)"),
+            "{lines:?}"
+        );
     }
 
     #[test]

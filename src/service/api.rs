@@ -374,6 +374,8 @@ pub struct HealthJson {
     pub queued_reason: Option<String>,
     /// Admission settings in force.
     pub config: QueueConfigJson,
+    /// The sum of the costs agents reported (USD), over the work orders held.
+    pub total_cost_usd: f64,
     #[schema(format = DateTime)]
     pub timestamp: String,
 }
@@ -447,6 +449,7 @@ impl Health {
             paused: self.paused,
             queued_reason: self.queued_reason.clone(),
             config: self.config.json(),
+            total_cost_usd: self.total_cost_usd,
             timestamp: self.timestamp.to_rfc3339(),
         })
     }

@@ -134,6 +134,8 @@ pub struct Health {
     pub can_start_immediately: bool,
     /// The daemon is shutting down (it accepts no work, whatever the queue).
     pub shutting_down: bool,
+    /// The sum of the costs agents reported (USD), over the work orders held.
+    pub total_cost_usd: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -11,6 +11,8 @@ use crate::store::StorageReport;
 pub const DEEP_QUEUE: u64 = 10;
 
 pub struct Inputs<'a> {
+    /// The agents' reported costs, summed (USD).
+    pub total_cost_usd: f64,
     pub counts: &'a HashMap<Status, u64>,
     /// (work order id, ms since its run started) for every live run.
     pub running_ages: Vec<(String, u64)>,
@@ -165,6 +167,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
         },
         can_start_immediately: accepting && i.can_start_now,
         shutting_down: !i.accepting,
+        total_cost_usd: i.total_cost_usd,
     }
 }
 
@@ -201,6 +204,7 @@ impl super::Actor {
             waits: self.runs.waits().collect(),
             can_start_now: self.can_start_now(),
             unpersisted: self.unpersisted_count(),
+            total_cost_usd: self.costs.total(),
         })
     }
 }

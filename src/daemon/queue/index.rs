@@ -37,6 +37,9 @@ impl Actor {
     ) -> Option<Change> {
         let wo = Arc::new(SharedWorkOrder::new(wo));
         let old = self.entries.get(&wo.id).map(|e| e.wo.clone());
+        let cost = |w: &WorkOrder| w.agent_result.as_ref().and_then(|r| r.cost_usd);
+        self.costs
+            .changed(old.as_deref().and_then(|o| cost(o)), cost(&wo));
         if let Some(old) = &old {
             if let Some(c) = self.counts.get_mut(&old.status) {
                 *c = c.saturating_sub(1);
@@ -93,6 +96,8 @@ impl Actor {
     pub(super) fn remove(&mut self, id: &str) {
         if let Some(e) = self.entries.remove(id) {
             self.pending.forget(id, &e.wo.run_ids);
+            self.costs
+                .changed(e.wo.agent_result.as_ref().and_then(|r| r.cost_usd), None);
             let key = (e.wo.created_at, e.wo.id.clone());
             self.by_created.remove(key.0, &key.1);
             if e.wo.status == Status::Queued {

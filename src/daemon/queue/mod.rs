@@ -159,6 +159,8 @@ pub struct Actor {
     last_created: Timestamp,
     /// Changes not on disk yet (a full disk), retried every tick.
     pending: state::Pending,
+    /// The agents' reported costs, summed (for health).
+    costs: state::Costs,
     /// Purges waiting for their live work orders to stop.
     purges: Vec<purge::PendingPurge>,
     /// Where purged directories go, deleted in the background.
@@ -219,6 +221,7 @@ impl Actor {
             mem_available: proc::mem_available(),
             last_created: Timestamp(0),
             pending: state::Pending::default(),
+            costs: state::Costs::default(),
             purges: Vec::new(),
             trash,
             json_sweep_at: None,

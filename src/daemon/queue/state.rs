@@ -179,3 +179,27 @@ impl StaleState {
         self.detections.len() as u64
     }
 }
+
+/// The costs agents reported, summed over the work orders held: kept as each
+/// work order changes (health is served from memory), in millionths of a
+/// dollar so that adding and taking away leave no rounding behind.
+#[derive(Default)]
+pub(super) struct Costs {
+    micros: i128,
+}
+
+impl Costs {
+    fn micros(cost: Option<f64>) -> i128 {
+        cost.filter(|c| c.is_finite())
+            .map_or(0, |c| (c * 1_000_000.0).round() as i128)
+    }
+
+    /// A work order's cost went from `old` to `new` (either may be none).
+    pub(super) fn changed(&mut self, old: Option<f64>, new: Option<f64>) {
+        self.micros += Costs::micros(new) - Costs::micros(old);
+    }
+
+    pub(super) fn total(&self) -> f64 {
+        self.micros as f64 / 1_000_000.0
+    }
+}

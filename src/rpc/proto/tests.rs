@@ -323,6 +323,7 @@ fn every_reply_round_trips() {
             average_wait_ms: 12,
             can_start_immediately: false,
             shutting_down: true,
+            total_cost_usd: 0.75,
         }),
         Reply::Runs(RunPage {
             items: vec![run(), run()],
