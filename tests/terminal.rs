@@ -674,8 +674,10 @@ fn aliases_and_a_hint_for_queue_commands() {
     assert!(stdout(&st).contains("aliased"), "{}", stdout(&st));
     let log = d.run(&["queue", "log", &id]);
     assert_eq!(stdout(&log), "aliased\n");
-    let rm = d.run(&["queue", "rm", &id, "--yes", "--json"]);
+    let rm = d.run(&["queue", "rm", &id, "--yes"]);
     assert_eq!(code(&rm), 0, "{}", stderr(&rm));
+    // One is one work order, not "1 work orders".
+    assert_eq!(stdout(&rm).trim(), "purged 1 work order");
     for typed in ["list", "logs"] {
         let out = d.run(&[typed]);
         assert_eq!(code(&out), 2);

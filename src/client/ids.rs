@@ -86,8 +86,8 @@ pub async fn for_each(
     }
     if refused > 0 {
         return Err(CliError::Reported(format!(
-            "{refused} of {} work orders were refused",
-            ids.len()
+            "{refused} of {} refused",
+            super::render::work_orders(ids.len() as u64)
         )));
     }
     Ok(())

@@ -92,8 +92,8 @@ pub(super) async fn restart(
     created(socket, &made, json, block).await?;
     if refused > 0 {
         return Err(CliError::Reported(format!(
-            "{refused} of {} work orders were not restarted",
-            ids.len()
+            "{refused} of {} not restarted",
+            super::render::work_orders(ids.len() as u64)
         )));
     }
     Ok(())
@@ -120,11 +120,14 @@ pub(super) async fn purge(
             let tty = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
             if !tty {
                 return Err(CliError::Usage(format!(
-                    "refusing to purge {} work orders without confirmation; pass --yes (or --dry-run to list them)",
-                    would.len()
+                    "refusing to purge {} without confirmation; pass --yes (or --dry-run to list them)",
+                    super::render::work_orders(would.len() as u64)
                 )));
             }
-            eprint!("Permanently delete {} work orders? [y/N] ", would.len());
+            eprint!(
+                "Permanently delete {}? [y/N] ",
+                super::render::work_orders(would.len() as u64)
+            );
             let _ = std::io::stderr().flush();
             let mut answer = String::new();
             let _ = std::io::stdin().read_line(&mut answer);
@@ -162,12 +165,15 @@ pub(super) fn print_purged(p: &PurgeOutcome, json: bool) -> Result<(), CliError>
     if json {
         print_json(&p.to_json());
     } else if let Some(would) = &p.would_delete {
-        println!("would purge {} work orders", would.len());
+        println!(
+            "would purge {}",
+            super::render::work_orders(would.len() as u64)
+        );
         for id in would {
             println!("  {id}");
         }
     } else {
-        println!("purged {} work orders", p.deleted_count);
+        println!("purged {}", super::render::work_orders(p.deleted_count));
         for id in &p.deleted_ids {
             println!("  {id}");
         }

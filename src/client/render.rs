@@ -9,6 +9,14 @@ use crate::model::units::{format_duration, format_size};
 use crate::model::{Status, Timestamp, WorkOrder};
 use crate::service::{Health, ListPage, QueueConfig, WorkOrderDetail};
 
+/// "1 work order", "3 work orders".
+pub fn work_orders(n: impl Into<u64>) -> String {
+    match n.into() {
+        1 => "1 work order".to_string(),
+        n => format!("{n} work orders"),
+    }
+}
+
 pub fn use_color() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
 }

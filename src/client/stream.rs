@@ -221,9 +221,9 @@ pub async fn wait(
         Ok(())
     } else {
         Err(CliError::Failed(format!(
-            "{} of {} work orders did not succeed: {}",
+            "{} of {} did not succeed: {}",
             failed.len(),
-            done.len(),
+            super::render::work_orders(done.len() as u64),
             failed
                 .iter()
                 .map(|w| format!("{} {}", w.id, w.status))
