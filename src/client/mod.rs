@@ -207,7 +207,7 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
                 |id| Request::Show(crate::service::ShowRequest { id }),
                 |r| match r {
                     Reply::Show(d) => {
-                        let text = render::detail(&d);
+                        let text = table::wrap_for_terminal(&render::detail(&d));
                         Ok((
                             if several { format!("{text}\n") } else { text },
                             d.to_json(),
@@ -327,7 +327,7 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
             if json {
                 print_json(&h.to_json());
             } else {
-                println!("{}", render::health(&h));
+                println!("{}", table::wrap_for_terminal(&render::health(&h)));
             }
             Ok(())
         }

@@ -134,6 +134,47 @@ fn width_of(fd: libc::c_int, tty: bool) -> usize {
     80
 }
 
+/// `label:  value` lines (`queue show`, `queue health`) fitted to the
+/// terminal: a line too long is broken between words, its further lines
+/// indented under the value (a hanging indent), never at column 0. Piped,
+/// text is left as it is (for grep and scripts).
+pub fn wrap_for_terminal(text: &str) -> String {
+    if !std::io::stdout().is_terminal() {
+        return text.to_string();
+    }
+    wrap(text, terminal_width())
+}
+
+fn wrap(text: &str, total: usize) -> String {
+    let mut out = Vec::new();
+    for line in text.split('\n') {
+        if width(line) <= total {
+            out.push(line.to_string());
+            continue;
+        }
+        // The value starts after `label:` and its padding.
+        let indent = line
+            .find(':')
+            .map(|c| c + 1 + line[c + 1..].len() - line[c + 1..].trim_start().len())
+            .filter(|i| *i < total / 2)
+            .unwrap_or(2);
+        let mut current = String::new();
+        for word in line.split(' ') {
+            let room = total.saturating_sub(width(&current));
+            let sep = usize::from(!current.trim().is_empty());
+            if !current.trim().is_empty() && width(word) + sep > room {
+                out.push(current.trim_end().to_string());
+                current = " ".repeat(indent);
+            } else if sep == 1 || (!current.is_empty() && !current.ends_with(' ')) {
+                current.push(' ');
+            }
+            current.push_str(word);
+        }
+        out.push(current.trim_end().to_string());
+    }
+    out.join("\n")
+}
+
 /// A table column: escaped one-line cells, and how it gives way.
 pub struct Column {
     pub header: &'static str,
@@ -378,6 +419,27 @@ mod tests {
             lines[2].contains("concurrency (2 of 2 running)"),
             "{lines:?}"
         );
+    }
+
+    #[test]
+    fn long_lines_wrap_between_words_under_their_value() {
+        let text = "prompt:      fix the parser so that every error names its line and column\nid:          abc";
+        let wrapped = wrap(text, 40);
+        let lines: Vec<&str> = wrapped.lines().collect();
+        assert!(lines.len() > 2, "{wrapped}");
+        for l in &lines {
+            assert!(width(l) <= 40, "{l:?}");
+        }
+        assert!(lines[0].starts_with("prompt:      fix"), "{wrapped}");
+        // Further lines start under the value, never at column 0.
+        assert!(
+            lines[1].starts_with("             ") && !lines[1].starts_with("              "),
+            "{wrapped}"
+        );
+        assert_eq!(lines.last(), Some(&"id:          abc"));
+        // Words are whole.
+        let words: Vec<&str> = wrapped.split_whitespace().collect();
+        assert!(words.contains(&"column"), "{wrapped}");
     }
 
     #[test]
