@@ -679,3 +679,31 @@ fn wait_shows_a_progress_line_on_a_tty_only() {
     std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
     assert_eq!(out.lines().count(), 2, "{out}");
 }
+
+/// `--follow` on a work order that has not started says why it waits, then
+/// follows its output once it runs.
+#[test]
+fn follow_of_a_queued_work_order_says_why_it_waits() {
+    let d = Daemon::fast(&[]);
+    d.json(&["queue", "pause", "--json"]);
+    let id = d.submit_shell("echo followed", &[]);
+    let err_path = d.dir.path().join("follow.err");
+    let err_file = std::fs::File::create(&err_path).unwrap();
+    let mut child = d
+        .command()
+        .args(["queue", "logs", "--follow", &id])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(err_file)
+        .spawn()
+        .unwrap();
+    wait_for("the waiting note", T, || {
+        let text = std::fs::read_to_string(&err_path).ok()?;
+        text.contains("waiting to start: paused").then_some(())
+    });
+    d.json(&["queue", "resume", "--json"]);
+    wait_for("the follower to end", T, || child.try_wait().ok().flatten());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "followed\n");
+}

@@ -20,6 +20,22 @@ use crate::service::{LogsRequest, WaitItem, WaitRequest};
 pub async fn logs(socket: &Path, req: LogsRequest) -> Result<(), CliError> {
     let follow = req.follow;
     let mut client = Client::connect(socket).await?;
+    if follow {
+        // A work order that has not started says why, instead of silence.
+        let shown = client
+            .run(crate::service::ShowRequest { id: req.id.clone() })
+            .await?;
+        if shown.work_order.status == Status::Queued {
+            eprintln!(
+                "waiting to start: {} (its output follows once it runs)",
+                shown
+                    .queued_reason
+                    .as_deref()
+                    .map(table::one_line)
+                    .unwrap_or_else(|| "queued".into())
+            );
+        }
+    }
     client.start_stream(Request::Logs(req)).await?;
     let stdout = std::io::stdout();
     loop {
