@@ -134,12 +134,47 @@ fn an_existing_open_root_is_tightened_at_start() {
     d.root = home.path().join("root");
     std::fs::create_dir_all(d.root.join("work-orders")).expect("mkdir");
     std::fs::set_permissions(&d.root, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    // What an older version left inside: a readable work-order file and run
+    // directory, and a workspace (the agents' files: not ours to change).
+    let wo = d.root.join("work-orders/oldOrder0001.json");
+    std::fs::write(&wo, "{not json, quarantined}").expect("write");
+    std::fs::set_permissions(&wo, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let run = d.root.join("logs");
+    std::fs::create_dir_all(&run).expect("mkdir");
+    std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let log = run.join("daemon.log.1");
+    std::fs::write(&log, "old output\n").expect("write");
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let clone = d.root.join("workspaces/someorder/README");
+    std::fs::create_dir_all(clone.parent().unwrap()).expect("mkdir");
+    std::fs::write(&clone, "user file").expect("write");
+    std::fs::set_permissions(&clone, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     d.spawn();
-    let mode = std::fs::metadata(&d.root).expect("stat").mode() & 0o777;
-    assert_eq!(mode, 0o700);
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("stat").mode() & 0o777;
+    assert_eq!(mode(&d.root), 0o700);
     assert!(
         d.log_text().contains("made it private"),
         "no log line: {}",
+        d.log_text()
+    );
+    // The work-order file may have been quarantined (it is not JSON): find it.
+    let quarantined = std::fs::read_dir(d.root.join("work-orders/.quarantine"))
+        .ok()
+        .and_then(|mut r| r.next())
+        .and_then(|e| e.ok())
+        .map(|e| e.path());
+    let kept = if wo.exists() {
+        wo.clone()
+    } else {
+        quarantined.expect("kept somewhere")
+    };
+    assert_eq!(mode(&kept), 0o600, "{}", kept.display());
+    assert_eq!(mode(&run), 0o700);
+    assert_eq!(mode(&log), 0o600);
+    assert_eq!(mode(&clone), 0o644, "a workspace file was changed");
+    assert!(
+        d.log_text().contains("files and directories private"),
+        "no count: {}",
         d.log_text()
     );
 }

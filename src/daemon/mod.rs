@@ -134,11 +134,24 @@ fn prepare_root(root: &Path) -> Result<(), DaemonError> {
     };
     private::ensure_dir(root).map_err(err)?;
     match private::tighten(root) {
-        Ok(Some(old)) => tracing::info!(
-            root = %root.display(),
-            old_mode = format!("{old:04o}"),
-            "root was readable by other users; made it private (0700)"
-        ),
+        Ok(Some(old)) => {
+            tracing::info!(
+                root = %root.display(),
+                old_mode = format!("{old:04o}"),
+                "root was readable by other users; made it private (0700)"
+            );
+            // What an older version left inside it too, once.
+            match private::tighten_tree(root) {
+                Ok(n) => tracing::info!(
+                    root = %root.display(),
+                    changed = n,
+                    "made the root's files and directories private (0600/0700): {n} changed"
+                ),
+                Err(e) => {
+                    tracing::warn!(root = %root.display(), error = %e, "cannot make every file of the root private")
+                }
+            }
+        }
         Ok(None) => {}
         Err(e) => {
             tracing::warn!(root = %root.display(), error = %e, "cannot make the root private")

@@ -44,6 +44,43 @@ pub fn tighten(dir: &Path) -> io::Result<Option<u32>> {
     Ok(Some(mode))
 }
 
+/// Takes group and other permissions away from everything the daemon keeps
+/// under `root` (work orders, run records and logs, its own files), for a
+/// root an older version left readable: a private root with 0644 files
+/// inside is one `chmod` away from open. Symlinks are not followed, entries
+/// owned by another user are left alone, and `workspaces/` (the agents'
+/// clones and worktrees, whose files the agents made) is not entered.
+/// Returns how many entries changed.
+pub fn tighten_tree(root: &Path) -> io::Result<u64> {
+    let me = nix::unistd::geteuid().as_raw();
+    let mut changed = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            let meta = fs::symlink_metadata(&path)?;
+            if meta.file_type().is_symlink() || meta.uid() != me {
+                continue;
+            }
+            if meta.is_dir() {
+                if dir == root && entry.file_name() == "workspaces" {
+                    continue;
+                }
+                stack.push(path.clone());
+            } else if !meta.is_file() {
+                continue;
+            }
+            let mode = meta.mode() & 0o7777;
+            if mode & 0o077 != 0 {
+                fs::set_permissions(&path, fs::Permissions::from_mode(mode & !0o077))?;
+                changed += 1;
+            }
+        }
+    }
+    Ok(changed)
+}
+
 /// Why a secret file is refused, with the fix in the message.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
