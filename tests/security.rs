@@ -569,7 +569,7 @@ fn a_wedged_daemon_gives_exit_3_not_a_hang() {
     let started = std::time::Instant::now();
     let out = d
         .command()
-        .args(["queue", "health"])
+        .args(["queue", "list"])
         .env("AGENTGATE_TIMEOUT", "1s")
         .stdin(Stdio::null())
         .output()
