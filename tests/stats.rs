@@ -186,6 +186,8 @@ fn bad_input_is_refused_with_the_field_named() {
         ("/api/v1/stats?by=colour", "by"),
         ("/api/v1/stats?since=soon", "since"),
         ("/api/v1/stats?since=0", "since"),
+        ("/api/v1/stats?by=", "by"),
+        ("/api/v1/stats?since=", "since"),
     ] {
         let r = request(&addr, "GET", path, &[("X-API-Key", &key)], None);
         assert_eq!(r.status, 400, "{path}: {}", r.text);

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::AppState;
 use super::envelope::*;
-use super::parse::{query_get, query_labels, query_pairs};
+use super::parse::{query_labels, query_pairs};
 use super::routes::try_resp;
 use crate::ops::{StatsGroup, StatsQuery, StatsReport};
 use crate::service::Operation;
@@ -43,7 +43,14 @@ where
 
 impl FromQuery for StatsQuery {
     fn from_query(pairs: &[(String, String)]) -> Result<Self, ApiError> {
-        let by = match query_get(pairs, "by") {
+        // Given empty is not absent: `?by=` is refused like any bad value.
+        let raw = |key: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.as_str())
+        };
+        let by = match raw("by") {
             None | Some("agent") => StatsGroup::Agent,
             Some("label") => StatsGroup::Label,
             Some("day") => StatsGroup::Day,
@@ -55,7 +62,7 @@ impl FromQuery for StatsQuery {
                 ));
             }
         };
-        let since_ms = match query_get(pairs, "since") {
+        let since_ms = match raw("since") {
             None => None,
             Some(s) => {
                 let d = crate::model::units::parse_duration(s)
