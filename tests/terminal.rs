@@ -709,8 +709,11 @@ fn daemon_stop_asks_before_stopping_running_agents() {
     let child = c.spawn().expect("spawn client");
     drop(c);
     let mut seen = Vec::new();
-    expect_on(&pty, &mut seen, "1 running work order");
-    assert!(String::from_utf8_lossy(&seen).contains("--keep-running"));
+    // The prompt may arrive in several reads: wait for its end.
+    expect_on(&pty, &mut seen, "[y/N]");
+    let prompt = String::from_utf8_lossy(&seen).into_owned();
+    assert!(prompt.contains("1 running work order"), "{prompt}");
+    assert!(prompt.contains("--keep-running"), "{prompt}");
     std::io::Write::write_all(&mut pty.keys, b"n\n").unwrap();
     let out = finish(child);
     assert_eq!(code(&out), 1);
