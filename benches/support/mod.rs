@@ -87,6 +87,11 @@ pub fn work_order_with(
                     .into(),
             ),
             subtype: Some("success".into()),
+            agent: Some("claude".into()),
+            model: Some("claude-sonnet-4-5".into()),
+            input_tokens: Some(48_210),
+            output_tokens: Some(3_904),
+            cached_input_tokens: Some(41_000),
         })
         }),
         more: agentgate::model::work_order::MoreFields {

@@ -39,26 +39,8 @@ pub struct AgentConfig {
     pub prompt_via: PromptVia,
 }
 
-/// How an agent's stdout is read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum OutputFormat {
-    /// Plain text, shown as written.
-    #[default]
-    Text,
-    /// Claude Code's `--output-format stream-json`: one JSON event per line,
-    /// shown as a transcript, its `result` recorded on the work order.
-    ClaudeStreamJson,
-}
-
-impl OutputFormat {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutputFormat::Text => "text",
-            OutputFormat::ClaudeStreamJson => "claude-stream-json",
-        }
-    }
-}
+/// How an agent's stdout is read: the readers live in `crate::agent`.
+pub use crate::agent::Format as OutputFormat;
 
 /// How the prompt reaches an agent besides `{prompt}`/`{prompt_file}`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
@@ -185,6 +167,41 @@ pub fn with_builtin_agents(
         )),
         prompt_via: PromptVia::Arg,
     };
+    // Codex CLI's non-interactive mode. It refuses to run outside a git
+    // repository unless told; approvals and its own sandbox are off as
+    // `--dangerously-skip-permissions` is for Claude (we confine the run).
+    let codex_flags = [
+        "--json",
+        "--skip-git-repo-check",
+        "--dangerously-bypass-approvals-and-sandbox",
+    ];
+    let codex = AgentConfig {
+        command: words(&[&["codex", "exec"][..], &codex_flags[..], &["{prompt}"][..]].concat()),
+        output: OutputFormat::CodexJson,
+        resume_command: Some(words(
+            &[
+                &["codex", "exec"][..],
+                &codex_flags[..],
+                &["resume", "{session_id}", "{prompt}"][..],
+            ]
+            .concat(),
+        )),
+        ..claude.clone()
+    };
+    // Gemini CLI's headless mode; `--yolo` approves its tools unattended.
+    let gemini_flags = ["--output-format", "stream-json", "--yolo"];
+    let gemini = AgentConfig {
+        command: words(&[&["gemini", "-p", "{prompt}"][..], &gemini_flags[..]].concat()),
+        output: OutputFormat::GeminiStreamJson,
+        resume_command: Some(words(
+            &[
+                &["gemini", "--resume", "{session_id}", "-p", "{prompt}"][..],
+                &gemini_flags[..],
+            ]
+            .concat(),
+        )),
+        ..claude.clone()
+    };
     let shell = AgentConfig {
         command: words(&["sh", "-c", "{prompt}"]),
         output: OutputFormat::Text,
@@ -195,6 +212,8 @@ pub fn with_builtin_agents(
         ("claude-code-subscription", claude.clone()),
         ("claude-code-api", claude.clone()),
         ("claude-agent-sdk", claude),
+        ("codex", codex),
+        ("gemini", gemini),
         ("shell", shell),
     ] {
         configured.entry(name.to_string()).or_insert(agent);

@@ -7,10 +7,26 @@ use serde::{Deserialize, Serialize};
 /// Longest summary kept from an agent's result text.
 pub const SUMMARY_MAX_CHARS: usize = 2000;
 
-/// The agent's result event (Claude's stream-json `result`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+/// What the agent reported about its run (Claude's `result` event, Codex's
+/// turns, Gemini's `result` stats). A field the agent does not report is
+/// null, never invented (Codex and Gemini report tokens, not dollars).
+/// (Every field is always written: the RPC codec is not self-describing.)
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentResult {
+    /// Which agent reported it: `claude`, `codex`, `gemini`.
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// The model the session used, as the agent named it.
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub input_tokens: Option<u64>,
+    #[serde(default)]
+    pub output_tokens: Option<u64>,
+    /// The part of the input tokens served from the provider's cache.
+    #[serde(default)]
+    pub cached_input_tokens: Option<u64>,
     pub cost_usd: Option<f64>,
     pub turns: Option<u32>,
     pub session_id: Option<String>,
@@ -22,7 +38,6 @@ pub struct AgentResult {
     /// (`error_max_turns`, `error_during_execution`, `error_max_budget_usd`,
     /// ...). `None`: it reported no result (cut off by a time limit or a
     /// stop), only its session.
-    /// (Always written: the RPC codec is not self-describing.)
     #[serde(default)]
     pub subtype: Option<String>,
 }
@@ -32,14 +47,24 @@ impl AgentResult {
     /// (from the `init` event), so that `queue continue` can resume it.
     pub fn session_only(session_id: String) -> AgentResult {
         AgentResult {
-            cost_usd: None,
-            turns: None,
             session_id: Some(session_id),
-            duration_ms: None,
-            is_error: false,
-            summary: None,
-            subtype: None,
+            ..AgentResult::default()
         }
+    }
+
+    /// The tokens it reported.
+    pub fn usage(&self) -> crate::agent::Usage {
+        crate::agent::Usage {
+            input_tokens: self.input_tokens,
+            output_tokens: self.output_tokens,
+            cached_input_tokens: self.cached_input_tokens,
+        }
+    }
+
+    pub fn set_usage(&mut self, u: crate::agent::Usage) {
+        self.input_tokens = u.input_tokens;
+        self.output_tokens = u.output_tokens;
+        self.cached_input_tokens = u.cached_input_tokens;
     }
 
     /// The agent's own reason for ending badly, for people:
@@ -50,7 +75,11 @@ impl AgentResult {
         if subtype.is_none() && !self.is_error {
             return None;
         }
-        let mut why = format!("claude: {}", subtype.unwrap_or("error"));
+        let mut why = format!(
+            "{}: {}",
+            self.agent.as_deref().unwrap_or("agent"),
+            subtype.unwrap_or("error")
+        );
         if let Some(t) = self.turns {
             why.push_str(&format!(" after {t} turn{}", if t == 1 { "" } else { "s" }));
         }

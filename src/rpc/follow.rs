@@ -92,9 +92,10 @@ async fn logs_task(
                 if let Some(f) = fmt.as_mut() {
                     out.extend(f.finish());
                 }
-                let render = !req.raw
-                    && req.streams != LogStreams::Stderr
-                    && output_format.as_deref() == Some("claude-stream-json");
+                let format = crate::agent::Format::from_name(output_format.as_deref());
+                let render = (!req.raw && req.streams != LogStreams::Stderr)
+                    .then_some(format)
+                    .filter(|f| f.is_structured());
                 fmt = Some(Formatter::new(render, req.timestamps));
             }
             LogItem::Pieces { pieces, .. } => {

@@ -1,6 +1,6 @@
 //! A run's output as agent events — AgentGate's `agent_output`,
 //! `agent_tool_call` and `agent_tool_result` — from the one log follower. A
-//! structured stdout (Claude's stream-json) is read line by line: assistant
+//! structured stdout (any agent's events) is read line by line: assistant
 //! text is output, each tool call and result an event of its own (a line that
 //! does not parse is output as written); plain text output is output as it
 //! comes. Doors (the WebSocket) pick what their subscribers asked for.
@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::follow::{LogItem, Utf8Pieces};
 use super::logs::Stream;
-use crate::agent::stream_json::{self, Event};
+use crate::agent::{Event, Format};
 use crate::model::Timestamp;
 
 /// Longest tool result preview carried by an event.
@@ -51,7 +51,7 @@ pub enum AgentEvent {
 #[derive(Debug, Default)]
 pub struct AgentEvents {
     run_id: String,
-    structured: bool,
+    format: Format,
     /// Text output: bytes of a UTF-8 sequence cut between pieces.
     text: Utf8Pieces,
     /// Structured output: the line being written.
@@ -69,7 +69,7 @@ impl AgentEvents {
             } => {
                 *self = AgentEvents {
                     run_id: run_id.clone(),
-                    structured: output_format.as_deref() == Some("claude-stream-json"),
+                    format: Format::from_name(output_format.as_deref()),
                     ..AgentEvents::default()
                 };
                 Vec::new()
@@ -78,7 +78,7 @@ impl AgentEvents {
                 let mut out = Vec::new();
                 for p in pieces.iter().filter(|p| p.stream == Stream::Stdout) {
                     let at = p.at_ms.map_or_else(Timestamp::now, Timestamp);
-                    if self.structured {
+                    if self.format.is_structured() {
                         self.lines(&p.bytes, at, &mut out);
                     } else {
                         let content = self.text.push(&p.bytes);
@@ -128,14 +128,14 @@ impl AgentEvents {
         if text.trim().is_empty() {
             return;
         }
-        let Some(events) = stream_json::parse_line(&text) else {
+        let Some(events) = self.format.parse_line(&text) else {
             // Not an event: shown as written.
             out.push(self.output(text.into_owned(), at));
             return;
         };
         for ev in events {
             match ev {
-                Event::Text(t) => out.push(self.output(t, at)),
+                Event::Text { text, .. } => out.push(self.output(text, at)),
                 Event::ToolUse {
                     id, name, input, ..
                 } => {
@@ -175,22 +175,33 @@ impl AgentEvents {
                         at,
                     });
                 }
-                Event::Init { .. } | Event::Result(_) | Event::Other => {}
+                // Shown as the transcript shows them.
+                e @ (Event::FileChange { .. } | Event::Error { .. }) => {
+                    if let Some(line) = crate::agent::event::render(&e) {
+                        out.push(self.output(line, at));
+                    }
+                }
+                Event::Init { .. }
+                | Event::Reasoning(_)
+                | Event::TurnEnd { .. }
+                | Event::Result(_)
+                | Event::Other => {}
             }
         }
     }
 }
 
+/// AgentGate's name for a tool of Claude Code, Codex CLI or Gemini CLI.
 fn tool_name(name: &str) -> &'static str {
     match name {
-        "Read" => "Read",
-        "Write" => "Write",
-        "Edit" | "MultiEdit" | "NotebookEdit" => "Edit",
-        "Bash" => "Bash",
-        "Grep" => "Grep",
-        "Glob" => "Glob",
-        "WebFetch" => "WebFetch",
-        "WebSearch" => "WebSearch",
+        "Read" | "read_file" | "read_many_files" => "Read",
+        "Write" | "write_file" => "Write",
+        "Edit" | "MultiEdit" | "NotebookEdit" | "replace" => "Edit",
+        "Bash" | "shell" | "run_shell_command" => "Bash",
+        "Grep" | "search_file_content" | "grep" => "Grep",
+        "Glob" | "glob" => "Glob",
+        "WebFetch" | "web_fetch" => "WebFetch",
+        "WebSearch" | "web_search" | "google_web_search" => "WebSearch",
         _ => "Other",
     }
 }

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use crate::agent::stream_json::Transcript;
+use crate::agent::{Format, Transcript};
 use crate::model::Timestamp;
 
 use crate::executor::files::OUTPUT_INDEX as INDEX;
@@ -263,10 +263,10 @@ pub struct Formatter {
 }
 
 impl Formatter {
-    /// `render`: stdout is stream-json, shown as a transcript.
-    pub fn new(render: bool, timestamps: bool) -> Formatter {
+    /// `render`: stdout is this format's events, shown as a transcript.
+    pub fn new(render: Option<Format>, timestamps: bool) -> Formatter {
         Formatter {
-            transcript: render.then(Transcript::default),
+            transcript: render.map(Transcript::new),
             timestamps,
             at_line_start: [true, true],
         }
@@ -353,9 +353,9 @@ mod tests {
         write(d.path(), INDEX, b"o 4 1000\ne 4 2000\no 6 3000\n");
         let mut c = LogCursor::open(d.path(), None);
         let pieces = c.read().unwrap();
-        let mut f = Formatter::new(false, false);
+        let mut f = Formatter::new(None, false);
         assert_eq!(f.format(&pieces), b"one\ntwo\nthree\n");
-        let mut f = Formatter::new(false, true);
+        let mut f = Formatter::new(None, true);
         let stamped = String::from_utf8(f.format(&pieces)).unwrap();
         assert_eq!(
             stamped,

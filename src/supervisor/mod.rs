@@ -349,8 +349,9 @@ impl Supervisor {
         };
         // The agent runs: what is not on the way to its start comes now (its
         // output waits in the pipes meanwhile).
-        if self.spec.output_format.as_deref() == Some("claude-stream-json") {
-            self.output.scan_stream_json();
+        let format = crate::agent::Format::from_name(self.spec.output_format.as_deref());
+        if format.is_structured() {
+            self.output.scan(format);
         }
         if let Some(o) = child.stdout {
             self.output

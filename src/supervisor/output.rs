@@ -12,7 +12,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use crate::agent::stream_json::{self, Event};
+use crate::agent::{Format, Tally};
 use crate::model::{AgentResult, Timestamp};
 
 /// Largest piece of output copied at once.
@@ -47,54 +47,11 @@ struct Sink {
     dropped: u64,
 }
 
-/// Scans a stream-json stdout for the agent's result.
-#[derive(Default)]
-struct Scan {
-    partial: Vec<u8>,
-    result: Option<AgentResult>,
-    /// The session the `init` event named: kept even when no result comes
-    /// (a time limit, a stop), so that the session can be continued.
-    session: Option<String>,
-    malformed: u64,
-}
-
-impl Scan {
-    fn feed(&mut self, bytes: &[u8]) {
-        self.partial.extend_from_slice(bytes);
-        while let Some(nl) = self.partial.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = self.partial.drain(..=nl).collect();
-            self.line(&line);
-        }
-    }
-
-    fn line(&mut self, line: &[u8]) {
-        let text = String::from_utf8_lossy(line);
-        if text.trim().is_empty() {
-            return;
-        }
-        match stream_json::parse_line(&text) {
-            Some(events) => {
-                for e in events {
-                    match e {
-                        Event::Result(r) => self.result = Some(r),
-                        Event::Init {
-                            session_id: Some(s),
-                            ..
-                        } => self.session = Some(s),
-                        _ => {}
-                    }
-                }
-            }
-            None => self.malformed += 1,
-        }
-    }
-}
-
 pub struct Output {
     out: Option<Sink>,
     err: Option<Sink>,
     index: Option<File>,
-    scan: Option<Scan>,
+    scan: Option<Tally>,
     buf: Vec<u8>,
 }
 
@@ -154,9 +111,9 @@ impl Output {
         }
     }
 
-    /// Scans stdout as Claude stream-json from now on.
-    pub fn scan_stream_json(&mut self) {
-        self.scan = Some(Scan::default());
+    /// Reads stdout as `format`'s events from now on.
+    pub fn scan(&mut self, format: Format) {
+        self.scan = Some(Tally::new(format));
     }
 
     /// The open pipes, to poll.
@@ -220,19 +177,8 @@ impl Output {
     pub fn findings(&mut self) -> (Option<Box<AgentResult>>, u64) {
         match self.scan.as_mut() {
             Some(scan) => {
-                // A last line without a newline still counts.
-                let rest = std::mem::take(&mut scan.partial);
-                scan.line(&rest);
-                let result = match (scan.result.clone(), scan.session.clone()) {
-                    (Some(mut r), Some(s)) => {
-                        r.session_id.get_or_insert(s);
-                        Some(r)
-                    }
-                    (Some(r), None) => Some(r),
-                    (None, Some(s)) => Some(AgentResult::session_only(s)),
-                    (None, None) => None,
-                };
-                (result.map(Box::new), scan.malformed)
+                let (result, malformed) = scan.finish();
+                (result.map(Box::new), malformed)
             }
             None => (None, 0),
         }

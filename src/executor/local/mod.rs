@@ -311,12 +311,17 @@ fn end_of(run_dir: &Path, supervisor_pid: u32) -> RunEnd {
                     String::new()
                 }
             ));
-            // A Claude session it announced can still be continued.
+            // A session the agent announced can still be continued.
             end.agent_result = files::read_spec(run_dir)
                 .ok()
-                .filter(|s| s.output_format.as_deref() == Some("claude-stream-json"))
-                .and_then(|s| crate::agent::stream_json::session_in_log(&s.stdout))
-                .map(|id| Box::new(crate::model::AgentResult::session_only(id)));
+                .and_then(|s| {
+                    let format = crate::agent::Format::from_name(s.output_format.as_deref());
+                    let id = crate::agent::session_in_log(format, &s.stdout)?;
+                    let mut r = crate::model::AgentResult::session_only(id);
+                    r.agent = format.agent().map(str::to_string);
+                    Some(r)
+                })
+                .map(Box::new);
             end
         }
     }

@@ -45,6 +45,11 @@ fn work_order() -> WorkOrder {
             is_error: false,
             summary: Some("done".into()),
             subtype: Some("success".into()),
+            agent: Some("codex".into()),
+            model: Some("gpt-5".into()),
+            input_tokens: Some(100),
+            output_tokens: Some(20),
+            cached_input_tokens: None,
         })),
         more: crate::model::work_order::More::from(crate::model::work_order::MoreFields {
             env: BTreeMap::from([("FOO".to_string(), "bar".to_string())]),
