@@ -1,5 +1,6 @@
 //! Figures for storage lifecycle and local limits, on the real release binary:
 //!
+//! - `queue stats` answer time over 100,000 held work orders (from memory);
 //! - daemon RSS holding 100,000 work orders (the realistic generator of
 //!   `support`, every one with a run directory), after start and after
 //!   listings (which render each work order's JSON once and keep it);
@@ -10,7 +11,8 @@
 //!
 //! Run with `cargo bench --bench storage`; `AGENTGATE_BENCH_N` overrides the
 //! number of work orders (default 100,000); `AGENTGATE_BENCH_ONLY=held|purge|frames`
-//! runs one part.
+//! runs one part (`stats`: the held part with agent results only, with the
+//! `queue stats` times).
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -76,6 +78,29 @@ fn health_rtt(socket: &Path) -> Duration {
     t0.elapsed()
 }
 
+/// One `queue stats --by BY` over the socket, timed here (no process start).
+fn stats_rtt(socket: &Path, by: agentgate::ops::StatsGroup) -> Duration {
+    let mut s = std::os::unix::net::UnixStream::connect(socket).expect("connect");
+    s.write_all(&frame(&ClientFrame::Hello {
+        version: PROTOCOL_VERSION,
+    }))
+    .expect("write");
+    assert!(matches!(read_frame(&mut s), ServerFrame::Hello { .. }));
+    let t0 = Instant::now();
+    s.write_all(&frame(&ClientFrame::Request(Box::new(Request::Stats(
+        agentgate::ops::StatsQuery {
+            by,
+            ..Default::default()
+        },
+    )))))
+    .expect("write");
+    match read_frame(&mut s) {
+        ServerFrame::Ok(r) if matches!(*r, Reply::Stats(_)) => {}
+        other => panic!("unexpected {other:?}"),
+    }
+    t0.elapsed()
+}
+
 fn held_rss() {
     // Finished work orders as plain commands leave them, then each carrying
     // what a Claude run reports (cost, turns, session id, a summary).
@@ -104,6 +129,22 @@ fn held_rss_of(agent_results: bool, what: &str) {
         .unwrap_or(0);
     assert_eq!(held, n as u64);
     let after_start = rss(d.pid());
+    if agent_results {
+        // `queue stats` over everything held, from memory.
+        for by in [
+            agentgate::ops::StatsGroup::Agent,
+            agentgate::ops::StatsGroup::Day,
+        ] {
+            let mut times: Vec<Duration> = (0..11).map(|_| stats_rtt(&d.socket, by)).collect();
+            times.sort();
+            println!(
+                "stats: `queue stats --by {}` over {n} held work orders: median {:.2?}, worst {:.2?} of 11 (target <= 20 ms)",
+                by.as_str(),
+                times[5],
+                times[10]
+            );
+        }
+    }
     for _ in 0..3 {
         let out = d
             .command()
@@ -258,6 +299,9 @@ fn main() {
     let only = std::env::var("AGENTGATE_BENCH_ONLY").unwrap_or_default();
     if only.is_empty() || only == "held" {
         held_rss();
+    }
+    if only == "stats" {
+        held_rss_of(true, "each with a Claude result");
     }
     if only.is_empty() || only == "purge" {
         purge_latency();

@@ -122,7 +122,7 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_se
 complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from help" -f -a "restart" -d 'Restart the daemon in place, keeping running work: same process, same arguments (a new binary at the same path is picked up); waits until it serves again'
 complete -c agentgate -n "__fish_agentgate_using_subcommand serve; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l prompt-file -d 'Read the prompt from this file [default: the PROMPT argument]' -r -F
-complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l agent -d 'Agent type: shell, claude-code-subscription, claude-code-api, claude-agent-sdk, or one from the config [default: claude-code-subscription]' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l agent -d 'Agent type: shell, claude-code-subscription, claude-code-api, claude-agent-sdk, codex, gemini, or one from the config [default: claude-code-subscription]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l path -d 'Run in this local directory [default: the current directory]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l url -d 'Clone this repository: a GitHub URL, or any git URL (file:// included) [default: none, use --path]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l repo -d 'Clone this GitHub repository: OWNER/REPO, or REPO with --owner or AGENTGATE_GITHUB_OWNER [default: none, use --path]' -r

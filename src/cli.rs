@@ -41,9 +41,47 @@ impl Cli {
         } else {
             Cli::command()
         };
+        // `submit --help` names the agent types the config defines too.
+        let cmd = if std::env::args_os().any(|a| a == "-h" || a == "--help" || a == "help") {
+            with_agent_types_in_help(cmd)
+        } else {
+            cmd
+        };
         let matches = cmd.try_get_matches()?;
         Cli::from_arg_matches(&matches)
     }
+}
+
+/// `submit --agent`'s help listing every agent type of the config (built-in
+/// and configured), when the config reads.
+fn with_agent_types_in_help(cmd: clap::Command) -> clap::Command {
+    let args: Vec<String> = std::env::args().collect();
+    let named = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.strip_prefix("--config") {
+            Some("") => args.get(i + 1).cloned(),
+            Some(rest) => rest.strip_prefix('=').map(str::to_string),
+            None => None,
+        });
+    let path = named
+        .or_else(|| {
+            std::env::var("AGENTGATE_CONFIG")
+                .ok()
+                .filter(|v| !v.is_empty())
+        })
+        .map(std::path::PathBuf::from);
+    let Ok(file) = crate::config::ConfigFile::load_path(path.as_deref()) else {
+        return cmd;
+    };
+    let names: Vec<String> = crate::config::with_builtin_agents(file.agents)
+        .into_keys()
+        .collect();
+    let help = format!(
+        "Agent type: {} [default: claude-code-subscription]",
+        names.join(", ")
+    );
+    cmd.mut_subcommand("submit", |s| s.mut_arg("agent", |a| a.help(help)))
 }
 
 /// `cmd` with the environment variables of its flags (and its
@@ -166,7 +204,7 @@ pub struct SubmitArgs {
     /// Read the prompt from this file [default: the PROMPT argument]
     #[arg(long, value_name = "FILE")]
     pub prompt_file: Option<PathBuf>,
-    /// Agent type: shell, claude-code-subscription, claude-code-api, claude-agent-sdk, or one from the config [default: claude-code-subscription]
+    /// Agent type: shell, claude-code-subscription, claude-code-api, claude-agent-sdk, codex, gemini, or one from the config [default: claude-code-subscription]
     #[arg(long, value_name = "TYPE")]
     pub agent: Option<String>,
     /// Run in this local directory [default: the current directory]

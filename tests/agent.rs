@@ -118,7 +118,7 @@ fn transcript_streams_live_and_the_result_is_recorded() {
     stdout.read_to_string(&mut rest).unwrap();
     assert!(follow.wait().unwrap().success());
     assert!(
-        rest.ends_with("✓ done (4.3s, 4 turns, $0.0123)\n  Fixed the error path in src/parse.rs; all 12 tests pass.\n"),
+        rest.ends_with("✓ done (4.3s, 4 turns, 120 in, 80 out tokens, $0.0123)\n  Fixed the error path in src/parse.rs; all 12 tests pass.\n"),
         "{rest}"
     );
     // --raw is the stream byte for byte.
@@ -144,13 +144,18 @@ fn transcript_streams_live_and_the_result_is_recorded() {
     let w = d.run(&["queue", "wait", &id]);
     assert!(
         out(&w).contains(
-            "Fixed the error path in src/parse.rs; all 12 tests pass. ($0.0123, 4 turns, 4s)"
+            "Fixed the error path in src/parse.rs; all 12 tests pass. ($0.0123, 4 turns, 120 in, 80 out tokens, 4s)"
         ),
         "{}",
         out(&w)
     );
     let text = out(&d.run(&["queue", "show", &id]));
-    assert!(text.contains("agent run:   $0.0123, 4 turns"), "{text}");
+    assert!(
+        text.contains(
+            "agent run:   $0.0123, 4 turns, 120 in, 80 out tokens, 4s\nmodel:       claude-sonnet-4-5\n"
+        ),
+        "{text}"
+    );
     // AgentGate's iterations are not Claude's turns: recorded, not passed
     // on as --max-turns (which stops a real run after that many turns).
     assert_eq!(wo["maxIterations"], 7);
@@ -259,7 +264,7 @@ output = "claude-stream-json"
     assert!(out(&w).contains(why), "{}", out(&w));
     let logs = out(&d.run(&["queue", "logs", &id]));
     assert!(
-        logs.contains("✗ error_max_turns (2.1s, 2 turns, $0.0071)\n"),
+        logs.contains("✗ error_max_turns (2.1s, 2 turns, 90 in, 40 out tokens, $0.0071)\n"),
         "{logs}"
     );
 }

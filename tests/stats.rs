@@ -16,7 +16,7 @@ const T: Duration = Duration::from_secs(30);
 /// An agent type whose "agent" prints a Claude stream-json result with the
 /// cost given as its prompt (exit 0), and the shell type for the rest.
 const CONFIG: &str = "[agents.costly]\n\
-command = [\"sh\", \"-c\", \"printf '{\\\"type\\\":\\\"result\\\",\\\"subtype\\\":\\\"success\\\",\\\"is_error\\\":false,\\\"num_turns\\\":1,\\\"total_cost_usd\\\":%s}\\\\n' \\\"$0\\\"\", \"{prompt}\"]\n\
+command = [\"sh\", \"-c\", \"printf '{\\\"type\\\":\\\"result\\\",\\\"subtype\\\":\\\"success\\\",\\\"is_error\\\":false,\\\"num_turns\\\":1,\\\"total_cost_usd\\\":%s,\\\"usage\\\":{\\\"input_tokens\\\":1000,\\\"output_tokens\\\":200,\\\"cache_read_input_tokens\\\":50}}\\\\n' \\\"$0\\\"\", \"{prompt}\"]\n\
 output = \"claude-stream-json\"\n";
 
 fn daemon() -> (Daemon, tempfile::TempDir) {
@@ -75,7 +75,21 @@ fn counts_durations_and_costs_match_hand_totals() {
         (costly["costUsd"].as_f64().unwrap() - 0.75).abs() < 1e-9,
         "{costly}"
     );
+    // Tokens: summed as reported (each run reports 1000 in, 200 out, 50 cached).
+    assert_eq!(
+        (
+            &costly["inputTokens"],
+            &costly["outputTokens"],
+            &costly["cachedInputTokens"],
+            &costly["withTokens"]
+        ),
+        (&2000.into(), &400.into(), &100.into(), &2.into())
+    );
     let shell = row(&r, "shell");
+    assert_eq!(
+        (&shell["inputTokens"], &shell["withTokens"]),
+        (&0.into(), &0.into())
+    );
     assert_eq!(
         (
             &shell["workOrders"],
@@ -92,6 +106,14 @@ fn counts_durations_and_costs_match_hand_totals() {
     let total = &r["total"];
     assert_eq!(total["workOrders"], 5);
     assert!((total["costUsd"].as_f64().unwrap() - 0.75).abs() < 1e-9);
+    assert_eq!(total["inputTokens"], 2000);
+    assert_eq!(total["outputTokens"], 400);
+    // show names the agent and its tokens.
+    let shown = d.show(&a);
+    assert_eq!(shown["agentResult"]["agent"], "claude", "{shown}");
+    assert_eq!(shown["agentResult"]["inputTokens"], 1000, "{shown}");
+    let text = String::from_utf8(d.run(&["queue", "show", &a]).stdout).unwrap();
+    assert!(text.contains("1000 in, 200 out tokens"), "{text}");
 
     // Durations: the sum and the median of what the work orders say.
     let mut runs: Vec<i64> = [&a, &b, &ok, &bad, &long]
@@ -167,6 +189,7 @@ fn counts_durations_and_costs_match_hand_totals() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
     assert!(lines[0].starts_with("costly\t2\t2\t0\t0\t0\t"), "{text}");
+    assert!(lines[0].ends_with("\t2000\t400\t100\t2"), "{text}");
     assert!(lines[2].starts_with("total\t5\t3\t1\t1\t0\t"), "{text}");
 }
 

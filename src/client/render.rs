@@ -59,7 +59,8 @@ fn delay(ms: u64) -> String {
     }
 }
 
-/// `$0.1234, 5 turns, 12.3s` (and `error` when the agent says so).
+/// `$0.1234, 5 turns, 1200 in, 300 out tokens, 12.3s` (and `error` when
+/// the agent says so).
 pub fn agent_facts(r: &crate::model::AgentResult) -> String {
     let mut facts = Vec::new();
     if let Some(c) = r.cost_usd {
@@ -67,6 +68,9 @@ pub fn agent_facts(r: &crate::model::AgentResult) -> String {
     }
     if let Some(t) = r.turns {
         facts.push(format!("{t} turn{}", if t == 1 { "" } else { "s" }));
+    }
+    if let Some(t) = r.usage().describe() {
+        facts.push(t);
     }
     if let Some(ms) = r.duration_ms {
         facts.push(format_duration(Duration::from_millis(ms)));
@@ -356,6 +360,9 @@ pub fn detail(d: &WorkOrderDetail) -> String {
         let facts = agent_facts(r);
         if !facts.is_empty() {
             add("agent run", &facts);
+        }
+        if let Some(m) = &r.model {
+            add("model", m);
         }
         if let Some(s) = &r.session_id {
             add("session", s);

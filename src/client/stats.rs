@@ -65,6 +65,23 @@ fn cost(r: &StatsRow) -> String {
     s
 }
 
+/// `1.2M/80.5k`, `-` when none reported.
+fn tokens(r: &StatsRow) -> String {
+    if r.with_tokens == 0 {
+        return "-".into();
+    }
+    format!("{}/{}", count(r.input_tokens), count(r.output_tokens))
+}
+
+/// A count for people: `950`, `12.3k`, `4.5M`.
+fn count(n: u64) -> String {
+    match n {
+        0..1_000 => n.to_string(),
+        1_000..1_000_000 => format!("{:.1}k", n as f64 / 1e3),
+        _ => format!("{:.1}M", n as f64 / 1e6),
+    }
+}
+
 fn rows(report: &StatsReport) -> impl Iterator<Item = &StatsRow> {
     report.groups.iter().chain(std::iter::once(&report.total))
 }
@@ -92,18 +109,20 @@ pub fn table(report: &StatsReport) -> Vec<String> {
         col("ACTIVE", 4, &|r| r.active.to_string()),
         col("MEDIAN", 6, &|r| duration(r.median_duration_ms)),
         col("TOTAL TIME", 3, &|r| duration(Some(r.total_duration_ms))),
+        col("TOKENS IN/OUT", 6, &tokens),
         col("COST", 7, &cost),
     ];
     render(&columns, Fit::Width(terminal_width()), false)
 }
 
 /// One group a line: key, work orders, succeeded, failed, canceled, active,
-/// median ms (`-` for none), total ms, cost USD, with cost, without cost.
+/// median ms (`-` for none), total ms, cost USD, with cost, without cost,
+/// input tokens, output tokens, cached input tokens, with tokens.
 pub fn tsv(report: &StatsReport) -> Vec<String> {
     rows(report)
         .map(|r| {
             format!(
-                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.6}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.6}\t{}\t{}\t{}\t{}\t{}\t{}",
                 super::table::one_line(&r.key),
                 r.work_orders,
                 r.succeeded,
@@ -115,7 +134,11 @@ pub fn tsv(report: &StatsReport) -> Vec<String> {
                 r.total_duration_ms,
                 r.cost_usd,
                 r.with_cost,
-                r.without_cost
+                r.without_cost,
+                r.input_tokens,
+                r.output_tokens,
+                r.cached_input_tokens,
+                r.with_tokens
             )
         })
         .collect()

@@ -77,8 +77,13 @@ impl ConfigFile {
     /// Loads `--config` (or `AGENTGATE_CONFIG`: clap reads it), else the
     /// default path (which may be absent; an explicitly named file must exist).
     pub fn load(global: &GlobalArgs) -> Result<ConfigFile, ConfigError> {
-        let path = match &global.config {
-            Some(p) => p.clone(),
+        ConfigFile::load_path(global.config.as_deref())
+    }
+
+    /// Loads `path`, else the default path (which may be absent).
+    pub fn load_path(path: Option<&std::path::Path>) -> Result<ConfigFile, ConfigError> {
+        let path = match path {
+            Some(p) => p.to_path_buf(),
             None => match default_path() {
                 Some(p) if p.exists() => p,
                 _ => return Ok(ConfigFile::default()),

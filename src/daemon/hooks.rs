@@ -54,6 +54,18 @@ fn env_of(wo: &WorkOrder) -> Vec<(&'static str, String)> {
                 .unwrap_or_default(),
         ),
         (
+            "AGENTGATE_INPUT_TOKENS",
+            r.and_then(|r| r.input_tokens)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+        ),
+        (
+            "AGENTGATE_OUTPUT_TOKENS",
+            r.and_then(|r| r.output_tokens)
+                .map(|n| n.to_string())
+                .unwrap_or_default(),
+        ),
+        (
             "AGENTGATE_SUMMARY",
             r.and_then(|r| r.summary.clone()).unwrap_or_default(),
         ),

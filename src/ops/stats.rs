@@ -1,12 +1,12 @@
 //! `queue stats` and `GET /api/v1/stats`: usage across work orders, grouped
 //! by agent type, label, day (UTC, of creation) or status — counts by
-//! outcome, run time (median and total) and cost. Served from memory in one
+//! outcome, run time (median and total), tokens and cost. Served from memory in one
 //! pass over the work orders held; nothing is read from disk.
 //!
 //! The worked example of an operation in one module: request, validation,
 //! effect (here a read of queue state) and result types are all here.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -76,6 +76,12 @@ pub struct StatsRow {
     pub with_cost: u64,
     /// How many ended without reporting a cost.
     pub without_cost: u64,
+    /// Sums of the tokens the agents reported.
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub cached_input_tokens: u64,
+    /// How many reported tokens.
+    pub with_tokens: u64,
 }
 
 /// The report: one row per group (ordered by key; days oldest first) and the
@@ -92,28 +98,168 @@ pub struct StatsReport {
     pub total: StatsRow,
 }
 
-impl StatsQuery {
-    fn matches(&self, wo: &WorkOrder, from: Option<Timestamp>) -> bool {
-        from.is_none_or(|t| wo.created_at >= t)
-            && self.labels.iter().all(|l| wo.more.labels.contains(l))
-    }
-
-    /// The groups `wo` counts in.
-    fn keys(&self, wo: &WorkOrder) -> Vec<String> {
-        match self.by {
-            StatsGroup::Agent => vec![wo.agent_type.clone()],
-            StatsGroup::Status => vec![wo.status.to_string()],
-            StatsGroup::Day => vec![day_of(wo.created_at)],
-            StatsGroup::Label if wo.more.labels.is_empty() => vec![NO_LABEL.to_string()],
-            StatsGroup::Label => wo.more.labels.clone(),
-        }
-    }
-}
+const DAY_MS: i64 = 86_400_000;
 
 fn day_of(t: Timestamp) -> String {
     DateTime::<Utc>::from_timestamp_millis(t.millis())
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_else(|| "unknown".into())
+}
+
+/// What `queue stats` counts of one work order, kept compact and side by
+/// side with the others' (a report is one pass over contiguous memory, not
+/// a walk over every work order's heap allocations).
+#[derive(Debug, Clone)]
+struct Facts {
+    created_ms: i64,
+    /// The run time of an ended work order that ran.
+    ran_ms: Option<u64>,
+    cost: Option<f64>,
+    /// Input, output and cached input tokens, when it reported tokens.
+    tokens: Option<[u64; 3]>,
+    /// Interned agent type.
+    agent: u32,
+    /// Interned labels (an empty one allocates nothing).
+    labels: Box<[u32]>,
+    status: Status,
+    alive: bool,
+}
+
+/// Every held work order's `Facts`, in slots the queue keeps per work order
+/// (freed slots are reused), with agent types and labels interned.
+#[derive(Debug, Default)]
+pub struct StatsIndex {
+    facts: Vec<Facts>,
+    free: Vec<u32>,
+    names: Vec<String>,
+    ids: HashMap<String, u32>,
+}
+
+impl StatsIndex {
+    fn intern(&mut self, name: &str) -> u32 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(name.to_string());
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    /// Records `wo` in its slot (a new one when `slot` is `None`); returns
+    /// the slot.
+    pub fn put(&mut self, slot: Option<u32>, wo: &WorkOrder) -> u32 {
+        let a = wo.agent_result.as_deref();
+        let facts = Facts {
+            created_ms: wo.created_at.millis(),
+            ran_ms: match (wo.status.is_terminal(), wo.started_at, wo.completed_at) {
+                (true, Some(start), Some(end)) => {
+                    Some((end.millis() - start.millis()).max(0) as u64)
+                }
+                _ => None,
+            },
+            cost: a.and_then(|a| a.cost_usd),
+            tokens: a
+                .filter(|a| a.input_tokens.is_some() || a.output_tokens.is_some())
+                .map(|a| {
+                    [
+                        a.input_tokens.unwrap_or(0),
+                        a.output_tokens.unwrap_or(0),
+                        a.cached_input_tokens.unwrap_or(0),
+                    ]
+                }),
+            agent: self.intern(&wo.agent_type),
+            labels: wo.more.labels.iter().map(|l| self.intern(l)).collect(),
+            status: wo.status,
+            alive: true,
+        };
+        match slot.or_else(|| self.free.pop()) {
+            Some(i) if (i as usize) < self.facts.len() => {
+                self.facts[i as usize] = facts;
+                i
+            }
+            _ => {
+                self.facts.push(facts);
+                u32::try_from(self.facts.len() - 1).unwrap_or(u32::MAX)
+            }
+        }
+    }
+
+    /// The work order of `slot` is gone.
+    pub fn remove(&mut self, slot: u32) {
+        if let Some(f) = self.facts.get_mut(slot as usize)
+            && f.alive
+        {
+            f.alive = false;
+            f.labels = Box::default();
+            self.free.push(slot);
+        }
+    }
+
+    /// Counts as `q` asks, as of `now`.
+    pub fn report(&self, q: &StatsQuery, now: Timestamp) -> StatsReport {
+        let from = q
+            .since_ms
+            .map(|ms| Timestamp(now.millis().saturating_sub(ms as i64)));
+        // A label nobody carries matches nothing.
+        let wanted: Option<Vec<u32>> = q
+            .labels
+            .iter()
+            .map(|l| self.ids.get(l.as_str()).copied())
+            .collect();
+        let mut groups: HashMap<Key, Tally> = HashMap::new();
+        let mut total = Tally::default();
+        if let Some(wanted) = wanted {
+            let from_ms = from.map(|t| t.millis());
+            for f in self.facts.iter().filter(|f| {
+                f.alive
+                    && from_ms.is_none_or(|t| f.created_ms >= t)
+                    && wanted.iter().all(|l| f.labels.contains(l))
+            }) {
+                total.add(f);
+                let mut add = |k: Key| groups.entry(k).or_default().add(f);
+                match q.by {
+                    StatsGroup::Agent => add(Key::Name(f.agent)),
+                    StatsGroup::Status => add(Key::Status(f.status)),
+                    StatsGroup::Day => add(Key::Day(f.created_ms.div_euclid(DAY_MS))),
+                    StatsGroup::Label if f.labels.is_empty() => add(Key::NoLabel),
+                    StatsGroup::Label => f.labels.iter().for_each(|l| add(Key::Name(*l))),
+                }
+            }
+        }
+        let mut groups: Vec<StatsRow> = groups
+            .into_iter()
+            .map(|(k, t)| t.finish(self.key_name(k)))
+            .collect();
+        // By key: days oldest first (their names sort so).
+        groups.sort_by(|a, b| a.key.cmp(&b.key));
+        StatsReport {
+            by: q.by,
+            since: from,
+            groups,
+            total: total.finish("total".into()),
+        }
+    }
+
+    fn key_name(&self, k: Key) -> String {
+        match k {
+            Key::Name(i) => self.names.get(i as usize).cloned().unwrap_or_default(),
+            Key::Status(s) => s.to_string(),
+            Key::Day(d) => day_of(Timestamp(d * DAY_MS)),
+            Key::NoLabel => NO_LABEL.to_string(),
+        }
+    }
+}
+
+/// A group's key while counting.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    /// An interned agent type or label.
+    Name(u32),
+    Status(Status),
+    /// Days since the Unix epoch (UTC).
+    Day(i64),
+    NoLabel,
 }
 
 /// A group being counted: its row, and the durations for the median.
@@ -124,22 +270,27 @@ struct Tally {
 }
 
 impl Tally {
-    fn add(&mut self, wo: &WorkOrder) {
+    fn add(&mut self, f: &Facts) {
         let r = &mut self.row;
         r.work_orders += 1;
-        match wo.status {
+        match f.status {
             Status::Succeeded => r.succeeded += 1,
             Status::Failed => r.failed += 1,
             Status::Canceled => r.canceled += 1,
             _ => r.active += 1,
         }
-        if wo.status.is_terminal() {
-            if let (Some(start), Some(end)) = (wo.started_at, wo.completed_at) {
-                let ms = (end.millis() - start.millis()).max(0) as u64;
+        if f.status.is_terminal() {
+            if let Some(ms) = f.ran_ms {
                 r.total_duration_ms = r.total_duration_ms.saturating_add(ms);
                 self.durations.push(ms);
             }
-            match wo.agent_result.as_ref().and_then(|a| a.cost_usd) {
+            if let Some([i, o, c]) = f.tokens {
+                r.with_tokens += 1;
+                r.input_tokens = r.input_tokens.saturating_add(i);
+                r.output_tokens = r.output_tokens.saturating_add(o);
+                r.cached_input_tokens = r.cached_input_tokens.saturating_add(c);
+            }
+            match f.cost {
                 Some(cost) => {
                     r.cost_usd += cost;
                     r.with_cost += 1;
@@ -166,29 +317,19 @@ fn median(values: &mut [u64]) -> Option<u64> {
     Some(*m)
 }
 
-/// Counts `work_orders` as `q` asks, as of `now`.
-pub fn report<'a>(
+/// Counts `work_orders` as `q` asks, as of `now` (through an index of
+/// their own).
+#[cfg(test)]
+fn report<'a>(
     q: &StatsQuery,
     work_orders: impl Iterator<Item = &'a WorkOrder>,
     now: Timestamp,
 ) -> StatsReport {
-    let from = q
-        .since_ms
-        .map(|ms| Timestamp(now.millis().saturating_sub(ms as i64)));
-    let mut groups: BTreeMap<String, Tally> = BTreeMap::new();
-    let mut total = Tally::default();
-    for wo in work_orders.filter(|wo| q.matches(wo, from)) {
-        total.add(wo);
-        for key in q.keys(wo) {
-            groups.entry(key).or_default().add(wo);
-        }
+    let mut index = StatsIndex::default();
+    for wo in work_orders {
+        index.put(None, wo);
     }
-    StatsReport {
-        by: q.by,
-        since: from,
-        groups: groups.into_iter().map(|(k, t)| t.finish(k)).collect(),
-        total: total.finish("total".into()),
-    }
+    index.report(q, now)
 }
 
 impl Operation for StatsQuery {
@@ -205,7 +346,7 @@ impl Operation for StatsQuery {
     }
 
     fn apply(self, q: &mut Queue, reply: Reply<StatsReport>) {
-        let out = report(&self, q.work_orders(), Timestamp::now());
+        let out = q.stats().report(&self, Timestamp::now());
         let _ = reply.send(Ok(out));
     }
 }
@@ -295,5 +436,38 @@ mod tests {
             ..Default::default()
         };
         assert!(zero.validate().is_err());
+    }
+
+    #[test]
+    fn the_index_follows_changes_and_removals() {
+        let mut index = StatsIndex::default();
+        let a = index.put(None, &wo("a", "claude", Status::Running, None, None));
+        let b = index.put(None, &wo("b", "shell", Status::Succeeded, Some(5), None));
+        // a ends: its slot is updated in place.
+        assert_eq!(
+            index.put(
+                Some(a),
+                &wo("a", "claude", Status::Failed, Some(7), Some(0.5))
+            ),
+            a
+        );
+        index.remove(b);
+        index.remove(b);
+        // A freed slot is reused.
+        let c = index.put(None, &wo("c", "codex", Status::Queued, None, None));
+        assert_eq!(c, b);
+        let r = index.report(&StatsQuery::default(), Timestamp(86_400_000 * 4));
+        let keys: Vec<&str> = r.groups.iter().map(|g| g.key.as_str()).collect();
+        assert_eq!(keys, ["claude", "codex"]);
+        assert_eq!(r.total.work_orders, 2);
+        assert_eq!((r.total.failed, r.total.active), (1, 1));
+        assert_eq!(r.total.cost_usd, 0.5);
+        assert_eq!(r.total.median_duration_ms, Some(7));
+        // A label nobody carries matches nothing.
+        let q = StatsQuery {
+            labels: vec!["nope".into()],
+            ..Default::default()
+        };
+        assert_eq!(index.report(&q, Timestamp(0)).total.work_orders, 0);
     }
 }

@@ -66,7 +66,13 @@ impl Actor {
             wo: wo.clone(),
             previous,
         });
-        self.entries.insert(Entry { wo, extra });
+        let slot = self.entries.get(&wo.id).map(|e| e.stats_slot);
+        let stats_slot = self.stats.put(slot, &wo);
+        self.entries.insert(Entry {
+            wo,
+            extra,
+            stats_slot,
+        });
         change
     }
 
@@ -96,6 +102,7 @@ impl Actor {
     pub(super) fn remove(&mut self, id: &str) {
         if let Some(e) = self.entries.remove(id) {
             self.pending.forget(id, &e.wo.run_ids);
+            self.stats.remove(e.stats_slot);
             self.costs
                 .changed(e.wo.agent_result.as_ref().and_then(|r| r.cost_usd), None);
             let key = (e.wo.created_at, e.wo.id.clone());

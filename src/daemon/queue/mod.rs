@@ -161,6 +161,8 @@ pub struct Actor {
     pending: state::Pending,
     /// The agents' reported costs, summed (for health).
     costs: state::Costs,
+    /// What `queue stats` counts of each work order, compact.
+    stats: crate::ops::stats::StatsIndex,
     /// Purges waiting for their live work orders to stop.
     purges: Vec<purge::PendingPurge>,
     /// Where purged directories go, deleted in the background.
@@ -222,6 +224,7 @@ impl Actor {
             last_created: Timestamp(0),
             pending: state::Pending::default(),
             costs: state::Costs::default(),
+            stats: crate::ops::stats::StatsIndex::default(),
             purges: Vec::new(),
             trash,
             json_sweep_at: None,
@@ -285,9 +288,9 @@ impl Actor {
         }
     }
 
-    /// Work orders held, oldest first (read by operations such as `stats`).
-    pub(crate) fn work_orders(&self) -> impl Iterator<Item = &WorkOrder> {
-        self.by_created.values().map(|w| &***w)
+    /// What `queue stats` counts of every work order held.
+    pub(crate) fn stats(&self) -> &crate::ops::stats::StatsIndex {
+        &self.stats
     }
 
     /// The store (read-only use by operations that finish off the actor).

@@ -17,6 +17,8 @@ pub(super) struct Entry {
     /// compact JSON text (a parsed map costs several times more, and is
     /// needed only to rewrite the file), `None` when there are none.
     pub(super) extra: Option<Box<str>>,
+    /// Its slot in the stats index.
+    pub(super) stats_slot: u32,
 }
 
 impl Hash for Entry {
@@ -185,10 +187,12 @@ mod tests {
         e.insert(Entry {
             wo: wo("x", 1),
             extra: None,
+            stats_slot: 0,
         });
         e.insert(Entry {
             wo: wo("x", 5),
             extra: Some("{}".into()),
+            stats_slot: 0,
         });
         assert_eq!(e.len(), 1);
         assert!(e.contains_key("x") && !e.contains_key("y"));
