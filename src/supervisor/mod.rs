@@ -28,16 +28,14 @@ use handoff::{files_write_prompt, finish, make_run_dir, read_spec_line, wait_for
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigHandler, SigSet, SigmaskHow, Signal, signal};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
-use nix::unistd::Pid;
+use nix::sys::wait::WaitStatus;
 
 use crate::executor::files::{
     self, EndReason, RunEnd, RunExit, Spec, State, StopRequest, Workspace,
@@ -46,7 +44,6 @@ use crate::model::Timestamp;
 use crate::sys::cgroup::RunCgroups;
 use output::{Output, Stream};
 use spawn::{Leader, Spawned, Stdio};
-use tree::Tree;
 
 /// How long a supervisor inside a Slurm job waits for its spec file: the job
 /// is submitted while the daemon records the start, and the spec is written

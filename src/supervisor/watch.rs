@@ -1,7 +1,19 @@
 //! The supervisor's loop once the agent runs: signals, output, the deadline,
 //! reaping, stopping, and the run's end record.
 
-use super::*;
+use std::os::fd::AsFd;
+use std::time::{Duration, Instant};
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+use nix::sys::signal::Signal;
+use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
+use nix::unistd::Pid;
+
+use super::output::Stream;
+use super::tree::Tree;
+use super::{ACTIVITY_EVERY, Stop, Supervisor, git, log};
+use crate::executor::files::{self, EndReason, RunEnd, RunExit, Workspace};
+use crate::model::Timestamp;
 
 impl Supervisor {
     /// Serves signals, output and timers until the leader has exited and no
