@@ -94,6 +94,12 @@ _agentgate() {
             agentgate__subcmd__help__subcmd__queue,continue)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__continue"
                 ;;
+            agentgate__subcmd__help__subcmd__queue,diff)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__diff"
+                ;;
+            agentgate__subcmd__help__subcmd__queue,discard)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__discard"
+                ;;
             agentgate__subcmd__help__subcmd__queue,health)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__health"
                 ;;
@@ -105,6 +111,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__help__subcmd__queue,logs)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__logs"
+                ;;
+            agentgate__subcmd__help__subcmd__queue,merge)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__merge"
                 ;;
             agentgate__subcmd__help__subcmd__queue,pause)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__pause"
@@ -142,6 +151,12 @@ _agentgate() {
             agentgate__subcmd__queue,continue)
                 cmd="agentgate__subcmd__queue__subcmd__continue"
                 ;;
+            agentgate__subcmd__queue,diff)
+                cmd="agentgate__subcmd__queue__subcmd__diff"
+                ;;
+            agentgate__subcmd__queue,discard)
+                cmd="agentgate__subcmd__queue__subcmd__discard"
+                ;;
             agentgate__subcmd__queue,health)
                 cmd="agentgate__subcmd__queue__subcmd__health"
                 ;;
@@ -162,6 +177,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__queue,ls)
                 cmd="agentgate__subcmd__queue__subcmd__list"
+                ;;
+            agentgate__subcmd__queue,merge)
+                cmd="agentgate__subcmd__queue__subcmd__merge"
                 ;;
             agentgate__subcmd__queue,pause)
                 cmd="agentgate__subcmd__queue__subcmd__pause"
@@ -205,6 +223,12 @@ _agentgate() {
             agentgate__subcmd__queue__subcmd__help,continue)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__continue"
                 ;;
+            agentgate__subcmd__queue__subcmd__help,diff)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__diff"
+                ;;
+            agentgate__subcmd__queue__subcmd__help,discard)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__discard"
+                ;;
             agentgate__subcmd__queue__subcmd__help,health)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__health"
                 ;;
@@ -219,6 +243,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__queue__subcmd__help,logs)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__logs"
+                ;;
+            agentgate__subcmd__queue__subcmd__help,merge)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__merge"
                 ;;
             agentgate__subcmd__queue__subcmd__help,pause)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__pause"
@@ -688,7 +715,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__queue)
-            opts="list show cancel kill purge health stats start restart set-priority pause resume config logs continue wait"
+            opts="list show cancel kill purge health diff merge discard stats start restart set-priority pause resume config logs continue wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -730,6 +757,34 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__queue__subcmd__continue)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__discard)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -786,6 +841,20 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__queue__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__merge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -940,7 +1009,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue)
-            opts="-h --data-dir --socket --config --help list ls show st cancel kill purge rm health stats start restart set-priority pause resume config logs log continue wait help"
+            opts="-h --data-dir --socket --config --help list ls show st cancel kill purge rm health diff merge discard stats start restart set-priority pause resume config logs log continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1063,6 +1132,62 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__queue__subcmd__diff)
+            opts="-h --last --stat --name-only --color --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__discard)
+            opts="-y -h --last --force --yes --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__queue__subcmd__health)
             opts="-h --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1090,7 +1215,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__help)
-            opts="list show cancel kill purge health stats start restart set-priority pause resume config logs continue wait help"
+            opts="list show cancel kill purge health diff merge discard stats start restart set-priority pause resume config logs continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1132,6 +1257,34 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__help__subcmd__continue)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__diff)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__discard)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1202,6 +1355,20 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__merge)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1429,6 +1596,44 @@ _agentgate() {
                     return 0
                     ;;
                 --run)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__merge)
+            opts="-m -h --last --squash --message --into --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -m)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --into)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

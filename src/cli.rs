@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use crate::model::Status;
 
 mod daemon;
+mod land;
 pub use daemon::{DaemonAction, DaemonArgs};
+pub use land::{DiffArgs, DiscardArgs, MergeArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -395,6 +397,27 @@ named with --status. Purging more than one asks for confirmation on a TTY; use -
         #[arg(long)]
         json: bool,
     },
+    /// A worktree's changes against the commit it started from (commits, uncommitted and untracked), as git shows them
+    #[command(
+        long_about = "Show what a work order run with --worktree changed, against the commit its worktree \
+started from: the commits on its branch agentgate/<id> plus whatever the agent left uncommitted or \
+untracked, as `git diff` shows them (paged on a terminal, plain when piped). Nothing is changed to show it. \
+The same is GET /api/v1/work-orders/:id/diff (?stat=true: the files as JSON)."
+    )]
+    Diff(DiffArgs),
+    /// Land a worktree's work on the branch it started from (or --into): merge, fast-forward or --squash
+    #[command(
+        long_about = "Land a work order's worktree on the branch that was checked out when it was submitted \
+(or --into BRANCH). What the agent left uncommitted is committed on agentgate/<id> first. A branch \
+checked out nowhere only has its ref moved; a branch checked out in your repository has its checkout \
+updated too, unless your uncommitted changes touch a file the merge changes (then nothing changes and \
+the files are named). Conflicts change nothing anywhere; the message says how to resolve them. Running \
+work cannot be merged. Merging again after `queue continue` lands only the new work. Recorded on the \
+work order (`merges`); the same is POST /api/v1/work-orders/:id/merge."
+    )]
+    Merge(MergeArgs),
+    /// Remove work orders' worktrees and delete their branches (refused for unmerged work unless --force)
+    Discard(DiscardArgs),
     /// Usage across work orders: counts, run time and cost per agent, label, day or status
     #[command(
         long_about = "Usage across work orders, one row per group: work orders, succeeded, failed, \

@@ -1,6 +1,7 @@
 //! agentgate: queue and supervise long-running coding-agent processes.
 //!
-//! Layout: `agent` (agents' output formats), `cli` (flags), `config` (settings and paths), `model` (work orders,
+//! Layout: `agent` (agents' output formats), `cli` (flags), `config` (settings and paths), `land` (a worktree's
+//! diff, merge and discard with git), `model` (work orders,
 //! statuses, workspace sources), `ops` (one module per operation: request,
 //! checks, effect on the queue), `store` (durable files), `daemon` (queue actor,
 //! health), `executor` (how runs are started, adopted, stopped and probed),
@@ -16,6 +17,7 @@ pub mod config;
 pub mod daemon;
 pub mod executor;
 pub mod http;
+pub mod land;
 pub mod man;
 pub mod model;
 pub mod ops;

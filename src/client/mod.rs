@@ -11,6 +11,7 @@ pub mod stream;
 pub mod suggest;
 pub mod table;
 
+mod land;
 mod list;
 mod manage;
 mod stats;
@@ -331,6 +332,9 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
             }
             Ok(())
         }
+        QueueCommand::Diff(a) => land::diff(socket, a).await,
+        QueueCommand::Merge(a) => land::merge(socket, a).await,
+        QueueCommand::Discard(a) => land::discard(socket, a).await,
         QueueCommand::Stats {
             by,
             since,

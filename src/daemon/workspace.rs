@@ -42,12 +42,19 @@ pub fn plan(wo: &WorkOrder, clone_dir: &Path, github_base_url: &str) -> Result<W
     }
 }
 
-/// The top directory and HEAD commit of the git repository at `path`.
-pub fn git_repo_head(path: &Path) -> Result<(String, String), String> {
+/// The top directory, HEAD commit and checked-out branch (`None` when
+/// detached) of the git repository at `path`.
+pub fn git_repo_head(path: &Path) -> Result<(String, String, Option<String>), String> {
     let out = std::process::Command::new("git")
         .arg("-C")
         .arg(path)
-        .args(["rev-parse", "--show-toplevel", "HEAD"])
+        .args([
+            "rev-parse",
+            "--show-toplevel",
+            "HEAD",
+            "--abbrev-ref",
+            "HEAD",
+        ])
         .env("GIT_TERMINAL_PROMPT", "0")
         .stdin(std::process::Stdio::null())
         .output()
@@ -63,8 +70,12 @@ pub fn git_repo_head(path: &Path) -> Result<(String, String), String> {
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
-    match (lines.next(), lines.next()) {
-        (Some(top), Some(head)) if head.len() >= 7 => Ok((top.to_string(), head.to_string())),
+    match (lines.next(), lines.next(), lines.next()) {
+        (Some(top), Some(head), branch) if head.len() >= 7 => Ok((
+            top.to_string(),
+            head.to_string(),
+            branch.filter(|b| *b != "HEAD").map(str::to_string),
+        )),
         _ => Err("no commit to start from".into()),
     }
 }

@@ -15,6 +15,7 @@ mod cors;
 mod envelope;
 mod front;
 mod health;
+mod land;
 mod openapi;
 mod ops;
 mod parse;

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::front::UnauthorizedEnvelope;
-use super::{compat, health, ops, profiles, queue, routes, runs, sse, ws};
+use super::{compat, health, land, ops, profiles, queue, routes, runs, sse, ws};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -28,6 +28,9 @@ use super::{compat, health, ops, profiles, queue, routes, runs, sse, ws};
         routes::start,
         routes::batch_purge,
         routes::batch_delete,
+        land::diff,
+        land::merge,
+        land::discard,
         compat::work_order_audit,
         runs::list,
         runs::get_run,

@@ -17,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::envelope::*;
 use super::parse::*;
-use super::{AppState, compat, front, health, openapi, ops, profiles, queue, runs, sse, ws};
+use super::{AppState, compat, front, health, land, openapi, ops, profiles, queue, runs, sse, ws};
 use crate::model::WorkspaceInput;
 use crate::service::api::{
     CancelJson, KillJson, PageJson, PurgeJson, StartJson, WorkOrderDetailJson,
@@ -39,6 +39,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/work-orders/{id}", get(show).delete(delete_one))
         .route("/api/v1/work-orders/{id}/cancel", post(cancel))
         .route("/api/v1/work-orders/{id}/kill", post(kill))
+        .route("/api/v1/work-orders/{id}/diff", get(land::diff))
+        .route("/api/v1/work-orders/{id}/merge", post(land::merge))
+        .route("/api/v1/work-orders/{id}/discard", post(land::discard))
         .route("/api/v1/work-orders/{id}/runs", post(start))
         .route(
             "/api/v1/work-orders/{id}/audit",

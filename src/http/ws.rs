@@ -149,6 +149,9 @@ enum Outgoing {
         work_order_id: String,
         status: Status,
         previous_status: Status,
+        /// The landing this update is (`queue merge`); absent otherwise.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        merge: Option<crate::model::Merge>,
         timestamp: String,
     },
     RunStarted {
@@ -351,10 +354,15 @@ impl Session {
                     timestamp: at.clone(),
                 }),
                 _ if subscribed.is_none() => {}
-                QueueEvent::Updated { status, previous } => out.push(Outgoing::WorkOrderUpdated {
+                QueueEvent::Updated {
+                    status,
+                    previous,
+                    merge,
+                } => out.push(Outgoing::WorkOrderUpdated {
                     work_order_id: id,
                     status: status.api(),
                     previous_status: previous.api(),
+                    merge,
                     timestamp: at.clone(),
                 }),
                 QueueEvent::RunStarted { run_id, run_number } => {

@@ -112,6 +112,33 @@ pub struct Worktree {
     pub path: String,
     /// What changed against `base`, as of the last run's end.
     pub changes: Option<Changes>,
+    /// The branch checked out in `repo` when it was made: where `queue
+    /// merge` lands the work by default (`None`: a detached HEAD, or older
+    /// data).
+    #[serde(default)]
+    pub from_branch: Option<String>,
+    /// Each time its work was landed (`queue merge`), oldest first.
+    #[serde(default)]
+    pub merges: Vec<Merge>,
+    /// `queue discard` removed the worktree and its branch.
+    #[serde(default)]
+    pub discarded: bool,
+}
+
+/// One landing of a worktree's work on a branch (`queue merge`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Merge {
+    /// The commit the target branch now points at.
+    pub commit: String,
+    /// The branch it landed on.
+    pub into: String,
+    pub squash: bool,
+    /// The work order's branch head that was landed.
+    pub source: String,
+    #[schema(value_type = String, format = DateTime)]
+    #[serde(with = "crate::model::time::rfc3339")]
+    pub at: crate::model::Timestamp,
 }
 
 /// What a run changed in a git workspace against its base.

@@ -11,7 +11,7 @@ pub mod units;
 pub mod work_order;
 pub mod workspace;
 
-pub use agent::{AgentResult, Changes, Worktree};
+pub use agent::{AgentResult, Changes, Merge, Worktree};
 pub use executor::{ExecHandle, ExecutorKind};
 pub use id::{new_id, validate_id};
 pub use status::{ResultKind, Status};

@@ -33,6 +33,8 @@ pub enum QueueEvent {
     Updated {
         status: Status,
         previous: Status,
+        /// A landing of its worktree (`queue merge`), when that is the change.
+        merge: Option<crate::model::Merge>,
     },
     RunStarted {
         run_id: String,
@@ -65,7 +67,16 @@ impl StatusChange {
                 task_prompt: wo.task_prompt.clone(),
                 status,
             }),
-            Some(previous) => out.push(QueueEvent::Updated { status, previous }),
+            Some(previous) => out.push(QueueEvent::Updated {
+                status,
+                previous,
+                // An update that moves no status and comes with a merge of
+                // the same moment is that merge.
+                merge: (previous == status)
+                    .then(|| wo.more.worktree.as_ref()?.merges.last().cloned())
+                    .flatten()
+                    .filter(|m| m.at == self.at),
+            }),
         }
         let was_running = self.previous.is_some_and(|p| p.api() == Status::Running);
         match status {

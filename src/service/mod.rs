@@ -18,10 +18,10 @@ pub use events::{QueueEvent, StatusChange};
 pub use types::*;
 
 pub use crate::ops::{
-    CancelRequest, ConfigChange, ContinueRequest, GetRunRequest, HealthRequest, KillRequest,
-    ListQuery, Operation, PositionRequest, PurgeRequest, ResolveRequest, RestartRequest, RunQuery,
-    SetPriorityRequest, ShowRequest, ShutdownRequest, StartRequest, StatsQuery, StatsReport,
-    SubmitRequest,
+    CancelRequest, ConfigChange, ContinueRequest, DiffRequest, DiffStatRequest, DiscardRequest,
+    GetRunRequest, HealthRequest, KillRequest, ListQuery, MergeRequest, Operation, PositionRequest,
+    PurgeRequest, ResolveRequest, RestartRequest, RunQuery, SetPriorityRequest, ShowRequest,
+    ShutdownRequest, StartRequest, StatsQuery, StatsReport, SubmitRequest,
 };
 
 use tokio::sync::{broadcast, mpsc, oneshot};

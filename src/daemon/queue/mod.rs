@@ -123,6 +123,9 @@ enum Event {
     },
     /// The stale detector's probes: (work order, run, counters; None = gone).
     Probed(Vec<(String, String, Option<Activity>)>),
+    /// The rest of an operation whose blocking part ran off the actor
+    /// (`hand_off`).
+    Then(Box<dyn FnOnce(&mut Actor) + Send>),
 }
 
 /// How the actor's service ended.
@@ -288,6 +291,11 @@ impl Actor {
         }
     }
 
+    /// Work orders held, oldest first.
+    pub(crate) fn work_orders(&self) -> impl Iterator<Item = &WorkOrder> {
+        self.by_created.values().map(|w| &***w)
+    }
+
     /// What `queue stats` counts of every work order held.
     pub(crate) fn stats(&self) -> &crate::ops::stats::StatsIndex {
         &self.stats
@@ -309,6 +317,35 @@ impl Actor {
         match ev {
             Event::Launched { id, run_id, result } => self.on_launched(&id, &run_id, result),
             Event::Probed(results) => self.on_probed(results),
+            Event::Then(rest) => rest(self),
+        }
+    }
+
+    /// Runs `work` (blocking: git, file walks) off the actor, then `then`
+    /// with its result back in the actor, in turn with everything else.
+    pub(crate) fn hand_off<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+        then: impl FnOnce(&mut Actor, T) + Send + 'static,
+    ) {
+        let tx = self.events_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let out = work();
+            let _ = tx.send(Event::Then(Box::new(move |a: &mut Actor| then(a, out))));
+        });
+    }
+
+    /// Tells followers that `wo` changed without moving its status (a
+    /// merge), as of `at`.
+    pub(crate) fn announce_update(&self, wo: &WorkOrder, at: Timestamp) {
+        if let Some(e) = self.entries.get(&wo.id) {
+            let _ = self.changes.send(StatusChange {
+                id: wo.id.clone(),
+                status: Some(wo.status),
+                previous: Some(wo.status),
+                work_order: Some(e.wo.clone()),
+                at,
+            });
         }
     }
 

@@ -228,12 +228,15 @@ impl Actor {
             );
         };
         match io_block(|| workspace::git_repo_head(std::path::Path::new(path))) {
-            Ok((repo, head)) => Ok(Some(Worktree {
+            Ok((repo, head, from_branch)) => Ok(Some(Worktree {
                 repo,
                 branch: format!("agentgate/{id}"),
                 base: head,
                 path: self.store.workspace_clone_dir(id).display().to_string(),
                 changes: None,
+                from_branch,
+                merges: Vec::new(),
+                discarded: false,
             })),
             Err(e) => refuse(format!(
                 "--worktree needs a local git repository with a commit: {path} is not one ({e})"

@@ -17,7 +17,7 @@ use crate::model::{Run, WorkOrder};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 12;
+pub const PROTOCOL_VERSION: u32 = 13;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
 pub const LOG_CHUNK: usize = 64 * 1024;
@@ -111,6 +111,14 @@ rpc_table! {
     Config(ConfigChange) => QueueConfig,
     /// `queue stats`.
     Stats(StatsQuery) => Stats,
+    /// `queue diff`: the diff text.
+    Diff(DiffRequest) => Diff,
+    /// `queue diff --json`, `?stat=true`.
+    DiffStat(DiffStatRequest) => DiffStat,
+    /// `queue merge`.
+    Merge(MergeRequest) => Merged,
+    /// `queue discard`: the work order as it records it.
+    Discard(DiscardRequest) => Submitted,
     }
     streams {
         /// Streaming: see the module documentation.
@@ -165,6 +173,9 @@ pub enum Reply {
         last: bool,
     },
     Stats(StatsReport),
+    Diff(Vec<u8>),
+    DiffStat(crate::land::DiffStat),
+    Merged(crate::ops::MergeOutcome),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
