@@ -33,6 +33,10 @@ command = ["true"]
 command = ["true"]
 [agents.claude-agent-sdk]
 command = ["true"]
+[agents.codex]
+command = ["true"]
+[agents.gemini]
+command = ["true"]
 TOML
 AGENTGATE_ROOT="$tmp/root" AGENTGATE_SOCKET="$tmp/agentgate.sock" AGENTGATE_CONFIG="$tmp/config.toml" \
     AGENTGATE_API_KEY="$key" AGENTGATE_LOG=warn \

@@ -409,3 +409,27 @@ fn squash_then_continue_and_merge_again_then_discard() {
     let o = d.run(&["queue", "discard", &third]);
     assert_eq!(code(&o), 2, "{}", stderr(&o));
 }
+
+/// A merge reaches WebSocket subscribers as `work_order_updated` with it.
+#[test]
+fn websocket_announces_a_merge() {
+    let (d, _c) = daemon();
+    let repo = Repo::new();
+    let id = agent(&d, &repo, "echo more >> b.txt");
+    let addr = http_addr(&d);
+    let mut ws =
+        common::web::Ws::connect(&addr, &format!("/ws?token={}", d.api_key()), &[]).unwrap();
+    ws.send_json(serde_json::json!({"type": "subscribe", "workOrderId": id}));
+    ws.wait_for(T, |m| m["type"] == "subscription_confirmed");
+    let o = d.run(&["queue", "merge", &id]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let m = ws.wait_for(T, |m| m["type"] == "work_order_updated");
+    assert_eq!(m["workOrderId"], id.as_str());
+    assert_eq!(m["status"], m["previousStatus"]);
+    assert_eq!(m["merge"]["into"], "main", "{m}");
+    assert_eq!(
+        m["merge"]["commit"],
+        repo.git(&["rev-parse", "main"]).trim(),
+        "{m}"
+    );
+}
