@@ -118,8 +118,14 @@ _agentgate() {
             agentgate__subcmd__help__subcmd__queue,pause)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__pause"
                 ;;
+            agentgate__subcmd__help__subcmd__queue,pr)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__pr"
+                ;;
             agentgate__subcmd__help__subcmd__queue,purge)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__purge"
+                ;;
+            agentgate__subcmd__help__subcmd__queue,push)
+                cmd="agentgate__subcmd__help__subcmd__queue__subcmd__push"
                 ;;
             agentgate__subcmd__help__subcmd__queue,restart)
                 cmd="agentgate__subcmd__help__subcmd__queue__subcmd__restart"
@@ -184,8 +190,14 @@ _agentgate() {
             agentgate__subcmd__queue,pause)
                 cmd="agentgate__subcmd__queue__subcmd__pause"
                 ;;
+            agentgate__subcmd__queue,pr)
+                cmd="agentgate__subcmd__queue__subcmd__pr"
+                ;;
             agentgate__subcmd__queue,purge)
                 cmd="agentgate__subcmd__queue__subcmd__purge"
+                ;;
+            agentgate__subcmd__queue,push)
+                cmd="agentgate__subcmd__queue__subcmd__push"
                 ;;
             agentgate__subcmd__queue,restart)
                 cmd="agentgate__subcmd__queue__subcmd__restart"
@@ -250,8 +262,14 @@ _agentgate() {
             agentgate__subcmd__queue__subcmd__help,pause)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__pause"
                 ;;
+            agentgate__subcmd__queue__subcmd__help,pr)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__pr"
+                ;;
             agentgate__subcmd__queue__subcmd__help,purge)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__purge"
+                ;;
+            agentgate__subcmd__queue__subcmd__help,push)
+                cmd="agentgate__subcmd__queue__subcmd__help__subcmd__push"
                 ;;
             agentgate__subcmd__queue__subcmd__help,restart)
                 cmd="agentgate__subcmd__queue__subcmd__help__subcmd__restart"
@@ -715,7 +733,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__queue)
-            opts="list show cancel kill purge health diff merge discard stats start restart set-priority pause resume config logs continue wait"
+            opts="list show cancel kill purge health diff merge discard push pr stats start restart set-priority pause resume config logs continue wait"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -882,7 +900,35 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__pr)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__help__subcmd__queue__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__queue__subcmd__push)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1009,7 +1055,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue)
-            opts="-h --data-dir --socket --config --help list ls show st cancel kill purge rm health diff merge discard stats start restart set-priority pause resume config logs log continue wait help"
+            opts="-h --data-dir --socket --config --help list ls show st cancel kill purge rm health diff merge discard push pr stats start restart set-priority pause resume config logs log continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1215,7 +1261,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__queue__subcmd__help)
-            opts="list show cancel kill purge health diff merge discard stats start restart set-priority pause resume config logs continue wait help"
+            opts="list show cancel kill purge health diff merge discard push pr stats start restart set-priority pause resume config logs continue wait help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1396,7 +1442,35 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__pr)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__queue__subcmd__help__subcmd__purge)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__help__subcmd__push)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1682,6 +1756,36 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__queue__subcmd__pr)
+            opts="-h --last --title --draft --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --title)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__queue__subcmd__purge)
             opts="-y -h --last --status --older-than --dry-run --yes --delete-branch --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -1694,6 +1798,36 @@ _agentgate() {
                     return 0
                     ;;
                 --older-than)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__queue__subcmd__push)
+            opts="-h --last --remote --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --remote)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

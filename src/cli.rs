@@ -9,7 +9,7 @@ use crate::model::Status;
 mod daemon;
 mod land;
 pub use daemon::{DaemonAction, DaemonArgs};
-pub use land::{DiffArgs, DiscardArgs, MergeArgs};
+pub use land::{DiffArgs, DiscardArgs, MergeArgs, PrArgs, PushArgs};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -418,6 +418,10 @@ work order (`merges`); the same is POST /api/v1/work-orders/:id/merge."
     Merge(MergeArgs),
     /// Remove work orders' worktrees and delete their branches (refused for unmerged work unless --force)
     Discard(DiscardArgs),
+    /// Push a worktree's branch agentgate/<id> to a remote (uncommitted work committed on it first)
+    Push(PushArgs),
+    /// Push a worktree's branch and open a pull request with the GitHub CLI (gh)
+    Pr(PrArgs),
     /// Usage across work orders: counts, run time and cost per agent, label, day or status
     #[command(
         long_about = "Usage across work orders, one row per group: work orders, succeeded, failed, \

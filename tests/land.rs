@@ -433,3 +433,66 @@ fn websocket_announces_a_merge() {
         "{m}"
     );
 }
+
+/// `queue push` to a bare repository as the remote; `queue pr` without `gh`
+/// says so (exit 1) and the push alone still works.
+#[test]
+fn push_to_a_bare_remote_and_pr_without_gh() {
+    // A PATH with git and sh only: no gh, whatever this machine has.
+    let bin = tempfile::tempdir().unwrap();
+    for tool in ["git", "sh"] {
+        let found = Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .output()
+            .unwrap();
+        let path = stdout(&found).trim().to_string();
+        std::os::unix::fs::symlink(&path, bin.path().join(tool)).unwrap();
+    }
+    let path = bin.path().display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let cfg = config.display().to_string();
+    let mut env: Vec<(&str, &str)> = IDENTITY.to_vec();
+    env.push(("PATH", &path));
+    let d = Daemon::with_http(&["--config", &cfg], &env);
+
+    let remote = tempfile::tempdir().unwrap();
+    let bare = remote.path().join("origin.git");
+    let repo = Repo::new();
+    repo.git(&["init", "-q", "--bare", bare.to_str().unwrap()]);
+    repo.git(&["remote", "add", "origin", bare.to_str().unwrap()]);
+    repo.git(&["push", "-q", "-u", "origin", "main"]);
+    let id = agent(&d, &repo, "echo pushed > p.txt");
+    let o = d.run(&["queue", "push", &id]);
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    assert!(
+        stdout(&o).starts_with(&format!("pushed agentgate/{id} (")),
+        "{}",
+        stdout(&o)
+    );
+    let on_remote = Command::new("git")
+        .arg("--git-dir")
+        .arg(&bare)
+        .args(["show", &format!("agentgate/{id}:p.txt")])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&on_remote), "pushed\n", "{}", stderr(&on_remote));
+
+    let o = d.run(&["queue", "pr", &id]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("gh) is not installed") && stderr(&o).contains("queue push"),
+        "{}",
+        stderr(&o)
+    );
+    // No remote at all: said, with the fix.
+    repo.git(&["remote", "remove", "origin"]);
+    let o = d.run(&["queue", "push", &id]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        stderr(&o).contains("no remote to push to"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -61,3 +61,38 @@ pub struct DiscardArgs {
     #[arg(long)]
     pub json: bool,
 }
+
+#[derive(Debug, Args, Clone)]
+pub struct PushArgs {
+    /// Work order ID or unique prefix
+    #[arg(value_name = "ID", required_unless_present = "last")]
+    pub id: Option<String>,
+    /// The newest work order
+    #[arg(long, conflicts_with = "id")]
+    pub last: bool,
+    /// The remote to push to [default: the upstream of the branch the work order started from, else the repository's only remote]
+    #[arg(long, value_name = "NAME")]
+    pub remote: Option<String>,
+    /// Print what was pushed as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args, Clone)]
+pub struct PrArgs {
+    /// Work order ID or unique prefix
+    #[arg(value_name = "ID", required_unless_present = "last")]
+    pub id: Option<String>,
+    /// The newest work order
+    #[arg(long, conflicts_with = "id")]
+    pub last: bool,
+    /// The pull request's title [default: the prompt's first line]
+    #[arg(long, value_name = "T")]
+    pub title: Option<String>,
+    /// Open it as a draft
+    #[arg(long)]
+    pub draft: bool,
+    /// Print what was pushed and the pull request's URL as JSON
+    #[arg(long)]
+    pub json: bool,
+}

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 use super::{CliError, ids, one_target, print_json};
 use crate::cli::{DiffArgs, DiscardArgs, MergeArgs};
 use crate::land::DiffView;
-use crate::ops::{DiffRequest, DiffStatRequest, DiscardRequest, MergeRequest};
+use crate::ops::{DiffRequest, DiffStatRequest, DiscardRequest, MergeRequest, PushRequest};
 use crate::rpc::client::Client;
 
 pub async fn diff(socket: &Path, a: DiffArgs) -> Result<(), CliError> {
@@ -161,4 +161,39 @@ pub async fn discard(socket: &Path, a: DiscardArgs) -> Result<(), CliError> {
             super::render::work_orders((done.len() + refused.len()) as u64)
         )))
     }
+}
+
+pub async fn push(
+    socket: &Path,
+    id: String,
+    remote: Option<String>,
+    pull_request: bool,
+    title: Option<String>,
+    draft: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let p = Client::connect(socket)
+        .await?
+        .run(PushRequest {
+            id,
+            remote,
+            pull_request,
+            title,
+            draft,
+        })
+        .await?;
+    if json {
+        print_json(&p);
+        return Ok(());
+    }
+    println!(
+        "pushed {} ({}) to {}",
+        p.branch,
+        &p.commit[..p.commit.len().min(12)],
+        p.remote
+    );
+    if let Some(url) = &p.pull_request {
+        println!("pull request: {url}");
+    }
+    Ok(())
 }

@@ -335,6 +335,14 @@ async fn queue(socket: &Path, q: QueueCommand) -> Result<(), CliError> {
         QueueCommand::Diff(a) => land::diff(socket, a).await,
         QueueCommand::Merge(a) => land::merge(socket, a).await,
         QueueCommand::Discard(a) => land::discard(socket, a).await,
+        QueueCommand::Push(a) => {
+            let id = one_target(socket, a.id.as_deref(), a.last).await?;
+            land::push(socket, id, a.remote, false, None, false, a.json).await
+        }
+        QueueCommand::Pr(a) => {
+            let id = one_target(socket, a.id.as_deref(), a.last).await?;
+            land::push(socket, id, None, true, a.title, a.draft, a.json).await
+        }
         QueueCommand::Stats {
             by,
             since,

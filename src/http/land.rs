@@ -168,3 +168,54 @@ pub async fn discard(
         Err(e) => service_error(&rid, e),
     }
 }
+
+/// The body of a push (optional).
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PushBody {
+    /// The remote (default: the upstream of the branch it started from).
+    remote: Option<String>,
+    /// Also open a pull request with the GitHub CLI (`gh`).
+    pull_request: Option<bool>,
+    /// The pull request's title (default: the prompt's first line).
+    title: Option<String>,
+    /// Open the pull request as a draft.
+    draft: Option<bool>,
+}
+
+/// Push a worktree's branch (and open a pull request with `gh`).
+#[utoipa::path(post, path = "/api/v1/work-orders/{id}/push", tag = "work orders",
+    params(("id" = String, Path, description = "Work order id", pattern = "^[A-Za-z0-9_-]{1,64}$")),
+    request_body(content = Option<PushBody>, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Pushed", body = Envelope<crate::land::Pushed>),
+        (status = "default", description = "Error (no remote, no gh: 409)", body = ErrorEnvelope),
+    ),
+    security(("bearer" = []), ("apiKey" = [])))]
+pub async fn push(
+    State(st): State<AppState>,
+    RequestId(rid): RequestId,
+    id: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    let id = try_resp!(&rid, path_id(id));
+    let body = try_resp!(&rid, body_or_error(body));
+    let b = try_resp!(&rid, json_body::<PushBody>(&body, true));
+    let req = crate::ops::PushRequest {
+        id,
+        remote: b.remote,
+        pull_request: b.pull_request.unwrap_or(false),
+        title: b.title,
+        draft: b.draft.unwrap_or(false),
+    };
+    match st.service.call(req).await {
+        Ok(p) => match serde_json::to_value(&p) {
+            Ok(v) => ok(&rid, StatusCode::OK, v),
+            Err(e) => service_error(
+                &rid,
+                crate::service::ServiceError::internal(format!("cannot encode the answer: {e}")),
+            ),
+        },
+        Err(e) => service_error(&rid, e),
+    }
+}

@@ -31,6 +31,7 @@ use super::{compat, health, land, ops, profiles, queue, routes, runs, sse, ws};
         land::diff,
         land::merge,
         land::discard,
+        land::push,
         compat::work_order_audit,
         runs::list,
         runs::get_run,

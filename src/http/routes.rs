@@ -42,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/work-orders/{id}/diff", get(land::diff))
         .route("/api/v1/work-orders/{id}/merge", post(land::merge))
         .route("/api/v1/work-orders/{id}/discard", post(land::discard))
+        .route("/api/v1/work-orders/{id}/push", post(land::push))
         .route("/api/v1/work-orders/{id}/runs", post(start))
         .route(
             "/api/v1/work-orders/{id}/audit",

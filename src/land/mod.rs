@@ -365,3 +365,142 @@ impl Drop for Busy {
         busy.retain(|p| *p != self.0);
     }
 }
+
+/// Commits what the agent left uncommitted on its branch (a no-op when
+/// nothing is); returns the branch head.
+fn commit_leftovers(g: &Git, w: &Worktree, id: &str, title: &str) -> Result<String, LandError> {
+    let branch_ref = format!("refs/heads/{}", w.branch);
+    let head = g.run(&["rev-parse", "--verify", &format!("{branch_ref}^{{commit}}")])?;
+    let tree = current_tree(g)?;
+    if tree == g.run(&["rev-parse", &format!("{head}^{{tree}}")])? {
+        return Ok(head);
+    }
+    let msg = format!("agentgate {id}: work left uncommitted\n\n{title}");
+    let commit = g.commit_tree(&tree, &[&head], &msg)?;
+    g.run(&["update-ref", "-m", "agentgate", &branch_ref, &commit, &head])?;
+    g.run(&["reset", "-q"])?;
+    Ok(commit)
+}
+
+/// The remote `push` uses by default: the upstream of the branch the
+/// worktree was made from, else the repository's only remote, else `origin`.
+fn default_remote(repo: &Git, w: &Worktree) -> Result<String, LandError> {
+    if let Some(b) = &w.from_branch
+        && let Ok(r) = repo.run(&["config", &format!("branch.{b}.remote")])
+        && !r.is_empty()
+    {
+        return Ok(r);
+    }
+    let remotes = repo.run(&["remote"])?;
+    let remotes: Vec<&str> = remotes.lines().collect();
+    match remotes.as_slice() {
+        [] => Err(LandError::Refused(format!(
+            "{} has no remote to push to: add one (git remote add origin URL) or name it with --remote",
+            w.repo
+        ))),
+        [one] => Ok(one.to_string()),
+        many if many.contains(&"origin") => Ok("origin".into()),
+        many => Err(LandError::Refused(format!(
+            "{} has several remotes ({}) and {} tracks none: name one with --remote",
+            w.repo,
+            many.join(", "),
+            w.from_branch.as_deref().unwrap_or("HEAD")
+        ))),
+    }
+}
+
+/// What `push` did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pushed {
+    pub remote: String,
+    pub branch: String,
+    pub commit: String,
+    /// The pull request's URL (`queue pr`).
+    pub pull_request: Option<String>,
+}
+
+/// Pushes the work order's branch (its leftovers committed first).
+pub fn push(
+    w: &Worktree,
+    id: &str,
+    title: &str,
+    remote: Option<&str>,
+) -> Result<Pushed, LandError> {
+    let g = usable(w)?;
+    let repo = Git::new(&w.repo);
+    let remote = match remote {
+        Some(r) => r.to_string(),
+        None => default_remote(&repo, w)?,
+    };
+    let commit = commit_leftovers(&g, w, id, title)?;
+    let spec = format!("refs/heads/{b}:refs/heads/{b}", b = w.branch);
+    repo.run(&["push", "--quiet", &remote, &spec])?;
+    Ok(Pushed {
+        remote,
+        branch: w.branch.clone(),
+        commit,
+        pull_request: None,
+    })
+}
+
+/// Pushes the branch and opens a pull request with `gh`.
+pub fn pull_request(
+    w: &Worktree,
+    id: &str,
+    title: &str,
+    pr_title: Option<&str>,
+    draft: bool,
+) -> Result<Pushed, LandError> {
+    let gh_ok = std::process::Command::new("gh")
+        .args(["auth", "status"])
+        .current_dir(&w.repo)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match gh_ok {
+        Err(_) => {
+            return Err(LandError::Refused(format!(
+                "the GitHub CLI (gh) is not installed here, so no pull request can be opened; install it and run `gh auth login`, or push the branch alone with `agentgate queue push {id}`"
+            )));
+        }
+        Ok(s) if !s.success() => {
+            return Err(LandError::Refused(format!(
+                "gh is not signed in (`gh auth status` failed): run `gh auth login`, or push the branch alone with `agentgate queue push {id}`"
+            )));
+        }
+        Ok(_) => {}
+    }
+    let mut pushed = push(w, id, title, None)?;
+    let pr_title = pr_title.unwrap_or(title).to_string();
+    let body = format!("Work of agentgate work order {id}.");
+    let mut args = vec![
+        "pr", "create", "--head", &w.branch, "--title", &pr_title, "--body", &body,
+    ];
+    if let Some(base) = &w.from_branch {
+        args.extend(["--base", base]);
+    }
+    if draft {
+        args.push("--draft");
+    }
+    let out = std::process::Command::new("gh")
+        .args(&args)
+        .current_dir(&w.repo)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(LandError::Spawn)?;
+    if !out.status.success() {
+        return Err(LandError::Git {
+            args: "(gh) pr create".into(),
+            dir: w.repo.clone(),
+            message: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        });
+    }
+    pushed.pull_request = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("http"))
+        .map(str::to_string);
+    Ok(pushed)
+}

@@ -20,8 +20,8 @@ pub use types::*;
 pub use crate::ops::{
     CancelRequest, ConfigChange, ContinueRequest, DiffRequest, DiffStatRequest, DiscardRequest,
     GetRunRequest, HealthRequest, KillRequest, ListQuery, MergeRequest, Operation, PositionRequest,
-    PurgeRequest, ResolveRequest, RestartRequest, RunQuery, SetPriorityRequest, ShowRequest,
-    ShutdownRequest, StartRequest, StatsQuery, StatsReport, SubmitRequest,
+    PurgeRequest, PushRequest, ResolveRequest, RestartRequest, RunQuery, SetPriorityRequest,
+    ShowRequest, ShutdownRequest, StartRequest, StatsQuery, StatsReport, SubmitRequest,
 };
 
 use tokio::sync::{broadcast, mpsc, oneshot};

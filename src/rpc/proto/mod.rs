@@ -119,6 +119,8 @@ rpc_table! {
     Merge(MergeRequest) => Merged,
     /// `queue discard`: the work order as it records it.
     Discard(DiscardRequest) => Submitted,
+    /// `queue push`, `queue pr`.
+    Push(PushRequest) => Pushed,
     }
     streams {
         /// Streaming: see the module documentation.
@@ -176,6 +178,7 @@ pub enum Reply {
     Diff(Vec<u8>),
     DiffStat(crate::land::DiffStat),
     Merged(crate::ops::MergeOutcome),
+    Pushed(crate::land::Pushed),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,87 @@
+//! `queue push` and `queue pr` (`POST /api/v1/work-orders/:id/push`): pushes
+//! a worktree's branch to a remote — what the agent left uncommitted is
+//! committed on it first — and, for `pr`, opens a pull request with `gh`.
+
+use serde::{Deserialize, Serialize};
+
+use super::diff::{land_error, uses_worktree, worktree_of};
+use super::{Operation, Queue};
+use crate::land::{self, Busy, Pushed};
+use crate::model::Status;
+use crate::service::{Reply, ServiceError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub id: String,
+    /// [default: the upstream of the branch it was made from, else the only remote]
+    pub remote: Option<String>,
+    /// Also open a pull request (with `gh`), with this title if given.
+    pub pull_request: bool,
+    pub title: Option<String>,
+    pub draft: bool,
+}
+
+impl Operation for PushRequest {
+    type Output = Pushed;
+
+    fn validate(&self) -> Result<(), ServiceError> {
+        if let Some(r) = &self.remote
+            && (r.is_empty() || r.starts_with('-') || r.contains(['\0', '\n']))
+        {
+            return Err(ServiceError::bad_request(
+                "remote",
+                format!("{r:?} is not a remote name"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn apply(self, q: &mut Queue, reply: Reply<Pushed>) {
+        let (_, w) = match worktree_of(q, &self.id) {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        let running = q
+            .work_orders()
+            .filter(|o| matches!(o.status, Status::Queued | Status::Running))
+            .find(|o| uses_worktree(o, &w.path))
+            .map(|o| (o.id.clone(), o.status));
+        if let Some((other, status)) = running {
+            let _ = reply.send(Err(ServiceError::invalid_state(format!(
+                "work order {}: its worktree is in use (work order {other} is {status}); wait for it or stop it first",
+                self.id
+            ))));
+            return;
+        }
+        let Some(busy) = Busy::take(&w.path) else {
+            let _ = reply.send(Err(ServiceError::invalid_state(format!(
+                "work order {}: another landing of its worktree is under way",
+                self.id
+            ))));
+            return;
+        };
+        let title = q
+            .get(&self.id)
+            .ok()
+            .and_then(|wo| {
+                wo.task_prompt
+                    .lines()
+                    .map(str::trim)
+                    .find(|l| !l.is_empty())
+                    .map(|l| crate::model::agent::cut(l, 72))
+            })
+            .unwrap_or_default();
+        tokio::task::spawn_blocking(move || {
+            let out = if self.pull_request {
+                land::pull_request(&w, &self.id, &title, self.title.as_deref(), self.draft)
+            } else {
+                land::push(&w, &self.id, &title, self.remote.as_deref())
+            };
+            drop(busy);
+            let _ = reply.send(out.map_err(|e| land_error(&self.id, e)));
+        });
+    }
+}
