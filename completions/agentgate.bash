@@ -2085,7 +2085,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__submit)
-            opts="-h --prompt-file --agent --path --url --repo --owner --branch --max-time --max-iterations --env --env-file --worktree --no-worktree --after --priority --label --wait --follow --json --data-dir --socket --config --help"
+            opts="-h --prompt-file --agent --path --url --repo --owner --branch --max-time --max-iterations --env --env-file --worktree --setup --no-worktree --after --priority --label --wait --follow --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2132,6 +2132,10 @@ _agentgate() {
                     return 0
                     ;;
                 --env-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --setup)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -239,6 +239,9 @@ pub struct SubmitArgs {
     /// Run in a git worktree of its own (branch agentgate/<id>) made from the local repository's HEAD [default: the config's `worktree`, else off]
     #[arg(long, overrides_with = "no_worktree")]
     pub worktree: bool,
+    /// A shell command run in the workspace before the agent, e.g. 'npm ci'; if it fails the work order fails and the agent never starts [default: the agent type's `setup`, else a fresh worktree's .agentgate/setup if executable]
+    #[arg(long, value_name = "CMD")]
+    pub setup: Option<String>,
     /// Run in the directory itself even if the config's `worktree` is on [default: off]
     #[arg(long)]
     pub no_worktree: bool,

@@ -32,6 +32,10 @@ const CONFIG: &str = r#"[agents.sh-session]
 command = ["sh", "-c", "echo '{\"type\":\"thread.started\",\"thread_id\":\"t-1\"}'; eval \"$1\"", "sh", "{prompt}"]
 resume_command = ["sh", "-c", "echo '{\"type\":\"thread.started\",\"thread_id\":\"$1\"}'; eval \"$2\"", "sh", "{session_id}", "{prompt}"]
 output = "codex-json"
+
+[agents.with-setup]
+command = ["sh", "-c", "{prompt}"]
+setup = "echo from-type > from-type.txt"
 "#;
 
 struct Repo {
@@ -495,4 +499,72 @@ fn push_to_a_bare_remote_and_pr_without_gh() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Setup before the agent: `--setup`, the agent type's `setup`, the
+/// repository's `.agentgate/setup`; a failing one fails the work order with
+/// its exit and last lines, and the agent never starts.
+#[test]
+fn setup_runs_before_the_agent_and_a_failing_one_stops_it() {
+    let (d, _c) = daemon();
+    let repo = Repo::new();
+    let path = repo.path().display().to_string();
+    let submit = |args: &[&str]| -> String {
+        let mut a = vec!["submit", "--json", "--path", &path, "--worktree"];
+        a.extend_from_slice(args);
+        d.json(&a)["id"].as_str().unwrap().to_string()
+    };
+    let ok = submit(&[
+        "--agent",
+        "shell",
+        "--setup",
+        "echo installing; touch .setup-done",
+        "test -e .setup-done && echo agent-ran",
+    ]);
+    let wo = d.wait_terminal(&ok, T);
+    assert_eq!(wo["status"], "succeeded", "{wo}");
+    assert_eq!(wo["setup"], "echo installing; touch .setup-done");
+    let logs = stdout(&d.run(&["queue", "logs", &ok]));
+    assert!(logs.contains("[setup] installing\n"), "{logs}");
+    assert!(logs.contains("agent-ran\n"), "{logs}");
+
+    let bad = submit(&[
+        "--agent",
+        "shell",
+        "--setup",
+        "echo resolving; echo 'npm ERR! missing script: ci' >&2; exit 3",
+        "touch agent-started",
+    ]);
+    let wo = d.wait_terminal(&bad, T);
+    assert_eq!(wo["status"], "failed", "{wo}");
+    let error = wo["error"].as_str().unwrap_or_default();
+    assert!(
+        error.starts_with("setup `echo resolving; echo 'npm ERR! missing script: ci' >&2; exit 3` failed with exit code 3; the agent was not started"),
+        "{error}"
+    );
+    assert!(error.contains("npm ERR! missing script: ci"), "{error}");
+    assert_eq!(wo["exitCode"], 3);
+    assert!(!worktree(&d, &bad).join("agent-started").exists());
+
+    // The agent type's own setup, in a fresh worktree.
+    let typed = submit(&["--agent", "with-setup", "cat from-type.txt"]);
+    assert_eq!(d.wait_terminal(&typed, T)["status"], "succeeded");
+    assert!(stdout(&d.run(&["queue", "logs", &typed])).contains("from-type\n"));
+
+    // The repository's .agentgate/setup, when nothing else is set.
+    std::fs::create_dir_all(repo.path().join(".agentgate")).unwrap();
+    repo.write(
+        ".agentgate/setup",
+        "#!/bin/sh\necho from-repo > from-repo.txt\n",
+    );
+    repo.git(&["add", "-A"]);
+    repo.git(&["update-index", "--chmod=+x", ".agentgate/setup"]);
+    repo.git(&["commit", "-qm", "setup script"]);
+    let scripted = submit(&["--agent", "shell", "cat from-repo.txt"]);
+    let wo = d.wait_terminal(&scripted, T);
+    assert_eq!(wo["status"], "succeeded", "{wo}");
+    assert!(stdout(&d.run(&["queue", "logs", &scripted])).contains("from-repo\n"));
+    // Refused: an empty setup.
+    let o = d.run(&["submit", "--agent", "shell", "--setup", " ", "true"]);
+    assert_eq!(code(&o), 2, "{}", stderr(&o));
 }

@@ -193,6 +193,7 @@ pub(super) fn typed_flags(
         ("env", "--env".into()),
         ("labels", "--label".into()),
         ("dependsOn", "--after".into()),
+        ("setup", "--setup".into()),
         // The daemon's message names the flag itself.
         ("worktree", String::new()),
     ];
@@ -247,6 +248,7 @@ pub(super) async fn submit(socket: &Path, a: SubmitArgs) -> Result<(), CliError>
         depends_on,
         priority: priority.unwrap_or(0),
         labels,
+        setup: a.setup.clone(),
     };
     let wo = match call(socket, Request::Submit(req))
         .await

@@ -37,6 +37,11 @@ pub struct AgentConfig {
     /// it the agent's standard input [default: arg].
     #[serde(default)]
     pub prompt_via: PromptVia,
+    /// A shell command run in a fresh worktree or clone before the agent
+    /// (e.g. `npm ci`) [default: the repository's `.agentgate/setup`, if
+    /// executable].
+    #[serde(default)]
+    pub setup: Option<String>,
 }
 
 /// How an agent's stdout is read: the readers live in `crate::agent`.
@@ -166,6 +171,7 @@ pub fn with_builtin_agents(
             .concat(),
         )),
         prompt_via: PromptVia::Arg,
+        setup: None,
     };
     // Codex CLI's non-interactive mode. It refuses to run outside a git
     // repository unless told; approvals and its own sandbox are off as

@@ -103,7 +103,22 @@ pub struct Spec {
     /// secrets, which they never get); see `executor::env`.
     #[serde(default)]
     pub env_remove: Vec<String>,
+    #[serde(default)]
+    pub setup: Option<Setup>,
 }
+
+/// What runs in the workspace before the agent: a command, or (`command`
+/// none) the repository's own `.agentgate/setup` if it is executable. Its
+/// output goes to the run's stderr, each line marked `[setup]`; if it fails
+/// the agent never starts and the run fails with its exit and last lines.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Setup {
+    pub command: Option<String>,
+}
+
+/// Where a setup records its exit code (in the run directory).
+pub const SETUP_EXIT: &str = "setup.exit";
 
 /// A prompt handed over as a file, written by the supervisor (0600).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -321,6 +336,7 @@ mod tests {
             cgroups: CgroupPlan::default(),
             memory_max: Some(1 << 30),
             output_format: None,
+            setup: None,
             prompt: None,
             env_remove: vec!["AWS_*".into()],
         };

@@ -240,6 +240,8 @@ pub struct RunSpec {
     pub prompt: Option<files::PromptFile>,
     /// Variables of the daemon's environment the run does not get (see `env`).
     pub env_remove: Vec<String>,
+    /// What runs in the workspace before the agent (see `files::Setup`).
+    pub setup: Option<files::Setup>,
 }
 
 /// What an executor reports about its runs, in order per run: any number of
@@ -394,5 +396,6 @@ pub fn supervisor_spec(spec: &RunSpec, cgroups: crate::sys::cgroup::CgroupPlan) 
         output_format: spec.output_format.clone(),
         prompt: spec.prompt.clone(),
         env_remove: spec.env_remove.clone(),
+        setup: spec.setup.clone(),
     }
 }

@@ -148,6 +148,9 @@ pub struct SubmitBody {
     priority: Option<i32>,
     /// Free-form tags (`?label=` filters on them).
     labels: Option<Vec<String>>,
+    /// A shell command run in the workspace before the agent (e.g. `npm ci`);
+    /// if it fails, the work order fails and the agent never starts.
+    setup: Option<String>,
 }
 
 /// `workspaceSource`: any failure names the field and every accepted form
@@ -218,6 +221,7 @@ impl SubmitBody {
             depends_on: self.depends_on.unwrap_or_default(),
             priority: self.priority.unwrap_or(0),
             labels: self.labels.unwrap_or_default(),
+            setup: self.setup,
         }
     }
 }

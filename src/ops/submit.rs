@@ -27,6 +27,9 @@ pub struct SubmitRequest {
     /// Higher starts first (default 0); FIFO within a priority.
     pub priority: i32,
     pub labels: Vec<String>,
+    /// A shell command run in the workspace before the agent (`--setup`).
+    #[serde(default)]
+    pub setup: Option<String>,
 }
 
 impl Operation for SubmitRequest {

@@ -19,6 +19,7 @@
 mod git;
 mod handoff;
 mod output;
+mod setup;
 mod spawn;
 mod tree;
 mod watch;
@@ -163,6 +164,8 @@ struct Supervisor {
     /// Started by a local daemon: stdin/stdout are its pipe ("go", start
     /// notification). Inside a Slurm job they are the job's.
     daemon_pipe: bool,
+    /// The setup command run before the agent, when there is one.
+    setup: Option<String>,
     dir: PathBuf,
     spec: Spec,
     signals: SignalFd,
@@ -218,6 +221,7 @@ impl Supervisor {
         let deadline = Some(started + Duration::from_millis(left));
         let s = Supervisor {
             daemon_pipe,
+            setup: None,
             dir: dir.to_path_buf(),
             state: State {
                 cgroup: cgroups.v2.clone(),
@@ -314,7 +318,13 @@ impl Supervisor {
             },
             None => None,
         };
-        let argv = self.spec.argv.clone();
+        let mut argv = self.spec.argv.clone();
+        let mut env = self.spec.env.clone();
+        if let Some(cmd) = self.setup_command(&dir) {
+            argv = setup::wrap(argv);
+            env.extend(setup::env(&cmd, &self.dir));
+            self.setup = Some(cmd);
+        }
         let Some((program, args)) = argv.split_first() else {
             return self.end(
                 EndReason::SpawnFailed,
@@ -322,7 +332,6 @@ impl Supervisor {
                 Some("agent command line is empty".into()),
             );
         };
-        let env = self.spec.env.clone();
         let env_remove = self.spec.env_remove.clone();
         let leader = Leader {
             program,

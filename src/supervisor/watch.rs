@@ -241,6 +241,10 @@ impl Supervisor {
             .or_else(|| usage.map(|u| u.max_rss() as u64 * 1024).filter(|b| *b > 0));
         self.output.detach(Stream::Stdout);
         self.output.detach(Stream::Stderr);
+        let error = match (reason, self.setup_failure()) {
+            (EndReason::Exited, Some(why)) => Some(why),
+            _ => error,
+        };
         let (agent_result, malformed_lines) = self.output.findings();
         // What the run changed in its worktree (nothing of it runs any more).
         let changes = match &self.spec.workspace {

@@ -215,6 +215,11 @@ impl Actor {
             "AGENTGATE_HEARTBEAT_FILE".into(),
             heartbeat.to_string_lossy().into_owned(),
         ));
+        let fresh = matches!(
+            ws,
+            crate::executor::files::Workspace::Worktree { .. }
+                | crate::executor::files::Workspace::Clone { .. }
+        );
         Ok(RunSpec {
             executor,
             work_order_id: wo.id.clone(),
@@ -237,6 +242,17 @@ impl Actor {
             output_format: (agent.output != OutputFormat::Text)
                 .then(|| agent.output.as_str().to_string()),
             prompt,
+            // An explicit `--setup` always runs; the agent type's, or the
+            // repository's own script, in a workspace made fresh for the run.
+            setup: {
+                match (&wo.more.setup, &agent.setup) {
+                    (Some(c), _) => Some(c.clone()),
+                    (None, Some(c)) if fresh => Some(c.clone()),
+                    _ => None,
+                }
+                .map(|c| crate::executor::files::Setup { command: Some(c) })
+                .or_else(|| fresh.then_some(crate::executor::files::Setup { command: None }))
+            },
             env_remove: (self.settings.env_remove.iter().cloned())
                 .chain(
                     login::withheld(&wo.agent_type)
@@ -451,10 +467,15 @@ fn outcome(intent: Option<&StopIntent>, end: &RunEnd) -> (Status, ResultKind, Op
     let (status, result, error) = match end.reason {
         EndReason::Exited => match end.exit {
             Some(RunExit::Code(0)) => (Status::Succeeded, ResultKind::Exited, None),
+            // The supervisor may know better (a failed setup).
             Some(RunExit::Code(c)) => (
                 Status::Failed,
                 ResultKind::Exited,
-                Some(format!("exited with code {c}")),
+                Some(
+                    end.error
+                        .clone()
+                        .unwrap_or_else(|| format!("exited with code {c}")),
+                ),
             ),
             Some(RunExit::Signal(s)) => (
                 Status::Failed,

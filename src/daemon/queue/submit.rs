@@ -4,6 +4,9 @@
 
 use std::collections::BTreeMap;
 
+/// Longest `--setup` command.
+const MAX_SETUP_BYTES: usize = 16 * 1024;
+
 use super::{Actor, io_block};
 use crate::agent::login;
 use crate::daemon::workspace;
@@ -117,6 +120,15 @@ impl Actor {
         wo.more.depends_on = depends_on;
         wo.priority = req.priority;
         wo.more.labels = labels;
+        if let Some(s) = &req.setup
+            && (s.trim().is_empty() || s.len() > MAX_SETUP_BYTES)
+        {
+            return Err(ServiceError::bad_request(
+                "setup",
+                format!("setup must be a command of 1 to {MAX_SETUP_BYTES} bytes"),
+            ));
+        }
+        wo.more.setup = req.setup;
         Ok(wo)
     }
 
@@ -193,6 +205,7 @@ impl Actor {
                 .unwrap_or_else(|| orig.more.depends_on.clone()),
             priority: req.priority.unwrap_or(orig.priority),
             labels: req.labels.unwrap_or_else(|| orig.more.labels.clone()),
+            setup: orig.more.setup.clone(),
         };
         let mut wo = self.build(copy)?;
         // A follow-up stays one: it resumes the same session.

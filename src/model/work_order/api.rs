@@ -167,6 +167,8 @@ pub(super) struct WorkOrderRef<'a> {
     labels: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
     restarted_from: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    setup: Option<&'a str>,
     /// Why a queued work order waits; computed by the queue, never stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     queued_reason: Option<&'a str>,
@@ -308,6 +310,7 @@ impl Serialize for WorkOrderWithReason<'_> {
             priority: w.priority,
             labels: &w.more.labels,
             restarted_from: w.more.restarted_from.as_deref(),
+            setup: w.more.setup.as_deref(),
             queued_reason: self.1,
             harness: HarnessInfo::new(None, w.max_iterations),
         }

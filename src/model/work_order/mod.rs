@@ -87,6 +87,9 @@ pub struct MoreFields {
     pub labels: Vec<String>,
     /// The work order this one re-queues a copy of (`queue restart`).
     pub restarted_from: Option<String>,
+    /// A shell command run in the workspace before the agent (`--setup`).
+    #[serde(default)]
+    pub setup: Option<String>,
 }
 
 static NO_MORE: MoreFields = MoreFields {
@@ -97,6 +100,7 @@ static NO_MORE: MoreFields = MoreFields {
     depends_on: Vec::new(),
     labels: Vec::new(),
     restarted_from: None,
+    setup: None,
 };
 
 impl More {

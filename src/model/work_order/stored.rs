@@ -95,6 +95,8 @@ pub(super) struct WorkOrderJson {
     labels: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     restarted_from: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    setup: Option<String>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -118,7 +120,7 @@ pub(super) fn describe_error(e: serde_json::Error) -> String {
 
 /// Every key `WorkOrderJson` names. Preserved unknown fields never shadow them on
 /// output (a duplicate key would make the file unreadable).
-pub(super) const KNOWN_KEYS: [&str; 31] = [
+pub(super) const KNOWN_KEYS: [&str; 32] = [
     "id",
     "taskPrompt",
     "status",
@@ -150,6 +152,7 @@ pub(super) const KNOWN_KEYS: [&str; 31] = [
     "priority",
     "labels",
     "restartedFrom",
+    "setup",
 ];
 
 /// Keys under which `extra` carries the verbatim stored value of a known field
@@ -213,6 +216,7 @@ impl WorkOrderJson {
             priority: w.priority,
             labels: w.more.labels.clone(),
             restarted_from: w.more.restarted_from.clone(),
+            setup: w.more.setup.clone(),
             extra,
         }
     }
@@ -303,6 +307,7 @@ impl WorkOrderJson {
                 depends_on: self.depends_on,
                 labels: self.labels,
                 restarted_from: self.restarted_from,
+                setup: self.setup,
             }),
         };
         Ok(Checked {

@@ -243,6 +243,7 @@ fn adopted_spec(t: &AdoptTarget) -> RunSpec {
         grace: std::time::Duration::from_millis(100),
         memory_max: None,
         output_format: None,
+        setup: None,
         prompt: None,
         env_remove: vec![],
     }
