@@ -80,6 +80,7 @@ fn work_order() -> WorkOrder {
             depends_on: vec!["dep1".into(), "dep2".into()],
             labels: vec!["nightly".into()],
             restarted_from: Some("orig1".into()),
+            setup: Some("npm ci".into()),
         }),
     }
 }
@@ -144,6 +145,7 @@ fn every_request_round_trips() {
             depends_on: vec!["dep1".into()],
             priority: -2,
             labels: vec!["l1".into(), "l2".into()],
+            setup: Some("make deps".into()),
         }),
         Request::Continue(ContinueRequest {
             id: "a".into(),
@@ -247,6 +249,29 @@ fn every_request_round_trips() {
             limit: None,
             offset: 2,
             id_prefix: None,
+        }),
+        Request::Diff(DiffRequest {
+            id: "a".into(),
+            view: crate::land::DiffView::Stat,
+            color: true,
+        }),
+        Request::DiffStat(DiffStatRequest { id: "a".into() }),
+        Request::Merge(MergeRequest {
+            id: "a".into(),
+            squash: true,
+            message: Some("m".into()),
+            into: Some("main".into()),
+        }),
+        Request::Discard(DiscardRequest {
+            id: "a".into(),
+            force: true,
+        }),
+        Request::Push(PushRequest {
+            id: "a".into(),
+            remote: Some("origin".into()),
+            pull_request: true,
+            title: None,
+            draft: true,
         }),
     ];
     for r in requests {
