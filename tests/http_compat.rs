@@ -252,6 +252,7 @@ fn bodies_are_parsed_by_their_types_and_name_the_field() {
             "maxIterations",
             "maxTime",
             "priority",
+            "setup",
             "taskPrompt",
             "workspaceSource",
             "worktree"
@@ -262,6 +263,7 @@ fn bodies_are_parsed_by_their_types_and_name_the_field() {
         "workspaceSource": {"type": "local", "path": dir}, "maxTime": 120,
         "maxIterations": 2, "env": {"V": "1"}, "worktree": false,
         "dependsOn": [first["id"]], "priority": 4, "labels": ["l1"],
+        "setup": "true",
         "harness": {"limits": {"maxWallClockSeconds": 90}}});
     let wo = submit(&full).data(201);
     assert_eq!(wo["maxTime"], 90);
@@ -270,6 +272,7 @@ fn bodies_are_parsed_by_their_types_and_name_the_field() {
     assert_eq!(wo["dependsOn"], json!([first["id"]]));
     assert_eq!(wo["priority"], 4);
     assert_eq!(wo["labels"], json!(["l1"]));
+    assert_eq!(wo["setup"], "true");
     // The other bodies too.
     let kill = format!("/api/v1/work-orders/{}/kill", first["id"].as_str().unwrap());
     bad(

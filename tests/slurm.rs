@@ -354,3 +354,67 @@ fn extra_args_sbatch_rejects_are_refused_at_daemon_start() {
         "{err}"
     );
 }
+
+/// A worktree work order run as a Slurm job on the (shared) filesystem: its
+/// setup runs inside the job before the agent, and the daemon reviews and
+/// lands its work as for a local run.
+#[test]
+fn a_worktree_job_with_setup_is_reviewed_and_merged() {
+    if !cluster() {
+        return;
+    }
+    let d = slurm_daemon("");
+    let repo = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .arg("-C")
+            .arg(repo.path())
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    std::fs::write(repo.path().join("a.txt"), "a\n").unwrap();
+    git(&["add", "-A"]);
+    git(&["commit", "-qm", "init"]);
+    let path = repo.path().display().to_string();
+    let id = d.submit_shell(
+        "cat ready.txt > out.txt && rm ready.txt && git add out.txt && git commit -qm out",
+        &[
+            "--path",
+            &path,
+            "--worktree",
+            "--setup",
+            "echo ready > ready.txt",
+            "--env",
+            "GIT_AUTHOR_NAME=agent",
+            "--env",
+            "GIT_AUTHOR_EMAIL=agent@example.com",
+            "--env",
+            "GIT_COMMITTER_NAME=agent",
+            "--env",
+            "GIT_COMMITTER_EMAIL=agent@example.com",
+        ],
+    );
+    let _jobs = Jobs(vec![id.clone()]);
+    let wo = d.wait_terminal(&id, T);
+    assert_eq!(wo["status"], "succeeded", "{wo}");
+    assert!(!job_id(&d.show(&id)).is_empty(), "ran as a job: {wo}");
+    let diff = d.run(&["queue", "diff", &id, "--name-only"]);
+    assert_eq!(
+        String::from_utf8_lossy(&diff.stdout),
+        "out.txt\n",
+        "{}",
+        String::from_utf8_lossy(&diff.stderr)
+    );
+    let o = d.run(&["queue", "merge", &id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(git(&["show", "main:out.txt"]), "ready\n");
+}
