@@ -236,7 +236,8 @@ fn merge_lands_work_without_touching_what_it_must_not() {
         "uncommitted work is landed too"
     );
     let wo = d.show(&id);
-    let merges = &wo["worktree"]["merges"];
+    let merges = &wo["merges"];
+    assert_eq!(merges, &wo["worktree"]["merges"]);
     assert_eq!(merges.as_array().unwrap().len(), 1, "{wo}");
     assert_eq!(merges[0]["into"], "main");
     assert_eq!(merges[0]["commit"], repo.git(&["rev-parse", "main"]).trim());

@@ -169,6 +169,10 @@ pub(super) struct WorkOrderRef<'a> {
     restarted_from: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     setup: Option<&'a str>,
+    /// Each landing of its worktree (`queue merge`), oldest first: the
+    /// worktree's `merges`, at the top for readers of the work order.
+    #[serde(skip_serializing_if = "<[crate::model::Merge]>::is_empty")]
+    merges: &'a [crate::model::Merge],
     /// Why a queued work order waits; computed by the queue, never stored.
     #[serde(skip_serializing_if = "Option::is_none")]
     queued_reason: Option<&'a str>,
@@ -311,6 +315,11 @@ impl Serialize for WorkOrderWithReason<'_> {
             labels: &w.more.labels,
             restarted_from: w.more.restarted_from.as_deref(),
             setup: w.more.setup.as_deref(),
+            merges: w
+                .more
+                .worktree
+                .as_deref()
+                .map_or(&[][..], |t| t.merges.as_slice()),
             queued_reason: self.1,
             harness: HarnessInfo::new(None, w.max_iterations),
         }
