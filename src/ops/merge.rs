@@ -42,8 +42,15 @@ impl MergeRequest {
                 format!("{b:?} is not a branch name"),
             ));
         }
-        if self.message.as_deref().is_some_and(|m| m.trim().is_empty()) {
-            return Err(ServiceError::bad_request("message", "must not be empty"));
+        if self
+            .message
+            .as_deref()
+            .is_some_and(|m| m.trim().is_empty() || m.contains('\0'))
+        {
+            return Err(ServiceError::bad_request(
+                "message",
+                "must not be empty or hold a NUL byte",
+            ));
         }
         Ok(())
     }

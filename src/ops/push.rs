@@ -33,6 +33,16 @@ impl Operation for PushRequest {
                 format!("{r:?} is not a remote name"),
             ));
         }
+        if self
+            .title
+            .as_deref()
+            .is_some_and(|t| t.trim().is_empty() || t.contains('\0'))
+        {
+            return Err(ServiceError::bad_request(
+                "title",
+                "must not be empty or hold a NUL byte",
+            ));
+        }
         Ok(())
     }
 

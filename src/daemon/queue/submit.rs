@@ -121,11 +121,11 @@ impl Actor {
         wo.priority = req.priority;
         wo.more.labels = labels;
         if let Some(s) = &req.setup
-            && (s.trim().is_empty() || s.len() > MAX_SETUP_BYTES)
+            && (s.trim().is_empty() || s.len() > MAX_SETUP_BYTES || s.contains('\0'))
         {
             return Err(ServiceError::bad_request(
                 "setup",
-                format!("setup must be a command of 1 to {MAX_SETUP_BYTES} bytes"),
+                format!("setup must be a command of 1 to {MAX_SETUP_BYTES} bytes, without NUL"),
             ));
         }
         wo.more.setup = req.setup;
