@@ -37,14 +37,18 @@ pub fn rpc_frames(data: &[u8]) {
     }
 }
 
+/// What decodes encodes, and decodes again to the same encoding. Compared
+/// as bytes, not values: a decoded float may be NaN, which equals nothing.
 fn frame_round_trips(frame: &[u8]) {
     if let Ok(msg) = decode::<ClientFrame>(frame) {
         let again = encode(&msg).expect("a decoded request encodes");
-        assert_eq!(decode::<ClientFrame>(&again).expect("round trip"), msg);
+        let back = decode::<ClientFrame>(&again).expect("round trip");
+        assert_eq!(encode(&back).expect("encodes again"), again);
     }
     if let Ok(msg) = decode::<ServerFrame>(frame) {
         let again = encode(&msg).expect("a decoded answer encodes");
-        assert_eq!(decode::<ServerFrame>(&again).expect("round trip"), msg);
+        let back = decode::<ServerFrame>(&again).expect("round trip");
+        assert_eq!(encode(&back).expect("encodes again"), again);
     }
 }
 
