@@ -362,3 +362,42 @@ fn websocket_carries_codex_commands_and_text() {
     assert_eq!(seen[1]["success"], false);
     assert_eq!(seen[2]["content"], "± src/parse.rs\n");
 }
+
+/// The run's Server-Sent Events carry the transcript for a structured kind,
+/// as `queue logs` shows it.
+#[test]
+fn sse_carries_the_transcript() {
+    let home = tempfile::tempdir().unwrap();
+    let bin = home.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents/gemini");
+    std::fs::copy(&script, bin.join("gemini")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let d = Daemon::with_http(&[], &[("PATH", &path)]);
+    let id = submit(&d, &["--agent", "gemini", "fix the parser"]);
+    let wo = d.wait_terminal(&id, T);
+    assert_eq!(wo["status"], "succeeded", "{wo}");
+    let run = d.show(&id)["currentRunId"].as_str().unwrap().to_string();
+    let addr = common::web::http_addr(&d);
+    let key = d.api_key();
+    let events = common::web::Sse::open(
+        &addr,
+        &format!("/api/v1/runs/{run}/stream"),
+        &[("X-API-Key", key.as_str())],
+    )
+    .all();
+    let text: String = events
+        .iter()
+        .filter(|e| e.event == "agent-output")
+        .filter_map(|e| e.data["data"]["content"].as_str())
+        .collect();
+    assert_eq!(
+        text,
+        self::text(&d.run(&["queue", "logs", "--stdout", &id]))
+    );
+    assert!(text.contains("▸ run_shell_command  cargo test\n"), "{text}");
+}

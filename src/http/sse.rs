@@ -1,7 +1,8 @@
 //! `GET /api/v1/runs/{id}/stream`: a run's events as Server-Sent Events, in
 //! AgentGate's framing (`event: <type>` and `data: {type, runId, timestamp,
 //! data}`): `connected` at once, `agent-output` for each piece of the run's
-//! output (from the start; the same log follower as `queue logs --follow`),
+//! output (from the start; the same log follower as `queue logs --follow`;
+//! an agent's structured output as its transcript, as `queue logs` shows it),
 //! `heartbeat` every 30 s, then `run-complete` (or `error`) and the end of
 //! the stream. The buffer ahead of the client is small and bounded; a client
 //! that does not keep up within `SLOW_CLIENT` is dropped.
@@ -21,6 +22,7 @@ use super::AppState;
 use super::envelope::*;
 use super::parse::path_id;
 use super::routes::try_resp;
+use crate::agent::{Format, Transcript};
 use crate::model::{Run, Status, Timestamp};
 use crate::service::follow::{FollowSpec, LogItem, LogStart, Utf8Pieces, follow_log};
 use crate::service::{LogStreams, StatusChange};
@@ -126,6 +128,7 @@ async fn produce(
     let mut heartbeat =
         tokio::time::interval_at(tokio::time::Instant::now() + HEARTBEAT, HEARTBEAT);
     let mut text = Utf8Pieces::default();
+    let mut transcript: Option<Transcript> = None;
     let send = |ev: Event| {
         let tx = tx.clone();
         async move { tx.send_timeout(ev, SLOW_CLIENT).await.is_ok() }
@@ -144,10 +147,17 @@ async fn produce(
             _ = tx.closed() => return,
         };
         match next {
-            Some(Ok(LogItem::Run { .. } | LogItem::CaughtUp)) => {}
+            Some(Ok(LogItem::Run { output_format, .. })) => {
+                let format = Format::from_name(output_format.as_deref());
+                transcript = format.is_structured().then(|| Transcript::new(format));
+            }
+            Some(Ok(LogItem::CaughtUp)) => {}
             Some(Ok(LogItem::Pieces { pieces, .. })) => {
                 let bytes: Vec<u8> = pieces.into_iter().flat_map(|p| p.bytes).collect();
-                let content = text.push(&bytes);
+                let content = match transcript.as_mut() {
+                    Some(t) => t.feed(&bytes),
+                    None => text.push(&bytes),
+                };
                 if !content.is_empty()
                     && !send(event("agent-output", &run.id, json!({"content": content}))).await
                 {
@@ -156,6 +166,12 @@ async fn produce(
                 }
             }
             Some(Ok(LogItem::End(_))) => {
+                // A last transcript line without its newline.
+                if let Some(rest) = transcript.as_mut().map(Transcript::finish)
+                    && !rest.is_empty()
+                {
+                    let _ = send(event("agent-output", &run.id, json!({"content": rest}))).await;
+                }
                 let status = match st
                     .service
                     .call(crate::service::GetRunRequest { id: run.id.clone() })
