@@ -71,21 +71,28 @@ const GEMINI: Kind = Kind {
     resume: "--resume\n{s}\n-p\n",
 };
 
-/// A daemon whose PATH has the stand-in first, recording its arguments in
-/// the returned directory.
-fn with_agent(kind: &Kind) -> (Daemon, tempfile::TempDir) {
+/// A directory whose `bin/` holds the stand-in `name` (removed with it),
+/// and a PATH that finds it first.
+fn stand_in(name: &str) -> (tempfile::TempDir, String) {
     let home = tempfile::tempdir().unwrap();
     let bin = home.path().join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/agents")
-        .join(kind.name);
-    std::fs::copy(&script, bin.join(kind.name)).unwrap();
+        .join(name);
+    std::fs::copy(&script, bin.join(name)).unwrap();
     let path = format!(
         "{}:{}",
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    (home, path)
+}
+
+/// A daemon whose PATH has the stand-in first, recording its arguments in
+/// the returned directory.
+fn with_agent(kind: &Kind) -> (Daemon, tempfile::TempDir) {
+    let (home, path) = stand_in(kind.name);
     let mut args: Vec<&str> = FAST.to_vec();
     args.extend(["--max-concurrent", "4"]);
     let dir = home.path().display().to_string();
@@ -312,16 +319,7 @@ fn a_custom_command_uses_a_known_reader() {
 /// `agent_output`, each command as `agent_tool_call`/`agent_tool_result`.
 #[test]
 fn websocket_carries_codex_commands_and_text() {
-    let home = tempfile::tempdir().unwrap();
-    let bin = home.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents/codex");
-    std::fs::copy(&script, bin.join("codex")).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let (_home, path) = stand_in("codex");
     let d = Daemon::with_http(&["--no-auto-process"], &[("PATH", &path)]);
     let addr = common::web::http_addr(&d);
     let mut ws =
@@ -367,16 +365,7 @@ fn websocket_carries_codex_commands_and_text() {
 /// as `queue logs` shows it.
 #[test]
 fn sse_carries_the_transcript() {
-    let home = tempfile::tempdir().unwrap();
-    let bin = home.path().join("bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/agents/gemini");
-    std::fs::copy(&script, bin.join("gemini")).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let (_home, path) = stand_in("gemini");
     let d = Daemon::with_http(&[], &[("PATH", &path)]);
     let id = submit(&d, &["--agent", "gemini", "fix the parser"]);
     let wo = d.wait_terminal(&id, T);

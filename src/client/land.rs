@@ -98,7 +98,7 @@ pub async fn merge(socket: &Path, a: MergeArgs) -> Result<(), CliError> {
         "merged {} into {} as {how} ({})",
         out.work_order.id,
         m.into,
-        &m.commit[..m.commit.len().min(12)]
+        super::render::short_sha(&m.commit)
     );
     Ok(())
 }
@@ -189,7 +189,7 @@ pub async fn push(
     println!(
         "pushed {} ({}) to {}",
         p.branch,
-        &p.commit[..p.commit.len().min(12)],
+        super::render::short_sha(&p.commit),
         p.remote
     );
     if let Some(url) = &p.pull_request {

@@ -81,7 +81,7 @@ pub fn agent_facts(r: &crate::model::AgentResult) -> String {
     facts.join(", ")
 }
 
-fn short_sha(sha: &str) -> &str {
+pub(super) fn short_sha(sha: &str) -> &str {
     sha.get(..12).unwrap_or(sha)
 }
 

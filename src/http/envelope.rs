@@ -87,6 +87,18 @@ pub fn ok(rid: &str, status: StatusCode, data: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// An operation's answer (as it serialises) in the envelope, or its error.
+pub fn answer<T: Serialize>(rid: &str, out: Result<T, ServiceError>) -> Response {
+    match out.map(|v| serde_json::to_value(&v)) {
+        Ok(Ok(v)) => ok(rid, StatusCode::OK, v),
+        Ok(Err(e)) => service_error(
+            rid,
+            ServiceError::internal(format!("cannot encode the answer: {e}")),
+        ),
+        Err(e) => service_error(rid, e),
+    }
+}
+
 pub fn fail(
     rid: &str,
     status: StatusCode,

@@ -41,18 +41,7 @@ pub async fn diff(
     let id = try_resp!(&rid, path_id(id));
     let pairs = try_resp!(&rid, query_pairs(&q));
     if try_resp!(&rid, query_flag(&pairs, "stat")) {
-        return match st.service.call(DiffStatRequest { id }).await {
-            Ok(s) => match serde_json::to_value(&s) {
-                Ok(v) => ok(&rid, StatusCode::OK, v),
-                Err(e) => service_error(
-                    &rid,
-                    crate::service::ServiceError::internal(format!(
-                        "cannot encode the answer: {e}"
-                    )),
-                ),
-            },
-            Err(e) => service_error(&rid, e),
-        };
+        return answer(&rid, st.service.call(DiffStatRequest { id }).await);
     }
     let req = DiffRequest {
         id,
@@ -208,14 +197,5 @@ pub async fn push(
         title: b.title,
         draft: b.draft.unwrap_or(false),
     };
-    match st.service.call(req).await {
-        Ok(p) => match serde_json::to_value(&p) {
-            Ok(v) => ok(&rid, StatusCode::OK, v),
-            Err(e) => service_error(
-                &rid,
-                crate::service::ServiceError::internal(format!("cannot encode the answer: {e}")),
-            ),
-        },
-        Err(e) => service_error(&rid, e),
-    }
+    answer(&rid, st.service.call(req).await)
 }

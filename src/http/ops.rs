@@ -5,7 +5,6 @@
 //! line in `routes::router` plus, for a query, its `FromQuery` here.
 
 use axum::extract::{RawQuery, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Serialize;
 
@@ -29,16 +28,7 @@ where
 {
     let pairs = try_resp!(rid, query_pairs(&query));
     let op = try_resp!(rid, O::from_query(&pairs));
-    match st.service.call(op).await {
-        Ok(out) => match serde_json::to_value(&out) {
-            Ok(v) => ok(rid, StatusCode::OK, v),
-            Err(e) => service_error(
-                rid,
-                crate::service::ServiceError::internal(format!("cannot encode the answer: {e}")),
-            ),
-        },
-        Err(e) => service_error(rid, e),
-    }
+    answer(rid, st.service.call(op).await)
 }
 
 impl FromQuery for StatsQuery {

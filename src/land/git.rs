@@ -26,11 +26,11 @@ pub struct Git {
 }
 
 /// A temporary index file, removed on drop.
-pub struct PrivateIndex(PathBuf);
+pub struct PrivateIndex(String);
 
 impl PrivateIndex {
     pub fn path(&self) -> &str {
-        self.0.to_str().unwrap_or_default()
+        &self.0
     }
 }
 
@@ -112,12 +112,20 @@ impl Git {
     /// A fresh index file in the repository's git directory.
     pub fn private_index(&self) -> Result<PrivateIndex, LandError> {
         let git_dir = self.run(&["rev-parse", "--absolute-git-dir"])?;
+        // Read back lossily, a path that is not UTF-8 would name another
+        // file: refused rather than risk the real index.
+        if git_dir.contains(char::REPLACEMENT_CHARACTER) {
+            return Err(LandError::Refused(format!(
+                "the git directory of {} is not a UTF-8 path",
+                self.dir.display()
+            )));
+        }
         static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(PrivateIndex(Path::new(&git_dir).join(format!(
-            "agentgate-index-{}-{n}",
+        Ok(PrivateIndex(format!(
+            "{git_dir}/agentgate-index-{}-{n}",
             std::process::id()
-        ))))
+        )))
     }
 
     pub fn commit_tree(

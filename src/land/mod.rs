@@ -172,22 +172,9 @@ pub fn merge(w: &Worktree, plan: &MergePlan) -> Result<Merge, LandError> {
             &format!("{target_ref}^{{commit}}"),
         ])
         .map_err(|_| LandError::Refused(format!("there is no branch {into} in {}", w.repo)))?;
-    let branch_ref = format!("refs/heads/{}", w.branch);
-    let head = g.run(&["rev-parse", "--verify", &format!("{branch_ref}^{{commit}}")])?;
-
     // What the agent left uncommitted becomes a commit on its branch — made
     // now as an object only; the branch moves to it once the merge is sure.
-    let tree = current_tree(&g)?;
-    let head_tree = g.run(&["rev-parse", &format!("{head}^{{tree}}")])?;
-    let source = if tree == head_tree {
-        head.clone()
-    } else {
-        let msg = format!(
-            "agentgate {}: work left uncommitted\n\n{}",
-            plan.id, plan.title
-        );
-        g.commit_tree(&tree, &[&head], &msg)?
-    };
+    let (head, source) = with_leftovers(&g, w, &plan.id, &plan.title)?;
 
     // After a squash into the same branch, what was squashed is there
     // already (by content, not history): it is the base of the next merge,
@@ -276,17 +263,7 @@ pub fn merge(w: &Worktree, plan: &MergePlan) -> Result<Merge, LandError> {
         }
     }
     // The agent's uncommitted work is now on its branch for good.
-    if source != head {
-        g.run(&[
-            "update-ref",
-            "-m",
-            "agentgate merge",
-            &branch_ref,
-            &source,
-            &head,
-        ])?;
-        g.run(&["reset", "-q"])?;
-    }
+    advance_branch(&g, w, &head, &source)?;
     Ok(Merge {
         commit,
         into,
@@ -366,20 +343,38 @@ impl Drop for Busy {
     }
 }
 
-/// Commits what the agent left uncommitted on its branch (a no-op when
-/// nothing is); returns the branch head.
-fn commit_leftovers(g: &Git, w: &Worktree, id: &str, title: &str) -> Result<String, LandError> {
-    let branch_ref = format!("refs/heads/{}", w.branch);
-    let head = g.run(&["rev-parse", "--verify", &format!("{branch_ref}^{{commit}}")])?;
+/// The branch head, and a commit on it holding what the agent left
+/// uncommitted (the head itself when nothing is) — an object only: the
+/// branch does not move (`advance_branch` moves it).
+fn with_leftovers(
+    g: &Git,
+    w: &Worktree,
+    id: &str,
+    title: &str,
+) -> Result<(String, String), LandError> {
+    let head = g.run(&[
+        "rev-parse",
+        "--verify",
+        &format!("refs/heads/{}^{{commit}}", w.branch),
+    ])?;
     let tree = current_tree(g)?;
     if tree == g.run(&["rev-parse", &format!("{head}^{{tree}}")])? {
-        return Ok(head);
+        return Ok((head.clone(), head));
     }
     let msg = format!("agentgate {id}: work left uncommitted\n\n{title}");
     let commit = g.commit_tree(&tree, &[&head], &msg)?;
-    g.run(&["update-ref", "-m", "agentgate", &branch_ref, &commit, &head])?;
-    g.run(&["reset", "-q"])?;
-    Ok(commit)
+    Ok((head, commit))
+}
+
+/// Moves the branch from `head` to `to` (only if it is still at `head`),
+/// and the worktree's index with it (its files already match).
+fn advance_branch(g: &Git, w: &Worktree, head: &str, to: &str) -> Result<(), LandError> {
+    if head != to {
+        let branch_ref = format!("refs/heads/{}", w.branch);
+        g.run(&["update-ref", "-m", "agentgate", &branch_ref, to, head])?;
+        g.run(&["reset", "-q"])?;
+    }
+    Ok(())
 }
 
 /// The remote `push` uses by default: the upstream of the branch the
@@ -433,7 +428,8 @@ pub fn push(
         Some(r) => r.to_string(),
         None => default_remote(&repo, w)?,
     };
-    let commit = commit_leftovers(&g, w, id, title)?;
+    let (head, commit) = with_leftovers(&g, w, id, title)?;
+    advance_branch(&g, w, &head, &commit)?;
     let spec = format!("refs/heads/{b}:refs/heads/{b}", b = w.branch);
     repo.run(&["push", "--quiet", &remote, &spec])?;
     Ok(Pushed {

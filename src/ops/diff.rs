@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Operation, Queue};
-use crate::land::{self, DiffStat, DiffView, LandError};
-use crate::model::{WorkOrder, Worktree};
+use crate::land::{self, Busy, DiffStat, DiffView, LandError};
+use crate::model::{Status, WorkOrder, Worktree};
 use crate::service::{Reply, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +51,51 @@ pub(crate) fn worktree_of(q: &Queue, id: &str) -> Result<(WorkOrder, Worktree), 
 pub(crate) fn uses_worktree(wo: &WorkOrder, path: &str) -> bool {
     wo.more.worktree.as_ref().is_some_and(|t| t.path == path)
         || matches!(&wo.workspace_source, crate::model::WorkspaceSource::Local { path: p } if p == path)
+}
+
+/// Claims the worktree at `path` for changing it (merge, discard, push,
+/// `doing` being "merged" ...): refused while a run may use it — work order
+/// `id` itself or a follow-up in the same worktree queued or running — or
+/// while another change of it is under way.
+pub(crate) fn claim(q: &Queue, id: &str, path: &str, doing: &str) -> Result<Busy, ServiceError> {
+    let user = q
+        .work_orders()
+        .filter(|o| matches!(o.status, Status::Queued | Status::Running))
+        .find(|o| uses_worktree(o, path));
+    if let Some(o) = user {
+        let who = if o.id == id {
+            format!("it is {}", o.status)
+        } else {
+            format!(
+                "work order {}, which uses the same worktree, is {}",
+                o.id, o.status
+            )
+        };
+        return Err(ServiceError::invalid_state(format!(
+            "work order {id} cannot be {doing} while {who}: wait for it (`agentgate queue wait {}`) or stop it first",
+            o.id
+        )));
+    }
+    Busy::take(path).ok_or_else(|| {
+        ServiceError::invalid_state(format!(
+            "work order {id}: another merge, discard or push of its worktree is under way"
+        ))
+    })
+}
+
+/// The first line of work order `id`'s prompt, for commit messages and
+/// titles (a follow-up's own prompt, not its parent's).
+pub(crate) fn title_of(q: &Queue, id: &str) -> String {
+    q.get(id)
+        .ok()
+        .and_then(|wo| {
+            wo.task_prompt
+                .lines()
+                .map(str::trim)
+                .find(|l| !l.is_empty())
+                .map(|l| crate::model::agent::cut(l, 72))
+        })
+        .unwrap_or_default()
 }
 
 /// A landing error as the doors say it.

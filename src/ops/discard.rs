@@ -4,10 +4,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::diff::{land_error, uses_worktree, worktree_of};
+use super::diff::{claim, land_error, worktree_of};
 use super::{Operation, Queue};
-use crate::land::{self, Busy};
-use crate::model::{Status, Timestamp, WorkOrder};
+use crate::land;
+use crate::model::{Timestamp, WorkOrder};
 use crate::service::{Reply, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,24 +32,12 @@ impl Operation for DiscardRequest {
             let _ = reply.send(Ok(wo));
             return;
         }
-        let user = q
-            .work_orders()
-            .filter(|o| matches!(o.status, Status::Queued | Status::Running))
-            .find(|o| uses_worktree(o, &w.path))
-            .map(|o| (o.id.clone(), o.status));
-        if let Some((other, status)) = user {
-            let _ = reply.send(Err(ServiceError::invalid_state(format!(
-                "work order {}: its worktree is in use (work order {other} is {status}); wait for it or stop it first",
-                wo.id
-            ))));
-            return;
-        }
-        let Some(busy) = Busy::take(&w.path) else {
-            let _ = reply.send(Err(ServiceError::invalid_state(format!(
-                "work order {}: another merge or discard of its worktree is under way",
-                wo.id
-            ))));
-            return;
+        let busy = match claim(q, &self.id, &w.path, "discarded") {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
         };
         let id = wo.id.clone();
         let force = self.force;

@@ -5,10 +5,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::diff::{land_error, uses_worktree, worktree_of};
+use super::diff::{claim, land_error, title_of, worktree_of};
 use super::{Operation, Queue};
-use crate::land::{self, Busy, MergePlan};
-use crate::model::{Merge, Status, WorkOrder};
+use crate::land::{self, MergePlan};
+use crate::model::{Merge, WorkOrder};
 use crate::service::{Reply, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,14 +56,6 @@ impl MergeRequest {
     }
 }
 
-/// A work order whose run would change the worktree under the merge.
-fn busy_user(q: &Queue, path: &str) -> Option<(String, Status)> {
-    q.work_orders()
-        .filter(|w| matches!(w.status, Status::Queued | Status::Running))
-        .find(|w| uses_worktree(w, path))
-        .map(|w| (w.id.clone(), w.status))
-}
-
 impl Operation for MergeRequest {
     type Output = MergeOutcome;
 
@@ -79,38 +71,16 @@ impl Operation for MergeRequest {
                 return;
             }
         };
-        // The commit messages name what was asked for (a follow-up's prompt).
-        let prompt = q
-            .get(&self.id)
-            .map(|a| a.task_prompt.clone())
-            .unwrap_or_else(|_| wo.task_prompt.clone());
-        if let Some((other, status)) = busy_user(q, &w.path) {
-            let who = if other == self.id {
-                format!("it is {status}")
-            } else {
-                format!("work order {other}, which uses the same worktree, is {status}")
-            };
-            let _ = reply.send(Err(ServiceError::invalid_state(format!(
-                "work order {} cannot be merged while {who}: wait for it (`agentgate queue wait {other}`) or stop it first",
-                self.id
-            ))));
-            return;
-        }
-        let Some(busy) = Busy::take(&w.path) else {
-            let _ = reply.send(Err(ServiceError::invalid_state(format!(
-                "work order {}: another merge or discard of its worktree is under way",
-                wo.id
-            ))));
-            return;
+        let busy = match claim(q, &self.id, &w.path, "merged") {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
         };
         let plan = MergePlan {
             id: self.id.clone(),
-            title: prompt
-                .lines()
-                .map(str::trim)
-                .find(|l| !l.is_empty())
-                .map(|l| crate::model::agent::cut(l, 72))
-                .unwrap_or_default(),
+            title: title_of(q, &self.id),
             squash: self.squash,
             message: self.message,
             into: self.into,

@@ -4,10 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::diff::{land_error, uses_worktree, worktree_of};
+use super::diff::{claim, land_error, title_of, worktree_of};
 use super::{Operation, Queue};
-use crate::land::{self, Busy, Pushed};
-use crate::model::Status;
+use crate::land::{self, Pushed};
 use crate::service::{Reply, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,36 +53,14 @@ impl Operation for PushRequest {
                 return;
             }
         };
-        let running = q
-            .work_orders()
-            .filter(|o| matches!(o.status, Status::Queued | Status::Running))
-            .find(|o| uses_worktree(o, &w.path))
-            .map(|o| (o.id.clone(), o.status));
-        if let Some((other, status)) = running {
-            let _ = reply.send(Err(ServiceError::invalid_state(format!(
-                "work order {}: its worktree is in use (work order {other} is {status}); wait for it or stop it first",
-                self.id
-            ))));
-            return;
-        }
-        let Some(busy) = Busy::take(&w.path) else {
-            let _ = reply.send(Err(ServiceError::invalid_state(format!(
-                "work order {}: another landing of its worktree is under way",
-                self.id
-            ))));
-            return;
+        let busy = match claim(q, &self.id, &w.path, "pushed") {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
         };
-        let title = q
-            .get(&self.id)
-            .ok()
-            .and_then(|wo| {
-                wo.task_prompt
-                    .lines()
-                    .map(str::trim)
-                    .find(|l| !l.is_empty())
-                    .map(|l| crate::model::agent::cut(l, 72))
-            })
-            .unwrap_or_default();
+        let title = title_of(q, &self.id);
         tokio::task::spawn_blocking(move || {
             let out = if self.pull_request {
                 land::pull_request(&w, &self.id, &title, self.title.as_deref(), self.draft)

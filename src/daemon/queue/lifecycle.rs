@@ -9,6 +9,7 @@ use super::{Actor, Event, Live, Started, StopIntent, Waiter, internal};
 use crate::agent::login;
 use crate::config::{OutputFormat, PromptVia};
 use crate::daemon::workspace;
+use crate::executor::files::{Setup, Workspace};
 use crate::executor::{EndReason, ExecHandle, PromptFile, RunEnd, RunExit, RunSpec};
 use crate::model::units::format_size;
 use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder, new_id};
@@ -215,11 +216,7 @@ impl Actor {
             "AGENTGATE_HEARTBEAT_FILE".into(),
             heartbeat.to_string_lossy().into_owned(),
         ));
-        let fresh = matches!(
-            ws,
-            crate::executor::files::Workspace::Worktree { .. }
-                | crate::executor::files::Workspace::Clone { .. }
-        );
+        let fresh = matches!(ws, Workspace::Worktree { .. } | Workspace::Clone { .. });
         Ok(RunSpec {
             executor,
             work_order_id: wo.id.clone(),
@@ -244,14 +241,14 @@ impl Actor {
             prompt,
             // An explicit `--setup` always runs; the agent type's, or the
             // repository's own script, in a workspace made fresh for the run.
-            setup: {
-                match (&wo.more.setup, &agent.setup) {
-                    (Some(c), _) => Some(c.clone()),
-                    (None, Some(c)) if fresh => Some(c.clone()),
-                    _ => None,
-                }
-                .map(|c| crate::executor::files::Setup { command: Some(c) })
-                .or_else(|| fresh.then_some(crate::executor::files::Setup { command: None }))
+            setup: match (&wo.more.setup, fresh) {
+                (Some(c), _) => Some(Setup {
+                    command: Some(c.clone()),
+                }),
+                (None, true) => Some(Setup {
+                    command: agent.setup.clone(),
+                }),
+                (None, false) => None,
             },
             env_remove: (self.settings.env_remove.iter().cloned())
                 .chain(
