@@ -31,6 +31,9 @@ _agentgate() {
             agentgate,help)
                 cmd="agentgate__subcmd__help"
                 ;;
+            agentgate,mcp)
+                cmd="agentgate__subcmd__mcp"
+                ;;
             agentgate,queue)
                 cmd="agentgate__subcmd__queue"
                 ;;
@@ -72,6 +75,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__help,help)
                 cmd="agentgate__subcmd__help__subcmd__help"
+                ;;
+            agentgate__subcmd__help,mcp)
+                cmd="agentgate__subcmd__help__subcmd__mcp"
                 ;;
             agentgate__subcmd__help,queue)
                 cmd="agentgate__subcmd__help__subcmd__queue"
@@ -299,7 +305,7 @@ _agentgate() {
 
     case "${cmd}" in
         agentgate)
-            opts="-h -V --data-dir --socket --config --help --version daemon serve submit queue completions help"
+            opts="-h -V --data-dir --socket --config --help --version daemon serve submit queue mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -621,7 +627,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help)
-            opts="daemon submit queue completions help"
+            opts="daemon submit queue mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +725,20 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__mcp)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -1047,6 +1067,32 @@ _agentgate() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__mcp)
+            opts="-h --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

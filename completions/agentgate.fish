@@ -33,6 +33,7 @@ complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "daemon" -d 'Run
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "serve" -d 'Run the daemon (in the foreground, or in the background with --detach); `daemon stop` stops it'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "submit" -d 'Submit a work order; prints its id'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "queue" -d 'Inspect and control the queue'
+complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "mcp" -d 'Serve the Model Context Protocol on stdio: agents queue and land work through agentgate'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c agentgate -n "__fish_agentgate_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand daemon; and not __fish_seen_subcommand_from stop restart help" -l http -d 'HTTP shim address, or `off` [env: AGENTGATE_HTTP] [default: 127.0.0.1:3001]' -r
@@ -433,6 +434,10 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_se
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "continue" -d 'Follow up a finished work order: resume its agent\'s session in the same workspace with a new prompt'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "wait" -d 'Block until every listed work order has ended'
 complete -c agentgate -n "__fish_agentgate_using_subcommand queue; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand mcp" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand mcp" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand mcp" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand mcp" -s h -l help -d 'Print help'
 complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand completions" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
@@ -446,11 +451,12 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand __supervise" -l data
 complete -c agentgate -n "__fish_agentgate_using_subcommand __supervise" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand __supervise" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand __supervise" -s h -l help -d 'Print help'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "daemon" -d 'Run the daemon (in the foreground, or in the background with --detach); `daemon stop` stops it'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "submit" -d 'Submit a work order; prints its id'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "queue" -d 'Inspect and control the queue'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue completions __complete __supervise help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue mcp completions __complete __supervise help" -f -a "daemon" -d 'Run the daemon (in the foreground, or in the background with --detach); `daemon stop` stops it'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue mcp completions __complete __supervise help" -f -a "submit" -d 'Submit a work order; prints its id'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue mcp completions __complete __supervise help" -f -a "queue" -d 'Inspect and control the queue'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue mcp completions __complete __supervise help" -f -a "mcp" -d 'Serve the Model Context Protocol on stdio: agents queue and land work through agentgate'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue mcp completions __complete __supervise help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c agentgate -n "__fish_agentgate_using_subcommand help; and not __fish_seen_subcommand_from daemon submit queue mcp completions __complete __supervise help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "stop" -d 'Stop the running daemon gracefully and wait until its process is gone; running work is stopped and marked interrupted unless --keep-running'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from daemon" -f -a "restart" -d 'Restart the daemon in place, keeping running work: same process, same arguments (a new binary at the same path is picked up); waits until it serves again'
 complete -c agentgate -n "__fish_agentgate_using_subcommand help; and __fish_seen_subcommand_from queue" -f -a "list" -d 'List work orders, newest first: id, status, agent, age, run duration, why it waits, prompt'

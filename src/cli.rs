@@ -8,8 +8,10 @@ use crate::model::Status;
 
 mod daemon;
 mod land;
+mod mcp;
 pub use daemon::{DaemonAction, DaemonArgs};
 pub use land::{DiffArgs, DiscardArgs, MergeArgs, PrArgs, PushArgs};
+pub use mcp::McpArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -163,6 +165,8 @@ else the default shown."
     /// Inspect and control the queue
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Serve the Model Context Protocol on stdio: agents queue and land work through agentgate
+    Mcp(McpArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(long_about = "Print a shell completion script on stdout.\n\n\
 Install it with, e.g.:\n  \

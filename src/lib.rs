@@ -19,6 +19,7 @@ pub mod executor;
 pub mod http;
 pub mod land;
 pub mod man;
+pub mod mcp;
 pub mod model;
 pub mod ops;
 pub mod rpc;

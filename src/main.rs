@@ -58,6 +58,7 @@ fn main() -> ExitCode {
         Command::Submit(a) => client::run(&cli.global, ClientCommand::Submit(a)),
         Command::Queue(q) => client::run(&cli.global, ClientCommand::Queue(q)),
         Command::Supervise { .. } => Ok(()),
+        Command::Mcp(_) => client::mcp(&cli.global),
         Command::Completions { shell } => {
             let script = client::complete::script(shell);
             let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);

@@ -146,6 +146,22 @@ pub fn run(global: &crate::cli::GlobalArgs, cmd: ClientCommand) -> Result<(), Cl
     })
 }
 
+/// `agentgate mcp`: the MCP server on stdio, a client of the daemon.
+pub fn mcp(global: &crate::cli::GlobalArgs) -> Result<(), CliError> {
+    let file = ConfigFile::load(global)?;
+    let paths = Paths::resolve(global, &file)?;
+    let settings = crate::mcp::McpSettings::resolve(file.mcp.as_ref())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    let result = rt.block_on(crate::mcp::serve_stdio(paths.socket, settings));
+    // A read of stdin cannot be cancelled: do not wait for it.
+    rt.shutdown_background();
+    result.map_err(CliError::Failed)
+}
+
 pub enum ClientCommand {
     Submit(SubmitArgs),
     Queue(QueueCommand),

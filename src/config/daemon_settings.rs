@@ -56,6 +56,8 @@ pub struct DaemonSettings {
     pub retention_max_count: Option<usize>,
     /// Most RPC connections served at once.
     pub max_connections: usize,
+    /// What MCP clients of `/mcp` may do.
+    pub mcp: crate::mcp::McpSettings,
 }
 
 /// Browser origins allowed by default: a dashboard on a local dev server.
@@ -363,6 +365,7 @@ impl DaemonSettings {
         let r = runs(args, &file)?;
         let (retention_max_age, retention_max_count) = retention(args, &file)?;
         let hooks: Vec<Hook> = resolve_hooks(&file.hooks)?;
+        let mcp = crate::mcp::McpSettings::resolve(file.mcp.as_ref())?;
         Ok(DaemonSettings {
             paths,
             http: d.http,
@@ -393,6 +396,7 @@ impl DaemonSettings {
             retention_max_age,
             retention_max_count,
             max_connections: d.max_connections,
+            mcp,
         })
     }
 }

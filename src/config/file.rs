@@ -49,6 +49,8 @@ pub struct ConfigFile {
     pub retention_max_age: Option<String>,
     pub retention_max_count: Option<RetentionCount>,
     pub max_connections: Option<usize>,
+    /// What MCP clients may do (`agentgate mcp`, `/mcp`).
+    pub mcp: Option<crate::mcp::McpFile>,
 }
 
 /// `retention_max_count` in the config file: a number, or "off".

@@ -50,9 +50,9 @@ fn is_api_path(path: &str) -> bool {
 
 /// The whole `/api/v1` prefix (unknown routes included, so an unauthenticated
 /// caller learns nothing about which routes exist) and the WebSocket; not
-/// the health routes nor the OpenAPI document.
+/// the health routes nor the OpenAPI document. MCP's `/mcp` too.
 fn needs_key(path: &str) -> bool {
-    path == "/ws" || (is_api_path(path) && path != "/api/v1/openapi.json")
+    path == "/ws" || path == "/mcp" || (is_api_path(path) && path != "/api/v1/openapi.json")
 }
 
 /// The streams, where browsers cannot send headers, also take `?token=`.

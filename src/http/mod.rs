@@ -16,6 +16,7 @@ mod envelope;
 mod front;
 mod health;
 mod land;
+mod mcp;
 mod openapi;
 mod ops;
 mod parse;
@@ -55,6 +56,8 @@ pub struct AppState {
     pub profiles: Arc<crate::store::profiles::ProfileStore>,
     /// What `/health` reports that is fixed at start.
     pub facts: Arc<health::Facts>,
+    /// What clients of `/mcp` may do.
+    pub mcp: Arc<crate::mcp::McpSettings>,
 }
 
 pub struct HttpHandle {
@@ -116,6 +119,7 @@ pub async fn start(
             &settings.paths.root,
         )),
         facts: Arc::new(health::Facts::new(settings)),
+        mcp: Arc::new(settings.mcp.clone()),
     });
     let limits = server::Limits {
         header_timeout: settings.http_timeout,

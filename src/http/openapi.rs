@@ -16,7 +16,7 @@ use super::{compat, health, land, ops, profiles, queue, routes, runs, sse, ws};
 #[openapi(
     info(
         title = "agentgate",
-        description = "Queue and supervise long-running coding-agent processes: AgentGate's REST API, WebSocket and run event stream, served by the agentgate daemon. Every response is an envelope: {success, data, requestId} or {success: false, error: {code, message, details?}, requestId}."
+        description = "Queue and supervise long-running coding-agent processes: AgentGate's REST API, WebSocket and run event stream, served by the agentgate daemon. Every response is an envelope: {success, data, requestId} or {success: false, error: {code, message, details?}, requestId}. The same key also opens /mcp: agentgate's Model Context Protocol server over Streamable HTTP (POST JSON-RPC messages, GET for the server's stream, DELETE to end a session), with the tools submit, list, show, logs, wait, cancel, kill, continue, diff, merge and stats, and each work order's transcript as the resource agentgate://work-orders/{id}/transcript; the config file's [mcp] section limits which tools clients may call."
     ),
     paths(
         routes::submit,

@@ -87,6 +87,7 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::health_live))
         .route("/health/ready", get(health::health_ready))
         .route("/ws", get(ws::upgrade))
+        .route_service("/mcp", super::mcp::service(&state))
         // A known path with a method it does not serve is an unknown route too
         // (as AgentGate answers it): 404 in the envelope, never a bare 405.
         .method_not_allowed_fallback(not_found_route)
