@@ -812,3 +812,64 @@ async fn stats(c: &Call<'_>, a: StatsArgs) -> Result<CallToolResult, ToolError> 
         .await?;
     structured(serde_json::to_value(report).unwrap_or(Value::Null))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn obj(v: Value) -> Option<JsonObject> {
+        match v {
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_bad_argument_is_named() {
+        let e = args::<SubmitArgs>(obj(json!({"prompt": "x", "priority": "high"}))).err();
+        assert!(e.is_some_and(|e| e.contains("`priority`")));
+        let e = args::<SubmitArgs>(obj(json!({}))).err();
+        assert!(e.is_some_and(|e| e.contains("prompt")));
+        let e = args::<IdArgs>(obj(json!({"id": "a", "extra": 1}))).err();
+        assert!(e.is_some_and(|e| e.contains("extra")));
+    }
+
+    #[test]
+    fn every_schema_is_an_object_with_its_fields() {
+        for tool in all() {
+            assert_eq!(
+                tool.input_schema.get("type"),
+                Some(&json!("object")),
+                "{}",
+                tool.name
+            );
+            assert!(!tool.input_schema.contains_key("$schema"), "{}", tool.name);
+            assert!(super::super::settings::TOOLS.contains(&tool.name.as_ref()));
+        }
+        let submit = schema::<SubmitArgs>();
+        let required = submit.get("required").cloned().unwrap_or_default();
+        assert_eq!(required, json!(["prompt"]));
+    }
+
+    #[test]
+    fn one_workspace_at_most() {
+        let settings = McpSettings::default();
+        let backend = Backend::Socket("/nonexistent".into());
+        let c = Call {
+            backend: &backend,
+            settings: &settings,
+            session_label: "mcp-session:t",
+            client_label: None,
+            cwd: None,
+        };
+        let a: SubmitArgs = args(obj(
+            json!({"prompt": "x", "repo": "o/r", "url": "https://x"}),
+        ))
+        .unwrap();
+        assert!(workspace(&c, &a).unwrap_err().contains("at most one"));
+        let a: SubmitArgs = args(obj(json!({"prompt": "x", "branch": "b"}))).unwrap();
+        assert!(workspace(&c, &a).unwrap_err().contains("`branch`"));
+        let a: SubmitArgs = args(obj(json!({"prompt": "x"}))).unwrap();
+        assert_eq!(workspace(&c, &a).unwrap(), None);
+    }
+}
