@@ -9,9 +9,11 @@ use crate::model::Status;
 mod daemon;
 mod land;
 mod mcp;
+mod sandbox;
 pub use daemon::{DaemonAction, DaemonArgs};
 pub use land::{DiffArgs, DiscardArgs, MergeArgs, PrArgs, PushArgs};
 pub use mcp::McpArgs;
+pub use sandbox::SandboxArgs;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -254,6 +256,8 @@ pub struct SubmitArgs {
     pub after: Vec<String>,
     #[command(flatten)]
     pub order: OrderArgs,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
     #[command(flatten)]
     pub block: BlockArgs,
     /// Print the created work order as JSON instead of its id

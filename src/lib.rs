@@ -23,6 +23,7 @@ pub mod mcp;
 pub mod model;
 pub mod ops;
 pub mod rpc;
+pub mod sandbox;
 pub mod service;
 pub mod store;
 pub mod supervisor;

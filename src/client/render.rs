@@ -293,6 +293,16 @@ pub fn detail(d: &WorkOrderDetail) -> String {
     }
     add("agent", &wo.agent_type);
     add("workspace", &wo.workspace_source.describe());
+    if let Some(s) = &wo.more.sandbox_applied {
+        add("sandbox", s);
+    } else if let Some(m) = wo.more.sandbox.as_ref().and_then(|s| s.mode) {
+        add("sandbox", m.as_str());
+    }
+    if let Some(s) = wo.more.sandbox.as_deref()
+        && !s.forbidden_patterns.is_empty()
+    {
+        add("forbidden", &s.forbidden_patterns.join(", "));
+    }
     if wo.priority != 0 {
         add("priority", &wo.priority.to_string());
     }

@@ -249,6 +249,7 @@ pub(super) async fn submit(socket: &Path, a: SubmitArgs) -> Result<(), CliError>
         priority: priority.unwrap_or(0),
         labels,
         setup: a.setup.clone(),
+        sandbox: a.sandbox.request().map_err(CliError::Usage)?,
     };
     let wo = match call(socket, Request::Submit(req))
         .await

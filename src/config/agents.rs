@@ -42,6 +42,14 @@ pub struct AgentConfig {
     /// executable].
     #[serde(default)]
     pub setup: Option<String>,
+    /// Confinement of its runs [default: `workspace` for the built-in coding
+    /// agents, `off` for `shell` and configured types].
+    #[serde(default)]
+    pub sandbox: Option<crate::model::SandboxMode>,
+    /// Where a confined run of it may write besides its workspace: the
+    /// agent's own state (`~/.claude`), `~` for the home directory.
+    #[serde(default)]
+    pub sandbox_write: Vec<String>,
 }
 
 /// How an agent's stdout is read: the readers live in `crate::agent`.
@@ -172,6 +180,14 @@ pub fn with_builtin_agents(
         )),
         prompt_via: PromptVia::Arg,
         setup: None,
+        sandbox: Some(crate::model::SandboxMode::Workspace),
+        sandbox_write: words(&[
+            "~/.claude",
+            "~/.claude.json",
+            "~/.claude.json.backup",
+            "~/.cache",
+            "~/.npm",
+        ]),
     };
     // Codex CLI's non-interactive mode. It refuses to run outside a git
     // repository unless told; approvals and its own sandbox are off as
@@ -192,6 +208,7 @@ pub fn with_builtin_agents(
             ]
             .concat(),
         )),
+        sandbox_write: words(&["~/.codex", "~/.cache", "~/.npm"]),
         ..claude.clone()
     };
     // Gemini CLI's headless mode; `--yolo` approves its tools unattended.
@@ -206,12 +223,15 @@ pub fn with_builtin_agents(
             ]
             .concat(),
         )),
+        sandbox_write: words(&["~/.gemini", "~/.cache", "~/.npm"]),
         ..claude.clone()
     };
     let shell = AgentConfig {
         command: words(&["sh", "-c", "{prompt}"]),
         output: OutputFormat::Text,
         resume_command: None,
+        sandbox: Some(crate::model::SandboxMode::Off),
+        sandbox_write: Vec::new(),
         ..claude.clone()
     };
     for (name, agent) in [

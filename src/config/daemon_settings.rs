@@ -58,6 +58,12 @@ pub struct DaemonSettings {
     pub max_connections: usize,
     /// What MCP clients of `/mcp` may do.
     pub mcp: crate::mcp::McpSettings,
+    /// More paths no confined run may read.
+    pub sandbox_hide: Vec<String>,
+    /// `false`: confined runs fail as on a host without Landlock.
+    pub sandbox_landlock: bool,
+    /// What this host can confine with (probed when the daemon starts).
+    pub sandbox_support: Option<crate::sandbox::Support>,
 }
 
 /// Browser origins allowed by default: a dashboard on a local dev server.
@@ -397,6 +403,9 @@ impl DaemonSettings {
             retention_max_count,
             max_connections: d.max_connections,
             mcp,
+            sandbox_hide: file.sandbox_hide.clone().unwrap_or_default(),
+            sandbox_landlock: file.sandbox_landlock.unwrap_or(true),
+            sandbox_support: None,
         })
     }
 }

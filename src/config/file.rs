@@ -49,6 +49,10 @@ pub struct ConfigFile {
     pub retention_max_age: Option<String>,
     pub retention_max_count: Option<RetentionCount>,
     pub max_connections: Option<usize>,
+    /// More paths no confined run may read (`~` for the home directory).
+    pub sandbox_hide: Option<Vec<String>>,
+    /// `false`: behave as a host without Landlock (confined runs fail).
+    pub sandbox_landlock: Option<bool>,
     /// What MCP clients may do (`agentgate mcp`, `/mcp`).
     pub mcp: Option<crate::mcp::McpFile>,
 }

@@ -160,7 +160,10 @@ fn prepare_root(root: &Path) -> Result<(), DaemonError> {
     Ok(())
 }
 
-pub fn run(settings: DaemonSettings) -> Result<(), DaemonError> {
+pub fn run(mut settings: DaemonSettings) -> Result<(), DaemonError> {
+    let support = crate::sandbox::Support::probe(settings.sandbox_landlock);
+    tracing::info!(sandbox = %support.summary(), "confinement this host supports");
+    settings.sandbox_support = Some(support);
     // For a restart in place: this binary's path as started (an upgraded
     // binary at that path is what runs next) and the same arguments.
     let exe = std::env::current_exe().ok();

@@ -105,6 +105,13 @@ pub struct Spec {
     pub env_remove: Vec<String>,
     #[serde(default)]
     pub setup: Option<Setup>,
+    /// Confinement (`sandbox = "workspace"`); `None`: unconfined.
+    #[serde(default)]
+    pub sandbox: Option<crate::sandbox::Plan>,
+    /// Globs of files that must not be in the workspace when the agent has
+    /// exited 0 (AgentGate's `forbiddenPatterns`): the run fails otherwise.
+    #[serde(default)]
+    pub forbidden: Vec<String>,
 }
 
 /// What runs in the workspace before the agent: a command, or (`command`

@@ -242,6 +242,10 @@ pub struct RunSpec {
     pub env_remove: Vec<String>,
     /// What runs in the workspace before the agent (see `files::Setup`).
     pub setup: Option<files::Setup>,
+    /// Confinement, applied by the supervisor before the agent starts.
+    pub sandbox: Option<crate::sandbox::Plan>,
+    /// Files that must not be left in the workspace (see `files::Spec`).
+    pub forbidden: Vec<String>,
 }
 
 /// What an executor reports about its runs, in order per run: any number of
@@ -397,5 +401,7 @@ pub fn supervisor_spec(spec: &RunSpec, cgroups: crate::sys::cgroup::CgroupPlan) 
         prompt: spec.prompt.clone(),
         env_remove: spec.env_remove.clone(),
         setup: spec.setup.clone(),
+        sandbox: spec.sandbox.clone(),
+        forbidden: spec.forbidden.clone(),
     }
 }

@@ -152,6 +152,21 @@ pub struct SubmitBody {
     /// A shell command run in the workspace before the agent (e.g. `npm ci`);
     /// if it fails, the work order fails and the agent never starts.
     setup: Option<String>,
+    /// Confinement of its runs: `workspace` (writes only in its workspace,
+    /// no access to others' credentials) or `off`; absent: its agent type's.
+    sandbox: Option<crate::model::SandboxMode>,
+    /// AgentGate's policies: `networkAllowed: false` cuts the confined run
+    /// off the network (loopback only), `allowedPaths` may also be written,
+    /// `forbiddenPatterns` (globs) must not be left in the workspace.
+    policies: Option<Policies>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Policies {
+    network_allowed: Option<bool>,
+    allowed_paths: Option<Vec<String>>,
+    forbidden_patterns: Option<Vec<String>>,
 }
 
 /// `workspaceSource`: any failure names the field and every accepted form
@@ -223,6 +238,18 @@ impl SubmitBody {
             priority: self.priority.unwrap_or(0),
             labels: self.labels.unwrap_or_default(),
             setup: self.setup,
+            sandbox: {
+                let p = self.policies;
+                Some(crate::model::SandboxRequest {
+                    mode: self.sandbox,
+                    network: p.as_ref().and_then(|p| p.network_allowed),
+                    allowed_paths: p
+                        .as_ref()
+                        .and_then(|p| p.allowed_paths.clone())
+                        .unwrap_or_default(),
+                    forbidden_patterns: p.and_then(|p| p.forbidden_patterns).unwrap_or_default(),
+                })
+            },
         }
     }
 }

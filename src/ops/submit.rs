@@ -30,6 +30,9 @@ pub struct SubmitRequest {
     /// A shell command run in the workspace before the agent (`--setup`).
     #[serde(default)]
     pub setup: Option<String>,
+    /// Confinement choices (`--sandbox`, `--no-network`, ...; AgentGate's `policies`).
+    #[serde(default)]
+    pub sandbox: Option<crate::model::SandboxRequest>,
 }
 
 impl Operation for SubmitRequest {

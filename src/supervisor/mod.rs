@@ -333,6 +333,13 @@ impl Supervisor {
             );
         };
         let env_remove = self.spec.env_remove.clone();
+        let confine = match &self.spec.sandbox {
+            Some(plan) => match crate::sandbox::apply::prepare(plan) {
+                Ok(p) => Some(p),
+                Err(e) => return self.end(EndReason::SpawnFailed, None, Some(e)),
+            },
+            None => None,
+        };
         let leader = Leader {
             program,
             args,
@@ -342,6 +349,7 @@ impl Supervisor {
             stdin: stdin.as_deref(),
             stdout: Stdio::Pipe,
             stderr: Stdio::Pipe,
+            confine: confine.as_ref(),
         };
         let child = match self.spawn(&leader) {
             Ok(c) => c,
@@ -383,10 +391,14 @@ impl Supervisor {
             Some(WaitStatus::Signaled(_, sig, _)) => Some(RunExit::Signal(sig as i32)),
             _ => None,
         };
-        match self.stop.is_some() {
-            true => self.end_stopped(exit),
-            false => self.end(EndReason::Exited, exit, None),
+        if self.stop.is_some() {
+            return self.end_stopped(exit);
         }
+        let objection = match exit {
+            Some(RunExit::Code(0)) => forbidden_left(&dir, &self.spec.forbidden),
+            _ => None,
+        };
+        self.end(EndReason::Exited, exit, objection)
     }
 
     /// Tells the daemon that started us (our stdout is its pipe) who runs,
@@ -414,5 +426,27 @@ impl Supervisor {
         self.killed = false;
         self.kill_at = None;
         Ok(child)
+    }
+}
+
+/// AgentGate's `forbiddenPatterns`: a run that leaves a forbidden file in
+/// its workspace fails, naming the files.
+fn forbidden_left(dir: &Path, patterns: &[String]) -> Option<String> {
+    match crate::sandbox::forbidden::found(dir, patterns) {
+        Ok(files) if files.is_empty() => None,
+        Ok(files) => {
+            let shown: Vec<&str> = files.iter().take(10).map(String::as_str).collect();
+            let more = files.len().saturating_sub(shown.len());
+            Some(format!(
+                "left forbidden files in its workspace (policies.forbiddenPatterns): {}{}",
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            ))
+        }
+        Err(e) => Some(e),
     }
 }

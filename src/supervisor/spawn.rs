@@ -39,6 +39,8 @@ pub struct Leader<'a> {
     pub stdin: Option<&'a Path>,
     pub stdout: Stdio,
     pub stderr: Stdio,
+    /// Confinement entered between fork and exec (`crate::sandbox`).
+    pub confine: Option<&'a crate::sandbox::apply::Prepared>,
 }
 
 pub struct Spawned {
@@ -213,6 +215,7 @@ fn spawn_clone3(
                 report_fd,
                 cwd.as_ptr(),
                 v1_join,
+                leader.confine,
                 &programs,
                 argv_ptrs.as_ptr(),
                 envp_ptrs.as_ptr(),
@@ -254,6 +257,7 @@ unsafe fn child(
     report_fd: RawFd,
     cwd: *const libc::c_char,
     v1_join: Option<RawFd>,
+    confine: Option<&crate::sandbox::apply::Prepared>,
     programs: &[CString],
     argv: *const *const libc::c_char,
     envp: *const *const libc::c_char,
@@ -276,6 +280,12 @@ unsafe fn child(
             libc::write(fd, b"0".as_ptr().cast(), 1);
         }
         reset_signals();
+        if let Some(c) = confine
+            && let Err(e) = c.enter()
+        {
+            *libc::__errno_location() = e;
+            fail(report_fd);
+        }
         // Like execvp: a missing candidate means "try the next", one that is
         // not executable is remembered, anything else is the answer.
         let mut errno = libc::ENOENT;
@@ -325,6 +335,11 @@ unsafe fn reset_signals() {
 
 /// Fork and exec through std, joining the cgroups between them.
 fn spawn_std(leader: &Leader<'_>, join: Vec<RawFd>) -> io::Result<Spawned> {
+    // `pre_exec` wants 'static; the pointer is used only in the child,
+    // before `spawn` below returns (it waits for the exec).
+    let confine = leader
+        .confine
+        .map(|c| c as *const crate::sandbox::apply::Prepared as usize);
     let mut cmd = Command::new(leader.program);
     let stdio = |o: Stdio| match o {
         Stdio::Null => std::process::Stdio::null(),
@@ -350,6 +365,10 @@ fn spawn_std(leader: &Leader<'_>, join: Vec<RawFd>) -> io::Result<Spawned> {
                 libc::write(*fd, b"0".as_ptr().cast(), 1);
             }
             reset_signals();
+            if let Some(c) = confine {
+                let c = &*(c as *const crate::sandbox::apply::Prepared);
+                c.enter().map_err(io::Error::from_raw_os_error)?;
+            }
             Ok(())
         });
     }

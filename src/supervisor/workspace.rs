@@ -87,6 +87,7 @@ impl Supervisor {
             stdin: None,
             stdout: Stdio::Null,
             stderr: Stdio::Pipe,
+            confine: None,
         };
         let child = self
             .spawn(&leader)

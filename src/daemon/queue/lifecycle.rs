@@ -11,6 +11,7 @@ use crate::config::{OutputFormat, PromptVia};
 use crate::daemon::workspace;
 use crate::executor::files::{Setup, Workspace};
 use crate::executor::{EndReason, ExecHandle, PromptFile, RunEnd, RunExit, RunSpec};
+use crate::model::SandboxMode;
 use crate::model::units::format_size;
 use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder, new_id};
 use crate::service::*;
@@ -217,6 +218,22 @@ impl Actor {
             heartbeat.to_string_lossy().into_owned(),
         ));
         let fresh = matches!(ws, Workspace::Worktree { .. } | Workspace::Clone { .. });
+        let sandbox = (sandbox_mode(wo, agent) == SandboxMode::Workspace).then(|| {
+            let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+            crate::sandbox::plan::for_run(&crate::sandbox::plan::Inputs {
+                home: home.as_deref(),
+                root: &self.settings.paths.root,
+                workspace: &ws,
+                run_dir: &run_dir,
+                agent_writes: &agent.sandbox_write,
+                hide: &self.settings.sandbox_hide,
+                request: wo.more.sandbox.as_deref(),
+                landlock: self.settings.sandbox_landlock,
+            })
+        });
+        if let Some(plan) = &sandbox {
+            env.push(("TMPDIR".into(), plan.tmpdir.to_string_lossy().into_owned()));
+        }
         Ok(RunSpec {
             executor,
             work_order_id: wo.id.clone(),
@@ -257,6 +274,13 @@ impl Actor {
                         .map(|v| v.to_string()),
                 )
                 .collect(),
+            sandbox,
+            forbidden: wo
+                .more
+                .sandbox
+                .as_ref()
+                .map(|s| s.forbidden_patterns.clone())
+                .unwrap_or_default(),
         })
     }
 
@@ -308,6 +332,7 @@ impl Actor {
             wo.timeout_at = Some(d);
         }
         wo.updated_at = Timestamp::now();
+        wo.more.sandbox_applied = self.sandbox_applied(&wo);
         self.commit_event(wo);
         self.save_run(&run);
         tracing::info!(work_order = %id, run = %run_id, agent = %started.details, "agent started");
@@ -463,6 +488,10 @@ fn outcome(intent: Option<&StopIntent>, end: &RunEnd) -> (Status, ResultKind, Op
     }
     let (status, result, error) = match end.reason {
         EndReason::Exited => match end.exit {
+            // Exit 0 with the supervisor's objection (forbidden files left).
+            Some(RunExit::Code(0)) if end.error.is_some() => {
+                (Status::Failed, ResultKind::Exited, end.error.clone())
+            }
             Some(RunExit::Code(0)) => (Status::Succeeded, ResultKind::Exited, None),
             // The supervisor may know better (a failed setup).
             Some(RunExit::Code(c)) => (
@@ -534,4 +563,42 @@ fn outcome(intent: Option<&StopIntent>, end: &RunEnd) -> (Status, ResultKind, Op
         return (status, result, Some(error));
     }
     (status, result, error)
+}
+
+/// How a work order's runs are confined: its own choice, else its agent
+/// type's, else off.
+pub(crate) fn sandbox_mode(wo: &WorkOrder, agent: &crate::config::AgentConfig) -> SandboxMode {
+    wo.more
+        .sandbox
+        .as_ref()
+        .and_then(|s| s.mode)
+        .or(agent.sandbox)
+        .unwrap_or(SandboxMode::Off)
+}
+
+impl Actor {
+    /// What a starting run of `wo` gets, in a line (`queue show`).
+    fn sandbox_applied(&self, wo: &WorkOrder) -> Option<String> {
+        let agent = self.settings.agents.get(&wo.agent_type)?;
+        if sandbox_mode(wo, agent) == SandboxMode::Off {
+            return Some("off".into());
+        }
+        let network = wo
+            .more
+            .sandbox
+            .as_ref()
+            .and_then(|s| s.network)
+            .unwrap_or(true);
+        let abi = self
+            .settings
+            .sandbox_support
+            .as_ref()
+            .and_then(|s| s.landlock_abi)
+            .map(|v| v.min(5));
+        let fs = abi.map_or("landlock".to_string(), |v| format!("landlock v{v}"));
+        Some(format!(
+            "workspace ({fs}, {})",
+            if network { "network on" } else { "network off" }
+        ))
+    }
 }

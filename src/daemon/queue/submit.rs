@@ -129,6 +129,7 @@ impl Actor {
             ));
         }
         wo.more.setup = req.setup;
+        wo.more.sandbox = check_sandbox(req.sandbox)?.map(Box::new);
         Ok(wo)
     }
 
@@ -206,6 +207,7 @@ impl Actor {
             priority: req.priority.unwrap_or(orig.priority),
             labels: req.labels.unwrap_or_else(|| orig.more.labels.clone()),
             setup: orig.more.setup.clone(),
+            sandbox: orig.more.sandbox.as_deref().cloned(),
         };
         let mut wo = self.build(copy)?;
         // A follow-up stays one: it resumes the same session.
@@ -357,6 +359,7 @@ impl Actor {
         );
         wo.more.env = parent.more.env.clone();
         wo.more.labels = parent.more.labels.clone();
+        wo.more.sandbox = parent.more.sandbox.clone();
         wo.priority = parent.priority;
         wo.more.parent_id = Some(parent.id.clone());
         wo.more.resume_session = Some(session);
@@ -375,6 +378,35 @@ fn check_iterations(max_iterations: u32) -> Result<(), ServiceError> {
             format!("max iterations {max_iterations} is out of range: 1 to {MAX_ITERATIONS}"),
         ))
     }
+}
+
+/// Allowed paths absolute and forbidden patterns valid globs; an empty
+/// request is none.
+fn check_sandbox(
+    req: Option<crate::model::SandboxRequest>,
+) -> Result<Option<crate::model::SandboxRequest>, ServiceError> {
+    let Some(req) = req.filter(|r| !r.is_empty()) else {
+        return Ok(None);
+    };
+    if let Some(p) = req
+        .allowed_paths
+        .iter()
+        .find(|p| !p.starts_with('/') || p.contains('\0'))
+    {
+        return Err(ServiceError::bad_request(
+            "policies.allowedPaths",
+            format!("allowed path {p:?} must be absolute"),
+        ));
+    }
+    if req.allowed_paths.len() > 64 || req.forbidden_patterns.len() > 256 {
+        return Err(ServiceError::bad_request(
+            "policies",
+            "at most 64 allowed paths and 256 forbidden patterns".to_string(),
+        ));
+    }
+    crate::sandbox::forbidden::compile(&req.forbidden_patterns)
+        .map_err(|e| ServiceError::bad_request("policies.forbiddenPatterns", e))?;
+    Ok(Some(req))
 }
 
 fn check_labels(labels: &[String]) -> Result<Vec<String>, ServiceError> {

@@ -137,6 +137,7 @@ pub(super) async fn submit(c: &Call<'_>, a: SubmitArgs) -> Result<CallToolResult
         priority: a.priority.unwrap_or(0),
         labels,
         setup: None,
+        sandbox: None,
     };
     let wo = c.backend.run(req).await?;
     structured(summary(&wo, None))

@@ -169,6 +169,12 @@ pub(super) struct WorkOrderRef<'a> {
     restarted_from: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     setup: Option<&'a str>,
+    /// Its confinement choices (unset ones come from its agent type).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sandbox: Option<&'a crate::model::SandboxRequest>,
+    /// What its latest run got, e.g. `workspace (landlock v7, network off)`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sandbox_applied: Option<&'a str>,
     /// Each landing of its worktree (`queue merge`), oldest first: the
     /// worktree's `merges`, at the top for readers of the work order.
     #[serde(skip_serializing_if = "<[crate::model::Merge]>::is_empty")]
@@ -315,6 +321,8 @@ impl Serialize for WorkOrderWithReason<'_> {
             labels: &w.more.labels,
             restarted_from: w.more.restarted_from.as_deref(),
             setup: w.more.setup.as_deref(),
+            sandbox: w.more.sandbox.as_deref(),
+            sandbox_applied: w.more.sandbox_applied.as_deref(),
             merges: w
                 .more
                 .worktree

@@ -90,6 +90,12 @@ pub struct MoreFields {
     /// A shell command run in the workspace before the agent (`--setup`).
     #[serde(default)]
     pub setup: Option<String>,
+    /// Its confinement choices (`submit --sandbox ...`, AgentGate's `policies`).
+    #[serde(default)]
+    pub sandbox: Option<Box<crate::model::SandboxRequest>>,
+    /// What its latest run got: `workspace (landlock v7, network off)`, `off`.
+    #[serde(default)]
+    pub sandbox_applied: Option<String>,
 }
 
 static NO_MORE: MoreFields = MoreFields {
@@ -101,6 +107,8 @@ static NO_MORE: MoreFields = MoreFields {
     labels: Vec::new(),
     restarted_from: None,
     setup: None,
+    sandbox: None,
+    sandbox_applied: None,
 };
 
 impl More {

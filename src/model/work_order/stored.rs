@@ -97,6 +97,10 @@ pub(super) struct WorkOrderJson {
     restarted_from: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     setup: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sandbox: Option<crate::model::SandboxRequest>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sandbox_applied: Option<String>,
     #[serde(flatten)]
     extra: Map<String, Value>,
 }
@@ -120,7 +124,7 @@ pub(super) fn describe_error(e: serde_json::Error) -> String {
 
 /// Every key `WorkOrderJson` names. Preserved unknown fields never shadow them on
 /// output (a duplicate key would make the file unreadable).
-pub(super) const KNOWN_KEYS: [&str; 32] = [
+pub(super) const KNOWN_KEYS: [&str; 34] = [
     "id",
     "taskPrompt",
     "status",
@@ -153,6 +157,8 @@ pub(super) const KNOWN_KEYS: [&str; 32] = [
     "labels",
     "restartedFrom",
     "setup",
+    "sandbox",
+    "sandboxApplied",
 ];
 
 /// Keys under which `extra` carries the verbatim stored value of a known field
@@ -217,6 +223,8 @@ impl WorkOrderJson {
             labels: w.more.labels.clone(),
             restarted_from: w.more.restarted_from.clone(),
             setup: w.more.setup.clone(),
+            sandbox: w.more.sandbox.as_deref().cloned(),
+            sandbox_applied: w.more.sandbox_applied.clone(),
             extra,
         }
     }
@@ -308,6 +316,8 @@ impl WorkOrderJson {
                 labels: self.labels,
                 restarted_from: self.restarted_from,
                 setup: self.setup,
+                sandbox: self.sandbox.map(Box::new),
+                sandbox_applied: self.sandbox_applied,
             }),
         };
         Ok(Checked {
