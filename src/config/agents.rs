@@ -47,7 +47,8 @@ pub struct AgentConfig {
     #[serde(default)]
     pub sandbox: Option<crate::model::SandboxMode>,
     /// Where a confined run of it may write besides its workspace: the
-    /// agent's own state (`~/.claude`), `~` for the home directory.
+    /// agent's own state (`~/.claude/`), `~` for the home directory; a
+    /// directory (ending in `/`) is made if missing.
     #[serde(default)]
     pub sandbox_write: Vec<String>,
 }
@@ -182,11 +183,11 @@ pub fn with_builtin_agents(
         setup: None,
         sandbox: Some(crate::model::SandboxMode::Workspace),
         sandbox_write: words(&[
-            "~/.claude",
+            "~/.claude/",
             "~/.claude.json",
             "~/.claude.json.backup",
-            "~/.cache",
-            "~/.npm",
+            "~/.cache/",
+            "~/.npm/",
         ]),
     };
     // Codex CLI's non-interactive mode. It refuses to run outside a git
@@ -208,7 +209,7 @@ pub fn with_builtin_agents(
             ]
             .concat(),
         )),
-        sandbox_write: words(&["~/.codex", "~/.cache", "~/.npm"]),
+        sandbox_write: words(&["~/.codex/", "~/.cache/", "~/.npm/"]),
         ..claude.clone()
     };
     // Gemini CLI's headless mode; `--yolo` approves its tools unattended.
@@ -223,7 +224,7 @@ pub fn with_builtin_agents(
             ]
             .concat(),
         )),
-        sandbox_write: words(&["~/.gemini", "~/.cache", "~/.npm"]),
+        sandbox_write: words(&["~/.gemini/", "~/.cache/", "~/.npm/"]),
         ..claude.clone()
     };
     let shell = AgentConfig {

@@ -344,6 +344,8 @@ mod tests {
             memory_max: Some(1 << 30),
             output_format: None,
             setup: None,
+            sandbox: None,
+            forbidden: Vec::new(),
             prompt: None,
             env_remove: vec!["AWS_*".into()],
         };

@@ -182,8 +182,24 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, String> {
             ));
         }
     };
-    std::fs::create_dir_all(&plan.tmpdir)
-        .map_err(|e| format!("cannot make {}: {e}", plan.tmpdir.display()))?;
+    for dir in std::iter::once(&plan.tmpdir).chain(&plan.make_dirs) {
+        use std::os::unix::fs::DirBuilderExt;
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    }
+    // A writable path holding a hidden one would give it away.
+    for w in &plan.writable {
+        if let Some(h) = plan.hidden.iter().find(|h| h.starts_with(w)) {
+            return Err(format!(
+                "cannot confine the run: {} may be written, and it holds {}, which a confined run must not read; work in a narrower directory, or {opt_out}",
+                w.display(),
+                h.display()
+            ));
+        }
+    }
     let v = ABI::from(abi as i32);
     let built = || -> Result<RulesetCreated, landlock::RulesetError> {
         landlock::Ruleset::default()

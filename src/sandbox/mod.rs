@@ -42,6 +42,10 @@ pub struct Plan {
     pub landlock: bool,
     /// The run's private temporary directory (made by the supervisor).
     pub tmpdir: PathBuf,
+    /// Writable directories made (0700) if missing: the agent's own state
+    /// (`~/.claude/`), which a rule can only name once it exists.
+    #[serde(default)]
+    pub make_dirs: Vec<PathBuf>,
 }
 
 /// What this host can confine with.

@@ -74,7 +74,15 @@ pub fn for_run(i: &Inputs<'_>) -> Plan {
         // A worktree's commits go into the main repository's objects and refs.
         writable.push(repo.join(".git"));
     }
-    writable.extend(i.agent_writes.iter().filter_map(|p| expand_home(p, i.home)));
+    let mut make_dirs = Vec::new();
+    for p in i.agent_writes {
+        if let Some(path) = expand_home(p, i.home) {
+            if p.ends_with('/') {
+                make_dirs.push(path.clone());
+            }
+            writable.push(path);
+        }
+    }
     if let Some(r) = i.request {
         writable.extend(r.allowed_paths.iter().map(PathBuf::from));
     }
@@ -91,6 +99,7 @@ pub fn for_run(i: &Inputs<'_>) -> Plan {
         network: i.request.and_then(|r| r.network).unwrap_or(true),
         landlock: i.landlock,
         tmpdir,
+        make_dirs,
     }
 }
 

@@ -81,6 +81,13 @@ fn work_order() -> WorkOrder {
             labels: vec!["nightly".into()],
             restarted_from: Some("orig1".into()),
             setup: Some("npm ci".into()),
+            sandbox: Some(Box::new(crate::model::SandboxRequest {
+                mode: Some(crate::model::SandboxMode::Workspace),
+                network: Some(false),
+                allowed_paths: vec!["/data".into()],
+                forbidden_patterns: vec!["**/.env".into()],
+            })),
+            sandbox_applied: Some("workspace (landlock v5, network off)".into()),
         }),
     }
 }
@@ -146,6 +153,7 @@ fn every_request_round_trips() {
             priority: -2,
             labels: vec!["l1".into(), "l2".into()],
             setup: Some("make deps".into()),
+            sandbox: None,
         }),
         Request::Continue(ContinueRequest {
             id: "a".into(),

@@ -244,6 +244,8 @@ fn adopted_spec(t: &AdoptTarget) -> RunSpec {
         memory_max: None,
         output_format: None,
         setup: None,
+        sandbox: None,
+        forbidden: Vec::new(),
         prompt: None,
         env_remove: vec![],
     }
