@@ -105,6 +105,47 @@ fn main() {
         median(last_to_disk)
     );
 
+    // --- the sandbox's set-up cost -------------------------------------------------------
+    // The same start, unconfined and confined (Landlock; Landlock and a
+    // network namespace), interleaved so that drift hits all three alike.
+    let ws = d.dir.path().join("ws");
+    std::fs::create_dir_all(&ws).unwrap();
+    let ws_s = ws.display().to_string();
+    let modes: [(&str, &[&str]); 3] = [
+        ("off", &["--sandbox", "off"]),
+        ("workspace", &["--sandbox", "workspace"]),
+        (
+            "workspace, network off",
+            &["--sandbox", "workspace", "--no-network"],
+        ),
+    ];
+    let mut firsts: Vec<Vec<f64>> = vec![Vec::new(); modes.len()];
+    for i in 0..30 {
+        for (m, (_, flags)) in modes.iter().enumerate() {
+            let marker = ws.join(format!("sbx-{m}-{i}"));
+            let mut extra = vec!["--path", ws_s.as_str()];
+            extra.extend_from_slice(flags);
+            let t0 = now_ns();
+            let id = d.submit_shell(&format!("date +%s%N > {}", marker.display()), &extra);
+            let v = d.wait_terminal(&id, T);
+            assert_eq!(v["status"], "succeeded", "{v}");
+            let agent_ns: i128 = std::fs::read_to_string(&marker)
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap();
+            firsts[m].push((agent_ns - t0) as f64 / 1e6);
+        }
+    }
+    let base = median(firsts[0].clone());
+    for (m, (name, _)) in modes.iter().enumerate().skip(1) {
+        let med = median(firsts[m].clone());
+        println!(
+            "sandbox {name}: submit to first instruction median {med:.2} ms, +{:.2} ms over unconfined {base:.2} ms (target <= +3 ms)",
+            med - base
+        );
+    }
+
     // --- kill --force of a 3-process tree ----------------------------------------------
     let mut force = Vec::new();
     for _ in 0..15 {

@@ -413,7 +413,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__daemon)
-            opts="-h --detach --http --api-key-file --max-concurrent --stagger-delay --min-memory --no-auto-process --no-stale-check --stale-check-interval --stale-threshold --max-running-time --grace-period --executor --max-queue-size --cors-origin --env-remove --retention-max-age --retention-max-count --max-connections --http-max-connections --http-timeout --stuck-threshold --cgroups --data-dir --socket --config --help stop restart help"
+            opts="-h --detach --http --api-key-file --max-concurrent --stagger-delay --min-memory --no-auto-process --no-stale-check --stale-check-interval --stale-threshold --max-running-time --grace-period --executor --sandbox --max-queue-size --cors-origin --env-remove --retention-max-age --retention-max-count --max-connections --http-max-connections --http-timeout --stuck-threshold --cgroups --data-dir --socket --config --help stop restart help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -456,6 +456,10 @@ _agentgate() {
                     return 0
                     ;;
                 --executor)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -2131,7 +2135,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__submit)
-            opts="-h --prompt-file --agent --path --url --repo --owner --branch --max-time --max-iterations --env --env-file --worktree --setup --no-worktree --after --priority --label --wait --follow --json --data-dir --socket --config --help"
+            opts="-h --prompt-file --agent --path --url --repo --owner --branch --max-time --max-iterations --env --env-file --worktree --setup --no-worktree --after --priority --label --sandbox --no-network --allow-path --forbid --wait --follow --json --data-dir --socket --config --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -2194,6 +2198,18 @@ _agentgate() {
                     return 0
                     ;;
                 --label)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --sandbox)
+                    COMPREPLY=($(compgen -W "workspace off" -- "${cur}"))
+                    return 0
+                    ;;
+                --allow-path)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --forbid)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

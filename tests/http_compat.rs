@@ -507,6 +507,17 @@ fn health_says_what_this_daemon_has() {
         &[("ANTHROPIC_API_KEY", "sk-test")],
     );
     let h = request(&addr, "GET", "/health", &[], None).data(200);
+    // `landlock` where this kernel can confine runs (ABI 2 or newer).
+    // SAFETY: landlock_create_ruleset(NULL, 0, VERSION) only returns a number.
+    let abi = unsafe {
+        libc::syscall(
+            libc::SYS_landlock_create_ruleset,
+            std::ptr::null::<libc::c_void>(),
+            0usize,
+            1u32,
+        )
+    };
+    let provider = if abi >= 2 { "landlock" } else { "none" };
     assert_eq!(
         h["limits"],
         json!({"maxConcurrentRuns": 3, "maxSpawnDepth": 0, "maxChildrenPerParent": 0,
@@ -516,7 +527,7 @@ fn health_says_what_this_daemon_has() {
         h["config"],
         json!({"ci": {"enabled": false, "waitByDefault": false},
             "sdk": {"enableSandbox": false},
-            "sandbox": {"provider": "none", "networkMode": "host"}})
+            "sandbox": {"provider": provider, "networkMode": "host"}})
     );
     assert_eq!(
         h["drivers"],
@@ -524,7 +535,7 @@ fn health_says_what_this_daemon_has() {
     );
     assert_eq!(
         h["sandbox"],
-        json!({"provider": "none", "dockerAvailable": false, "activeSandboxes": 0,
+        json!({"provider": provider, "dockerAvailable": false, "activeSandboxes": 0,
             "lastCleanup": null, "lastError": null})
     );
     assert_eq!(h["status"], "ok");

@@ -74,7 +74,7 @@ fn host(extra: &[&str], config: Option<&str>) -> Host {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let home_s = home.display().to_string();
-    let d = Daemon::start_env(&args, &[("HOME", &home_s)]);
+    let d = Daemon::start_env(&args, &[("HOME", &home_s), ("AGENTGATE_SANDBOX", "auto")]);
     Host {
         d,
         _home_dir: home_dir,
@@ -267,6 +267,7 @@ fn the_claude_stand_in_runs_confined_and_keeps_its_state() {
             ("HOME", &home_s),
             ("FAKE_CLAUDE_STATE", "1"),
             ("ANTHROPIC_API_KEY", "sk-test"),
+            ("AGENTGATE_SANDBOX", "auto"),
         ],
     );
     let ws_s = ws.display().to_string();

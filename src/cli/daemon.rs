@@ -93,6 +93,14 @@ pub struct DaemonArgs {
         hide_env = true
     )]
     pub executor: Option<String>,
+    /// Confinement of every run whose work order does not choose: `auto` (each agent type's: workspace for claude, codex and gemini, off for shell and configured types), `workspace` or `off` [env: AGENTGATE_SANDBOX] [default: auto]
+    #[arg(
+        long,
+        value_name = "auto|workspace|off",
+        env = "AGENTGATE_SANDBOX",
+        hide_env = true
+    )]
+    pub sandbox: Option<String>,
     /// Most work orders waiting at once; submits beyond are refused, 0 = no limit [env: AGENTGATE_MAX_QUEUE_SIZE] [default: 1000]
     #[arg(
         long,

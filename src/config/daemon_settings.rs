@@ -58,6 +58,9 @@ pub struct DaemonSettings {
     pub max_connections: usize,
     /// What MCP clients of `/mcp` may do.
     pub mcp: crate::mcp::McpSettings,
+    /// Confinement of runs whose work order does not choose (`None`: each
+    /// agent type's).
+    pub sandbox: Option<crate::model::SandboxMode>,
     /// More paths no confined run may read.
     pub sandbox_hide: Vec<String>,
     /// `false`: confined runs fail as on a host without Landlock.
@@ -403,6 +406,19 @@ impl DaemonSettings {
             retention_max_count,
             max_connections: d.max_connections,
             mcp,
+            sandbox: pick(
+                "--sandbox",
+                args.sandbox.clone(),
+                file.sandbox.clone(),
+                |s| match s {
+                    "auto" => Ok(None),
+                    other => other
+                        .parse()
+                        .map(Some)
+                        .map_err(|e: String| format!("{e} (or auto: each agent type's own)")),
+                },
+                None,
+            )?,
             sandbox_hide: file.sandbox_hide.clone().unwrap_or_default(),
             sandbox_landlock: file.sandbox_landlock.unwrap_or(true),
             sandbox_support: None,

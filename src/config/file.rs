@@ -49,6 +49,8 @@ pub struct ConfigFile {
     pub retention_max_age: Option<String>,
     pub retention_max_count: Option<RetentionCount>,
     pub max_connections: Option<usize>,
+    /// Confinement of runs whose work order does not choose: auto, workspace, off.
+    pub sandbox: Option<String>,
     /// More paths no confined run may read (`~` for the home directory).
     pub sandbox_hide: Option<Vec<String>>,
     /// `false`: behave as a host without Landlock (confined runs fail).

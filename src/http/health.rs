@@ -22,6 +22,8 @@ use crate::model::work_order::DEFAULT_MAX_TIME;
 pub struct Facts {
     /// `ANTHROPIC_API_KEY` is set for the daemon and passed on to runs.
     anthropic_key_passed_on: bool,
+    /// `landlock` where this host can confine runs, else `none`.
+    sandbox_provider: &'static str,
 }
 
 impl Facts {
@@ -31,6 +33,12 @@ impl Facts {
         Facts {
             anthropic_key_passed_on: set
                 && !crate::executor::env::withheld(name.as_ref(), &settings.env_remove),
+            sandbox_provider: match &settings.sandbox_support {
+                Some(s) if s.landlock_abi.is_some_and(|v| v >= crate::sandbox::MIN_ABI) => {
+                    "landlock"
+                }
+                _ => "none",
+            },
         }
     }
 }
@@ -70,7 +78,8 @@ pub struct SdkConfigJson {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SandboxConfigJson {
-    /// Always `none`: agents run as the daemon's user, unsandboxed.
+    /// `landlock` where this host can confine runs (`sandbox = "workspace"`),
+    /// else `none`.
     provider: String,
     /// Always `host`: agents share the host's network.
     network_mode: String,
@@ -102,7 +111,7 @@ pub struct DriversJson {
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SandboxStatusJson {
-    /// Always `none`.
+    /// `landlock` where this host can confine runs, else `none`.
     provider: String,
     /// Always false: the daemon uses no container runtime.
     docker_available: bool,
@@ -142,7 +151,6 @@ pub async fn health_root(State(st): State<AppState>, RequestId(rid): RequestId) 
         Ok(h) => h,
         Err(e) => return service_error(&rid, e),
     };
-    let none = || "none".to_string();
     let data = RootHealthJson {
         status: if h.shutting_down {
             "shutting_down"
@@ -169,7 +177,7 @@ pub async fn health_root(State(st): State<AppState>, RequestId(rid): RequestId) 
                 enable_sandbox: false,
             },
             sandbox: SandboxConfigJson {
-                provider: none(),
+                provider: st.facts.sandbox_provider.to_string(),
                 network_mode: "host".into(),
             },
         },
@@ -180,7 +188,7 @@ pub async fn health_root(State(st): State<AppState>, RequestId(rid): RequestId) 
             },
         },
         sandbox: SandboxStatusJson {
-            provider: none(),
+            provider: st.facts.sandbox_provider.to_string(),
             docker_available: false,
             active_sandboxes: 0,
             last_cleanup: None,

@@ -171,6 +171,12 @@ impl Daemon {
                 });
             }
         }
+        // The suite runs the built-in agent types' stand-ins unconfined
+        // (they keep records outside their workspaces); tests/sandbox.rs
+        // asks for each agent type's own choice with AGENTGATE_SANDBOX=auto.
+        if !self.env.iter().any(|(k, _)| k == "AGENTGATE_SANDBOX") {
+            cmd.env("AGENTGATE_SANDBOX", "off");
+        }
         adjust(&mut cmd);
         let child = cmd.spawn().expect("spawn daemon");
         self.child = Some(child);

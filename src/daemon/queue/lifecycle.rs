@@ -218,19 +218,20 @@ impl Actor {
             heartbeat.to_string_lossy().into_owned(),
         ));
         let fresh = matches!(ws, Workspace::Worktree { .. } | Workspace::Clone { .. });
-        let sandbox = (sandbox_mode(wo, agent) == SandboxMode::Workspace).then(|| {
-            let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-            crate::sandbox::plan::for_run(&crate::sandbox::plan::Inputs {
-                home: home.as_deref(),
-                root: &self.settings.paths.root,
-                workspace: &ws,
-                run_dir: &run_dir,
-                agent_writes: &agent.sandbox_write,
-                hide: &self.settings.sandbox_hide,
-                request: wo.more.sandbox.as_deref(),
-                landlock: self.settings.sandbox_landlock,
-            })
-        });
+        let sandbox = (sandbox_mode(wo, agent, self.settings.sandbox) == SandboxMode::Workspace)
+            .then(|| {
+                let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
+                crate::sandbox::plan::for_run(&crate::sandbox::plan::Inputs {
+                    home: home.as_deref(),
+                    root: &self.settings.paths.root,
+                    workspace: &ws,
+                    run_dir: &run_dir,
+                    agent_writes: &agent.sandbox_write,
+                    hide: &self.settings.sandbox_hide,
+                    request: wo.more.sandbox.as_deref(),
+                    landlock: self.settings.sandbox_landlock,
+                })
+            });
         if let Some(plan) = &sandbox {
             env.push(("TMPDIR".into(), plan.tmpdir.to_string_lossy().into_owned()));
         }
@@ -565,13 +566,18 @@ fn outcome(intent: Option<&StopIntent>, end: &RunEnd) -> (Status, ResultKind, Op
     (status, result, error)
 }
 
-/// How a work order's runs are confined: its own choice, else its agent
-/// type's, else off.
-pub(crate) fn sandbox_mode(wo: &WorkOrder, agent: &crate::config::AgentConfig) -> SandboxMode {
+/// How a work order's runs are confined: its own choice, else the daemon's
+/// (`--sandbox`), else its agent type's, else off.
+pub(crate) fn sandbox_mode(
+    wo: &WorkOrder,
+    agent: &crate::config::AgentConfig,
+    daemon: Option<SandboxMode>,
+) -> SandboxMode {
     wo.more
         .sandbox
         .as_ref()
         .and_then(|s| s.mode)
+        .or(daemon)
         .or(agent.sandbox)
         .unwrap_or(SandboxMode::Off)
 }
@@ -580,7 +586,7 @@ impl Actor {
     /// What a starting run of `wo` gets, in a line (`queue show`).
     fn sandbox_applied(&self, wo: &WorkOrder) -> Option<String> {
         let agent = self.settings.agents.get(&wo.agent_type)?;
-        if sandbox_mode(wo, agent) == SandboxMode::Off {
+        if sandbox_mode(wo, agent, self.settings.sandbox) == SandboxMode::Off {
             return Some("off".into());
         }
         let network = wo
