@@ -141,8 +141,8 @@ complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l priority 
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l label -d 'Tag it; `queue list --label L` finds it (repeatable; letters, digits and . _ : / = + @ -) [default: no labels]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l sandbox -d 'Confinement: `workspace` (it may write only in its workspace, its run directory, a private TMPDIR and its agent\'s own state, and cannot read ~/.ssh, ~/.aws, the daemon\'s root or other work orders\' workspaces) or `off` [default: the agent type\'s: workspace for claude, codex and gemini, off for shell]' -r -f -a "workspace\t''
 off\t''"
-complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l allow-path -d 'A confined run may also write here (absolute path; repeatable)' -r -F
-complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l forbid -d 'The run fails if it leaves a file matching this glob in its workspace, e.g. \'**/.env\' (repeatable; AgentGate\'s forbiddenPatterns)' -r
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l allow-path -d 'A confined run may also write here (repeatable) [default: none]' -r -F
+complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l forbid -d 'The run fails if it leaves a file matching this glob in its workspace, e.g. \'**/.env\' (repeatable; AgentGate\'s forbiddenPatterns) [default: none]' -r
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l data-dir -d 'Root data directory [env: AGENTGATE_ROOT] [default: ~/.local/share/agentgate]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l socket -d 'Unix socket path [env: AGENTGATE_SOCKET] [default: $XDG_RUNTIME_DIR/agentgate/agentgate.sock, else <root>/agentgate.sock]' -r -F
 complete -c agentgate -n "__fish_agentgate_using_subcommand submit" -l config -d 'Config file [env: AGENTGATE_CONFIG] [default: ~/.config/agentgate/config.toml]' -r -F

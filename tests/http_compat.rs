@@ -251,7 +251,9 @@ fn bodies_are_parsed_by_their_types_and_name_the_field() {
             "labels",
             "maxIterations",
             "maxTime",
+            "policies",
             "priority",
+            "sandbox",
             "setup",
             "taskPrompt",
             "workspaceSource",
@@ -263,7 +265,9 @@ fn bodies_are_parsed_by_their_types_and_name_the_field() {
         "workspaceSource": {"type": "local", "path": dir}, "maxTime": 120,
         "maxIterations": 2, "env": {"V": "1"}, "worktree": false,
         "dependsOn": [first["id"]], "priority": 4, "labels": ["l1"],
-        "setup": "true",
+        "setup": "true", "sandbox": "off",
+        "policies": {"networkAllowed": false, "allowedPaths": ["/srv/data"],
+            "forbiddenPatterns": ["**/.env"]},
         "harness": {"limits": {"maxWallClockSeconds": 90}}});
     let wo = submit(&full).data(201);
     assert_eq!(wo["maxTime"], 90);
@@ -273,6 +277,11 @@ fn bodies_are_parsed_by_their_types_and_name_the_field() {
     assert_eq!(wo["priority"], 4);
     assert_eq!(wo["labels"], json!(["l1"]));
     assert_eq!(wo["setup"], "true");
+    assert_eq!(
+        wo["sandbox"],
+        json!({"mode": "off", "network": false, "allowedPaths": ["/srv/data"],
+            "forbiddenPatterns": ["**/.env"]})
+    );
     // The other bodies too.
     let kill = format!("/api/v1/work-orders/{}/kill", first["id"].as_str().unwrap());
     bad(

@@ -10,10 +10,10 @@ pub struct SandboxArgs {
     /// A confined run gets a network of its own with only loopback
     #[arg(long)]
     pub no_network: bool,
-    /// A confined run may also write here (absolute path; repeatable)
+    /// A confined run may also write here (repeatable) [default: none]
     #[arg(long = "allow-path", value_name = "PATH")]
     pub allow_path: Vec<std::path::PathBuf>,
-    /// The run fails if it leaves a file matching this glob in its workspace, e.g. '**/.env' (repeatable; AgentGate's forbiddenPatterns)
+    /// The run fails if it leaves a file matching this glob in its workspace, e.g. '**/.env' (repeatable; AgentGate's forbiddenPatterns) [default: none]
     #[arg(long = "forbid", value_name = "GLOB")]
     pub forbid: Vec<String>,
 }

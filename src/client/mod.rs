@@ -162,6 +162,8 @@ pub fn mcp(global: &crate::cli::GlobalArgs) -> Result<(), CliError> {
     result.map_err(CliError::Failed)
 }
 
+// Made once per process and moved once: its size costs nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum ClientCommand {
     Submit(SubmitArgs),
     Queue(QueueCommand),
