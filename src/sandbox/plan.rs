@@ -148,7 +148,8 @@ pub fn readable(hidden: &[PathBuf]) -> Vec<PathBuf> {
             }
             // A hidden path reached through a symlink stays hidden: its
             // target is what a rule would name.
-            if let Ok(real) = std::fs::canonicalize(&p)
+            if e.file_type().is_ok_and(|t| t.is_symlink())
+                && let Ok(real) = std::fs::canonicalize(&p)
                 && hidden
                     .iter()
                     .any(|h| real.starts_with(h) || h.starts_with(&real))

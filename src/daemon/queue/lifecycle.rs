@@ -233,6 +233,14 @@ impl Actor {
                 })
             });
         if let Some(plan) = &sandbox {
+            let netns = self
+                .settings
+                .sandbox_support
+                .as_ref()
+                .is_none_or(|s| s.network_namespaces);
+            if !plan.network && !netns {
+                return Err("cannot cut the run off the network: this host does not let a process have a network namespace of its own (user namespaces disabled?); allow the network, or run it unconfined with `--sandbox off`".into());
+            }
             env.push(("TMPDIR".into(), plan.tmpdir.to_string_lossy().into_owned()));
         }
         Ok(RunSpec {
