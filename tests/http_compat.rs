@@ -162,6 +162,19 @@ fn work_orders_read_back_as_agentgate_returns_them() {
         snaps["items"][0]["config"]["verification"]["waitForCI"],
         false
     );
+    // A bad iteration, an empty one too (found by schemathesis), is a 400.
+    for q in ["iteration=", "iteration=x", "iteration=-1"] {
+        let e = get(addr, &format!("/api/v1/audit/runs/{run_id}/snapshots?{q}")).error(400);
+        assert!(e.to_string().contains("iteration"), "{q}: {e}");
+    }
+    assert_eq!(
+        get(
+            addr,
+            &format!("/api/v1/audit/runs/{run_id}/snapshots?iteration=1")
+        )
+        .data(200)["items"][0]["iteration"],
+        1
+    );
     let changes = get(addr, &format!("/api/v1/audit/runs/{run_id}/changes")).data(200);
     assert_eq!(
         changes["summary"]["byInitiator"],

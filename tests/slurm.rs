@@ -418,3 +418,36 @@ fn a_worktree_job_with_setup_is_reviewed_and_merged() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(git(&["show", "main:out.txt"]), "ready\n");
 }
+
+#[test]
+fn a_confined_job_is_confined_as_a_local_run_is() {
+    if !cluster() {
+        return;
+    }
+    let d = slurm_daemon("");
+    let ws = d.dir.path().join("ws");
+    let out = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(&ws).unwrap();
+    let script = format!(
+        "echo ok > made-here || exit 10; \
+         if echo x > {out}/escaped 2>/dev/null; then exit 11; fi; \
+         if cat {key} 2>/dev/null; then exit 12; fi; exit 0",
+        out = out.path().display(),
+        key = d.root.join("api-key").display()
+    );
+    let ws_s = ws.display().to_string();
+    let id = d.submit_shell(&script, &["--path", &ws_s, "--sandbox", "workspace"]);
+    let _jobs = Jobs(vec![id.clone()]);
+    let wo = d.wait_terminal(&id, T);
+    assert_eq!(wo["status"], "succeeded", "{wo}\n{}", d.read_log_of(&wo));
+    assert!(!job_id(&wo).is_empty(), "ran as a Slurm job: {wo}");
+    assert!(ws.join("made-here").exists());
+    assert!(!out.path().join("escaped").exists());
+    assert!(
+        wo["sandboxApplied"]
+            .as_str()
+            .unwrap()
+            .starts_with("workspace (landlock"),
+        "{wo}"
+    );
+}

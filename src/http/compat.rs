@@ -313,7 +313,12 @@ pub async fn audit_snapshots(
 ) -> Response {
     let id = try_resp!(&rid, path_id(id));
     let pairs = try_resp!(&rid, query_pairs(&q));
-    let iteration = match query_get(&pairs, "iteration") {
+    // Given empty is not absent: `?iteration=` is refused like any bad value.
+    let given = pairs
+        .iter()
+        .find(|(k, _)| k == "iteration")
+        .map(|(_, v)| v.as_str());
+    let iteration = match given {
         None => None,
         Some(s) => Some(try_resp!(
             &rid,

@@ -218,6 +218,10 @@ impl Actor {
             heartbeat.to_string_lossy().into_owned(),
         ));
         let fresh = matches!(ws, Workspace::Worktree { .. } | Workspace::Clone { .. });
+        // The API key may live outside the root.
+        let hide: Vec<String> = (self.settings.sandbox_hide.iter().cloned())
+            .chain((self.settings.api_key_file.iter()).map(|p| p.to_string_lossy().into_owned()))
+            .collect();
         let sandbox = (sandbox_mode(wo, agent, self.settings.sandbox) == SandboxMode::Workspace)
             .then(|| {
                 let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
@@ -227,7 +231,7 @@ impl Actor {
                     workspace: &ws,
                     run_dir: &run_dir,
                     agent_writes: &agent.sandbox_write,
-                    hide: &self.settings.sandbox_hide,
+                    hide: &hide,
                     request: wo.more.sandbox.as_deref(),
                     landlock: self.settings.sandbox_landlock,
                 })
