@@ -26,6 +26,7 @@ mod routes;
 mod runs;
 mod server;
 mod sse;
+mod submit_body;
 mod ws;
 
 use std::net::SocketAddr;

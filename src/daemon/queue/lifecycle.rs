@@ -11,7 +11,6 @@ use crate::config::{OutputFormat, PromptVia};
 use crate::daemon::workspace;
 use crate::executor::files::{Setup, Workspace};
 use crate::executor::{EndReason, ExecHandle, PromptFile, RunEnd, RunExit, RunSpec};
-use crate::model::SandboxMode;
 use crate::model::units::format_size;
 use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder, new_id};
 use crate::service::*;
@@ -218,33 +217,8 @@ impl Actor {
             heartbeat.to_string_lossy().into_owned(),
         ));
         let fresh = matches!(ws, Workspace::Worktree { .. } | Workspace::Clone { .. });
-        // The API key may live outside the root.
-        let hide: Vec<String> = (self.settings.sandbox_hide.iter().cloned())
-            .chain((self.settings.api_key_file.iter()).map(|p| p.to_string_lossy().into_owned()))
-            .collect();
-        let sandbox = (sandbox_mode(wo, agent, self.settings.sandbox) == SandboxMode::Workspace)
-            .then(|| {
-                let home = std::env::var_os("HOME").map(std::path::PathBuf::from);
-                crate::sandbox::plan::for_run(&crate::sandbox::plan::Inputs {
-                    home: home.as_deref(),
-                    root: &self.settings.paths.root,
-                    workspace: &ws,
-                    run_dir: &run_dir,
-                    agent_writes: &agent.sandbox_write,
-                    hide: &hide,
-                    request: wo.more.sandbox.as_deref(),
-                    landlock: self.settings.sandbox_landlock,
-                })
-            });
+        let sandbox = self.sandbox_plan(wo, agent, &ws, &run_dir)?;
         if let Some(plan) = &sandbox {
-            let netns = self
-                .settings
-                .sandbox_support
-                .as_ref()
-                .is_none_or(|s| s.network_namespaces);
-            if !plan.network && !netns {
-                return Err("cannot cut the run off the network: this host does not let a process have a network namespace of its own (user namespaces disabled?); allow the network, or run it unconfined with `--sandbox off`".into());
-            }
             env.push(("TMPDIR".into(), plan.tmpdir.to_string_lossy().into_owned()));
         }
         Ok(RunSpec {
@@ -576,47 +550,4 @@ fn outcome(intent: Option<&StopIntent>, end: &RunEnd) -> (Status, ResultKind, Op
         return (status, result, Some(error));
     }
     (status, result, error)
-}
-
-/// How a work order's runs are confined: its own choice, else the daemon's
-/// (`--sandbox`), else its agent type's, else off.
-pub(crate) fn sandbox_mode(
-    wo: &WorkOrder,
-    agent: &crate::config::AgentConfig,
-    daemon: Option<SandboxMode>,
-) -> SandboxMode {
-    wo.more
-        .sandbox
-        .as_ref()
-        .and_then(|s| s.mode)
-        .or(daemon)
-        .or(agent.sandbox)
-        .unwrap_or(SandboxMode::Off)
-}
-
-impl Actor {
-    /// What a starting run of `wo` gets, in a line (`queue show`).
-    fn sandbox_applied(&self, wo: &WorkOrder) -> Option<String> {
-        let agent = self.settings.agents.get(&wo.agent_type)?;
-        if sandbox_mode(wo, agent, self.settings.sandbox) == SandboxMode::Off {
-            return Some("off".into());
-        }
-        let network = wo
-            .more
-            .sandbox
-            .as_ref()
-            .and_then(|s| s.network)
-            .unwrap_or(true);
-        let abi = self
-            .settings
-            .sandbox_support
-            .as_ref()
-            .and_then(|s| s.landlock_abi)
-            .map(|v| v.min(5));
-        let fs = abi.map_or("landlock".to_string(), |v| format!("landlock v{v}"));
-        Some(format!(
-            "workspace ({fs}, {})",
-            if network { "network on" } else { "network off" }
-        ))
-    }
 }

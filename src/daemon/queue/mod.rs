@@ -19,6 +19,7 @@
 //! `health`.
 
 mod admission;
+mod confine;
 mod deps;
 pub mod health;
 mod index;
