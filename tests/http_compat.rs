@@ -530,15 +530,7 @@ fn health_says_what_this_daemon_has() {
     );
     let h = request(&addr, "GET", "/health", &[], None).data(200);
     // `landlock` where this kernel can confine runs (ABI 2 or newer).
-    // SAFETY: landlock_create_ruleset(NULL, 0, VERSION) only returns a number.
-    let abi = unsafe {
-        libc::syscall(
-            libc::SYS_landlock_create_ruleset,
-            std::ptr::null::<libc::c_void>(),
-            0usize,
-            1u32,
-        )
-    };
+    let abi = agentgate::sandbox::apply::landlock_abi().unwrap_or(0);
     let provider = if abi >= 2 { "landlock" } else { "none" };
     assert_eq!(
         h["limits"],

@@ -21,15 +21,7 @@ const T: Duration = Duration::from_secs(30);
 
 /// Skips (printing why) where the kernel has no Landlock.
 fn landlock() -> bool {
-    // SAFETY: landlock_create_ruleset(NULL, 0, VERSION) only returns a number.
-    let v = unsafe {
-        libc::syscall(
-            libc::SYS_landlock_create_ruleset,
-            std::ptr::null::<libc::c_void>(),
-            0usize,
-            1u32,
-        )
-    };
+    let v = agentgate::sandbox::apply::landlock_abi().unwrap_or(0);
     if v < 2 {
         println!("SKIPPED: this kernel has no Landlock (ABI 2 or newer)");
     }
@@ -316,8 +308,8 @@ fn agentgates_policies_map_onto_the_sandbox() {
     let addr = http_addr(&h.d);
     let key = h.d.api_key();
     let auth = format!("Bearer {key}");
-    let submit = |body: Value| -> String {
-        let r = request(
+    let post = |body: Value| {
+        request(
             &addr,
             "POST",
             "/api/v1/work-orders",
@@ -326,9 +318,9 @@ fn agentgates_policies_map_onto_the_sandbox() {
                 ("Content-Type", "application/json"),
             ],
             Some(body.to_string().as_bytes()),
-        );
-        r.data(201)["id"].as_str().unwrap().to_string()
+        )
     };
+    let submit = |body: Value| post(body).data(201)["id"].as_str().unwrap().to_string();
     let ws = h.ws.display().to_string();
     let allowed = h.outside.path().join("allowed");
     std::fs::create_dir_all(&allowed).unwrap();
@@ -359,22 +351,9 @@ fn agentgates_policies_map_onto_the_sandbox() {
             .contains("network off")
     );
     // A bad glob is refused at submit, naming the field.
-    let r = request(
-        &addr,
-        "POST",
-        "/api/v1/work-orders",
-        &[
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        Some(
-            json!({"taskPrompt": "true", "agentType": "shell",
+    let r = post(json!({"taskPrompt": "true", "agentType": "shell",
                    "workspaceSource": {"type": "local", "path": ws},
-                   "policies": {"forbiddenPatterns": ["a["]}})
-            .to_string()
-            .as_bytes(),
-        ),
-    );
+                   "policies": {"forbiddenPatterns": ["a["]}}));
     let e = r.error(400);
     assert!(e.to_string().contains("forbiddenPatterns"), "{e}");
 }

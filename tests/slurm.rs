@@ -421,15 +421,7 @@ fn a_worktree_job_with_setup_is_reviewed_and_merged() {
 
 #[test]
 fn a_confined_job_is_confined_as_a_local_run_is() {
-    // SAFETY: landlock_create_ruleset(NULL, 0, VERSION) only returns a number.
-    let abi = unsafe {
-        libc::syscall(
-            libc::SYS_landlock_create_ruleset,
-            std::ptr::null::<libc::c_void>(),
-            0usize,
-            1u32,
-        )
-    };
+    let abi = agentgate::sandbox::apply::landlock_abi().unwrap_or(0);
     if abi < 2 {
         println!("SKIPPED: this kernel has no Landlock (ABI 2 or newer)");
         return;

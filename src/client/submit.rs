@@ -21,19 +21,8 @@ pub(super) fn workspace_input(a: &SubmitArgs) -> Result<Workspace, CliError> {
         )));
     }
     if let Some(url) = &a.url {
-        let kind =
-            if url.starts_with("https://github.com/") || url.starts_with("http://github.com/") {
-                "github"
-            } else {
-                "git"
-            };
         return Ok(Workspace {
-            input: WorkspaceInput {
-                kind: Some(kind.into()),
-                url: Some(url.clone()),
-                branch,
-                ..Default::default()
-            },
+            input: WorkspaceInput::url(url, branch),
             typed: format!("--url {url}"),
             ownerless_repo: false,
         });
@@ -48,13 +37,7 @@ pub(super) fn workspace_input(a: &SubmitArgs) -> Result<Workspace, CliError> {
         });
         return Ok(Workspace {
             ownerless_repo: owner.is_none() && !repo.contains('/'),
-            input: WorkspaceInput {
-                kind: Some("github".into()),
-                repo: Some(repo.clone()),
-                owner,
-                branch,
-                ..Default::default()
-            },
+            input: WorkspaceInput::github(repo, owner, branch),
             typed: format!("--repo {repo}"),
         });
     }

@@ -34,9 +34,7 @@ impl Facts {
             anthropic_key_passed_on: set
                 && !crate::executor::env::withheld(name.as_ref(), &settings.env_remove),
             sandbox_provider: match &settings.sandbox_support {
-                Some(s) if s.landlock_abi.is_some_and(|v| v >= crate::sandbox::MIN_ABI) => {
-                    "landlock"
-                }
+                Some(s) if s.applied_abi().is_some() => "landlock",
                 _ => "none",
             },
         }

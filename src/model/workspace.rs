@@ -146,6 +146,29 @@ impl WorkspaceInput {
         }
     }
 
+    /// A git URL to clone (GitHub's own for github.com URLs).
+    pub fn url(url: &str, branch: Option<String>) -> WorkspaceInput {
+        let github =
+            url.starts_with("https://github.com/") || url.starts_with("http://github.com/");
+        WorkspaceInput {
+            kind: Some(if github { "github" } else { "git" }.into()),
+            url: Some(url.to_string()),
+            branch,
+            ..Default::default()
+        }
+    }
+
+    /// A GitHub repository: `OWNER/NAME`, or `NAME` with `owner`.
+    pub fn github(repo: &str, owner: Option<String>, branch: Option<String>) -> WorkspaceInput {
+        WorkspaceInput {
+            kind: Some("github".into()),
+            repo: Some(repo.to_string()),
+            owner,
+            branch,
+            ..Default::default()
+        }
+    }
+
     /// Normalises any accepted form. `default_owner` is `AGENTGATE_GITHUB_OWNER`.
     /// Priority for GitHub: url, then owner+repo, then `owner/repo`, then the default.
     pub fn normalise(&self, default_owner: Option<&str>) -> Result<WorkspaceSource, ModelError> {

@@ -16,7 +16,7 @@ use super::{MIN_ABI, Plan};
 /// The newest ABI whose rights we use: 5 adds device ioctls; later ones
 /// (abstract and pathname Unix sockets) would cut agents off their own
 /// helpers, such as `agentgate mcp` talking to the daemon.
-const TARGET_ABI: u32 = 5;
+pub const TARGET_ABI: u32 = 5;
 
 /// The running kernel's Landlock ABI, if it has Landlock.
 pub fn landlock_abi() -> Option<u32> {
@@ -170,6 +170,7 @@ pub fn prepare(plan: &Plan) -> Result<Prepared, String> {
         "run it unconfined with `--sandbox off` (or `sandbox = \"off\"` for its agent type)";
     let abi = if plan.landlock { landlock_abi() } else { None };
     let abi = match abi {
+        // As `Support::applied_abi`.
         Some(v) if v >= MIN_ABI => v.min(TARGET_ABI),
         Some(v) => {
             return Err(format!(

@@ -76,6 +76,13 @@ impl Support {
         }
     }
 
+    /// The Landlock ABI a confined run gets here (`None`: it cannot be confined).
+    pub fn applied_abi(&self) -> Option<u32> {
+        self.landlock_abi
+            .filter(|v| *v >= MIN_ABI)
+            .map(|v| v.min(apply::TARGET_ABI))
+    }
+
     pub fn summary(&self) -> String {
         let fs = match self.landlock_abi {
             Some(v) if v >= MIN_ABI => format!("landlock v{v}"),

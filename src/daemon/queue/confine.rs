@@ -70,9 +70,7 @@ impl Actor {
             .as_ref()
             .and_then(|s| s.network)
             .unwrap_or(true);
-        let abi = (self.settings.sandbox_support.as_ref())
-            .and_then(|s| s.landlock_abi)
-            .map(|v| v.min(5));
+        let abi = (self.settings.sandbox_support.as_ref()).and_then(|s| s.applied_abi());
         let fs = abi.map_or("landlock".to_string(), |v| format!("landlock v{v}"));
         Some(format!(
             "workspace ({fs}, {})",

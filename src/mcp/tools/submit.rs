@@ -51,25 +51,10 @@ pub(super) fn workspace(c: &Call<'_>, a: &SubmitArgs) -> Result<Option<Workspace
         );
     }
     if let Some(url) = &a.url {
-        let kind = if url.starts_with("https://github.com/") {
-            "github"
-        } else {
-            "git"
-        };
-        return Ok(Some(WorkspaceInput {
-            kind: Some(kind.into()),
-            url: Some(url.clone()),
-            branch: a.branch.clone(),
-            ..Default::default()
-        }));
+        return Ok(Some(WorkspaceInput::url(url, a.branch.clone())));
     }
     if let Some(repo) = &a.repo {
-        return Ok(Some(WorkspaceInput {
-            kind: Some("github".into()),
-            repo: Some(repo.clone()),
-            branch: a.branch.clone(),
-            ..Default::default()
-        }));
+        return Ok(Some(WorkspaceInput::github(repo, None, a.branch.clone())));
     }
     let dir = match (&a.path, c.cwd) {
         (Some(p), Some(cwd)) => cwd.join(p),
@@ -77,11 +62,13 @@ pub(super) fn workspace(c: &Call<'_>, a: &SubmitArgs) -> Result<Option<Workspace
         (None, Some(cwd)) => cwd.to_path_buf(),
         (None, None) => return Ok(None),
     };
-    if c.cwd.is_some() {
-        let dir = std::fs::canonicalize(&dir)
-            .map_err(|e| format!("bad argument `path`: {}: {e}", dir.display()))?;
-        return Ok(Some(WorkspaceInput::local(dir.to_string_lossy())));
-    }
+    // Over stdio the path is resolved here (as the CLI does); in the daemon
+    // the service checks it.
+    let dir = match c.cwd {
+        Some(_) => std::fs::canonicalize(&dir)
+            .map_err(|e| format!("bad argument `path`: {}: {e}", dir.display()))?,
+        None => dir,
+    };
     Ok(Some(WorkspaceInput::local(dir.to_string_lossy())))
 }
 
