@@ -28,6 +28,9 @@ _agentgate() {
             agentgate,daemon)
                 cmd="agentgate__subcmd__daemon"
                 ;;
+            agentgate,dashboard)
+                cmd="agentgate__subcmd__dashboard"
+                ;;
             agentgate,help)
                 cmd="agentgate__subcmd__help"
                 ;;
@@ -72,6 +75,9 @@ _agentgate() {
                 ;;
             agentgate__subcmd__help,daemon)
                 cmd="agentgate__subcmd__help__subcmd__daemon"
+                ;;
+            agentgate__subcmd__help,dashboard)
+                cmd="agentgate__subcmd__help__subcmd__dashboard"
                 ;;
             agentgate__subcmd__help,help)
                 cmd="agentgate__subcmd__help__subcmd__help"
@@ -305,7 +311,7 @@ _agentgate() {
 
     case "${cmd}" in
         agentgate)
-            opts="-h -V --data-dir --socket --config --help --version daemon serve submit queue mcp completions help"
+            opts="-h -V --data-dir --socket --config --help --version daemon serve submit queue dashboard mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -413,7 +419,7 @@ _agentgate() {
             return 0
             ;;
         agentgate__subcmd__daemon)
-            opts="-h --detach --http --api-key-file --max-concurrent --stagger-delay --min-memory --no-auto-process --no-stale-check --stale-check-interval --stale-threshold --max-running-time --grace-period --executor --sandbox --max-queue-size --cors-origin --env-remove --retention-max-age --retention-max-count --max-connections --http-max-connections --http-timeout --stuck-threshold --cgroups --data-dir --socket --config --help stop restart help"
+            opts="-h --detach --http --api-key-file --max-concurrent --stagger-delay --min-memory --no-auto-process --no-stale-check --stale-check-interval --stale-threshold --max-running-time --grace-period --executor --sandbox --max-queue-size --cors-origin --env-remove --retention-max-age --retention-max-count --max-connections --http-max-connections --http-timeout --dashboard-idle --stuck-threshold --cgroups --data-dir --socket --config --help stop restart help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -492,6 +498,10 @@ _agentgate() {
                     return 0
                     ;;
                 --http-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --dashboard-idle)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -630,8 +640,34 @@ _agentgate() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        agentgate__subcmd__dashboard)
+            opts="-h --open --logout-all --json --data-dir --socket --config --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --data-dir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         agentgate__subcmd__help)
-            opts="daemon submit queue mcp completions help"
+            opts="daemon submit queue dashboard mcp completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -717,6 +753,20 @@ _agentgate() {
         agentgate__subcmd__help__subcmd__daemon__subcmd__stop)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        agentgate__subcmd__help__subcmd__dashboard)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

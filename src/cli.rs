@@ -7,11 +7,13 @@ use std::path::PathBuf;
 use crate::model::Status;
 
 mod daemon;
+mod dashboard;
 mod land;
 mod mcp;
 mod queue;
 mod sandbox;
 pub use daemon::{DaemonAction, DaemonArgs};
+pub use dashboard::DashboardArgs;
 pub use land::{DiffArgs, DiscardArgs, MergeArgs, PrArgs, PushArgs};
 pub use mcp::McpArgs;
 pub use queue::QueueCommand;
@@ -169,6 +171,8 @@ else the default shown."
     /// Inspect and control the queue
     #[command(subcommand)]
     Queue(QueueCommand),
+    /// Print a one-time link that logs a browser into the daemon's dashboard
+    Dashboard(DashboardArgs),
     /// Serve the Model Context Protocol on stdio: agents queue and land work through agentgate
     Mcp(McpArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)

@@ -59,6 +59,7 @@ fn main() -> ExitCode {
         Command::Queue(q) => client::run(&cli.global, ClientCommand::Queue(q)),
         Command::Supervise { .. } => Ok(()),
         Command::Mcp(_) => client::mcp(&cli.global),
+        Command::Dashboard(a) => client::run(&cli.global, ClientCommand::Dashboard(a)),
         Command::Completions { shell } => {
             let script = client::complete::script(shell);
             let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);

@@ -778,7 +778,8 @@ fn unknown_ids_and_routes_are_404() {
     for (m, p) in [
         ("GET", "/api/v1/nope"),
         ("GET", "/api/v2/work-orders"),
-        ("GET", "/"),
+        ("GET", "/nope"),
+        ("POST", "/"),
         ("GET", "/api/v1/work-orders/a/b/c"),
         ("PUT", "/api/v1/work-orders"),
         ("PATCH", "/api/v1/work-orders/AAAAAAAAAAAA"),

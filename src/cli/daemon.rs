@@ -166,6 +166,14 @@ pub struct DaemonArgs {
         hide_env = true
     )]
     pub http_timeout: Option<String>,
+    /// A dashboard session (`agentgate dashboard`) unused this long ends, at least 1s [env: AGENTGATE_DASHBOARD_IDLE] [default: 12h]
+    #[arg(
+        long,
+        value_name = "DUR",
+        env = "AGENTGATE_DASHBOARD_IDLE",
+        hide_env = true
+    )]
+    pub dashboard_idle: Option<String>,
     /// Health alert for work running longer than this [env: AGENTGATE_STUCK_THRESHOLD] [default: 30m]
     #[arg(
         long,

@@ -3,6 +3,7 @@
 
 pub mod complete;
 pub mod daemon_ctl;
+mod dashboard;
 mod edit;
 pub mod flags;
 pub mod ids;
@@ -142,6 +143,7 @@ pub fn run(global: &crate::cli::GlobalArgs, cmd: ClientCommand) -> Result<(), Cl
                 daemon_ctl::stop_daemon(&paths, keep_running, yes).await
             }
             ClientCommand::Restart => daemon_ctl::restart_daemon(&paths).await,
+            ClientCommand::Dashboard(a) => dashboard::dashboard(&paths, a).await,
         }
     })
 }
@@ -169,6 +171,7 @@ pub enum ClientCommand {
     Queue(QueueCommand),
     Stop { keep_running: bool, yes: bool },
     Restart,
+    Dashboard(crate::cli::DashboardArgs),
 }
 
 pub(crate) async fn call(socket: &Path, req: Request) -> Result<Reply, CliError> {

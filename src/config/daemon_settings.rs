@@ -47,6 +47,8 @@ pub struct DaemonSettings {
     pub http_max_connections: usize,
     /// How long a client may take to send a request's headers, and its body.
     pub http_timeout: Duration,
+    /// A dashboard session unused for this long ends.
+    pub dashboard_idle: Duration,
     /// Variables of the daemon's environment the runs do not get (names, or
     /// prefixes ending in `*`), besides its secrets.
     pub env_remove: Vec<String>,
@@ -234,6 +236,7 @@ struct Doors {
     cors_origins: Vec<String>,
     http_max_connections: usize,
     http_timeout: Duration,
+    dashboard_idle: Duration,
     max_connections: usize,
 }
 
@@ -268,6 +271,13 @@ fn doors(args: &DaemonArgs, file: &ConfigFile) -> Result<Doors, ConfigError> {
             file.http_timeout.clone(),
             dur_min(Duration::from_millis(100), "100ms"),
             Duration::from_secs(10),
+        )?,
+        dashboard_idle: pick(
+            "--dashboard-idle",
+            args.dashboard_idle.clone(),
+            file.dashboard_idle.clone(),
+            dur_min(Duration::from_secs(1), "1s"),
+            Duration::from_secs(12 * 3600),
         )?,
         max_connections: pick(
             "--max-connections",
@@ -401,6 +411,7 @@ impl DaemonSettings {
             cors_origins: d.cors_origins,
             http_max_connections: d.http_max_connections,
             http_timeout: d.http_timeout,
+            dashboard_idle: d.dashboard_idle,
             env_remove: r.env_remove,
             retention_max_age,
             retention_max_count,

@@ -42,6 +42,8 @@ pub struct ConfigFile {
     pub cors_origins: Option<Vec<String>>,
     pub http_max_connections: Option<usize>,
     pub http_timeout: Option<String>,
+    /// A dashboard session unused this long ends (e.g. "12h").
+    pub dashboard_idle: Option<String>,
     #[serde(default)]
     pub agents: BTreeMap<String, AgentConfig>,
     /// Variables of the daemon's environment the runs do not get.

@@ -274,7 +274,9 @@ async fn serve(
     // What loading used and no longer needs goes back before serving.
     crate::sys::mem::trim();
     let (tx, rx) = mpsc::channel(1024);
-    let service = Service::new(tx, changes).with_store(log_store);
+    let service = Service::new(tx, changes)
+        .with_store(log_store)
+        .with_dashboard(actor.dashboard().clone());
     let mut actor_task = tokio::spawn(actor.run(rx));
 
     // One shutdown for both doors (RPC socket, HTTP shim).

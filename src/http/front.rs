@@ -1,6 +1,7 @@
 //! What every request goes through before a route sees it, in this order:
 //! its id; CORS (preflights answered here, without the key); the API key,
-//! checked on the headers alone, before a byte of the body is read; then the
+//! checked on the headers alone, before a byte of the body is read (or, from
+//! the dashboard, its session cookie with its CSRF token); then the
 //! body, read within the size limit and the read timeout (only for the key's
 //! routes: no public route takes one). An answer that
 //! leaves body bytes unread (401, 413) is sent at once while the rest is read
@@ -22,6 +23,7 @@ use tokio::time::Instant;
 use super::AppState;
 use super::auth::{self, Credentials};
 use super::cors;
+use super::dashboard;
 use super::envelope::{ApiError, BODY_LIMIT, RequestId, bad, new_request_id};
 
 /// Most bytes of an unwanted body read (and thrown away) after an early answer.
@@ -53,6 +55,11 @@ fn is_api_path(path: &str) -> bool {
 /// the health routes nor the OpenAPI document. MCP's `/mcp` too.
 fn needs_key(path: &str) -> bool {
     path == "/ws" || path == "/mcp" || (is_api_path(path) && path != "/api/v1/openapi.json")
+}
+
+/// The routes that take a body: the key's, and the dashboard's login.
+fn reads_body(path: &str) -> bool {
+    needs_key(path) || path == dashboard::LOGIN_PATH
 }
 
 /// The streams, where browsers cannot send headers, also take `?token=`.
@@ -89,15 +96,28 @@ async fn handle(st: &AppState, rid: &str, req: Request, next: Next) -> Response 
             None
         };
         let credentials = auth::check(req.headers(), token.as_deref(), &st.key);
-        if credentials != Credentials::Valid {
+        // Without the key, a dashboard session may do (not for `/mcp`,
+        // whose clients are programs holding the key).
+        let refusal = match credentials {
+            Credentials::Valid => None,
+            _ if path == "/mcp" => Some(unauthorized(rid, credentials == Credentials::Missing)),
+            _ => match dashboard::access(st, req.headers()) {
+                dashboard::Access::Granted => None,
+                dashboard::Access::Forbidden => Some(dashboard::forbidden(rid)),
+                dashboard::Access::NoSession => {
+                    Some(unauthorized(rid, credentials == Credentials::Missing))
+                }
+            },
+        };
+        if let Some(resp) = refusal {
             let (parts, body) = req.into_parts();
             discard(&parts.headers, body, st.timeout);
-            return unauthorized(rid, credentials == Credentials::Missing);
+            return resp;
         }
     }
     let (mut parts, body) = req.into_parts();
     parts.extensions.insert(RequestId(rid.to_string()));
-    if !needs_key(parts.uri.path()) {
+    if !reads_body(parts.uri.path()) {
         // No public route takes a body: one sent anyway is never held.
         discard(&parts.headers, body, st.timeout);
         return next.run(Request::from_parts(parts, Body::empty())).await;

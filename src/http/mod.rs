@@ -12,7 +12,9 @@
 mod auth;
 mod compat;
 mod cors;
+mod dashboard;
 mod envelope;
+mod followup;
 mod front;
 mod health;
 mod land;
@@ -59,6 +61,8 @@ pub struct AppState {
     pub facts: Arc<health::Facts>,
     /// What clients of `/mcp` may do.
     pub mcp: Arc<crate::mcp::McpSettings>,
+    /// The dashboard's cookie.
+    pub dashboard: Arc<dashboard::Site>,
 }
 
 pub struct HttpHandle {
@@ -121,6 +125,7 @@ pub async fn start(
         )),
         facts: Arc::new(health::Facts::new(settings)),
         mcp: Arc::new(settings.mcp.clone()),
+        dashboard: Arc::new(dashboard::Site::new(bound.port())),
     });
     let limits = server::Limits {
         header_timeout: settings.http_timeout,

@@ -10,7 +10,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::{Modify, OpenApi};
 
 use super::front::UnauthorizedEnvelope;
-use super::{compat, health, land, ops, profiles, queue, routes, runs, sse, ws};
+use super::{compat, followup, health, land, ops, profiles, queue, routes, runs, sse, ws};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,8 @@ use super::{compat, health, land, ops, profiles, queue, routes, runs, sse, ws};
         land::merge,
         land::discard,
         land::push,
+        followup::continue_session,
+        followup::restart,
         compat::work_order_audit,
         runs::list,
         runs::get_run,

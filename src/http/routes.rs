@@ -18,7 +18,10 @@ use utoipa::{IntoParams, ToSchema};
 use super::envelope::*;
 use super::parse::*;
 use super::submit_body::SubmitBody;
-use super::{AppState, compat, front, health, land, openapi, ops, profiles, queue, runs, sse, ws};
+use super::{
+    AppState, compat, dashboard, followup, front, health, land, openapi, ops, profiles, queue,
+    runs, sse, ws,
+};
 use crate::service::api::{
     CancelJson, KillJson, PageJson, PurgeJson, StartJson, WorkOrderDetailJson,
 };
@@ -44,6 +47,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/work-orders/{id}/discard", post(land::discard))
         .route("/api/v1/work-orders/{id}/push", post(land::push))
         .route("/api/v1/work-orders/{id}/runs", post(start))
+        .route(
+            "/api/v1/work-orders/{id}/continue",
+            post(followup::continue_session),
+        )
+        .route("/api/v1/work-orders/{id}/restart", post(followup::restart))
         .route(
             "/api/v1/work-orders/{id}/audit",
             get(compat::work_order_audit),
@@ -87,6 +95,11 @@ pub fn router(state: AppState) -> Router {
         .route("/health/live", get(health::health_live))
         .route("/health/ready", get(health::health_ready))
         .route("/ws", get(ws::upgrade))
+        .route("/", get(dashboard::index))
+        .route("/assets/{name}", get(dashboard::asset))
+        .route(dashboard::LOGIN_PATH, post(dashboard::login))
+        .route("/dashboard/session", get(dashboard::session))
+        .route("/dashboard/logout", post(dashboard::logout))
         .route_service("/mcp", super::mcp::service(&state))
         // A known path with a method it does not serve is an unknown route too
         // (as AgentGate answers it): 404 in the envelope, never a bare 405.

@@ -3,7 +3,7 @@
 //! data}`): `connected` at once, `agent-output` for each piece of the run's
 //! output (from the start; the same log follower as `queue logs --follow`;
 //! an agent's structured output as its transcript, as `queue logs` shows it),
-//! `heartbeat` every 30 s, then `run-complete` (or `error`) and the end of
+//! `?raw=true`: the output as written), `heartbeat` every 30 s, then `run-complete` (or `error`) and the end of
 //! the stream. The buffer ahead of the client is small and bounded; a client
 //! that does not keep up within `SLOW_CLIENT` is dropped.
 
@@ -11,7 +11,7 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, header};
 use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
@@ -20,7 +20,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::AppState;
 use super::envelope::*;
-use super::parse::path_id;
+use super::parse::{path_id, query_flag, query_pairs};
 use super::routes::try_resp;
 use crate::agent::{Format, Transcript};
 use crate::model::{Run, Status, Timestamp};
@@ -56,7 +56,8 @@ pub struct SseFrame {
 /// A run's events as Server-Sent Events (`?token=` is accepted for browsers).
 #[utoipa::path(get, path = "/api/v1/runs/{id}/stream", tag = "runs",
     params(("id" = String, Path, description = "Run id", pattern = "^[A-Za-z0-9_-]{1,64}$"),
-        ("token" = Option<String>, Query, description = "The API key, for clients that cannot send headers")),
+        ("token" = Option<String>, Query, description = "The API key, for clients that cannot send headers"),
+        ("raw" = Option<bool>, Query, description = "true: the run's output as written, not rendered as a transcript")),
     responses(
         (status = 200, description = "The event stream", content_type = "text/event-stream", body = SseFrame),
         (status = "default", description = "Error", body = ErrorEnvelope),
@@ -66,8 +67,11 @@ pub async fn stream(
     State(st): State<AppState>,
     RequestId(rid): RequestId,
     id: Result<Path<String>, PathRejection>,
+    RawQuery(q): RawQuery,
 ) -> Response {
     let id = try_resp!(&rid, path_id(id));
+    let pairs = try_resp!(&rid, query_pairs(&q));
+    let raw = try_resp!(&rid, query_flag(&pairs, "raw"));
     // Subscribed before the run is read, so no change falls in between.
     let changes = st.service.subscribe();
     let run = match st.service.call(crate::service::GetRunRequest { id }).await {
@@ -85,7 +89,7 @@ pub async fn stream(
         }),
     );
     let _ = tx.try_send(connected);
-    tokio::spawn(produce(st, run, changes, tx));
+    tokio::spawn(produce(st, run, raw, changes, tx));
     let events =
         futures::stream::poll_fn(move |cx| rx.poll_recv(cx).map(|e| e.map(Ok::<_, Infallible>)));
     let mut resp = Sse::new(events).into_response();
@@ -107,6 +111,7 @@ impl Drop for AbortOnDrop {
 async fn produce(
     st: AppState,
     run: Run,
+    raw: bool,
     changes: broadcast::Receiver<StatusChange>,
     tx: mpsc::Sender<Event>,
 ) {
@@ -149,7 +154,7 @@ async fn produce(
         match next {
             Some(Ok(LogItem::Run { output_format, .. })) => {
                 let format = Format::from_name(output_format.as_deref());
-                transcript = format.is_structured().then(|| Transcript::new(format));
+                transcript = (format.is_structured() && !raw).then(|| Transcript::new(format));
             }
             Some(Ok(LogItem::CaughtUp)) => {}
             Some(Ok(LogItem::Pieces { pieces, .. })) => {

@@ -2,7 +2,9 @@
 //! source (the actor's status changes) and its log follower.
 //!
 //! Client → server: `{"type":"subscribe","workOrderId":ID,"filters"?:{...}}`,
-//! `{"type":"unsubscribe","workOrderId":ID}`, `{"type":"ping"}`. Server →
+//! `{"type":"unsubscribe","workOrderId":ID}`, `{"type":"ping"}`; our
+//! extension: `workOrderId` `*` subscribes to every work order's lifecycle
+//! events (not its agent events), as the dashboard's queue view does. Server →
 //! client: `subscription_confirmed`, `unsubscription_confirmed`, `pong`,
 //! `error`; `work_order_created` to every connection; `work_order_updated`
 //! (with `previousStatus`), `run_started`, `run_completed`, `run_failed`, and
@@ -44,6 +46,8 @@ const MAX_MESSAGE: usize = 64 * 1024;
 /// Most bytes queued for a client that is not reading (bounded back-pressure).
 const MAX_WRITE_BUFFER: usize = 1024 * 1024;
 const MAX_SUBSCRIPTIONS: usize = 256;
+/// The `workOrderId` that subscribes to every work order's lifecycle.
+const ALL: &str = "*";
 /// Output pieces buffered from the log followers of one session.
 const LOG_BUFFER: usize = 16;
 
@@ -65,6 +69,7 @@ pub async fn upgrade(
     // A browser page from an origin the API does not allow gets no socket.
     if let Some(origin) = headers.get(header::ORIGIN)
         && !origin.to_str().is_ok_and(|o| st.cors.allows(o))
+        && !super::dashboard::same_origin(&headers)
     {
         return fail(
             &rid,
@@ -235,6 +240,9 @@ impl Drop for Follower {
 struct Session {
     service: Service,
     subscriptions: HashMap<String, Filters>,
+    /// Subscribed to `*`: every work order's lifecycle events (the
+    /// dashboard's queue), without agent events.
+    all: bool,
     /// One per subscription with output to a work order that is running;
     /// a generation tells a follower that ended from its successor (the next
     /// run's). Queued work orders cost no follower: their run's start is an
@@ -290,6 +298,23 @@ impl Session {
         };
         match m.get("type").and_then(Value::as_str) {
             Some("ping") => Outgoing::Pong { timestamp: now() },
+            Some(kind @ ("subscribe" | "unsubscribe"))
+                if m.get("workOrderId").and_then(Value::as_str) == Some(ALL) =>
+            {
+                self.all = kind == "subscribe";
+                let (work_order_id, timestamp) = (ALL.to_string(), now());
+                if self.all {
+                    Outgoing::SubscriptionConfirmed {
+                        work_order_id,
+                        timestamp,
+                    }
+                } else {
+                    Outgoing::UnsubscriptionConfirmed {
+                        work_order_id,
+                        timestamp,
+                    }
+                }
+            }
             Some("subscribe") => {
                 let id = match id() {
                     Ok(id) => id,
@@ -353,7 +378,7 @@ impl Session {
                     status: status.api(),
                     timestamp: at.clone(),
                 }),
-                _ if subscribed.is_none() => {}
+                _ if subscribed.is_none() && !self.all => {}
                 QueueEvent::Updated {
                     status,
                     previous,
@@ -522,6 +547,7 @@ async fn session(st: AppState, socket: WebSocket, mut changes: broadcast::Receiv
     let mut s = Session {
         service: st.service.clone(),
         subscriptions: HashMap::new(),
+        all: false,
         followers: HashMap::new(),
         generation: 0,
         to_check: Vec::new(),

@@ -16,6 +16,7 @@
 pub mod cancel;
 pub mod config;
 pub mod continue_session;
+pub mod dashboard;
 pub mod diff;
 pub mod discard;
 pub mod get_run;
@@ -39,6 +40,7 @@ pub mod submit;
 pub use cancel::CancelRequest;
 pub use config::ConfigChange;
 pub use continue_session::ContinueRequest;
+pub use dashboard::{DashboardLogin, DashboardLogoutAll, DashboardToken};
 pub use diff::{DiffRequest, DiffStatRequest};
 pub use discard::DiscardRequest;
 pub use get_run::GetRunRequest;

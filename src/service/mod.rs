@@ -4,6 +4,7 @@
 
 pub mod agent_events;
 pub mod api;
+pub mod dashboard;
 pub mod doors;
 pub mod error;
 pub mod events;
@@ -42,6 +43,8 @@ pub struct Service {
     changes: broadcast::Sender<StatusChange>,
     /// The store's layout, for reading run logs (read-only; the actor alone writes).
     store: Option<Store>,
+    /// Dashboard sessions, shared with the actor (which mints the logins).
+    dashboard: std::sync::Arc<dashboard::DashboardSessions>,
 }
 
 impl Service {
@@ -50,7 +53,24 @@ impl Service {
             tx,
             changes,
             store: None,
+            dashboard: std::sync::Arc::new(dashboard::DashboardSessions::new(
+                std::time::Duration::from_secs(12 * 3600),
+            )),
         }
+    }
+
+    /// Shares the actor's dashboard sessions (see `dashboard`).
+    pub fn with_dashboard(
+        mut self,
+        sessions: std::sync::Arc<dashboard::DashboardSessions>,
+    ) -> Service {
+        self.dashboard = sessions;
+        self
+    }
+
+    /// Dashboard sessions, checked by the HTTP door on each request.
+    pub fn dashboard(&self) -> &dashboard::DashboardSessions {
+        &self.dashboard
     }
 
     /// Lets this service read run logs from `store` (`queue logs`).

@@ -173,6 +173,9 @@ pub struct Actor {
     trash: Trash,
     /// When to let go of the JSON a deep listing rendered (see `index`).
     json_sweep_at: Option<Instant>,
+    /// Dashboard logins, shared with the HTTP door (which checks sessions
+    /// without a round trip here).
+    dashboard: Arc<crate::service::dashboard::DashboardSessions>,
 }
 
 fn internal(e: impl std::fmt::Display) -> ServiceError {
@@ -194,6 +197,11 @@ fn instant_of(at: Option<Timestamp>) -> Instant {
 }
 
 impl Actor {
+    /// Dashboard logins (the `dashboard` operations; the HTTP door's sessions).
+    pub fn dashboard(&self) -> &Arc<crate::service::dashboard::DashboardSessions> {
+        &self.dashboard
+    }
+
     pub fn new(
         settings: Arc<DaemonSettings>,
         store: Store,
@@ -206,6 +214,9 @@ impl Actor {
         let trash = Trash::start(store.root());
         let (exec_tx, exec_rx) = mpsc::unbounded_channel();
         let (events_tx, events_rx) = mpsc::unbounded_channel();
+        let dashboard = Arc::new(crate::service::dashboard::DashboardSessions::new(
+            settings.dashboard_idle,
+        ));
         let mut actor = Actor {
             stale: state::StaleState::new(Instant::now() + settings.stale_check_interval),
             settings,
@@ -232,6 +243,7 @@ impl Actor {
             purges: Vec::new(),
             trash,
             json_sweep_at: None,
+            dashboard,
         };
         for (wo, extra) in orders {
             actor.last_created = actor.last_created.max(wo.created_at);

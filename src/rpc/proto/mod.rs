@@ -14,10 +14,11 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Run, WorkOrder};
+use crate::ops::{DashboardLogin, DashboardLogoutAll};
 use crate::service::*;
 
 /// Bumped whenever a message changes shape.
-pub const PROTOCOL_VERSION: u32 = 14;
+pub const PROTOCOL_VERSION: u32 = 15;
 
 /// Largest piece of log output in one `Reply::LogChunk` (well under `MAX_FRAME`).
 pub const LOG_CHUNK: usize = 64 * 1024;
@@ -121,6 +122,10 @@ rpc_table! {
     Discard(DiscardRequest) => Submitted,
     /// `queue push`, `queue pr`.
     Push(PushRequest) => Pushed,
+    /// `agentgate dashboard`: a one-time login token.
+    DashboardLogin(DashboardLogin) => DashboardToken,
+    /// `agentgate dashboard --logout-all`: sessions ended.
+    DashboardLogoutAll(DashboardLogoutAll) => Count,
     }
     streams {
         /// Streaming: see the module documentation.
@@ -179,6 +184,9 @@ pub enum Reply {
     DiffStat(crate::land::DiffStat),
     Merged(crate::ops::MergeOutcome),
     Pushed(crate::land::Pushed),
+    DashboardToken(crate::ops::DashboardToken),
+    /// How many things an operation affected.
+    Count(u64),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
