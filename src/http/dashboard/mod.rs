@@ -134,6 +134,7 @@ struct LoginBody {
 
 fn session_json(st: &AppState, session: &SessionInfo) -> serde_json::Value {
     json!({
+        "authenticated": true,
         "csrf": session.csrf,
         "idleSeconds": st.service.dashboard().idle().as_secs(),
     })
@@ -207,20 +208,15 @@ pub async fn login(
     no_store(resp)
 }
 
-/// `GET /dashboard/session`: the page's CSRF token when its cookie is live.
+/// `GET /dashboard/session`: the page's CSRF token when its cookie is live,
+/// else `{"authenticated": false}` (a 200: a logged-out visit is no error).
 /// No other origin can read it: the API never allows credentials (CORS).
-pub async fn session(
-    State(st): State<AppState>,
-    RequestId(rid): RequestId,
-    headers: HeaderMap,
-) -> Response {
-    match live_session(&st, &headers) {
-        Some(s) => no_store((StatusCode::OK, axum::Json(session_json(&st, &s))).into_response()),
-        None => unauthorized(
-            &rid,
-            "no dashboard session: run `agentgate dashboard` for a login link, or paste the API key",
-        ),
-    }
+pub async fn session(State(st): State<AppState>, headers: HeaderMap) -> Response {
+    let body = match live_session(&st, &headers) {
+        Some(s) => session_json(&st, &s),
+        None => json!({ "authenticated": false }),
+    };
+    no_store((StatusCode::OK, axum::Json(body)).into_response())
 }
 
 /// `POST /dashboard/logout`: ends this browser's session.

@@ -69,6 +69,8 @@ export async function checkSession() {
   const res = await send('/dashboard/session', { headers: { Accept: 'application/json' } });
   if (res.status === 401) { csrf = null; return false; }
   const data = await unwrap(res);
+  // A logged-out visit is a 200 saying so (no error in the console).
+  if (!data || data.authenticated !== true) { csrf = null; return false; }
   csrf = data.csrf;
   return true;
 }
