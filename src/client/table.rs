@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::io::IsTerminal;
 
+use comfy_table::{Cell, Color, ColumnConstraint, ContentArrangement, Row, Table, presets};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 /// Spaces between table columns.
@@ -93,13 +94,6 @@ pub fn cut(s: &str, max: usize) -> Cow<'_, str> {
     }
     out.push('…');
     Cow::Owned(out)
-}
-
-fn pad(out: &mut String, s: &str, to: usize) {
-    out.push_str(s);
-    for _ in width(s)..to {
-        out.push(' ');
-    }
 }
 
 /// The width of the terminal stdout goes to: `COLUMNS` if set, else the
@@ -232,7 +226,10 @@ pub enum Fit {
     Natural,
 }
 
-/// Renders `columns` (the last one flexible) as lines, header first.
+/// Renders `columns` (the last one flexible) as lines, header first: which
+/// columns stay and how wide is ours (`fit_width`, by importance); laying
+/// them out, cutting cells to their width with `…` (by display width) and
+/// colouring is comfy-table's.
 pub fn render(columns: &[Column], fit: Fit, color: bool) -> Vec<String> {
     let n = columns.len();
     if n == 0 {
@@ -244,42 +241,54 @@ pub fn render(columns: &[Column], fit: Fit, color: bool) -> Vec<String> {
         Fit::Wide(total) => fit_width(columns, &natural, total, false),
         Fit::Width(total) => fit_width(columns, &natural, total, true),
     };
-    let rows = columns[0].cells.len();
     let shown: Vec<usize> = (0..n).filter(|i| active[*i] && widths[*i] > 0).collect();
-    let mut lines = Vec::with_capacity(rows + 1);
-    let line = |cell: &dyn Fn(usize) -> (String, Option<&'static str>)| {
-        let mut out = String::new();
-        for (k, &i) in shown.iter().enumerate() {
-            let (text, sgr) = cell(i);
-            let text = cut(&text, widths[i]).into_owned();
-            let last = k + 1 == shown.len();
-            if let (true, Some(sgr)) = (color, sgr) {
-                out.push_str(&format!("\x1b[{sgr}m{text}\x1b[0m"));
-                if !last {
-                    pad(&mut out, "", widths[i] - width(&text));
-                }
-            } else if last {
-                out.push_str(&text);
-            } else {
-                pad(&mut out, &text, widths[i]);
-            }
-            if !last {
-                out.push_str(&" ".repeat(GAP));
-            }
-        }
-        out.trim_end().to_string()
-    };
-    lines.push(line(&|i| (columns[i].header.to_string(), None)));
-    for r in 0..rows {
-        lines.push(line(&|i| {
-            let c = &columns[i];
-            (
-                c.cells.get(r).cloned().unwrap_or_default(),
-                c.colors.get(r).copied().flatten(),
-            )
-        }));
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_truncation_indicator("…");
+    if color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
     }
-    lines
+    let mut header = Row::from(shown.iter().map(|&i| Cell::new(columns[i].header)));
+    header.max_height(1);
+    table.set_header(header);
+    for r in 0..columns[0].cells.len() {
+        let mut row = Row::from(shown.iter().map(|&i| {
+            let c = &columns[i];
+            let cell = Cell::new(c.cells.get(r).map_or("", String::as_str));
+            match c.colors.get(r).copied().flatten().and_then(sgr_color) {
+                Some(fg) if color => cell.fg(fg),
+                _ => cell,
+            }
+        }));
+        row.max_height(1);
+        table.add_row(row);
+    }
+    for (k, &i) in shown.iter().enumerate() {
+        if let Some(col) = table.column_mut(k) {
+            // A fixed width counts the padding (the gap) in.
+            let gap = if k + 1 == shown.len() { 0 } else { GAP };
+            col.set_padding((0, gap as u16));
+            let w = u16::try_from(widths[i].max(1) + gap).unwrap_or(u16::MAX);
+            col.set_constraint(ColumnConstraint::Absolute(comfy_table::Width::Fixed(w)));
+        }
+    }
+    table.lines().map(|l| l.trim_end().to_string()).collect()
+}
+
+/// The table colours (SGR codes) the renderers use, as comfy-table's.
+fn sgr_color(sgr: &str) -> Option<Color> {
+    Some(match sgr {
+        "31" => Color::DarkRed,
+        "32" => Color::DarkGreen,
+        "33" => Color::DarkYellow,
+        "34" => Color::DarkBlue,
+        "90" => Color::DarkGrey,
+        _ => return None,
+    })
 }
 
 /// Column widths (and which columns stay) for lines of at most `total`:
@@ -442,6 +451,24 @@ mod tests {
         assert!(words.contains(&"column"), "{wrapped}");
     }
 
+    /// The text without its colour codes (`ESC [ ... m`).
+    fn strip_sgr(s: &str) -> String {
+        let mut out = String::new();
+        let mut chars = s.chars();
+        while let Some(c) = chars.next() {
+            if c == '\x1b' {
+                for d in chars.by_ref() {
+                    if d == 'm' {
+                        break;
+                    }
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out.trim_end().to_string()
+    }
+
     #[test]
     fn colour_codes_do_not_count_as_width() {
         let mut cols = table();
@@ -449,12 +476,9 @@ mod tests {
             .colored(vec![Some("32"), Some("34")]);
         let plain = render(&cols, Fit::Width(80), false);
         let colored = render(&cols, Fit::Width(80), true);
+        assert!(colored[1].contains("\x1b["), "{colored:?}");
         for (p, c) in plain.iter().zip(&colored) {
-            let stripped = c
-                .replace("\x1b[32m", "")
-                .replace("\x1b[34m", "")
-                .replace("\x1b[0m", "");
-            assert_eq!(&stripped, p);
+            assert_eq!(&strip_sgr(c), p);
         }
     }
 }
