@@ -347,6 +347,56 @@ fn parse_file(dir: Option<&fs::File>, path: &Path) -> Parsed {
 mod tests {
     use super::*;
 
+    /// An ended AgentGate work order: its unknown fields are left in the
+    /// file at load, and every rewrite (here the cleanup of a run that is
+    /// gone) reads them back, so none is lost.
+    #[test]
+    fn ended_work_orders_keep_unknown_fields_on_disk_through_rewrites() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/agentgate-root/work-orders/agGithubFailed01.json");
+        let orig: serde_json::Value =
+            serde_json::from_slice(&fs::read(&fixture).expect("fixture")).expect("json");
+        fs::copy(&fixture, store.work_order_path("agGithubFailed01")).expect("copy");
+        // Its run directory is missing: the loader drops the reference and
+        // rewrites the file.
+        let loaded = store.load().expect("load");
+        assert_eq!(loaded.report.dangling_run_refs, 1);
+        let (wo, extra) = &loaded.orders[0];
+        assert_eq!(*extra, LoadedExtra::OnDisk);
+        assert_eq!(wo.current_run_id, None);
+        let path = store.work_order_path("agGithubFailed01");
+        let now: serde_json::Value =
+            serde_json::from_slice(&fs::read(&path).expect("rewritten")).expect("json");
+        for k in [
+            "policies",
+            "gatePlanSource",
+            "maxWallClockSeconds",
+            "waitForCI",
+        ] {
+            assert_eq!(now[k], orig[k], "{k} kept: {now}");
+        }
+        assert!(now.get("runId").is_none(), "{now}");
+        // Read back for the next rewrite, as they are in the file.
+        let kept = store.load_extra("agGithubFailed01").expect("extra");
+        assert_eq!(kept["policies"], orig["policies"]);
+        assert_eq!(kept["waitForCI"], true);
+        // A file that cannot be parsed is never overwritten without them.
+        fs::write(&path, b"{not json").expect("write");
+        assert!(matches!(
+            store.save_loaded_work_order(wo, extra, |_| {}),
+            Err(StoreError::Parse { .. })
+        ));
+        assert_eq!(fs::read(&path).expect("read"), b"{not json");
+        // One that is gone has nothing left to keep.
+        fs::remove_file(&path).expect("rm");
+        store
+            .save_loaded_work_order(wo, extra, |_| {})
+            .expect("save");
+        assert!(path.exists());
+    }
+
     #[test]
     fn par_map_keeps_order_and_survives_a_panicking_worker() {
         let items: Vec<u32> = (0..5000).collect();
