@@ -4,13 +4,16 @@
 //! - daemon RSS holding 100,000 work orders (the realistic generator of
 //!   `support`, every one with a run directory), after start and after
 //!   listings (which render each work order's JSON once and keep it);
+//! - the same for 100,000 finished work orders in the original AgentGate
+//!   format (`policies`, `gatePlanSource`, `maxWallClockSeconds`, `runId`, ...
+//!   kept as unknown fields);
 //! - `queue health` answer time from another client while a work order whose
 //!   clone holds 20,000 files is purged (timed in-process over the socket);
 //! - daemon RSS with 60 connections declaring 15 MiB frames, and 10 s after a
 //!   burst of 60 real 15 MiB frames.
 //!
 //! Run with `cargo bench --bench storage`; `AGENTGATE_BENCH_N` overrides the
-//! number of work orders (default 100,000); `AGENTGATE_BENCH_ONLY=held|purge|frames`
+//! number of work orders (default 100,000); `AGENTGATE_BENCH_ONLY=held|agentgate-rss|purge|frames`
 //! runs one part (`stats`: the held part with agent results only, with the
 //! `queue stats` times).
 
@@ -108,11 +111,15 @@ fn held_rss() {
     held_rss_of(true, "each with a Claude result");
 }
 
-fn held_rss_of(agent_results: bool, what: &str) {
-    let n: usize = std::env::var("AGENTGATE_BENCH_N")
+fn bench_n() -> usize {
+    std::env::var("AGENTGATE_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+        .unwrap_or(100_000)
+}
+
+fn held_rss_of(agent_results: bool, what: &str) {
+    let n = bench_n();
     let mut d = Daemon::unstarted(FAST);
     let t = Instant::now();
     support::populate_with(&d.root, n, true, true, agent_results);
@@ -120,6 +127,43 @@ fn held_rss_of(agent_results: bool, what: &str) {
         "storage: wrote {n} finished work orders with runs ({what}) in {:.1?}",
         t.elapsed()
     );
+    let (after_start, after_lists, settled) = held_rss_measured(&mut d, n, agent_results);
+    println!(
+        "storage: daemon RSS holding {n} work orders ({what}): {:.1} MiB after start, {:.1} MiB right after 3 full listings, {:.1} MiB a few seconds later (target <= 128 MiB)",
+        after_start / MIB,
+        after_lists / MIB,
+        settled / MIB
+    );
+}
+
+/// Finished work orders as the original AgentGate wrote them: every one with
+/// `policies`, `gatePlanSource`, `maxWallClockSeconds`, `runId` (and for some
+/// more fields this daemon does not model), all kept as unknown fields.
+fn held_rss_agentgate() {
+    let n = bench_n();
+    let mut d = Daemon::unstarted(FAST);
+    let t = Instant::now();
+    support::populate_agentgate(&d.root, n);
+    println!(
+        "storage: wrote {n} AgentGate-format work orders with runs in {:.1?}",
+        t.elapsed()
+    );
+    let (after_start, after_lists, settled) = held_rss_measured(&mut d, n, false);
+    // Nothing was rewritten at start (no dangling run, nothing clamped).
+    let storage = d.json(&["queue", "health", "--json"]);
+    assert_eq!(storage["storage"]["danglingRunRefs"], 0, "{storage}");
+    assert_eq!(storage["storage"]["quarantined"], 0, "{storage}");
+    println!(
+        "storage: daemon RSS holding {n} AgentGate-format work orders: {:.1} MiB after start, {:.1} MiB after 3 full listings, {:.1} MiB a few seconds later (target <= 128 MiB)",
+        after_start / MIB,
+        after_lists / MIB,
+        settled / MIB
+    );
+}
+
+/// Starts the daemon on a populated root and measures its RSS: after start,
+/// right after 3 full listings, and once the listings' JSON is let go.
+fn held_rss_measured(d: &mut Daemon, n: usize, agent_results: bool) -> (f64, f64, f64) {
     d.args.push("--no-auto-process".into());
     d.spawn();
     let health = d.json(&["queue", "health", "--json"]);
@@ -160,12 +204,7 @@ fn held_rss_of(agent_results: bool, what: &str) {
         let now = rss(d.pid());
         (now < after_lists - 16.0 * MIB || after_lists < 100.0 * MIB).then_some(now)
     });
-    println!(
-        "storage: daemon RSS holding {n} work orders ({what}): {:.1} MiB after start, {:.1} MiB right after 3 full listings, {:.1} MiB a few seconds later (target <= 128 MiB)",
-        after_start / MIB,
-        after_lists / MIB,
-        settled / MIB
-    );
+    (after_start, after_lists, settled)
 }
 
 fn git(dir: &Path, args: &[&str]) {
@@ -299,6 +338,9 @@ fn main() {
     let only = std::env::var("AGENTGATE_BENCH_ONLY").unwrap_or_default();
     if only.is_empty() || only == "held" {
         held_rss();
+    }
+    if only.is_empty() || only == "agentgate-rss" {
+        held_rss_agentgate();
     }
     if only == "stats" {
         held_rss_of(true, "each with a Claude result");

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use super::atomic::{TEMP_PREFIX, sync_dir, write_atomic};
 use super::orphans::Quarantined;
 use super::private::FILE_MODE;
-use super::{Loaded, StorageReport, Store, StoreError, file_stem, private};
+use super::{Loaded, LoadedExtra, StorageReport, Store, StoreError, file_stem, private};
 use crate::model::{Status, WorkOrder, validate_id};
 
 impl Store {
@@ -81,7 +81,9 @@ impl Store {
                         // with the values the daemon uses, the old ones logged.
                         tracing::warn!(file = %path.display(), changes = %checked.notes.join("; "), "numbers out of range in a work-order file; clamped");
                         report.clamped += 1;
-                        if let Err(e) = self.save_work_order(&checked.work_order, &checked.extra) {
+                        if let Err(e) =
+                            self.save_loaded_work_order(&checked.work_order, &checked.extra, |_| {})
+                        {
                             tracing::error!(file = %path.display(), error = %e, "cannot rewrite the clamped work order");
                         }
                     }
@@ -192,7 +194,40 @@ pub(super) fn remove_temp_files(dir: &Path) -> u32 {
     removed
 }
 
-type Parsed = Result<crate::model::work_order::Checked, Rejected>;
+type Parsed = Result<Read, Rejected>;
+
+/// A work order read from its file, in the form it is held.
+struct Read {
+    work_order: WorkOrder,
+    extra: LoadedExtra,
+    /// What had to be clamped (see `Checked`).
+    notes: Vec<String>,
+}
+
+/// What is kept of a parsed file, made compact on the loader's thread as
+/// soon as the parse's temporaries are freed: the work order is copied into
+/// the space they leave (the next file's parse reuses the original's), and an
+/// ended one's unknown fields are left in the file (`LoadedExtra::OnDisk`).
+/// Loaded otherwise, 100,000 AgentGate work orders left the daemon at the
+/// loader's high-water mark, ~260 MiB, with a live heap of half that.
+fn compact(checked: crate::model::work_order::Checked) -> Read {
+    let crate::model::work_order::Checked {
+        work_order,
+        extra,
+        notes,
+    } = checked;
+    let extra = if notes.is_empty() && work_order.status.is_terminal() && !extra.is_empty() {
+        drop(extra);
+        LoadedExtra::OnDisk
+    } else {
+        LoadedExtra::Map(extra)
+    };
+    Read {
+        work_order: work_order.clone(),
+        extra,
+        notes,
+    }
+}
 
 /// Workers for startup's file reads: more than the cores. With a cold page
 /// cache the reads wait on the disk, and more of them in flight finish sooner
@@ -304,12 +339,63 @@ fn parse_file(dir: Option<&fs::File>, path: &Path) -> Parsed {
     if wo.task_prompt.trim().is_empty() && wo.status == Status::Queued {
         return Err(reject("queued with an empty taskPrompt".into(), raw));
     }
-    Ok(checked)
+    drop(raw);
+    Ok(compact(checked))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An ended AgentGate work order: its unknown fields are left in the
+    /// file at load, and every rewrite (here the cleanup of a run that is
+    /// gone) reads them back, so none is lost.
+    #[test]
+    fn ended_work_orders_keep_unknown_fields_on_disk_through_rewrites() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(dir.path()).expect("store");
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/agentgate-root/work-orders/agGithubFailed01.json");
+        let orig: serde_json::Value =
+            serde_json::from_slice(&fs::read(&fixture).expect("fixture")).expect("json");
+        fs::copy(&fixture, store.work_order_path("agGithubFailed01")).expect("copy");
+        // Its run directory is missing: the loader drops the reference and
+        // rewrites the file.
+        let loaded = store.load().expect("load");
+        assert_eq!(loaded.report.dangling_run_refs, 1);
+        let (wo, extra) = &loaded.orders[0];
+        assert_eq!(*extra, LoadedExtra::OnDisk);
+        assert_eq!(wo.current_run_id, None);
+        let path = store.work_order_path("agGithubFailed01");
+        let now: serde_json::Value =
+            serde_json::from_slice(&fs::read(&path).expect("rewritten")).expect("json");
+        for k in [
+            "policies",
+            "gatePlanSource",
+            "maxWallClockSeconds",
+            "waitForCI",
+        ] {
+            assert_eq!(now[k], orig[k], "{k} kept: {now}");
+        }
+        assert!(now.get("runId").is_none(), "{now}");
+        // Read back for the next rewrite, as they are in the file.
+        let kept = store.load_extra("agGithubFailed01").expect("extra");
+        assert_eq!(kept["policies"], orig["policies"]);
+        assert_eq!(kept["waitForCI"], true);
+        // A file that cannot be parsed is never overwritten without them.
+        fs::write(&path, b"{not json").expect("write");
+        assert!(matches!(
+            store.save_loaded_work_order(wo, extra, |_| {}),
+            Err(StoreError::Parse { .. })
+        ));
+        assert_eq!(fs::read(&path).expect("read"), b"{not json");
+        // One that is gone has nothing left to keep.
+        fs::remove_file(&path).expect("rm");
+        store
+            .save_loaded_work_order(wo, extra, |_| {})
+            .expect("save");
+        assert!(path.exists());
+    }
 
     #[test]
     fn par_map_keeps_order_and_survives_a_panicking_worker() {

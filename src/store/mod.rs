@@ -32,6 +32,8 @@ pub enum StoreError {
     Delete { path: PathBuf, source: io::Error },
     #[error("cannot create directory {path}: {source}")]
     CreateDir { path: PathBuf, source: io::Error },
+    #[error("cannot read the kept fields of {path}: {reason}")]
+    Parse { path: PathBuf, reason: String },
 }
 
 /// What startup validation found; shown in the log and in `queue health`.
@@ -51,8 +53,26 @@ pub struct StorageReport {
 }
 
 pub struct Loaded {
-    pub orders: Vec<(WorkOrder, Map<String, Value>)>,
+    pub orders: Vec<(WorkOrder, LoadedExtra)>,
     pub report: StorageReport,
+}
+
+/// The fields a loaded work order's file has that this daemon does not
+/// model, as the loader hands them on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoadedExtra {
+    /// Parsed (none: an empty map).
+    Map(Map<String, Value>),
+    /// Left in the file (an ended work order's, with nothing clamped): read
+    /// back with `Store::load_extra` when the file is rewritten. 100,000 of
+    /// AgentGate's ended work orders parsed theirs into ~60 MiB of maps.
+    OnDisk,
+}
+
+impl From<Map<String, Value>> for LoadedExtra {
+    fn from(m: Map<String, Value>) -> LoadedExtra {
+        LoadedExtra::Map(m)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -118,6 +138,39 @@ impl Store {
         let path = self.work_order_path(&wo.id);
         let bytes = wo.to_json_pretty_with(extra);
         write_atomic(&path, &bytes, FILE_MODE).map_err(|source| StoreError::Write { path, source })
+    }
+
+    /// The fields this daemon does not model (and the stored forms of known
+    /// ones it keeps, see `WorkOrder::from_json_slice`) of a work order's
+    /// file: an ended work order holds them only on disk, and a rewrite reads
+    /// them back here. A file that is gone has none left to keep; one that
+    /// cannot be read or parsed is an error, so a rewrite never drops them.
+    pub fn load_extra(&self, id: &str) -> Result<Map<String, Value>, StoreError> {
+        let path = self.work_order_path(id);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Map::new()),
+            Err(source) => return Err(StoreError::Read { path, source }),
+        };
+        WorkOrder::from_json_slice(&bytes)
+            .map(|(_, extra)| extra)
+            .map_err(|reason| StoreError::Parse { path, reason })
+    }
+
+    /// Writes a loaded work order with its unknown fields, read back from
+    /// its file first when they were left there.
+    pub fn save_loaded_work_order(
+        &self,
+        wo: &WorkOrder,
+        extra: &LoadedExtra,
+        change: impl FnOnce(&mut Map<String, Value>),
+    ) -> Result<(), StoreError> {
+        let mut map = match extra {
+            LoadedExtra::Map(m) => m.clone(),
+            LoadedExtra::OnDisk => self.load_extra(&wo.id)?,
+        };
+        change(&mut map);
+        self.save_work_order(wo, &map)
     }
 
     /// Writes `run.json`, keeping fields of the record it replaces that this

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::atomic::{TEMP_PREFIX, sync_dir};
 use super::load::{io_threads, par_map, remove_temp_files};
-use super::{StorageReport, Store, remove_tree};
+use super::{LoadedExtra, StorageReport, Store, remove_tree};
 use crate::model::{WorkOrder, validate_id};
 
 impl Store {
@@ -19,7 +19,7 @@ impl Store {
     /// when it is an older AgentGate run of a work order that still exists.
     pub(super) fn clean_orphans(
         &self,
-        orders: &mut [(WorkOrder, Map<String, Value>)],
+        orders: &mut [(WorkOrder, LoadedExtra)],
         quarantined: &[Quarantined],
         report: &mut StorageReport,
     ) {
@@ -64,16 +64,21 @@ impl Store {
                 {
                     wo.current_run_id = None;
                 }
-                if extra
-                    .get("runId")
-                    .and_then(Value::as_str)
-                    .is_some_and(|r| !existing_runs.contains(r))
-                {
-                    extra.remove("runId");
+                let drop_run_id = |extra: &mut Map<String, Value>| {
+                    if extra
+                        .get("runId")
+                        .and_then(Value::as_str)
+                        .is_some_and(|r| !existing_runs.contains(r))
+                    {
+                        extra.remove("runId");
+                    }
+                };
+                if let LoadedExtra::Map(m) = extra {
+                    drop_run_id(m);
                 }
                 tracing::warn!(work_order = %wo.id, runs = ?missing, "removing references to missing runs");
                 report.dangling_run_refs += missing.len() as u32;
-                if let Err(e) = self.save_work_order(wo, extra) {
+                if let Err(e) = self.save_loaded_work_order(wo, extra, drop_run_id) {
                     // Memory is clean; the file is cleaned again next start.
                     tracing::error!(work_order = %wo.id, error = %e, "cannot save cleaned work order");
                 }

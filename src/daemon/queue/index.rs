@@ -14,6 +14,7 @@ use super::{Actor, Entry, QueueKey, internal, io_block, queue_key};
 use crate::model::{ExecutorKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder, validate_id};
 use crate::service::ids::{Candidate, resolve_one};
 use crate::service::*;
+use crate::store::LoadedExtra;
 
 /// How many of the newest work orders keep their rendered JSON (a listing of
 /// them is a concatenation); older ones render it again when listed.
@@ -30,11 +31,7 @@ impl Actor {
     /// Puts a work order into memory and keeps the indexes in step. Nothing
     /// else: what follows a change (`after_change`) is the caller's next
     /// step. Returns the change when the work order is new or its status moved.
-    pub(super) fn apply(
-        &mut self,
-        wo: WorkOrder,
-        extra: Option<Map<String, serde_json::Value>>,
-    ) -> Option<Change> {
+    pub(super) fn apply(&mut self, wo: WorkOrder, extra: Option<LoadedExtra>) -> Option<Change> {
         let wo = Arc::new(SharedWorkOrder::new(wo));
         let old = self.entries.get(&wo.id).map(|e| e.wo.clone());
         let cost = |w: &WorkOrder| w.agent_result.as_ref().and_then(|r| r.cost_usd);
@@ -57,10 +54,16 @@ impl Actor {
         if wo.status == Status::Queued {
             self.enqueue_index(&wo);
         }
-        let extra = match extra {
-            Some(x) => super::extra_text(&x),
+        let (extra, extra_on_disk) = match extra {
+            // Left in its file at start (an ended work order is rarely
+            // written again; `persist` reads them back).
+            Some(LoadedExtra::OnDisk) => (None, true),
+            Some(LoadedExtra::Map(x)) => (super::extra_text(&x), false),
             // Unchanged: what the entry had.
-            None => self.entries.get(&wo.id).and_then(|e| e.extra.clone()),
+            None => self
+                .entries
+                .get(&wo.id)
+                .map_or((None, false), |e| (e.extra.clone(), e.extra_on_disk)),
         };
         let change = (previous != Some(wo.status)).then(|| Change {
             wo: wo.clone(),
@@ -72,6 +75,7 @@ impl Actor {
             wo,
             extra,
             stats_slot,
+            extra_on_disk,
         });
         change
     }
@@ -175,13 +179,23 @@ impl Actor {
     }
 
     pub(super) fn persist(&self, wo: &WorkOrder) -> Result<(), ServiceError> {
-        let extra: Map<String, serde_json::Value> = self
-            .entries
-            .get(&wo.id)
-            .and_then(|e| e.extra.as_deref())
-            .and_then(|t| serde_json::from_str(t).ok())
-            .unwrap_or_default();
-        io_block(|| self.store.save_work_order(wo, &extra)).map_err(|e| {
+        let entry = self.entries.get(&wo.id);
+        io_block(|| {
+            // Unknown fields kept on disk only are read back from the file
+            // this write replaces: a file that cannot be read is not
+            // overwritten (they would be lost).
+            let extra: Map<String, serde_json::Value> = match entry {
+                Some(e) if e.extra_on_disk => self.store.load_extra(&wo.id)?,
+                Some(e) => e
+                    .extra
+                    .as_deref()
+                    .and_then(|t| serde_json::from_str(t).ok())
+                    .unwrap_or_default(),
+                None => Map::new(),
+            };
+            self.store.save_work_order(wo, &extra)
+        })
+        .map_err(|e| {
             tracing::error!(work_order = %wo.id, error = %e, "persisting work order failed");
             internal(e)
         })

@@ -52,13 +52,13 @@ use crate::executor::{Activity, AgentDetails, Capabilities, ExecEvent, ExecHandl
 use crate::model::{ExecutorKind, ResultKind, Run, Status, Timestamp, WorkOrder};
 use crate::service::*;
 use crate::store::trash::Trash;
-use crate::store::{StorageReport, Store};
+use crate::store::{LoadedExtra, StorageReport, Store};
 use crate::sys::proc;
 use tables::{ByCreated, Entries, Entry};
 
 /// Work orders read at start, with the fields this daemon does not know,
 /// and what reading them found.
-pub type Loaded = (Vec<(WorkOrder, Map<String, Value>)>, StorageReport);
+pub type Loaded = (Vec<(WorkOrder, LoadedExtra)>, StorageReport);
 
 use state::QueueKey;
 
@@ -206,7 +206,7 @@ impl Actor {
         settings: Arc<DaemonSettings>,
         store: Store,
         executor: Arc<dyn Executor>,
-        orders: Vec<(WorkOrder, Map<String, Value>)>,
+        orders: Vec<(WorkOrder, LoadedExtra)>,
         report: StorageReport,
         overrides: tuning::Overrides,
         changes: broadcast::Sender<StatusChange>,
@@ -247,14 +247,11 @@ impl Actor {
         };
         for (wo, extra) in orders {
             actor.last_created = actor.last_created.max(wo.created_at);
-            // A copy made here, the original dropped: the loader's threads
-            // allocated each work order among their read buffers and parse
-            // temporaries, which then pin pages for as long as it lives.
-            // Copied, they lie together, and the loader's memory can go back.
+            // Already compact: the loader's threads copied each work order
+            // once its parse's temporaries were freed (`store::load`).
             // Loaded as it was: nothing follows (no follower, no hook fires
             // again for work that ended before this daemon started).
-            let _ = actor.apply(wo.clone(), Some(extra));
-            drop(wo);
+            let _ = actor.apply(wo, Some(extra));
         }
         // Loaded in any order: who waits for whom is known only now.
         actor.reindex_queued();

@@ -15,10 +15,16 @@ pub(super) struct Entry {
     pub(super) wo: Arc<SharedWorkOrder>,
     /// Unknown fields from older data, written back unchanged: kept as
     /// compact JSON text (a parsed map costs several times more, and is
-    /// needed only to rewrite the file), `None` when there are none.
+    /// needed only to rewrite the file), `None` when there are none or when
+    /// they are only on disk (`extra_on_disk`).
     pub(super) extra: Option<Box<str>>,
     /// Its slot in the stats index.
     pub(super) stats_slot: u32,
+    /// The unknown fields are in the work order's file only, read back when
+    /// it is rewritten: an ended work order from older data is rarely
+    /// written again, and 100,000 of AgentGate's (`policies`,
+    /// `gatePlanSource`, ...) held their ~200 bytes each for nothing.
+    pub(super) extra_on_disk: bool,
 }
 
 impl Hash for Entry {
@@ -188,11 +194,13 @@ mod tests {
             wo: wo("x", 1),
             extra: None,
             stats_slot: 0,
+            extra_on_disk: false,
         });
         e.insert(Entry {
             wo: wo("x", 5),
             extra: Some("{}".into()),
             stats_slot: 0,
+            extra_on_disk: false,
         });
         assert_eq!(e.len(), 1);
         assert!(e.contains_key("x") && !e.contains_key("y"));

@@ -295,7 +295,7 @@ impl Harness {
             settings,
             store,
             Arc::new(exec.clone()),
-            orders,
+            orders.into_iter().map(|(w, m)| (w, m.into())).collect(),
             StorageReport::default(),
             tuning::Overrides::default(),
             tx,
