@@ -29,7 +29,7 @@ use crate::sys::proc;
 pub const SUPERVISE: &str = "__supervise";
 
 mod standby;
-use standby::{Standby, retire, spawn_supervisor};
+use standby::{Standby, spawn_supervisor};
 
 /// What a supervisor waits for on its stdin before it runs anything.
 pub const GO: &[u8] = b"go\n";
@@ -115,7 +115,13 @@ impl LocalExecutor {
 
     /// The standby supervisor if it is still there, else a new one.
     fn take_supervisor(&self) -> std::io::Result<std::process::Child> {
-        let standby = self.standby.lock().ok().and_then(|mut s| s.child.take());
+        // Busy: the next standby is being spawned under the lock; do not
+        // wait for it (the actor calls this), start one here instead.
+        let standby = self
+            .standby
+            .try_lock()
+            .ok()
+            .and_then(|mut s| s.child.take());
         if let Some(mut child) = standby {
             if matches!(child.try_wait(), Ok(None)) {
                 return Ok(child);
@@ -403,18 +409,26 @@ impl Executor for LocalExecutor {
                 {
                     let _ = stdin.write_all(GO).await;
                 }
-                let next =
-                    tokio::task::spawn_blocking(move || spawn_supervisor(&exe, &env_remove)).await;
-                if let (Ok(Ok(next)), Ok(mut slot)) = (next, standby.lock()) {
+                // Spawned under the slot's lock: the executor's drop (before
+                // a restart in place execs) waits for it, so no standby can
+                // be born after its retirement and outlive the exec as a
+                // child nobody reaps.
+                let _ = tokio::task::spawn_blocking(move || {
+                    let Ok(mut slot) = standby.lock() else {
+                        return;
+                    };
                     if slot.closed {
-                        // The executor is gone (a stop, a restart in place).
-                        retire(next);
-                    } else if let Some(mut spare) = slot.child.replace(next) {
+                        return; // the executor is gone (a stop, a restart in place)
+                    }
+                    if let Ok(next) = spawn_supervisor(&exe, &env_remove)
+                        && let Some(mut spare) = slot.child.replace(next)
+                    {
                         // Two starts raced for one slot: retire the spare.
                         let _ = spare.kill();
                         let _ = spare.wait();
                     }
-                }
+                })
+                .await;
             });
             self.register(
                 LocalRun {
