@@ -96,7 +96,8 @@ pub fn check(headers: &HeaderMap, token: Option<&str>, key: &str) -> Credentials
     }
 }
 
-fn same_key(given: &str, key: &str) -> bool {
+/// Whether `given` is the key (constant time; an empty key matches nothing).
+pub fn same_key(given: &str, key: &str) -> bool {
     !key.is_empty() && bool::from(given.as_bytes().ct_eq(key.as_bytes()))
 }
 

@@ -135,6 +135,15 @@ pub fn service_error(rid: &str, e: ServiceError) -> Response {
     fail(rid, status, code, &e.message, details)
 }
 
+/// A work order a call created (submit, continue, restart): 201 with it, or
+/// the call's error.
+pub fn created(rid: &str, out: Result<crate::model::WorkOrder, ServiceError>) -> Response {
+    match out {
+        Ok(wo) => ok(rid, StatusCode::CREATED, wo.to_json()),
+        Err(e) => service_error(rid, e),
+    }
+}
+
 /// Why a request could not be turned into a service call.
 pub enum ApiError {
     Service(ServiceError),

@@ -4,7 +4,6 @@
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::Response;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -52,10 +51,7 @@ pub async fn continue_session(
         max_time: b.max_time,
         max_iterations: b.max_iterations,
     };
-    match st.service.call(req).await {
-        Ok(wo) => ok(&rid, StatusCode::CREATED, wo.to_json()),
-        Err(e) => service_error(&rid, e),
-    }
+    created(&rid, st.service.call(req).await)
 }
 
 /// The body of a restart (all optional; an empty body is `{}`): what to
@@ -105,8 +101,5 @@ pub async fn restart(
         env: b.env.unwrap_or_default(),
         depends_on: None,
     };
-    match st.service.call(req).await {
-        Ok(wo) => ok(&rid, StatusCode::CREATED, wo.to_json()),
-        Err(e) => service_error(&rid, e),
-    }
+    created(&rid, st.service.call(req).await)
 }

@@ -147,10 +147,7 @@ pub async fn submit(
 ) -> Response {
     let body = try_resp!(&rid, body_or_error(body));
     let req = try_resp!(&rid, json_body::<SubmitBody>(&body, false)).into_request();
-    match st.service.call(req).await {
-        Ok(wo) => ok(&rid, StatusCode::CREATED, wo.to_json()),
-        Err(e) => service_error(&rid, e),
-    }
+    created(&rid, st.service.call(req).await)
 }
 
 /// Query of `GET /api/v1/work-orders`.

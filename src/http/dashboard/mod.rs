@@ -21,13 +21,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
-use subtle::ConstantTimeEq;
 
 pub use assets::{asset, index};
 
-use super::AppState;
 use super::envelope::{ApiError, RequestId, bad, fail};
 use super::routes::{body_or_error, try_resp};
+use super::{AppState, auth};
 use crate::service::dashboard::{SessionInfo, csrf_matches};
 
 /// Where the page posts its login; the one route without the key that reads
@@ -180,8 +179,7 @@ pub async fn login(
             }
         },
         (None, Some(key)) => {
-            let key = key.trim();
-            if key.is_empty() || !bool::from(key.as_bytes().ct_eq(st.key.as_bytes())) {
+            if !auth::same_key(key.trim(), &st.key) {
                 return unauthorized(
                     &rid,
                     "wrong API key (it is in <root>/api-key unless configured); or run `agentgate dashboard` for a login link",
