@@ -244,6 +244,9 @@ fn main() {
     );
 
     versus_pueue(&fast);
+    if std::env::var("AGENTGATE_BENCH_ONLY").is_ok_and(|o| o == "pueue") {
+        return;
+    }
 
     // --- list and submit with 10,000 work orders held -------------------------
     let mut idle = fast.to_vec();

@@ -8,12 +8,14 @@ use crate::model::Status;
 
 mod daemon;
 mod dashboard;
+mod deferred;
 mod land;
 mod mcp;
 mod queue;
 mod sandbox;
 pub use daemon::{DaemonAction, DaemonArgs};
 pub use dashboard::DashboardArgs;
+pub use deferred::Deferred;
 pub use land::{DiffArgs, DiscardArgs, MergeArgs, PrArgs, PushArgs};
 pub use mcp::McpArgs;
 pub use queue::QueueCommand;
@@ -38,6 +40,15 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// The whole command tree, built eagerly (completions, man pages,
+    /// suggestions): exactly what a parse with `--help` sees.
+    pub fn built() -> clap::Command {
+        deferred::build_eagerly();
+        let mut cmd = <Cli as clap::CommandFactory>::command();
+        cmd.build();
+        cmd
+    }
+
     /// Parses the command line and the flags' environment variables (flag >
     /// environment: clap's `env`); a variable set but empty counts as unset.
     pub fn parse_args() -> Result<Cli, clap::Error> {
@@ -46,13 +57,18 @@ impl Cli {
         // part of its start: only done when some variable is set but empty.
         let any_empty = std::env::vars_os()
             .any(|(k, v)| v.is_empty() && k.to_string_lossy().starts_with("AGENTGATE_"));
+        let help = std::env::args_os().any(|a| a == "-h" || a == "--help" || a == "help");
+        if any_empty || help {
+            // The rewrites below and help output see every subcommand's flags.
+            deferred::build_eagerly();
+        }
         let cmd = if any_empty {
             without_empty_env(Cli::command())
         } else {
             Cli::command()
         };
         // `submit --help` names the agent types the config defines too.
-        let cmd = if std::env::args_os().any(|a| a == "-h" || a == "--help" || a == "help") {
+        let cmd = if help {
             with_agent_types_in_help(cmd)
         } else {
             cmd
@@ -165,16 +181,16 @@ marks it `interrupted`; `daemon stop --keep-running`, `daemon restart` and SIGHU
 Every setting is taken from its flag, else its AGENTGATE_* environment variable, else the config file, \
 else the default shown."
     )]
-    Daemon(DaemonArgs),
+    Daemon(Deferred<DaemonArgs>),
     /// Submit a work order; prints its id
-    Submit(SubmitArgs),
+    Submit(Deferred<SubmitArgs>),
     /// Inspect and control the queue
     #[command(subcommand)]
-    Queue(QueueCommand),
+    Queue(Deferred<QueueCommand>),
     /// Print a one-time link that logs a browser into the daemon's dashboard
-    Dashboard(DashboardArgs),
+    Dashboard(Deferred<DashboardArgs>),
     /// Serve the Model Context Protocol on stdio: agents queue and land work through agentgate
-    Mcp(McpArgs),
+    Mcp(Deferred<McpArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
     #[command(long_about = "Print a shell completion script on stdout.\n\n\
 Install it with, e.g.:\n  \
@@ -332,6 +348,7 @@ pub fn generated_files() -> Vec<(String, Vec<u8>)> {
             crate::client::complete::script(shell),
         ));
     }
+    deferred::build_eagerly();
     let mut cmd = Cli::command().disable_help_subcommand(true);
     cmd.build();
     files.extend(crate::man::pages(&cmd));

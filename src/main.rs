@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use agentgate::cli::{self, Cli, Command, DaemonAction};
+use agentgate::cli::{self, Cli, Command, DaemonAction, DaemonArgs};
 use agentgate::client::{self, CliError, ClientCommand};
 use agentgate::{config, daemon};
 
@@ -47,19 +47,23 @@ fn main() -> ExitCode {
         default_sigpipe();
     }
     let result = match cli.command {
-        Command::Daemon(args) => match args.action {
-            Some(DaemonAction::Stop { keep_running, yes }) => {
-                client::run(&cli.global, ClientCommand::Stop { keep_running, yes })
-            }
-            Some(DaemonAction::Restart) => client::run(&cli.global, ClientCommand::Restart),
-            None if args.detach => client::daemon_ctl::detach(&cli.global, &args),
-            None => run_daemon(&cli.global, &args),
+        Command::Daemon(args) => match args.into_inner() {
+            DaemonArgs {
+                action: Some(DaemonAction::Stop { keep_running, yes }),
+                ..
+            } => client::run(&cli.global, ClientCommand::Stop { keep_running, yes }),
+            DaemonArgs {
+                action: Some(DaemonAction::Restart),
+                ..
+            } => client::run(&cli.global, ClientCommand::Restart),
+            args if args.detach => client::daemon_ctl::detach(&cli.global, &args),
+            args => run_daemon(&cli.global, &args),
         },
-        Command::Submit(a) => client::run(&cli.global, ClientCommand::Submit(a)),
-        Command::Queue(q) => client::run(&cli.global, ClientCommand::Queue(q)),
+        Command::Submit(a) => client::run(&cli.global, ClientCommand::Submit(a.into_inner())),
+        Command::Queue(q) => client::run(&cli.global, ClientCommand::Queue(q.into_inner())),
         Command::Supervise { .. } => Ok(()),
         Command::Mcp(_) => client::mcp(&cli.global),
-        Command::Dashboard(a) => client::run(&cli.global, ClientCommand::Dashboard(a)),
+        Command::Dashboard(a) => client::run(&cli.global, ClientCommand::Dashboard(a.into_inner())),
         Command::Completions { shell } => {
             let script = client::complete::script(shell);
             let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
@@ -118,7 +122,7 @@ fn usage_failure(mut e: clap::Error) -> ! {
     // `agentgate list`, `agentgate logs`...: the command is under `queue`.
     if e.kind() == ErrorKind::InvalidSubcommand
         && let Some(ContextValue::String(typed)) = e.get(ContextKind::InvalidSubcommand).cloned()
-        && let Some(queue) = <Cli as clap::CommandFactory>::command().find_subcommand("queue")
+        && let Some(queue) = Cli::built().find_subcommand("queue")
         && queue.find_subcommand(&typed).is_some()
     {
         e.insert(

@@ -9,7 +9,6 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 use super::table::{cut, one_line};
@@ -27,7 +26,7 @@ const MOST: u32 = 200;
 
 /// The completion script for `shell`: clap's, with the live-id hook.
 pub fn script(shell: Shell) -> Vec<u8> {
-    let mut cmd = Cli::command();
+    let mut cmd = Cli::built();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "agentgate", &mut out);
     let text = without_hidden(&String::from_utf8_lossy(&out));
@@ -158,8 +157,7 @@ const ENDED: &[Status] = &[Status::Succeeded, Status::Failed, Status::Canceled];
 /// The id slot the word at `index` is, if it is one; also the global
 /// options typed (they say which daemon to ask).
 fn slot(words: &[String], index: usize, global: &mut GlobalArgs) -> Option<Slot> {
-    let mut root = Cli::command();
-    root.build();
+    let root = Cli::built();
     let mut cmd = &root;
     let mut path: Vec<String> = Vec::new();
     let mut positional = 0usize;

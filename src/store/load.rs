@@ -21,6 +21,10 @@ impl Store {
     /// daemon from starting. Validation never deletes a work-order file.
     pub fn load(&self) -> Result<Loaded, StoreError> {
         let mut report = StorageReport::default();
+        // First: a journaled work order's run must not look like an orphan.
+        let replayed = self.replay_journal()?;
+        report.journal_replayed = replayed.written;
+        report.quarantined += replayed.quarantined;
         report.temp_files_removed += remove_temp_files(&self.root);
         report.temp_files_removed += remove_temp_files(&self.quarantine_dir());
         let dir = self.work_orders_dir();

@@ -4,6 +4,7 @@
 //! files instead of refusing to start, and cleans orphans.
 
 pub mod atomic;
+pub mod journal;
 pub mod private;
 pub mod profiles;
 pub mod trash;
@@ -50,6 +51,10 @@ pub struct StorageReport {
     /// Terminal work orders removed by retention since the daemon started.
     #[serde(default)]
     pub retention_purged: u64,
+    /// Work orders whose file was written from the submit journal at start
+    /// (the daemon had stopped between answering and writing their file).
+    #[serde(default)]
+    pub journal_replayed: u32,
 }
 
 pub struct Loaded {

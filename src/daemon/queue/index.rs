@@ -204,7 +204,12 @@ impl Actor {
     /// A change a client asked for: written first, applied only if the write
     /// succeeded, so a failed write leaves memory unchanged.
     pub(crate) fn commit(&mut self, wo: WorkOrder) -> Result<(), ServiceError> {
-        self.persist(&wo)?;
+        // A new one: one journal record is durable enough to answer; its
+        // file follows on the next tick (`journal`).
+        if !self.journal_new(&wo) {
+            self.persist(&wo)?;
+            self.pending.journaled.remove(&wo.id);
+        }
         self.pending.orders.remove(&wo.id);
         let change = self.apply(wo, None);
         self.after_change(change);
@@ -218,6 +223,7 @@ impl Actor {
         let durable = self.persist(&wo).is_ok();
         if durable {
             self.pending.orders.remove(&wo.id);
+            self.pending.journaled.remove(&wo.id);
         } else {
             self.pending.orders.insert(wo.id.clone());
         }

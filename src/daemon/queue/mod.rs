@@ -23,6 +23,7 @@ mod confine;
 mod deps;
 pub mod health;
 mod index;
+mod journal;
 mod lifecycle;
 mod pending;
 mod purge;
@@ -163,6 +164,9 @@ pub struct Actor {
     last_created: Timestamp,
     /// Changes not on disk yet (a full disk), retried every tick.
     pending: state::Pending,
+    /// Where a new work order is made durable before its file is written
+    /// (none: the file system refused it; every write is a file then).
+    journal: Option<crate::store::journal::Journal>,
     /// The agents' reported costs, summed (for health).
     costs: state::Costs,
     /// What `queue stats` counts of each work order, compact.
@@ -217,7 +221,16 @@ impl Actor {
         let dashboard = Arc::new(crate::service::dashboard::DashboardSessions::new(
             settings.dashboard_idle,
         ));
+        // Opened after `Store::load` replayed it: it starts empty.
+        let journal = match crate::store::journal::Journal::open(store.root()) {
+            Ok(j) => Some(j),
+            Err(e) => {
+                tracing::warn!(error = %e, "no submit journal: every new work order is written to its own file before the answer");
+                None
+            }
+        };
         let mut actor = Actor {
+            journal,
             stale: state::StaleState::new(Instant::now() + settings.stale_check_interval),
             settings,
             store,
@@ -287,6 +300,7 @@ impl Actor {
                 && !self.stopping.waiters.is_empty()
             {
                 self.retry_unpersisted();
+                self.write_journaled(usize::MAX);
                 self.report_unpersisted_at_exit();
                 for w in self.stopping.waiters.drain(..) {
                     let _ = w.send(Ok(()));

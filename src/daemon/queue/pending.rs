@@ -10,6 +10,8 @@ use super::Actor;
 impl Actor {
     /// Writes every pending change again (the latest state of each).
     pub(super) fn retry_unpersisted(&mut self) {
+        // Also empties the journal once every file it stood for is written.
+        self.write_journaled_some();
         if self.pending.is_empty() {
             return;
         }
@@ -45,7 +47,7 @@ impl Actor {
     /// At shutdown: what could still not be written is lost with this
     /// process (the run's own exit file still tells the next daemon).
     pub(super) fn report_unpersisted_at_exit(&self) {
-        if !self.pending.is_empty() {
+        if !self.pending.orders.is_empty() || !self.pending.runs.is_empty() {
             tracing::error!(
                 work_orders = ?self.pending.orders,
                 runs = ?self.pending.runs.keys().collect::<Vec<_>>(),

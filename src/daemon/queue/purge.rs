@@ -127,6 +127,10 @@ impl Actor {
         ids: Vec<String>,
         delete_branch: bool,
     ) -> Result<Vec<String>, ServiceError> {
+        // No journal record may bring a deleted work order back.
+        if !ids.is_empty() {
+            self.retire_journal(&ids)?;
+        }
         let mut deleted = Vec::new();
         let mut failure = None;
         for id in ids {

@@ -62,16 +62,20 @@ pub(super) struct Pending {
     pub(super) orders: BTreeSet<String>,
     /// Run records likewise, by run id (the latest record of each).
     pub(super) runs: HashMap<String, Run>,
+    /// New work orders durable in the submit journal only: their files are
+    /// written on the next tick (`journal.rs`). Not a health problem.
+    pub(super) journaled: BTreeSet<String>,
 }
 
 impl Pending {
     pub(super) fn is_empty(&self) -> bool {
-        self.orders.is_empty() && self.runs.is_empty()
+        self.orders.is_empty() && self.runs.is_empty() && self.journaled.is_empty()
     }
 
     /// A work order (and its runs) gone for good: nothing left to write.
     pub(super) fn forget(&mut self, id: &str, run_ids: &[String]) {
         self.orders.remove(id);
+        self.journaled.remove(id);
         for run in run_ids {
             self.runs.remove(run);
         }

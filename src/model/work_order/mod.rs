@@ -264,6 +264,12 @@ impl WorkOrder {
         let j = WorkOrderJson::from_model(self, extra.clone());
         serde_json::to_vec_pretty(&j).unwrap_or_default()
     }
+
+    /// The same stored form on one line (a journal record).
+    pub fn to_json_line_with(&self, extra: &Map<String, Value>) -> Vec<u8> {
+        let j = WorkOrderJson::from_model(self, extra.clone());
+        serde_json::to_vec(&j).unwrap_or_default()
+    }
 }
 
 #[cfg(test)]

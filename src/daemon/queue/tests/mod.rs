@@ -6,6 +6,7 @@
 mod admission;
 mod deps;
 mod fixtures;
+mod journal;
 mod lifecycle;
 mod purge;
 mod recovery;
