@@ -108,3 +108,19 @@ pub fn workspace_source(data: &[u8]) {
         let _ = source.describe();
     }
 }
+
+/// The submit journal's reader (what a start replays): whatever the bytes,
+/// the records it returns lie within them, back to back from offset 0, and
+/// reading just the bytes they span gives the same records.
+pub fn journal(data: &[u8]) {
+    use agentgate::store::journal::{RECORD_HEADER, records};
+    let found = records(data);
+    let mut at = 0usize;
+    for payload in &found {
+        let start = at + RECORD_HEADER;
+        assert_eq!(&data[start..start + payload.len()], *payload);
+        at = start + payload.len();
+    }
+    assert!(at <= data.len());
+    assert_eq!(records(&data[..at]), found);
+}

@@ -64,3 +64,25 @@ fn a_github_repo_still_ending_in_git_is_refused() {
         serde_json::from_str(r#"{"type":"github","owner":"o","repo":"r.git"}"#).unwrap();
     assert_eq!(ok.normalise(None).unwrap().describe(), "github:o/r");
 }
+
+#[test]
+fn journal() {
+    assert!(replay("journal", checks::journal) >= 3);
+}
+
+#[test]
+fn the_journal_seeds_hold_what_their_names_say() {
+    use agentgate::store::journal::records;
+    let seed = |name: &str| {
+        std::fs::read(
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fuzz/seeds/journal")
+                .join(name),
+        )
+        .expect("seed")
+    };
+    assert_eq!(records(&seed("two_records")).len(), 2);
+    assert_eq!(records(&seed("torn_second")).len(), 1);
+    assert_eq!(records(&seed("other_generation")).len(), 1);
+    assert!(records(&seed("zeros")).is_empty());
+}

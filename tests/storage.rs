@@ -65,6 +65,15 @@ fn listed_ids(d: &Daemon) -> BTreeSet<String> {
         .collect()
 }
 
+/// Waits until every new work order's own file is written (they are durable
+/// in the submit journal first, their files follow behind the answer): a
+/// test that edits files of a crashed daemon edits what it expects.
+fn settle(d: &Daemon) {
+    common::wait_for("the journaled work orders' files", T, || {
+        (storage(d)["journaled"] == 0).then_some(())
+    });
+}
+
 fn storage(d: &Daemon) -> Value {
     d.json(&["queue", "health", "--json"])["storage"].clone()
 }
@@ -113,6 +122,7 @@ fn bad_files_are_quarantined_and_the_rest_is_served() {
     let good = d.submit_shell("true", &[]);
     let done = d.wait_terminal(&good, T);
     let run_id = done["currentRunId"].as_str().expect("run id").to_string();
+    settle(&d);
     d.crash();
 
     let dir = work_orders_dir(&d);
@@ -259,6 +269,7 @@ fn orphaned_runs_and_dangling_references_are_cleaned() {
         .as_str()
         .unwrap()
         .to_string();
+    settle(&d);
     d.crash();
     let runs = d.root.join("runs");
 
@@ -340,6 +351,7 @@ fn legacy_runs(d: &mut Daemon, n: usize) -> Vec<(String, Child)> {
     for id in &ids {
         assert_eq!(d.status(id), "queued");
     }
+    settle(&d);
     d.crash();
     ids.into_iter()
         .map(|id| fabricate_legacy_run(d, id))
@@ -588,6 +600,7 @@ fn agentgate_files_round_trip_through_the_model() {
 #[test]
 fn agentgate_root_loads_lists_and_rewrites_without_losing_fields() {
     let mut d = Daemon::start(&args(&["--no-auto-process"]));
+    settle(&d);
     d.crash();
     copy_tree(&fixture_root(), &d.root);
     let fixtures = fixture_orders();
@@ -1028,6 +1041,7 @@ fn an_exit_on_a_full_disk_is_kept_pending_and_written_once_space_is_back() {
         let h = d.json(&["queue", "health", "--json"]);
         (h["counts"]["succeeded"] == 2 && h["unpersisted"] == 1).then_some(())
     });
+    settle(&d);
     d.crash();
     assert_eq!(status_on_disk(&d, &id2), "running");
     std::fs::remove_file(&filler).expect("free");

@@ -35,7 +35,8 @@ pub const FILE_NAME: &str = "journal";
 /// is emptied (which the queue does once their files are written).
 pub const CAPACITY: u64 = 1 << 20;
 const MAGIC: [u8; 4] = *b"AGJ1";
-const HEADER: usize = 4 + 8 + 4 + 4 + 4;
+/// Bytes before each record's payload.
+pub const RECORD_HEADER: usize = 4 + 8 + 4 + 4 + 4;
 
 /// The journal, open for appending.
 #[derive(Debug)]
@@ -98,7 +99,7 @@ impl Journal {
         let Ok(len) = u32::try_from(payload.len()) else {
             return Ok(false);
         };
-        let total = (HEADER + payload.len()) as u64;
+        let total = (RECORD_HEADER + payload.len()) as u64;
         if self.offset + total > CAPACITY {
             return Ok(false);
         }
@@ -119,7 +120,7 @@ impl Journal {
     /// Empties the journal: every record's work order must have its own file
     /// by now. One zero header at offset 0, flushed; a new generation.
     pub fn reset(&mut self) -> io::Result<()> {
-        self.file.write_all_at(&[0u8; HEADER], 0)?;
+        self.file.write_all_at(&[0u8; RECORD_HEADER], 0)?;
         self.file.sync_data()?;
         self.offset = 0;
         self.seq = 0;
@@ -160,7 +161,7 @@ pub fn records(bytes: &[u8]) -> Vec<&[u8]> {
     let mut at = 0usize;
     let mut generation = None;
     loop {
-        let Some(header) = bytes.get(at..at + HEADER) else {
+        let Some(header) = bytes.get(at..at + RECORD_HEADER) else {
             break;
         };
         if header[0..4] != MAGIC {
@@ -178,14 +179,14 @@ pub fn records(bytes: &[u8]) -> Vec<&[u8]> {
         if *generation.get_or_insert(gen_) != gen_ || seq != out.len() as u64 {
             break;
         }
-        let Some(payload) = bytes.get(at + HEADER..at + HEADER + len) else {
+        let Some(payload) = bytes.get(at + RECORD_HEADER..at + RECORD_HEADER + len) else {
             break;
         };
         if checksum(gen_, seq as u32, payload) != crc {
             break;
         }
         out.push(payload);
-        at += HEADER + len;
+        at += RECORD_HEADER + len;
     }
     out
 }
@@ -199,7 +200,22 @@ pub struct Replayed {
     pub quarantined: u32,
 }
 
+/// Free space below which new work orders skip the journal.
+const MIN_FREE_BYTES: u64 = 1 << 20;
+
 impl Store {
+    /// Whether the root's file system has room for what a journaled work
+    /// order's file and run need next (1 MiB; unknown: yes).
+    pub fn has_room(&self) -> bool {
+        match nix::sys::statvfs::statvfs(&self.root) {
+            Ok(st) => {
+                (st.blocks_available() as u64).saturating_mul(st.fragment_size() as u64)
+                    >= MIN_FREE_BYTES
+            }
+            Err(_) => true,
+        }
+    }
+
     /// The journal's path.
     pub fn journal_path(&self) -> PathBuf {
         self.root.join(FILE_NAME)
@@ -340,7 +356,7 @@ mod tests {
         let mut bytes = std::fs::read(&path).unwrap();
         assert_eq!(records(&bytes).len(), 2);
         // A flipped byte in the second payload: only the first is whole.
-        let second = HEADER + 9 + HEADER + 3;
+        let second = RECORD_HEADER + 9 + RECORD_HEADER + 3;
         bytes[second] ^= 0x55;
         assert_eq!(records(&bytes), vec![&b"{\"one\":1}"[..]]);
         // A length past the end, garbage, nothing.
@@ -363,7 +379,7 @@ mod tests {
             !j.append(&half).unwrap(),
             "the second half has no room for its header"
         );
-        assert_eq!(j.used(), (HEADER + half.len()) as u64);
+        assert_eq!(j.used(), (RECORD_HEADER + half.len()) as u64);
     }
 
     #[test]

@@ -55,6 +55,10 @@ pub struct StorageReport {
     /// (the daemon had stopped between answering and writing their file).
     #[serde(default)]
     pub journal_replayed: u32,
+    /// New work orders durable in the submit journal whose own file is not
+    /// written yet (written behind the answer, within a second).
+    #[serde(default)]
+    pub journaled: u64,
 }
 
 pub struct Loaded {

@@ -21,7 +21,7 @@ const MAX_DEPENDENCIES: usize = 64;
 /// Whether a work order was canceled because a dependency ended, not by a
 /// request of its own (a cancel or kill of it then is no error: `queue
 /// cancel A B`, B after A).
-pub(super) fn canceled_by_dependency(wo: &WorkOrder) -> bool {
+pub(crate) fn canceled_by_dependency(wo: &WorkOrder) -> bool {
     wo.status == Status::Canceled && wo.result == Some(ResultKind::DependencyFailed)
 }
 

@@ -185,7 +185,10 @@ impl super::Actor {
             settings: &self.settings,
             accepting: self.stopping.accepting,
             stale_detections: self.stale.last_hour(),
-            storage: self.report.clone(),
+            storage: StorageReport {
+                journaled: self.pending.journaled.len() as u64,
+                ..self.report.clone()
+            },
             available_memory: self.mem_available,
             executors: self
                 .executor

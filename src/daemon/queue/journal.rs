@@ -22,6 +22,11 @@ impl Actor {
         let Some(journal) = self.journal.as_mut() else {
             return false;
         };
+        // On a (nearly) full disk the file could not follow: write it now,
+        // so the request fails there and says why.
+        if !self.store.has_room() {
+            return false;
+        }
         let payload = wo.to_json_line_with(&serde_json::Map::new());
         match io_block(|| journal.append(&payload)) {
             Ok(true) => {
@@ -68,6 +73,15 @@ impl Actor {
     /// Files of this tick's share of the journaled work orders.
     pub(super) fn write_journaled_some(&mut self) {
         self.write_journaled(FILES_PER_TICK);
+    }
+
+    /// Between requests: the journaled files, written behind the answers.
+    pub(super) fn write_journaled_when_idle(&mut self) {
+        if !self.pending.journaled.is_empty()
+            || self.journal.as_ref().is_some_and(|j| !j.is_empty())
+        {
+            self.write_journaled(FILES_PER_TICK);
+        }
     }
 
     /// Before work orders' files are deleted: no journal record may outlive

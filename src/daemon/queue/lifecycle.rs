@@ -5,7 +5,7 @@ use futures::FutureExt;
 use tokio::time::Instant;
 
 use super::stop::stop_request;
-use super::{Actor, Event, Live, Started, StopIntent, Waiter, internal};
+use super::{Actor, Event, Live, Started, StopIntent, StopWaiter, internal};
 use crate::agent::login;
 use crate::config::{OutputFormat, PromptVia};
 use crate::daemon::workspace;
@@ -407,7 +407,7 @@ impl Actor {
             let duration_ms = intent.requested.elapsed().as_millis() as u64;
             for w in intent.waiters {
                 match w {
-                    Waiter::Cancel(r) => {
+                    StopWaiter::Cancel(r) => {
                         let _ = r.send(Ok(CancelOutcome {
                             id: id.to_string(),
                             status,
@@ -416,7 +416,7 @@ impl Actor {
                             durable,
                         }));
                     }
-                    Waiter::Kill(r) => {
+                    StopWaiter::Kill(r) => {
                         let _ = r.send(Ok(KillOutcome {
                             id: id.to_string(),
                             success: true,
@@ -441,7 +441,7 @@ impl Actor {
 
     /// Ends a work order that has no live run (queued, or a legacy in-progress
     /// status with no process) directly.
-    pub(super) fn end_idle(
+    pub(crate) fn end_idle(
         &mut self,
         id: &str,
         result: ResultKind,

@@ -21,6 +21,7 @@
 mod admission;
 mod confine;
 mod deps;
+pub(crate) use deps::canceled_by_dependency;
 pub mod health;
 mod index;
 mod journal;
@@ -84,10 +85,11 @@ struct StopIntent {
     error: String,
     requested: Instant,
     forced: bool,
-    waiters: Vec<Waiter>,
+    waiters: Vec<StopWaiter>,
 }
 
-enum Waiter {
+/// Who waits for a stopping run's end: answered with its outcome then.
+pub(crate) enum StopWaiter {
     Cancel(Reply<CancelOutcome>),
     Kill(Reply<KillOutcome>),
 }
@@ -309,6 +311,11 @@ impl Actor {
                 return Stopped {
                     restart: self.stopping.restart,
                 };
+            }
+            // Nothing else waiting: write the files the journal stands for
+            // now (a burst of submits is written once it has passed).
+            if commands.is_empty() {
+                self.write_journaled_when_idle();
             }
             // Stagger: wake exactly when the next start becomes allowed.
             wake = self.stagger_wake();

@@ -159,13 +159,8 @@ pub async fn login(
         );
     }
     let body = try_resp!(&rid, body_or_error(body));
-    let parsed: LoginBody = try_resp!(
-        &rid,
-        serde_json::from_slice(&body).map_err(|e| bad(
-            "body",
-            format!("expected {{\"token\": ...}} or {{\"apiKey\": ...}}: {e}")
-        ))
-    );
+    // As every JSON body: a wrong field is named (`token`, `apiKey`).
+    let parsed: LoginBody = try_resp!(&rid, super::parse::json_body(&body, false));
     let now = Instant::now();
     let sessions = st.service.dashboard();
     let session = match (parsed.token, parsed.api_key) {
