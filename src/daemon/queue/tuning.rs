@@ -11,15 +11,15 @@ use serde::{Deserialize, Serialize};
 
 use super::{Actor, io_block};
 use crate::config::DaemonSettings;
-use crate::service::{ConfigChange, QueueConfig, ServiceError};
+use crate::service::{QueueConfig, ServiceError};
 use crate::store::atomic::write_atomic;
 
 /// The file, under the root.
 pub const FILE: &str = "queue-settings.json";
 /// Largest `max_concurrent` accepted at run time.
-const MAX_CONCURRENT: u64 = 10_000;
+pub const MAX_CONCURRENT: u64 = 10_000;
 /// Longest stagger delay accepted at run time (a day: more is surely a typo).
-const MAX_STAGGER_MS: u64 = 86_400_000;
+pub const MAX_STAGGER_MS: u64 = 86_400_000;
 /// Largest `minMemoryBytes` (1 PiB): more than any machine has.
 pub const MAX_MIN_MEMORY: u64 = 1 << 50;
 
@@ -99,50 +99,17 @@ impl Actor {
         config_of(&self.settings, &self.overrides)
     }
 
-    /// Applies a change: written first, in effect only once it is on disk.
-    pub(crate) fn configure(&mut self, change: ConfigChange) -> Result<QueueConfig, ServiceError> {
-        let mut next = if change.reset {
-            Overrides {
-                paused: self.overrides.paused,
-                ..Overrides::default()
-            }
-        } else {
-            self.overrides.clone()
-        };
-        if let Some(p) = change.paused {
-            next.paused = p;
-        }
-        if let Some(n) = change.max_concurrent {
-            if !(1..=MAX_CONCURRENT).contains(&n) {
-                return Err(ServiceError::bad_request(
-                    "maxConcurrent",
-                    format!("max concurrent {n} is out of range: 1 to {MAX_CONCURRENT}"),
-                ));
-            }
-            next.max_concurrent = Some(n);
-        }
-        if let Some(ms) = change.stagger_delay_ms {
-            if ms > MAX_STAGGER_MS {
-                return Err(ServiceError::bad_request(
-                    "staggerDelayMs",
-                    format!(
-                        "stagger delay {ms} ms is too long: at most {MAX_STAGGER_MS} ms (1 day)"
-                    ),
-                ));
-            }
-            next.stagger_delay_ms = Some(ms);
-        }
-        if let Some(b) = change.min_memory_bytes {
-            if b > MAX_MIN_MEMORY {
-                return Err(ServiceError::bad_request(
-                    "minMemoryBytes",
-                    format!(
-                        "minimum memory {b} bytes is out of range: at most {MAX_MIN_MEMORY} (1 PiB)"
-                    ),
-                ));
-            }
-            next.min_memory_bytes = Some(b);
-        }
+    /// The run-time overrides in force.
+    pub(crate) fn overrides(&self) -> &Overrides {
+        &self.overrides
+    }
+
+    /// Puts `next` in force: written to the root first (nothing changes if
+    /// that fails), then applied. Answers the settings now in force.
+    pub(crate) fn replace_overrides(
+        &mut self,
+        next: Overrides,
+    ) -> Result<QueueConfig, ServiceError> {
         if next != self.overrides {
             let root = self.settings.paths.root.clone();
             io_block(|| next.save(&root)).map_err(|e| {
@@ -162,8 +129,6 @@ impl Actor {
             self.overrides = next;
             tracing::info!(config = ?self.queue_config(), "queue settings changed");
         }
-        // A raised limit or a resume may let work start now.
-        self.schedule();
         Ok(self.queue_config())
     }
 }
