@@ -351,7 +351,7 @@ fn legacy_runs(d: &mut Daemon, n: usize) -> Vec<(String, Child)> {
     for id in &ids {
         assert_eq!(d.status(id), "queued");
     }
-    settle(&d);
+    settle(d);
     d.crash();
     ids.into_iter()
         .map(|id| fabricate_legacy_run(d, id))

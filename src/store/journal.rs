@@ -160,10 +160,7 @@ pub fn records(bytes: &[u8]) -> Vec<&[u8]> {
     let mut out = Vec::new();
     let mut at = 0usize;
     let mut generation = None;
-    loop {
-        let Some(header) = bytes.get(at..at + RECORD_HEADER) else {
-            break;
-        };
+    while let Some(header) = bytes.get(at..at + RECORD_HEADER) {
         if header[0..4] != MAGIC {
             break;
         }
@@ -208,10 +205,7 @@ impl Store {
     /// order's file and run need next (1 MiB; unknown: yes).
     pub fn has_room(&self) -> bool {
         match nix::sys::statvfs::statvfs(&self.root) {
-            Ok(st) => {
-                (st.blocks_available() as u64).saturating_mul(st.fragment_size() as u64)
-                    >= MIN_FREE_BYTES
-            }
+            Ok(st) => st.blocks_available().saturating_mul(st.fragment_size()) >= MIN_FREE_BYTES,
             Err(_) => true,
         }
     }
