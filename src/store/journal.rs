@@ -67,9 +67,15 @@ impl Journal {
         let len = file.metadata().map_err(write)?.len();
         if len < CAPACITY {
             // Real zeros, not a hole: a record then overwrites allocated
-            // blocks, and its flush is data only.
-            let zeros = vec![0u8; (CAPACITY - len) as usize];
-            file.write_all_at(&zeros, len).map_err(write)?;
+            // blocks, and its flush is data only. In pieces: the daemon
+            // should not hold a megabyte for it.
+            let zeros = [0u8; 64 * 1024];
+            let mut at = len;
+            while at < CAPACITY {
+                let n = (CAPACITY - at).min(zeros.len() as u64) as usize;
+                file.write_all_at(&zeros[..n], at).map_err(write)?;
+                at += n as u64;
+            }
             file.sync_all().map_err(write)?;
             sync_dir(root).map_err(write)?;
         }
