@@ -177,13 +177,7 @@ fn the_login_link_works_once_and_the_cookie_needs_its_csrf_token() {
     request(&addr, "GET", list, &[("x-api-key", &key)], None).data(200);
 
     // The page finds its CSRF token again from its cookie.
-    let r = request(
-        &addr,
-        "GET",
-        "/dashboard/session",
-        &[("cookie", &cookie)],
-        None,
-    );
+    let r = get(&addr, "/dashboard/session", &cookie, None);
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.json()["csrf"], csrf.as_str());
     assert_eq!(r.json()["idleSeconds"], 12 * 3600);
@@ -273,13 +267,7 @@ fn a_session_ends_when_idle_or_with_the_daemon() {
         json!({"token": token_of(&login_url(&d))}),
         None,
     ));
-    let r = request(
-        &addr,
-        "GET",
-        "/dashboard/session",
-        &[("cookie", &cookie)],
-        None,
-    );
+    let r = get(&addr, "/dashboard/session", &cookie, None);
     assert_eq!(r.json()["idleSeconds"], 90, "{}", r.text);
     get(&addr, "/api/v1/work-orders", &cookie, Some(&csrf)).data(200);
 
