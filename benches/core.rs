@@ -178,11 +178,18 @@ impl Drop for Pueue {
     }
 }
 
+/// Before each measured command both daemons have been idle this long.
+/// Each side is measured from the same state: its own last task done, and
+/// nothing run by the bench for this long (an idle daemon's threads sleep
+/// and its disk's cache flush is slower after an idle spell, so a side
+/// measured right after a burst of its own polls would be favoured).
+const SETTLE: Duration = Duration::from_millis(100);
+
 /// Submit to an empty queue with a free slot, agentgate and pueue side by
-/// side in alternating turns, each waiting for its queue to drain before the
-/// next. Prints both medians and pueue/agentgate (>= 1.0: as fast or faster).
-/// `place` says where both keep their files (the temp directory's file
-/// system).
+/// side: each round measures both, in alternating order, each after the same
+/// idle pause and then waiting for its queue to drain. Prints both medians
+/// and pueue/agentgate (>= 1.0: as fast or faster). `place` says where both
+/// keep their files (the temp directory's file system).
 fn versus_pueue(fast: &[&str], place: &str) {
     let Some((client, daemon)) = pueue_bins() else {
         println!(
@@ -192,8 +199,8 @@ fn versus_pueue(fast: &[&str], place: &str) {
     };
     let ours = Daemon::start(fast);
     let theirs = Pueue::start(client, &daemon);
-    let (mut a, mut p) = (Vec::new(), Vec::new());
-    for _ in 0..40 {
+    let submit_ours = || {
+        std::thread::sleep(SETTLE);
         let t0 = Instant::now();
         let out = ours
             .command()
@@ -201,11 +208,14 @@ fn versus_pueue(fast: &[&str], place: &str) {
             .stderr(Stdio::null())
             .output()
             .unwrap();
-        a.push(ms(t0.elapsed()));
+        let took = ms(t0.elapsed());
         assert!(out.status.success());
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         ours.wait_terminal(v["id"].as_str().unwrap(), T);
-
+        took
+    };
+    let add_theirs = || {
+        std::thread::sleep(SETTLE);
         let t0 = Instant::now();
         assert!(
             theirs
@@ -215,10 +225,21 @@ fn versus_pueue(fast: &[&str], place: &str) {
                 .unwrap()
                 .success()
         );
-        p.push(ms(t0.elapsed()));
+        let took = ms(t0.elapsed());
         wait_for("pueue to finish its task", T, || {
             theirs.idle().then_some(())
         });
+        took
+    };
+    let (mut a, mut p) = (Vec::new(), Vec::new());
+    for round in 0..40 {
+        if round % 2 == 0 {
+            a.push(submit_ours());
+            p.push(add_theirs());
+        } else {
+            p.push(add_theirs());
+            a.push(submit_ours());
+        }
     }
     let (a, p) = (median(a), median(p));
     println!(

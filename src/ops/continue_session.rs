@@ -26,6 +26,5 @@ impl Operation for ContinueRequest {
         q.hold_launches();
         let _ = reply.send(q.continue_session(self));
         q.release_launches();
-        q.schedule();
     }
 }

@@ -3,8 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Operation, Queue};
-use crate::model::Run;
-use crate::service::Reply;
+use crate::model::{Run, validate_id};
+use crate::service::{ErrorCode, Reply, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetRunRequest {
@@ -16,6 +16,12 @@ impl Operation for GetRunRequest {
     type Output = Run;
 
     fn apply(self, q: &mut Queue, reply: Reply<Run>) {
-        let _ = reply.send(q.get_run(&self.id));
+        let _ = reply.send(run(q, &self.id));
     }
+}
+
+fn run(q: &Queue, run_id: &str) -> Result<Run, ServiceError> {
+    validate_id(run_id).map_err(|e| ServiceError::bad_request("id", e.to_string()))?;
+    q.run_record(run_id)
+        .ok_or_else(|| ServiceError::new(ErrorCode::NotFound, format!("no run with id {run_id:?}")))
 }

@@ -34,6 +34,5 @@ impl Operation for RestartRequest {
         q.hold_launches();
         let _ = reply.send(q.restart(self));
         q.release_launches();
-        q.schedule();
     }
 }

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Operation, Queue};
+use crate::model::{ResultKind, Status};
 use crate::service::Reply;
 
 /// `daemon stop` / `daemon restart` / SIGTERM / SIGHUP.
@@ -19,6 +20,32 @@ impl Operation for ShutdownRequest {
     type Output = ();
 
     fn apply(self, q: &mut Queue, reply: Reply<()>) {
-        q.shutdown(self, reply);
+        let running = q.running_ids();
+        if q.stop_accepting(self.keep_running, self.restart, reply) {
+            if self.keep_running {
+                tracing::info!(
+                    running = running.len(),
+                    "shutting down; running work stays with its supervisors for the next daemon"
+                );
+            } else {
+                tracing::info!(
+                    running = running.len(),
+                    "shutting down: stopping running work"
+                );
+            }
+        }
+        if q.keeps_running() {
+            return;
+        }
+        for id in running {
+            q.request_stop(
+                &id,
+                Status::Failed,
+                ResultKind::Interrupted,
+                "daemon shut down while it ran".into(),
+                None,
+                None,
+            );
+        }
     }
 }

@@ -44,6 +44,5 @@ impl Operation for SubmitRequest {
         q.hold_launches();
         let _ = reply.send(q.submit(self));
         q.release_launches();
-        q.schedule();
     }
 }

@@ -53,6 +53,12 @@ const SPEC_FILE_WAIT: Duration = Duration::from_secs(300);
 /// How often a supervisor inside a Slurm job refreshes its run's counters.
 const ACTIVITY_EVERY: Duration = Duration::from_secs(10);
 
+/// How long the agent runs before the supervisor gives back what its own
+/// start-up touched (`sys::mem::release_clean_file_pages`, a walk of its
+/// page tables): a short run never pays for it, and a long one is not
+/// slowed at its start, when the client that submitted it is still exiting.
+const RELEASE_PAGES_AFTER: Duration = Duration::from_millis(100);
+
 /// `<run-dir>/supervisor.log`: made only when there is something to say (a
 /// file creation costs a fraction of a millisecond on the way to a start).
 static LOG: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -182,6 +188,8 @@ struct Supervisor {
     /// When to refresh `activity.json` next (only for a daemon that cannot
     /// see this machine's processes: inside a Slurm job).
     next_activity: Option<Instant>,
+    /// When to give back start-up's clean file pages (once the agent runs).
+    release_pages_at: Option<Instant>,
     killed: bool,
     output: Output,
 }
@@ -238,6 +246,7 @@ impl Supervisor {
             deadline,
             kill_at: None,
             next_activity: (!daemon_pipe).then(|| Instant::now() + ACTIVITY_EVERY),
+            release_pages_at: None,
             killed: false,
             output: Output::new(),
         };
@@ -383,8 +392,9 @@ impl Supervisor {
         if let Err(e) = files::write_spec(&self.dir, &self.spec) {
             log(format_args!("cannot write {}: {e}", files::SPEC));
         }
-        // From here on it only waits: give back what start-up touched.
-        crate::sys::mem::release_clean_file_pages();
+        // From here on it only waits: what start-up touched is given back
+        // once the agent has run a little while.
+        self.release_pages_at = Some(Instant::now() + RELEASE_PAGES_AFTER);
         self.wait_tree();
         let exit = match self.leader_status {
             Some(WaitStatus::Exited(_, code)) => Some(RunExit::Code(code)),

@@ -36,10 +36,15 @@ impl Supervisor {
                 self.write_activity();
                 self.next_activity = Some(now + ACTIVITY_EVERY);
             }
+            if self.release_pages_at.is_some_and(|t| now >= t) {
+                self.release_pages_at = None;
+                crate::sys::mem::release_clean_file_pages();
+            }
             let next = [
                 self.deadline.filter(|_| self.stop.is_none()),
                 self.kill_at.filter(|_| !self.killed),
                 self.next_activity,
+                self.release_pages_at,
             ]
             .into_iter()
             .flatten()

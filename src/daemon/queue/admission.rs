@@ -160,7 +160,10 @@ impl Actor {
     /// admission on, a free slot there, no back-off after a failed start, the
     /// stagger delay elapsed, enough memory (for work that runs on this machine).
     pub(super) fn gate(&self, kind: ExecutorKind) -> Option<Hold> {
-        self.gate_with(kind, proc::mem_available())
+        // /proc/meminfo is read only when a minimum is set (the kernel
+        // formats the whole file per read, on the way to a submit's answer).
+        let reads = self.min_memory() > 0 && self.capabilities(kind).uses_host_memory;
+        self.gate_with(kind, reads.then(proc::mem_available).flatten())
     }
 
     /// `gate` with the memory sampled on the last tick: for answers (list,
@@ -332,6 +335,11 @@ impl Actor {
 
     /// Why one queued work order waits (`None` if it is not queued); costs
     /// its place in the queue.
+    /// Why `wo` waits, in words (`None`: it is not queued, or may start).
+    pub(crate) fn why_queued(&self, wo: &WorkOrder) -> Option<String> {
+        self.queued_reason(wo).map(|h| h.to_string())
+    }
+
     pub(super) fn queued_reason(&self, wo: &WorkOrder) -> Option<Hold> {
         if wo.status != Status::Queued {
             return None;

@@ -12,7 +12,6 @@ use serde_json::Map;
 
 use super::{Actor, Entry, QueueKey, internal, io_block, queue_key};
 use crate::model::{ExecutorKind, Run, SharedWorkOrder, Status, Timestamp, WorkOrder, validate_id};
-use crate::service::ids::{Candidate, resolve_one};
 use crate::service::*;
 use crate::store::LoadedExtra;
 
@@ -342,7 +341,8 @@ impl Actor {
         }
     }
 
-    fn run_record(&self, run_id: &str) -> Option<Run> {
+    /// A run's record: the live one, else the stored one.
+    pub(crate) fn run_record(&self, run_id: &str) -> Option<Run> {
         self.runs
             .live
             .values()
@@ -351,112 +351,27 @@ impl Actor {
             .or_else(|| self.store.load_run(run_id))
     }
 
-    pub(crate) fn show(&self, id: &str) -> Result<WorkOrderDetail, ServiceError> {
-        let wo = self.get(id)?.clone();
-        let runs = wo
-            .run_ids
-            .iter()
-            .filter_map(|r| self.run_record(r))
-            .collect();
-        let dependencies = wo
-            .more
-            .depends_on
-            .iter()
-            .map(|d| (d.clone(), self.entries.get(d).map(|e| e.wo.status)))
-            .collect();
-        Ok(WorkOrderDetail {
-            queued_reason: self.queued_reason(&wo).map(|h| h.to_string()),
-            dependencies,
-            work_order: wo,
-            runs,
-        })
+    /// The record of `id`'s run `run_id`, if that run is in progress.
+    pub(crate) fn live_run(&self, id: &str, run_id: &str) -> Option<&Run> {
+        self.runs
+            .live
+            .get(id)
+            .filter(|l| l.run.id == run_id)
+            .map(|l| &l.run)
     }
 
-    /// Typed ids (full, unique prefixes, `last`) to full ids, in order,
-    /// without duplicates; one that names nothing (or too much) fails all.
-    pub(crate) fn resolve(&self, req: &ResolveRequest) -> Result<Vec<String>, ServiceError> {
-        let mut out: Vec<String> = Vec::with_capacity(req.ids.len() + 1);
-        for r in &req.ids {
-            let exact = self.entries.contains_key(r.as_str());
-            let matches = self
-                .entries
-                .values()
-                .filter(|e| !exact && e.wo.id.starts_with(r.as_str()))
-                .map(|e| Candidate {
-                    id: &e.wo.id,
-                    status: e.wo.status,
-                    prompt: &e.wo.task_prompt,
-                });
-            let id = resolve_one(r, exact, matches)?;
-            if !out.contains(&id) {
-                out.push(id);
-            }
-        }
-        if req.last {
-            let newest = self.by_created.values().next_back().ok_or_else(|| {
-                ServiceError::new(ErrorCode::NotFound, "--last: there are no work orders")
-            })?;
-            if !out.contains(&newest.id) {
-                out.push(newest.id.clone());
-            }
-        }
-        Ok(out)
+    /// The status of `id`, if it is held.
+    pub(crate) fn status_of(&self, id: &str) -> Option<Status> {
+        self.entries.get(id).map(|e| e.wo.status)
     }
 
-    /// A page of runs, newest work order first and each one's runs newest
-    /// first. A run's status is known without its record: only failed work
-    /// orders run again, so every run but the current one failed, and the
-    /// current one has the work order's status.
-    pub(crate) fn list_runs(&self, q: RunQuery) -> Result<(Vec<RunRef>, RunPage), ServiceError> {
-        let orders: Vec<&WorkOrder> = match &q.work_order_id {
-            Some(id) => vec![self.get(id)?],
-            None => self.by_created.values().rev().map(|w| &***w).collect(),
-        };
-        let runs = orders.into_iter().flat_map(|wo| {
-            wo.run_ids.iter().rev().map(move |run_id| {
-                let current = wo.current_run_id.as_ref() == Some(run_id);
-                let status = if current { wo.status } else { Status::Failed };
-                (wo, run_id, status)
-            })
-        });
-        let wanted = |s: Status| q.statuses.is_empty() || q.statuses.contains(&s.api());
-        let limit = q.limit.map_or(usize::MAX, |l| l as usize);
-        let mut total = 0u64;
-        let mut refs = Vec::new();
-        for (wo, run_id, status) in runs.filter(|(_, _, s)| wanted(*s)) {
-            if total >= q.offset as u64 && refs.len() < limit {
-                refs.push(
-                    match self.runs.live.get(&wo.id).filter(|l| &l.run.id == run_id) {
-                        Some(l) => RunRef::Live(l.run.clone()),
-                        None => RunRef::Stored(Run {
-                            completed_at: wo.completed_at.filter(|_| status.is_terminal()),
-                            ..Run::begun(
-                                run_id.clone(),
-                                wo.id.clone(),
-                                status,
-                                wo.started_at.unwrap_or(wo.created_at),
-                            )
-                        }),
-                    },
-                );
-            }
-            total += 1;
-        }
-        let has_more = (q.offset as u64 + refs.len() as u64) < total;
-        let page = RunPage {
-            items: vec![],
-            total,
-            limit: q.limit.unwrap_or(total.min(u32::MAX as u64) as u32),
-            offset: q.offset,
-            has_more,
-        };
-        Ok((refs, page))
+    /// Whether `id` is the full id of a work order held.
+    pub(crate) fn holds(&self, id: &str) -> bool {
+        self.entries.contains_key(id)
     }
 
-    pub(crate) fn get_run(&self, run_id: &str) -> Result<Run, ServiceError> {
-        validate_id(run_id).map_err(|e| ServiceError::bad_request("id", e.to_string()))?;
-        self.run_record(run_id).ok_or_else(|| {
-            ServiceError::new(ErrorCode::NotFound, format!("no run with id {run_id:?}"))
-        })
+    /// Work orders held, newest first.
+    pub(crate) fn newest_first(&self) -> impl Iterator<Item = &WorkOrder> {
+        self.by_created.values().rev().map(|w| &***w)
     }
 }

@@ -42,9 +42,26 @@ impl Actor {
         self.runs.held_launches.get_or_insert_with(Vec::new);
     }
 
-    /// Hands the held runs to their executors, gates open at once (their
-    /// start is on disk already).
+    /// The holding operation has answered: its held runs (and any start
+    /// `schedule` added meanwhile) go to their executors on the actor's next
+    /// step, `start_released`, once the door's task has had a turn to send
+    /// that answer — a run's start (a supervisor's hand-off, an agent's
+    /// exec) then does not compete with the reply for the CPU.
     pub(crate) fn release_launches(&mut self) {
+        self.runs.release_due = true;
+    }
+
+    /// Whether `start_released` has runs to start (the actor yields first).
+    pub(crate) fn launches_due(&self) -> bool {
+        self.runs.release_due
+    }
+
+    /// Hands the released runs to their executors, gates open at once (their
+    /// start is on disk already), then starts whatever else may start.
+    pub(crate) fn start_released(&mut self) {
+        if !std::mem::take(&mut self.runs.release_due) {
+            return;
+        }
         for held in self.runs.held_launches.take().unwrap_or_default() {
             if self
                 .runs
@@ -59,6 +76,7 @@ impl Actor {
             let _ = gate.send(());
             self.after_launch(&held.id, &held.run_id, launch);
         }
+        self.schedule();
     }
 
     fn executor_start(

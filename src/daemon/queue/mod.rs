@@ -281,7 +281,15 @@ impl Actor {
         let mut wake: Option<Instant> = None;
         loop {
             tokio::select! {
-                Some(job) = commands.recv() => job(&mut self),
+                Some(job) = commands.recv() => {
+                    job(&mut self);
+                    if self.launches_due() {
+                        // The door's task sends the answer first (it was
+                        // woken on this worker and runs before the actor).
+                        tokio::task::yield_now().await;
+                        self.start_released();
+                    }
+                }
                 Some(ev) = self.exec_rx.recv() => self.on_exec_event(ev),
                 Some(ev) = self.events_rx.recv() => self.on_event(ev),
                 _ = tick.tick() => {

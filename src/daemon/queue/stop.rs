@@ -51,38 +51,29 @@ impl Actor {
         }
     }
 
-    pub(crate) fn shutdown(&mut self, req: ShutdownRequest, reply: Reply<()>) {
-        if self.stopping.accepting {
-            if req.keep_running {
-                tracing::info!(
-                    running = self.runs.live.len(),
-                    "shutting down; running work stays with its supervisors for the next daemon"
-                );
-            } else {
-                tracing::info!(
-                    running = self.runs.live.len(),
-                    "shutting down: stopping running work"
-                );
-            }
-        }
-        self.stopping.accepting = false;
-        self.stopping.keep_running |= req.keep_running;
-        self.stopping.restart |= req.restart;
+    /// Stops accepting work (a shutdown); `reply` answers once the queue
+    /// has stopped. Returns whether it was accepting until now.
+    pub(crate) fn stop_accepting(
+        &mut self,
+        keep_running: bool,
+        restart: bool,
+        reply: Reply<()>,
+    ) -> bool {
+        let was = std::mem::replace(&mut self.stopping.accepting, false);
+        self.stopping.keep_running |= keep_running;
+        self.stopping.restart |= restart;
         self.stopping.waiters.push(reply);
-        if self.stopping.keep_running {
-            return;
-        }
-        let ids: Vec<String> = self.runs.live.keys().cloned().collect();
-        for id in ids {
-            self.request_stop(
-                &id,
-                Status::Failed,
-                ResultKind::Interrupted,
-                "daemon shut down while it ran".into(),
-                None,
-                None,
-            );
-        }
+        was
+    }
+
+    /// Whether a shutdown leaves running work to its supervisors.
+    pub(crate) fn keeps_running(&self) -> bool {
+        self.stopping.keep_running
+    }
+
+    /// The work orders with a run in progress.
+    pub(crate) fn running_ids(&self) -> Vec<String> {
+        self.runs.live.keys().cloned().collect()
     }
 }
 

@@ -315,6 +315,7 @@ impl Harness {
         }
         let (tx, mut rx) = oneshot::channel();
         op.apply(&mut self.q, tx);
+        self.q.start_released();
         self.pump();
         rx.try_recv().ok()
     }
@@ -331,6 +332,7 @@ impl Harness {
     ) -> oneshot::Receiver<Result<O::Output, ServiceError>> {
         let (tx, rx) = oneshot::channel();
         op.apply(&mut self.q, tx);
+        self.q.start_released();
         self.pump();
         rx
     }
