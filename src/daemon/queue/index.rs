@@ -1,7 +1,8 @@
 //! Work orders in memory: the indexes (by id, by creation time, queued in
 //! start order, counts per status), the one way a change gets there
 //! (`commit`: disk first; `commit_event`: memory follows facts), and the
-//! read-only queries (list, show, ids as typed).
+//! read-only lookups the query operations (`ops::show`, `ops::resolve`,
+//! `ops::list_runs`, ...) are built on.
 
 use std::sync::Arc;
 use std::time::Duration;

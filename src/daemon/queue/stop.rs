@@ -1,6 +1,7 @@
 //! Stopping work: the one way any stop is asked of an executor
 //! (`request_stop`: `ops::cancel`, `ops::kill`, timeouts, the stale detector,
-//! purge, shutdown), answered once the run has ended, and shutdown itself.
+//! purge, `ops::shutdown`), answered once the run has ended, and the state a
+//! shutdown changes (no longer accepting, who waits for the stop).
 
 use std::time::Duration;
 
