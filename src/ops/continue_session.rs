@@ -25,6 +25,5 @@ impl Operation for ContinueRequest {
         // started at once is handed to its executor after that.
         q.hold_launches();
         let _ = reply.send(q.continue_session(self));
-        q.release_launches();
     }
 }

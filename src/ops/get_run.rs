@@ -3,7 +3,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Operation, Queue};
-use crate::model::{Run, validate_id};
+use crate::model::Run;
+use crate::service::ids::check_ref;
 use crate::service::{ErrorCode, Reply, ServiceError};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,7 +22,7 @@ impl Operation for GetRunRequest {
 }
 
 fn run(q: &Queue, run_id: &str) -> Result<Run, ServiceError> {
-    validate_id(run_id).map_err(|e| ServiceError::bad_request("id", e.to_string()))?;
+    check_ref(run_id)?;
     q.run_record(run_id)
         .ok_or_else(|| ServiceError::new(ErrorCode::NotFound, format!("no run with id {run_id:?}")))
 }

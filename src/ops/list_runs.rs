@@ -52,7 +52,7 @@ impl Operation for RunQuery {
 fn page_of(q: &Queue, query: RunQuery) -> Result<(Vec<RunRef>, RunPage), ServiceError> {
     let orders: Vec<&WorkOrder> = match &query.work_order_id {
         Some(id) => vec![q.get(id)?],
-        None => q.newest_first().collect(),
+        None => q.work_orders().rev().collect(),
     };
     let runs = orders.into_iter().flat_map(|wo| {
         wo.run_ids.iter().rev().map(move |run_id| {

@@ -42,7 +42,7 @@ fn resolve(q: &Queue, req: &ResolveRequest) -> Result<Vec<String>, ServiceError>
         }
     }
     if req.last {
-        let newest = q.newest_first().next().ok_or_else(|| {
+        let newest = q.work_orders().next_back().ok_or_else(|| {
             ServiceError::new(ErrorCode::NotFound, "--last: there are no work orders")
         })?;
         if !out.contains(&newest.id) {

@@ -33,6 +33,5 @@ impl Operation for RestartRequest {
         // started at once is handed to its executor after that.
         q.hold_launches();
         let _ = reply.send(q.restart(self));
-        q.release_launches();
     }
 }

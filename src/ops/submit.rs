@@ -43,6 +43,5 @@ impl Operation for SubmitRequest {
         // started at once is handed to its executor after that.
         q.hold_launches();
         let _ = reply.send(q.submit(self));
-        q.release_launches();
     }
 }

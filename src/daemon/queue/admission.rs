@@ -160,19 +160,23 @@ impl Actor {
     /// admission on, a free slot there, no back-off after a failed start, the
     /// stagger delay elapsed, enough memory (for work that runs on this machine).
     pub(super) fn gate(&self, kind: ExecutorKind) -> Option<Hold> {
-        // /proc/meminfo is read only when a minimum is set (the kernel
-        // formats the whole file per read, on the way to a submit's answer).
-        let reads = self.min_memory() > 0 && self.capabilities(kind).uses_host_memory;
-        self.gate_with(kind, reads.then(proc::mem_available).flatten())
+        self.gate_with(kind, proc::mem_available)
     }
 
     /// `gate` with the memory sampled on the last tick: for answers (list,
     /// show, health, positions), which must not read /proc per request.
     pub(super) fn gate_cached(&self, kind: ExecutorKind) -> Option<Hold> {
-        self.gate_with(kind, self.mem_available)
+        self.gate_with(kind, || self.mem_available)
     }
 
-    fn gate_with(&self, kind: ExecutorKind, mem_available: Option<u64>) -> Option<Hold> {
+    /// `mem_available` is asked only when a minimum applies and every other
+    /// check passed (reading /proc/meminfo has the kernel format the whole
+    /// file, on the way to a submit's answer).
+    fn gate_with(
+        &self,
+        kind: ExecutorKind,
+        mem_available: impl FnOnce() -> Option<u64>,
+    ) -> Option<Hold> {
         if let Some(h) = self.global_hold() {
             return Some(h);
         }
@@ -197,8 +201,9 @@ impl Actor {
             }
         }
         let needed = self.min_memory();
-        if self.capabilities(kind).uses_host_memory
-            && let Some(available) = mem_available
+        if needed > 0
+            && self.capabilities(kind).uses_host_memory
+            && let Some(available) = mem_available()
             && available < needed
         {
             return Some(Hold::Memory { available, needed });
@@ -333,13 +338,13 @@ impl Actor {
         out
     }
 
-    /// Why one queued work order waits (`None` if it is not queued); costs
-    /// its place in the queue.
     /// Why `wo` waits, in words (`None`: it is not queued, or may start).
     pub(crate) fn why_queued(&self, wo: &WorkOrder) -> Option<String> {
         self.queued_reason(wo).map(|h| h.to_string())
     }
 
+    /// Why one queued work order waits (`None` if it is not queued); costs
+    /// its place in the queue.
     pub(super) fn queued_reason(&self, wo: &WorkOrder) -> Option<Hold> {
         if wo.status != Status::Queued {
             return None;

@@ -370,9 +370,4 @@ impl Actor {
     pub(crate) fn holds(&self, id: &str) -> bool {
         self.entries.contains_key(id)
     }
-
-    /// Work orders held, newest first.
-    pub(crate) fn newest_first(&self) -> impl Iterator<Item = &WorkOrder> {
-        self.by_created.values().rev().map(|w| &***w)
-    }
 }

@@ -34,35 +34,30 @@ type Launch = Result<
 >;
 
 impl Actor {
-    /// From now until `release_launches`, a run started is recorded durably
-    /// but handed to its executor only then: an operation (submit) answers
-    /// its client as soon as the work order is durable, and the run's start
-    /// (a supervisor's go, the next spare supervisor's spawn) comes after.
+    /// Until the end of the operation that calls this, a run started is
+    /// recorded durably but handed to its executor only after it
+    /// (`start_released`, once the door's task has had a turn to send the
+    /// answer): an operation (submit) answers its client as soon as the work
+    /// order is durable, and the run's start (a supervisor's go, the next
+    /// spare supervisor's spawn) does not compete with that reply.
     pub(crate) fn hold_launches(&mut self) {
         self.runs.held_launches.get_or_insert_with(Vec::new);
     }
 
-    /// The holding operation has answered: its held runs (and any start
-    /// `schedule` added meanwhile) go to their executors on the actor's next
-    /// step, `start_released`, once the door's task has had a turn to send
-    /// that answer — a run's start (a supervisor's hand-off, an agent's
-    /// exec) then does not compete with the reply for the CPU.
-    pub(crate) fn release_launches(&mut self) {
-        self.runs.release_due = true;
-    }
-
-    /// Whether `start_released` has runs to start (the actor yields first).
+    /// Whether an operation held runs (`start_released` starts them; the
+    /// actor yields first).
     pub(crate) fn launches_due(&self) -> bool {
-        self.runs.release_due
+        self.runs.held_launches.is_some()
     }
 
-    /// Hands the released runs to their executors, gates open at once (their
-    /// start is on disk already), then starts whatever else may start.
+    /// After the holding operation (which has answered by then): hands the
+    /// held runs to their executors, gates open at once (their start is on
+    /// disk already), then starts whatever else may start.
     pub(crate) fn start_released(&mut self) {
-        if !std::mem::take(&mut self.runs.release_due) {
+        let Some(held_launches) = self.runs.held_launches.take() else {
             return;
-        }
-        for held in self.runs.held_launches.take().unwrap_or_default() {
+        };
+        for held in held_launches {
             if self
                 .runs
                 .live

@@ -284,8 +284,8 @@ impl Actor {
                 Some(job) = commands.recv() => {
                     job(&mut self);
                     if self.launches_due() {
-                        // The door's task sends the answer first (it was
-                        // woken on this worker and runs before the actor).
+                        // One turn for the door's task, woken by the answer,
+                        // to send it before the runs start.
                         tokio::task::yield_now().await;
                         self.start_released();
                     }
@@ -330,8 +330,8 @@ impl Actor {
         }
     }
 
-    /// Work orders held, oldest first.
-    pub(crate) fn work_orders(&self) -> impl Iterator<Item = &WorkOrder> {
+    /// Work orders held, oldest first (`.rev()`: newest first).
+    pub(crate) fn work_orders(&self) -> impl DoubleEndedIterator<Item = &WorkOrder> {
         self.by_created.values().map(|w| &***w)
     }
 

@@ -98,9 +98,6 @@ pub(super) struct LiveRuns {
     /// While an operation holds launches (`Actor::hold_launches`): runs
     /// recorded as started whose executor start waits for its answer.
     pub(super) held_launches: Option<Vec<HeldLaunch>>,
-    /// The holding operation has answered: the held runs start on the
-    /// actor's next step (`Actor::start_released`).
-    pub(super) release_due: bool,
 }
 
 impl LiveRuns {
