@@ -13,7 +13,6 @@ use tokio::time::Instant;
 use super::{Actor, queue_key};
 use crate::model::units::{format_duration, format_size};
 use crate::model::{ExecutorKind, Status, WorkOrder};
-use crate::service::*;
 use crate::sys::proc;
 
 /// Wait after a failed automatic start (a full or read-only disk) before the next.
@@ -21,7 +20,7 @@ const START_RETRY: Duration = Duration::from_secs(10);
 
 /// Why a queued work order is not starting now.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Hold {
+pub(crate) enum Hold {
     ShuttingDown,
     Paused,
     /// Auto-processing is off: only `queue start` starts work.
@@ -123,7 +122,7 @@ fn spaced(size: String) -> String {
 
 impl Actor {
     /// Live runs on `kind`.
-    pub(super) fn running_on(&self, kind: ExecutorKind) -> usize {
+    pub(crate) fn running_on(&self, kind: ExecutorKind) -> usize {
         self.runs
             .live
             .values()
@@ -133,13 +132,13 @@ impl Actor {
 
     /// How many runs may be in flight on `kind` now: its own limit, else
     /// the daemon's `max_concurrent`.
-    pub(super) fn max_concurrent_for(&self, kind: ExecutorKind) -> usize {
+    pub(crate) fn max_concurrent_for(&self, kind: ExecutorKind) -> usize {
         self.capabilities(kind)
             .max_concurrent
             .unwrap_or_else(|| self.local_max_concurrent())
     }
 
-    fn slot_free(&self, kind: ExecutorKind) -> bool {
+    pub(crate) fn slot_free(&self, kind: ExecutorKind) -> bool {
         self.running_on(kind) < self.max_concurrent_for(kind)
     }
 
@@ -254,7 +253,12 @@ impl Actor {
             let Some((_, _, id)) = next else {
                 return;
             };
-            if let Err(e) = self.start_run(&id, false) {
+            // The ready line holds queued work whose dependencies succeeded,
+            // and the gate said a slot is free: nothing else to check.
+            let Some(wo) = self.copy_of(&id) else {
+                return;
+            };
+            if let Err(e) = self.begin_run(wo, false) {
                 // Typically the disk (full, read-only): retry later rather than
                 // every tick; a manual `queue start` is not held back.
                 tracing::error!(work_order = %id, error = %e, retry_in_s = START_RETRY.as_secs(), "automatic start failed");
@@ -264,49 +268,8 @@ impl Actor {
         }
     }
 
-    pub(crate) fn start_run(
-        &mut self,
-        id: &str,
-        manual: bool,
-    ) -> Result<StartOutcome, ServiceError> {
-        let wo = self.get(id)?.clone();
-        if !self.stopping.accepting {
-            return Err(ServiceError::unavailable(
-                "the daemon is shutting down and not starting work",
-            ));
-        }
-        if self.runs.live.contains_key(id) || !matches!(wo.status, Status::Queued | Status::Failed)
-        {
-            return Err(ServiceError::invalid_state(format!(
-                "work order {id} is {}; only queued or failed work orders can be started (`agentgate queue restart {id}` queues a copy of any that ended)",
-                wo.status
-            )));
-        }
-        if let Some(dep) = self.unmet_dependencies(&wo).first() {
-            let status = self.entries.get(dep).map(|e| e.wo.status);
-            return Err(ServiceError::invalid_state(format!(
-                "work order {id} waits for {dep} ({}); it starts once that has succeeded",
-                status.map_or("gone", Status::as_str)
-            )));
-        }
-        let kind = self.executor_of(&wo);
-        if !self.slot_free(kind) {
-            let hint = match self.capabilities(kind).max_concurrent {
-                None => "raise it with `agentgate queue config --max-concurrent N`".to_string(),
-                Some(_) => format!("raise max_concurrent under [{}]", kind.as_str()),
-            };
-            return Err(ServiceError::invalid_state(format!(
-                "concurrency limit reached ({} of {} running on the {} executor); wait for one to finish or {hint}",
-                self.running_on(kind),
-                self.max_concurrent_for(kind),
-                kind.as_str()
-            )));
-        }
-        self.begin_run(wo, manual)
-    }
-
     /// Why each queued work order waits, by id, in one pass over the queue.
-    pub(super) fn queued_reasons(&self) -> HashMap<&str, Hold> {
+    pub(crate) fn queued_reasons(&self) -> HashMap<&str, Hold> {
         let mut out = HashMap::new();
         let global = self.global_hold();
         for (kind, q) in &self.waiting.ready {
@@ -399,34 +362,13 @@ impl Actor {
             && self.gate_cached(kind).is_none()
     }
 
-    /// Where a work order stands, in the order `schedule` starts queued work
-    /// (priority, then FIFO). The estimate (AgentGate's): as many rounds of
-    /// `max_concurrent` starts as it takes to reach it, at the mean recent
-    /// wait. One waiting for a dependency stands behind every ready one.
-    pub(crate) fn position(&self, id: &str) -> Result<QueuePosition, ServiceError> {
-        let wo = self.get(id)?;
-        if let Some(live) = self.runs.live.get(id) {
-            return Ok(QueuePosition {
-                id: id.to_string(),
-                position: 0,
-                ahead: 0,
-                running: true,
-                estimated_wait_ms: Some(0),
-                enqueued_at: live.run.started_at,
-            });
-        }
-        if wo.status != Status::Queued {
-            return Err(ServiceError::new(
-                ErrorCode::NotFound,
-                format!(
-                    "work order {id} is not in the queue: it is {}",
-                    wo.status.api()
-                ),
-            ));
-        }
+    /// How many queued work orders start before `wo` (queued), in the order
+    /// `schedule` starts them (priority, then FIFO) on its executor; one
+    /// waiting for a dependency stands behind every ready one. Work on
+    /// another executor does not wait in this line.
+    pub(crate) fn ahead_in_line(&self, wo: &WorkOrder) -> u64 {
         let kind = self.executor_of(wo);
         let key = queue_key(wo);
-        // Work on another executor does not wait in this line.
         let ready = self.waiting.ready.get(&kind);
         let ahead = if self.waiting.blocked.contains(&key) {
             ready.map_or(0, |q| q.len())
@@ -442,23 +384,18 @@ impl Actor {
                     .count()
         } else {
             ready.map_or(0, |q| q.range(..key).count())
-        } as u64;
-        let estimated_wait_ms = if ahead == 0 && self.gate_cached(kind).is_none() {
-            Some(0)
-        } else {
-            self.runs.mean_wait_ms().map(|mean| {
-                let rounds = (ahead + 1).div_ceil(self.max_concurrent_for(kind).max(1) as u64);
-                (rounds as f64 * mean).round() as u64
-            })
         };
-        Ok(QueuePosition {
-            id: id.to_string(),
-            position: ahead + 1,
-            ahead,
-            running: false,
-            estimated_wait_ms,
-            enqueued_at: wo.created_at,
-        })
+        ahead as u64
+    }
+
+    /// Whether admission would let a run start on `kind` now.
+    pub(crate) fn may_start_on(&self, kind: ExecutorKind) -> bool {
+        self.gate_cached(kind).is_none()
+    }
+
+    /// The mean of recent waits from submit to start, in ms.
+    pub(crate) fn mean_wait_ms(&self) -> Option<f64> {
+        self.runs.mean_wait_ms()
     }
 }
 

@@ -29,7 +29,7 @@ impl Actor {
     /// What `wo` still waits for: dependencies that exist and have not
     /// succeeded. One that is gone was purged after it ended; had it failed,
     /// its dependents would have been canceled then, so it counts as met.
-    pub(super) fn unmet_dependencies<'a>(&self, wo: &'a WorkOrder) -> Vec<&'a str> {
+    pub(crate) fn unmet_dependencies<'a>(&self, wo: &'a WorkOrder) -> Vec<&'a str> {
         wo.more
             .depends_on
             .iter()
@@ -44,7 +44,7 @@ impl Actor {
 
     /// Checks the dependencies a new work order names: existing work orders
     /// that can still succeed. Returns them without duplicates.
-    pub(super) fn check_dependencies(&self, deps: &[String]) -> Result<Vec<String>, ServiceError> {
+    pub(crate) fn check_dependencies(&self, deps: &[String]) -> Result<Vec<String>, ServiceError> {
         let mut out: Vec<String> = Vec::with_capacity(deps.len());
         for d in deps {
             validate_id(d).map_err(|e| ServiceError::bad_request("dependsOn", e.to_string()))?;

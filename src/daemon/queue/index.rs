@@ -171,7 +171,7 @@ impl Actor {
 
     /// Where a work order's runs execute: its agent type's choice, else the
     /// daemon's default.
-    pub(super) fn executor_of(&self, wo: &WorkOrder) -> ExecutorKind {
+    pub(crate) fn executor_of(&self, wo: &WorkOrder) -> ExecutorKind {
         self.settings
             .agents
             .get(&wo.agent_type)
@@ -255,69 +255,40 @@ impl Actor {
     }
 
     /// A copy of a held work order, to change and commit.
-    pub(super) fn copy_of(&self, id: &str) -> Option<WorkOrder> {
+    pub(crate) fn copy_of(&self, id: &str) -> Option<WorkOrder> {
         self.entries.get(id).map(|e| WorkOrder::clone(&e.wo))
     }
 
     /// A creation time later than every other: two submits in the same
     /// millisecond still list newest-first and start FIFO in submission order.
-    pub(super) fn next_created_at(&mut self) -> Timestamp {
+    pub(crate) fn next_created_at(&mut self) -> Timestamp {
         let t = Timestamp::now().max(self.last_created.plus_millis(1));
         self.last_created = t;
         t
     }
 
-    pub(crate) fn list(&mut self, q: ListQuery) -> ListPage {
-        let filter = |wo: &WorkOrder| {
-            (q.statuses.is_empty() || q.statuses.contains(&wo.status))
-                && q.labels.iter().all(|l| wo.more.labels.contains(l))
-                && q.id_prefix.as_deref().is_none_or(|p| wo.id.starts_with(p))
-        };
-        let total: u64 = if !q.labels.is_empty() || q.id_prefix.is_some() {
-            self.by_created.values().filter(|wo| filter(wo)).count() as u64
-        } else if q.statuses.is_empty() {
-            self.entries.len() as u64
-        } else {
-            let mut wanted = q.statuses.clone();
-            wanted.sort();
-            wanted.dedup();
-            wanted
-                .iter()
-                .map(|s| self.counts.get(s).copied().unwrap_or(0))
-                .sum()
-        };
-        let limit = q.limit.map(|l| l as usize).unwrap_or(usize::MAX);
-        let items: Vec<Arc<SharedWorkOrder>> = self
-            .by_created
-            .values()
-            .rev()
-            .filter(|wo| filter(wo))
-            .skip(q.offset as usize)
-            .take(limit)
-            .cloned()
-            .collect();
-        let has_more = (q.offset as u64 + items.len() as u64) < total;
-        // Reasons only when the page shows queued work: one pass over the queue.
-        let reasons = if items.iter().any(|w| w.status == Status::Queued) {
-            let all = self.queued_reasons();
-            items
-                .iter()
-                .map(|w| all.get(w.id.as_str()).map(ToString::to_string))
-                .collect()
-        } else {
-            vec![None; items.len()]
-        };
-        if q.offset as usize + items.len() > KEEP_JSON {
-            // Rendered by the door once this reply has gone; let go after.
+    /// Work orders held as shared (with their rendered JSON), oldest first
+    /// (`.rev()`: newest first): what a listing hands its door.
+    pub(crate) fn shared_orders(&self) -> impl DoubleEndedIterator<Item = &Arc<SharedWorkOrder>> {
+        self.by_created.values()
+    }
+
+    /// How many work orders are held.
+    pub(crate) fn held_count(&self) -> u64 {
+        self.entries.len() as u64
+    }
+
+    /// How many work orders have `status` (kept as they change: no scan).
+    pub(crate) fn count_of(&self, status: Status) -> u64 {
+        self.counts.get(&status).copied().unwrap_or(0)
+    }
+
+    /// A listing showed the first `upto` work orders, newest first: past the
+    /// newest `KEEP_JSON`, the JSON rendered for older ones is let go of a
+    /// little later (the door renders it once this reply has gone).
+    pub(crate) fn listed(&mut self, upto: usize) {
+        if upto > KEEP_JSON {
             self.json_sweep_at = Some(Instant::now() + Duration::from_secs(2));
-        }
-        ListPage {
-            limit: q.limit.unwrap_or(total.min(u32::MAX as u64) as u32),
-            items,
-            reasons,
-            total,
-            offset: q.offset,
-            has_more,
         }
     }
 
@@ -359,6 +330,11 @@ impl Actor {
             .get(id)
             .filter(|l| l.run.id == run_id)
             .map(|l| &l.run)
+    }
+
+    /// The run `id` has in progress, if any.
+    pub(crate) fn current_run(&self, id: &str) -> Option<&Run> {
+        self.runs.live.get(id).map(|l| &l.run)
     }
 
     /// The status of `id`, if it is held.

@@ -107,7 +107,7 @@ impl Actor {
 
     /// Moves a work order (as held, or just built by submit and not yet stored)
     /// to running with one durable write, then hands its run to the executor.
-    pub(super) fn begin_run(
+    pub(crate) fn begin_run(
         &mut self,
         mut wo: WorkOrder,
         manual: bool,

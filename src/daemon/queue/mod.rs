@@ -10,13 +10,16 @@
 //! (`index::after_change`: followers, hooks, dependents).
 //!
 //! One file per reason to change: `index` (memory, indexes, commits, ids),
-//! `submit` (new work orders: submit, continue, restart, priority),
+//! `intake` (a new work order enters: queued, or started at once),
 //! `deps` (`--after`: waiting, releasing, cancelling dependents),
 //! `admission` (when queued work starts, and why it waits), `tuning` (pause
 //! and live settings), `lifecycle` (runs from launch to end), `stop` (cancel,
 //! kill, every stop, shutdown), `stale`
-//! (the stale detector), `purge`, `recovery` (adoption after a restart),
-//! `health`.
+//! (the stale detector), `purge` (removal), `recovery` (adoption after a
+//! restart), `health` (the facts it is judged from).
+//!
+//! What each operation does is in its module under `crate::ops`, built on
+//! the primitives these files offer; nothing here knows a request type.
 
 mod admission;
 mod confine;
@@ -24,6 +27,7 @@ mod deps;
 pub(crate) use deps::canceled_by_dependency;
 pub mod health;
 mod index;
+mod intake;
 mod journal;
 mod lifecycle;
 mod pending;
@@ -33,7 +37,6 @@ mod retention;
 mod stale;
 mod state;
 mod stop;
-mod submit;
 mod tables;
 pub mod tuning;
 
@@ -188,7 +191,7 @@ fn internal(e: impl std::fmt::Display) -> ServiceError {
     ServiceError::internal(e.to_string())
 }
 
-fn io_block<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn io_block<T>(f: impl FnOnce() -> T) -> T {
     // Durable writes block on fsync; let the runtime move other tasks away.
     tokio::task::block_in_place(f)
 }
@@ -345,8 +348,18 @@ impl Actor {
         &self.store
     }
 
+    /// The daemon's settings as started (live admission changes: `queue_config`).
+    pub(crate) fn settings(&self) -> &DaemonSettings {
+        &self.settings
+    }
+
+    /// Whether new work is taken and started (not shutting down).
+    pub(crate) fn accepting(&self) -> bool {
+        self.stopping.accepting
+    }
+
     /// What `kind` can do (nothing, if the daemon does not run it).
-    fn capabilities(&self, kind: ExecutorKind) -> Capabilities {
+    pub(crate) fn capabilities(&self, kind: ExecutorKind) -> Capabilities {
         self.executor
             .capabilities(kind)
             .unwrap_or(Capabilities::NONE)

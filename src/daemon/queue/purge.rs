@@ -1,15 +1,13 @@
-//! Purge, as one actor command: resolve which work orders a request covers,
-//! stop the live ones (all at once, each with its grace period), then remove
-//! them all: the work-order file durably, their run directories and clone
-//! into the trash (a rename: instant, however much they hold), deleted in
-//! the background. Nothing the actor does here waits on a big directory.
+//! Removal of work orders (`ops::purge` decides which, and stops the live
+//! ones first; retention uses it too): the work-order file durably, their
+//! run directories and clone into the trash (a rename: instant, however much
+//! they hold), deleted in the background. Nothing the actor does here waits
+//! on a big directory.
 
 use std::collections::HashSet;
 
 use super::{Actor, internal, io_block};
 use crate::daemon::workspace;
-use crate::model::Timestamp;
-use crate::model::{ResultKind, Status};
 use crate::service::*;
 
 /// A purge waiting for its live work orders to stop.
@@ -21,41 +19,19 @@ pub(super) struct PendingPurge {
 }
 
 impl Actor {
-    pub(crate) fn purge(&mut self, req: PurgeRequest, reply: Reply<PurgeOutcome>) {
-        let ids = match self.purge_plan(&req) {
-            Ok(ids) => ids,
-            Err(e) => {
-                let _ = reply.send(Err(e));
-                return;
-            }
-        };
-        if req.dry_run {
-            let _ = reply.send(Ok(PurgeOutcome {
-                deleted_count: 0,
-                deleted_ids: vec![],
-                would_delete: Some(ids),
-            }));
-            return;
-        }
-        let live: Vec<String> = ids
-            .iter()
-            .filter(|id| self.runs.live.contains_key(*id))
-            .cloned()
-            .collect();
-        for id in &live {
-            self.request_stop(
-                id,
-                Status::Canceled,
-                ResultKind::Canceled,
-                "canceled by user (purged)".into(),
-                None,
-                None,
-            );
-        }
+    /// Removes `ids` once the live ones among them (`live`, being stopped)
+    /// have ended, then answers `reply` with those removed.
+    pub(crate) fn remove_when_stopped(
+        &mut self,
+        live: Vec<String>,
+        ids: Vec<String>,
+        delete_branch: bool,
+        reply: Reply<PurgeOutcome>,
+    ) {
         self.purges.push(PendingPurge {
             waiting: live.into_iter().collect(),
             ids,
-            delete_branch: req.delete_branch,
+            delete_branch,
             reply,
         });
         self.finish_purges();
@@ -87,37 +63,6 @@ impl Actor {
                 });
             let _ = p.reply.send(out);
         }
-    }
-
-    fn purge_plan(&self, req: &PurgeRequest) -> Result<Vec<String>, ServiceError> {
-        if !req.ids.is_empty() {
-            for id in &req.ids {
-                self.get(id)?;
-            }
-            let mut seen = HashSet::new();
-            return Ok(req
-                .ids
-                .iter()
-                .filter(|id| seen.insert(id.as_str()))
-                .cloned()
-                .collect());
-        }
-        let cutoff = req
-            .older_than_ms
-            .map(|ms| Timestamp::now().plus_millis(-(ms.min(i64::MAX as u64) as i64)));
-        Ok(self
-            .by_created
-            .values()
-            .filter(|wo| {
-                if req.statuses.is_empty() {
-                    wo.status.is_terminal()
-                } else {
-                    req.statuses.contains(&wo.status)
-                }
-            })
-            .filter(|wo| cutoff.is_none_or(|c| wo.created_at < c))
-            .map(|wo| wo.id.clone())
-            .collect())
     }
 
     /// Removes these work orders (none may still be running); the ids
