@@ -256,6 +256,10 @@ impl Actor {
             // The ready line holds queued work whose dependencies succeeded,
             // and the gate said a slot is free: nothing else to check.
             let Some(wo) = self.copy_of(&id) else {
+                // The tables and the ready line change together; if they
+                // ever disagree, say so rather than stall without a word.
+                tracing::error!(work_order = %id, "queued work order missing from the tables; not started");
+                self.runs.start_retry_at = Some(Instant::now() + START_RETRY);
                 return;
             };
             if let Err(e) = self.begin_run(wo, false) {
