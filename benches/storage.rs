@@ -199,10 +199,21 @@ fn held_rss_measured(d: &mut Daemon, n: usize, agent_results: bool) -> (f64, f64
         assert!(out.success());
     }
     let after_lists = rss(d.pid());
-    // Rendered JSON beyond the newest 10,000 is let go on a later tick.
-    let settled = wait_for("the listing's JSON let go", T, || {
+    // Rendered JSON beyond the newest 10,000 is let go on a later tick, and
+    // the memory goes back to the system over a moment: read it once it has
+    // stopped falling (two readings 250 ms apart within 1 MiB), not at the
+    // first reading below the peak.
+    wait_for("the listing's JSON let go", T, || {
         let now = rss(d.pid());
-        (now < after_lists - 16.0 * MIB || after_lists < 100.0 * MIB).then_some(now)
+        (now < after_lists - 16.0 * MIB || after_lists < 100.0 * MIB).then_some(())
+    });
+    let mut last = rss(d.pid());
+    let settled = wait_for("the daemon's memory to settle", T, || {
+        std::thread::sleep(Duration::from_millis(250));
+        let now = rss(d.pid());
+        let steady = (last - now).abs() < MIB;
+        last = now;
+        steady.then_some(now)
     });
     (after_start, after_lists, settled)
 }
