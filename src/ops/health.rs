@@ -46,8 +46,8 @@ pub struct Inputs<'a> {
     pub config: QueueConfig,
     /// Why the next queued work order waits.
     pub queued_reason: Option<String>,
-    /// Recent waits from submit to start, in ms.
-    pub waits: Vec<u64>,
+    /// The mean of recent waits from submit to start, in ms.
+    pub mean_wait_ms: Option<f64>,
     pub can_start_now: bool,
     /// Work orders whose latest state could not be written yet.
     pub unpersisted: u64,
@@ -179,11 +179,7 @@ pub fn compute(i: Inputs<'_>) -> Health {
         queued_reason: i.queued_reason,
         config: i.config,
         max_queue_size: max_queue,
-        average_wait_ms: if i.waits.is_empty() {
-            0
-        } else {
-            (i.waits.iter().sum::<u64>() as f64 / i.waits.len() as f64).round() as u64
-        },
+        average_wait_ms: i.mean_wait_ms.map_or(0, |m| m.round() as u64),
         can_start_immediately: accepting && i.can_start_now,
         shutting_down: !i.accepting,
         total_cost_usd: i.total_cost_usd,

@@ -43,7 +43,7 @@ impl super::Actor {
                 .collect(),
             config: self.queue_config(),
             queued_reason: self.next_queued_reason().map(|h| h.to_string()),
-            waits: self.runs.waits().collect(),
+            mean_wait_ms: self.runs.mean_wait_ms(),
             can_start_now: self.can_start_now(),
             unpersisted: self.unpersisted_count(),
             total_cost_usd: self.costs.total(),

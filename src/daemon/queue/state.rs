@@ -117,10 +117,6 @@ impl LiveRuns {
         (!self.waits.is_empty())
             .then(|| self.waits.iter().sum::<u64>() as f64 / self.waits.len() as f64)
     }
-
-    pub(super) fn waits(&self) -> impl Iterator<Item = u64> + '_ {
-        self.waits.iter().copied()
-    }
 }
 
 /// The daemon's shutdown, once asked for.
