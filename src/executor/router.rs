@@ -85,7 +85,11 @@ impl Executors {
     /// The executors the settings use (call inside the runtime).
     pub fn start(settings: &DaemonSettings, prepared: Prepared) -> Executors {
         Executors {
-            local: LocalExecutor::new(prepared.cgroups, settings.env_remove.clone()),
+            local: LocalExecutor::new(
+                prepared.cgroups,
+                settings.env_remove.clone(),
+                settings.sandbox_support.as_ref().map(|s| s.summary()),
+            ),
             slurm: settings.uses(ExecutorKind::Slurm).then(|| {
                 let s = &settings.executors.slurm;
                 let binary = s

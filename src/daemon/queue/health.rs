@@ -31,12 +31,7 @@ impl super::Actor {
                 .map(|s| ExecutorHealth {
                     name: s.kind.as_str().to_string(),
                     healthy: s.healthy,
-                    detail: match (&self.settings.sandbox_support, s.kind) {
-                        (Some(sup), crate::model::ExecutorKind::Local) => {
-                            format!("{}; confinement: {}", s.detail, sup.summary())
-                        }
-                        _ => s.detail,
-                    },
+                    detail: s.detail,
                     running: self.running_on(s.kind) as u64,
                     max_concurrent: self.max_concurrent_for(s.kind) as u64,
                 })

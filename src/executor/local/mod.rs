@@ -67,6 +67,8 @@ pub struct LocalExecutor {
     /// daemon always speak the same version of the run-directory files.
     exe: PathBuf,
     cgroups: CgroupPlan,
+    /// What this host confines runs with, for the health line.
+    confinement: Option<String>,
     runs: Arc<Mutex<HashMap<String, Arc<LocalRun>>>>,
     /// A supervisor started ahead of need, waiting for a run's spec on its
     /// stdin: a start hands it the spec instead of waiting for an exec of
@@ -95,7 +97,13 @@ impl AsRawFd for Watched {
 }
 
 impl LocalExecutor {
-    pub fn new(cgroups: CgroupPlan, env_remove: Vec<String>) -> LocalExecutor {
+    /// `confinement`: what this host lets a run's supervisor confine it
+    /// with (`sandbox::Support::summary`), for the executor's health line.
+    pub fn new(
+        cgroups: CgroupPlan,
+        env_remove: Vec<String>,
+        confinement: Option<String>,
+    ) -> LocalExecutor {
         let exe = PathBuf::from("/proc/self/exe");
         let env_remove = Arc::new(env_remove);
         let standby = spawn_supervisor(&exe, &env_remove)
@@ -105,6 +113,7 @@ impl LocalExecutor {
             env_remove,
             exe,
             cgroups,
+            confinement,
             runs: Arc::new(Mutex::new(HashMap::new())),
             standby: Arc::new(Mutex::new(Standby {
                 child: standby,
@@ -572,7 +581,13 @@ impl Executor for LocalExecutor {
         vec![ExecutorStatus {
             kind: ExecutorKind::Local,
             healthy: true,
-            detail: format!("local supervisors; cgroups: {}", self.cgroups.describe()),
+            detail: match &self.confinement {
+                Some(c) => format!(
+                    "local supervisors; cgroups: {}; confinement: {c}",
+                    self.cgroups.describe()
+                ),
+                None => format!("local supervisors; cgroups: {}", self.cgroups.describe()),
+            },
         }]
     }
 
