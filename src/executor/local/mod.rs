@@ -67,8 +67,9 @@ pub struct LocalExecutor {
     /// daemon always speak the same version of the run-directory files.
     exe: PathBuf,
     cgroups: CgroupPlan,
-    /// What this host confines runs with, for the health line.
-    confinement: Option<String>,
+    /// The health line: fixed once started (cgroup plan, confinement), so
+    /// made once rather than on every health call.
+    status_detail: String,
     runs: Arc<Mutex<HashMap<String, Arc<LocalRun>>>>,
     /// A supervisor started ahead of need, waiting for a run's spec on its
     /// stdin: a start hands it the spec instead of waiting for an exec of
@@ -106,6 +107,11 @@ impl LocalExecutor {
     ) -> LocalExecutor {
         let exe = PathBuf::from("/proc/self/exe");
         let env_remove = Arc::new(env_remove);
+        let mut status_detail = format!("local supervisors; cgroups: {}", cgroups.describe());
+        if let Some(c) = confinement {
+            status_detail.push_str("; confinement: ");
+            status_detail.push_str(&c);
+        }
         let standby = spawn_supervisor(&exe, &env_remove)
             .map_err(|e| tracing::warn!(error = %e, "cannot start a standby supervisor"))
             .ok();
@@ -113,7 +119,7 @@ impl LocalExecutor {
             env_remove,
             exe,
             cgroups,
-            confinement,
+            status_detail,
             runs: Arc::new(Mutex::new(HashMap::new())),
             standby: Arc::new(Mutex::new(Standby {
                 child: standby,
@@ -581,13 +587,7 @@ impl Executor for LocalExecutor {
         vec![ExecutorStatus {
             kind: ExecutorKind::Local,
             healthy: true,
-            detail: match &self.confinement {
-                Some(c) => format!(
-                    "local supervisors; cgroups: {}; confinement: {c}",
-                    self.cgroups.describe()
-                ),
-                None => format!("local supervisors; cgroups: {}", self.cgroups.describe()),
-            },
+            detail: self.status_detail.clone(),
         }]
     }
 
