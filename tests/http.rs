@@ -1082,6 +1082,8 @@ fn kill_forms_of_the_agentgate_cli() {
     api.post(&path, json!({"gracePeriodMs": u64::MAX}))
         .bad("gracePeriodMs");
     api.post(&path, json!({"reason": 5})).bad("reason");
+    api.post_empty(&format!("{path}?force=")).bad("force");
+    api.post_empty(&format!("{path}?force=1")).bad("force");
     api.post(&path, json!([true])).bad("body");
     api.call("POST", &path, Some(b"{nope".to_vec())).bad("body");
     // None of that touched it.

@@ -110,11 +110,13 @@ pub fn query_get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str
         .map(|(_, v)| v.as_str())
 }
 
-/// A boolean flag: `true` or `false` (absent or empty: false); anything
-/// else is a 400, not a silent false.
+/// A boolean flag: `true` or `false` (absent: false); anything else,
+/// the empty `?force=` included, is a 400, not a silent false — the
+/// schema says boolean, and a client that sent an empty value meant
+/// something we cannot guess.
 pub fn query_flag(pairs: &[(String, String)], key: &str) -> Result<bool, ApiError> {
     let mut flag = false;
-    for (_, v) in pairs.iter().filter(|(k, v)| k == key && !v.is_empty()) {
+    for (_, v) in pairs.iter().filter(|(k, _)| k == key) {
         flag = match v.as_str() {
             "true" => true,
             "false" => false,
@@ -202,6 +204,21 @@ mod tests {
             (r#"{"statuses":["failed"]}"#, None),
         ] {
             assert_eq!(field(b).as_deref(), want, "{b}");
+        }
+    }
+
+    #[test]
+    fn flags_are_true_or_false_only() {
+        let flag = |s: &str| {
+            let pairs = query_pairs(&Some(s.to_string())).ok()?;
+            query_flag(&pairs, "force").ok()
+        };
+        assert_eq!(flag(""), Some(false));
+        assert_eq!(flag("force=true"), Some(true));
+        assert_eq!(flag("force=false"), Some(false));
+        // Empty is not "absent": the schema says boolean.
+        for bad in ["force=", "force=1", "force=yes", "force=true&force="] {
+            assert_eq!(flag(bad), None, "{bad}");
         }
     }
 }
