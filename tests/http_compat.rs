@@ -386,6 +386,15 @@ fn profiles_are_stored_checked_and_kept() {
             json!({"name": "x", "executionLimits": {"maxWallClockSeconds": 10}}),
             "executionLimits.maxWallClockSeconds",
         ),
+        // Beyond the document's int64 (a u64 would have held it).
+        (
+            json!({"name": "x", "executionLimits": {"maxDiskMb": 9_223_372_036_854_775_808u64}}),
+            "executionLimits.maxDiskMb",
+        ),
+        (
+            json!({"name": "x", "verification": {"timeoutMs": u64::MAX}}),
+            "verification.timeoutMs",
+        ),
         (json!({"name": "x", "extends": "nope"}), "extends"),
         (json!({"name": "x", "extends": "x"}), "extends"),
         (json!({"description": "no name"}), "name"),

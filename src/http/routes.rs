@@ -306,6 +306,7 @@ async fn cancel_inner(st: &AppState, rid: &str, id: String) -> Response {
 #[serde(rename_all = "camelCase")]
 pub struct KillBody {
     /// SIGTERM to SIGKILL wait, 0-3600000 ms (default: the daemon's grace period).
+    #[schema(maximum = 3600000)]
     grace_period_ms: Option<u64>,
     /// SIGKILL at once.
     immediate: Option<bool>,

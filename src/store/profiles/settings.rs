@@ -94,7 +94,7 @@ pub struct VerificationSettings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skip_levels: Option<Vec<SkipLevel>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9223372036854775807i64)]
     pub timeout_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub clean_room: Option<bool>,
@@ -137,19 +137,19 @@ pub struct ExecutionLimitsSettings {
     #[schema(minimum = 60, maximum = 86400)]
     pub max_wall_clock_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9223372036854775807i64)]
     pub max_iteration_seconds: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9223372036854775807i64)]
     pub max_total_tokens: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9223372036854775807i64)]
     pub max_iteration_tokens: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9223372036854775807i64)]
     pub max_disk_mb: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 9223372036854775807i64)]
     pub max_memory_mb: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(minimum = 1, maximum = 10)]
@@ -243,6 +243,11 @@ pub fn check_name(name: &str) -> Result<(), ProfileError> {
     Ok(())
 }
 
+/// The bound of the unbounded counts: the OpenAPI document calls them
+/// `int64`, so a larger `u64` is refused rather than kept (and shown back)
+/// as a number the document says cannot exist.
+const INT64_MAX: u64 = i64::MAX as u64;
+
 fn range<T: PartialOrd + std::fmt::Display + Copy>(
     field: &str,
     v: Option<T>,
@@ -331,7 +336,7 @@ impl ProfileSettings {
             range("loopStrategy.windowSize", ls.window_size, 2, Some(10))?;
         }
         if let Some(v) = &self.verification {
-            range("verification.timeoutMs", v.timeout_ms, 1, None)?;
+            range("verification.timeoutMs", v.timeout_ms, 1, Some(INT64_MAX))?;
             range("verification.maxRetries", v.max_retries, 0, Some(5))?;
         }
         if let Some(l) = &self.execution_limits {
@@ -345,22 +350,32 @@ impl ProfileSettings {
                 "executionLimits.maxIterationSeconds",
                 l.max_iteration_seconds,
                 1,
-                None,
+                Some(INT64_MAX),
             )?;
             range(
                 "executionLimits.maxTotalTokens",
                 l.max_total_tokens,
                 1,
-                None,
+                Some(INT64_MAX),
             )?;
             range(
                 "executionLimits.maxIterationTokens",
                 l.max_iteration_tokens,
                 1,
-                None,
+                Some(INT64_MAX),
             )?;
-            range("executionLimits.maxDiskMb", l.max_disk_mb, 1, None)?;
-            range("executionLimits.maxMemoryMb", l.max_memory_mb, 1, None)?;
+            range(
+                "executionLimits.maxDiskMb",
+                l.max_disk_mb,
+                1,
+                Some(INT64_MAX),
+            )?;
+            range(
+                "executionLimits.maxMemoryMb",
+                l.max_memory_mb,
+                1,
+                Some(INT64_MAX),
+            )?;
             range(
                 "executionLimits.maxConcurrentAgents",
                 l.max_concurrent_agents,
