@@ -7,6 +7,11 @@
 //!   named `r.git.git` was stored as `r.git`, which read back as `r` — a
 //!   work order's repository changed across a restart. A repo name still
 //!   ending in `.git` once the one suffix is stripped is now refused.
+//! - `work_order_file/unknown_float_rewritten_differently.json`: an unknown
+//!   field holding a 48-digit number was written back as `4.5525555555555554e47`,
+//!   which serde_json's fast float parser read as a different double, so every
+//!   rewrite changed it. serde_json's `float_roundtrip` (correctly rounded
+//!   parsing) keeps a number the same across rewrites.
 
 #[path = "../fuzz/checks.rs"]
 mod checks;
