@@ -243,30 +243,27 @@ pub fn check_name(name: &str) -> Result<(), ProfileError> {
     Ok(())
 }
 
-/// The bound of the unbounded counts: the OpenAPI document calls them
-/// `int64`, so a larger `u64` is refused rather than kept (and shown back)
-/// as a number the document says cannot exist.
-const INT64_MAX: u64 = i64::MAX as u64;
-
+/// `v`, if given, within `lo..=hi`.
 fn range<T: PartialOrd + std::fmt::Display + Copy>(
     field: &str,
     v: Option<T>,
     lo: T,
-    hi: Option<T>,
+    hi: T,
 ) -> Result<(), ProfileError> {
-    let Some(v) = v else { return Ok(()) };
-    let out = v < lo || hi.is_some_and(|hi| v > hi);
-    if out {
-        let span = match hi {
-            Some(hi) => format!("{lo}-{hi}"),
-            None => format!("at least {lo}"),
-        };
-        return Err(invalid(
+    match v {
+        Some(v) if v < lo || v > hi => Err(invalid(
             field,
-            format!("{field} {v} is out of range: {span}"),
-        ));
+            format!("{field} {v} is out of range: {lo}-{hi}"),
+        )),
+        _ => Ok(()),
     }
-    Ok(())
+}
+
+/// A count with no limit of its own: at least 1, and at most what the
+/// OpenAPI document's `int64` allows, so a larger `u64` is refused rather
+/// than kept (and shown back) as a number the document says cannot exist.
+fn count(field: &str, v: Option<u64>) -> Result<(), ProfileError> {
+    range(field, v, 1, i64::MAX as u64)
 }
 
 impl ProfileSettings {
@@ -297,90 +294,53 @@ impl ProfileSettings {
                 }
                 Some(_) => {}
             }
-            range(
-                "loopStrategy.maxIterations",
-                ls.max_iterations,
-                1,
-                Some(100),
-            )?;
-            range(
-                "loopStrategy.baseIterations",
-                ls.base_iterations,
-                1,
-                Some(100),
-            )?;
+            range("loopStrategy.maxIterations", ls.max_iterations, 1, 100)?;
+            range("loopStrategy.baseIterations", ls.base_iterations, 1, 100)?;
             range(
                 "loopStrategy.maxBonusIterations",
                 ls.max_bonus_iterations,
                 0,
-                Some(100),
+                100,
             )?;
             range(
                 "loopStrategy.progressThreshold",
                 ls.progress_threshold,
                 0.0,
-                Some(1.0),
+                1.0,
             )?;
-            range(
-                "loopStrategy.minIterations",
-                ls.min_iterations,
-                1,
-                Some(100),
-            )?;
+            range("loopStrategy.minIterations", ls.min_iterations, 1, 100)?;
             range(
                 "loopStrategy.convergenceThreshold",
                 ls.convergence_threshold,
                 0.0,
-                Some(1.0),
+                1.0,
             )?;
-            range("loopStrategy.windowSize", ls.window_size, 2, Some(10))?;
+            range("loopStrategy.windowSize", ls.window_size, 2, 10)?;
         }
         if let Some(v) = &self.verification {
-            range("verification.timeoutMs", v.timeout_ms, 1, Some(INT64_MAX))?;
-            range("verification.maxRetries", v.max_retries, 0, Some(5))?;
+            count("verification.timeoutMs", v.timeout_ms)?;
+            range("verification.maxRetries", v.max_retries, 0, 5)?;
         }
         if let Some(l) = &self.execution_limits {
             range(
                 "executionLimits.maxWallClockSeconds",
                 l.max_wall_clock_seconds,
                 60,
-                Some(86_400),
+                86_400,
             )?;
-            range(
+            count(
                 "executionLimits.maxIterationSeconds",
                 l.max_iteration_seconds,
-                1,
-                Some(INT64_MAX),
             )?;
-            range(
-                "executionLimits.maxTotalTokens",
-                l.max_total_tokens,
-                1,
-                Some(INT64_MAX),
-            )?;
-            range(
-                "executionLimits.maxIterationTokens",
-                l.max_iteration_tokens,
-                1,
-                Some(INT64_MAX),
-            )?;
-            range(
-                "executionLimits.maxDiskMb",
-                l.max_disk_mb,
-                1,
-                Some(INT64_MAX),
-            )?;
-            range(
-                "executionLimits.maxMemoryMb",
-                l.max_memory_mb,
-                1,
-                Some(INT64_MAX),
-            )?;
+            count("executionLimits.maxTotalTokens", l.max_total_tokens)?;
+            count("executionLimits.maxIterationTokens", l.max_iteration_tokens)?;
+            count("executionLimits.maxDiskMb", l.max_disk_mb)?;
+            count("executionLimits.maxMemoryMb", l.max_memory_mb)?;
             range(
                 "executionLimits.maxConcurrentAgents",
                 l.max_concurrent_agents,
                 1,
-                Some(10),
+                10,
             )?;
         }
         Ok(())
